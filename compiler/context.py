@@ -1,0 +1,40 @@
+"""The one place llmhls creates MLIR contexts, so every context knows the same dialects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch_mlir import ir
+from torch_mlir.dialects import torch as torch_d
+
+from llmhls.errors import InputError
+
+
+def make_context() -> ir.Context:
+    """A context with the upstream dialects, torch and TMTensor registered."""
+    context = ir.Context()
+    torch_d.register_dialect(context)
+    return context
+
+
+def parse_module(text: str, source: str, context: ir.Context | None = None) -> ir.Module:
+    """Parse MLIR text; a syntax error becomes one line naming `source` and the position."""
+    context = context or make_context()
+    try:
+        return ir.Module.parse(text, context)
+    except ir.MLIRError as exc:
+        diagnostics = getattr(exc, "error_diagnostics", None) or []
+        detail = f"{diagnostics[0].location}: {diagnostics[0].message}" if diagnostics else str(exc)
+        raise InputError(f"cannot parse '{source}' as MLIR: {detail.splitlines()[0]}") from None
+
+
+def read_module(path: str, context: ir.Context | None = None) -> ir.Module:
+    """Read and parse an .mlir file ('-' reads standard input)."""
+    import sys
+
+    if path == "-":
+        return parse_module(sys.stdin.read(), "<stdin>", context)
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"MLIR file '{path}' does not exist")
+    return parse_module(file.read_text(), path, context)

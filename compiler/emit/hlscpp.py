@@ -1,0 +1,676 @@
+"""Emit Vitis HLS C++ from HLS-legal affine IR (`llmhls-translate --emit-hlscpp`).
+
+The emitter only prints: every decision (loop order, directives, which
+tensors are interfaces) was made by passes and sits in the IR as ops and
+attributes. Conventions of the printed code:
+
+- the top function takes one pointer per interface, in argument order, each
+  on an `m_axi` bundle with `s_axilite` control; outputs are the trailing
+  non-const pointers;
+- every array is flat (row-major, `float name[N]` with the shape in a comment)
+  so reshapes and views are free aliases; the element offset of each access
+  is the simplified affine expression of the view's strides;
+- local buffers are `static` (large activations do not fit a C stack in
+  C-simulation; HLS maps them to on-chip RAM either way);
+- loops are labelled `L_<module>_<op>_<n>` after the PyTorch op they came
+  from, one statement per line, scalars as `const` temporaries.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+from torch_mlir import ir
+
+from llmhls.compiler.emit.affine_expr import affine_expr_to_c, linearize
+from llmhls.errors import UnsupportedError
+from llmhls.passes.legalize.ir_utils import (
+    c_identifier,
+    describe_location,
+    function_arg_attrs,
+    functions,
+    has_body,
+    location_label,
+    symbol_name,
+)
+
+INDENT = "  "
+
+_BINARY_OPS = {
+    "arith.addf": "+",
+    "arith.subf": "-",
+    "arith.mulf": "*",
+    "arith.divf": "/",
+    "arith.addi": "+",
+    "arith.subi": "-",
+    "arith.muli": "*",
+    "arith.divsi": "/",
+    "arith.divui": "/",
+    "arith.remsi": "%",
+    "arith.remui": "%",
+    "arith.andi": "&",
+    "arith.ori": "|",
+    "arith.xori": "^",
+    "arith.shli": "<<",
+    "arith.shrsi": ">>",
+    "arith.shrui": ">>",
+}
+
+_CALL_OPS = {
+    "arith.maximumf": "hls::fmax",
+    "arith.maxnumf": "hls::fmax",
+    "arith.minimumf": "hls::fmin",
+    "arith.minnumf": "hls::fmin",
+    "arith.remf": "hls::fmod",
+    "math.exp": "hls::exp",
+    "math.exp2": "hls::exp2",
+    "math.expm1": "hls::expm1",
+    "math.log": "hls::log",
+    "math.log2": "hls::log2",
+    "math.log10": "hls::log10",
+    "math.log1p": "hls::log1p",
+    "math.sqrt": "hls::sqrt",
+    "math.rsqrt": "hls::rsqrt",
+    "math.erf": "hls::erf",
+    "math.tanh": "hls::tanh",
+    "math.sin": "hls::sin",
+    "math.cos": "hls::cos",
+    "math.atan": "hls::atan",
+    "math.atan2": "hls::atan2",
+    "math.powf": "hls::pow",
+    "math.absf": "hls::fabs",
+    "math.floor": "hls::floor",
+    "math.ceil": "hls::ceil",
+    "math.round": "hls::round",
+    "math.roundeven": "hls::rint",
+    "math.copysign": "hls::copysign",
+    "math.fma": "hls::fma",
+    "arith.maxsi": "std::max",
+    "arith.minsi": "std::min",
+    "arith.maxui": "std::max",
+    "arith.minui": "std::min",
+}
+
+_CAST_OPS = {
+    "arith.extf",
+    "arith.truncf",
+    "arith.sitofp",
+    "arith.uitofp",
+    "arith.fptosi",
+    "arith.fptoui",
+    "arith.extsi",
+    "arith.extui",
+    "arith.trunci",
+    "arith.index_cast",
+    "arith.index_castui",
+}
+
+_CMPF = {
+    "oeq": "==", "ogt": ">", "oge": ">=", "olt": "<", "ole": "<=", "one": "!=",
+    "ueq": "==", "ugt": ">", "uge": ">=", "ult": "<", "ule": "<=", "une": "!=",
+}  # fmt: skip
+_CMPF_PREDICATES = [
+    "false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord",
+    "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true",
+]  # fmt: skip
+_CMPI_PREDICATES = ["==", "!=", "<", "<=", ">", ">=", "<", "<=", ">", ">="]
+_UNSIGNED_CMPI = {6, 7, 8, 9}
+
+# Ops that print nothing: their effect is captured elsewhere.
+_SILENT_OPS = {"memref.dealloc", "affine.yield", "scf.yield", "memref.assume_alignment"}
+
+
+def c_type(type_: ir.Type) -> str:
+    """The C++ scalar type of an MLIR element type."""
+    if isinstance(type_, ir.F32Type):
+        return "float"
+    if isinstance(type_, ir.F64Type):
+        return "double"
+    if isinstance(type_, ir.IndexType):
+        return "int"
+    if isinstance(type_, ir.IntegerType):
+        width = type_.width
+        if width == 1:
+            return "bool"
+        if width in (8, 16, 32, 64):
+            return f"uint{width}_t" if type_.is_unsigned else f"int{width}_t"
+    raise UnsupportedError(f"element type {type_} has no C++ mapping in llmhls")
+
+
+def _float_literal(value: float, type_: ir.Type) -> str:
+    if math.isnan(value):
+        return "std::numeric_limits<float>::quiet_NaN()"
+    if math.isinf(value):
+        sign = "-" if value < 0 else ""
+        return f"{sign}std::numeric_limits<float>::infinity()"
+    if isinstance(type_, ir.F64Type):
+        return repr(float(value))
+    as_f32 = struct.unpack("f", struct.pack("f", value))[0]
+    text = f"{as_f32:.9g}"
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return f"{text}f"
+
+
+@dataclass
+class BufferView:
+    """A memref value as storage name + the strided layout of this view."""
+
+    storage: str
+    shape: list[int]
+    strides: list[int]
+    offset: int
+    element: ir.Type
+
+
+@dataclass
+class EmittedKernel:
+    top: str
+    source: str
+    header: str
+    arguments: list[dict[str, str]] = field(default_factory=list)
+
+
+class FunctionEmitter:
+    """Prints one func.func; values get names as they are defined."""
+
+    def __init__(self, func: ir.Operation, globals_: dict[str, str], is_top: bool) -> None:
+        self.func = func
+        self.name = symbol_name(func)
+        self.globals = globals_
+        self.is_top = is_top
+        self.lines: list[str] = []
+        self.scalars: dict[str, str] = {}  # value asm name → C expression
+        self.buffers: dict[str, BufferView] = {}
+        self.used_names: set[str] = set()
+        self.loop_labels: dict[str, int] = {}
+        self.temp_count = 0
+        self.value_ids: dict[int, str] = {}
+        self.arg_infos: list[dict[str, str]] = []
+
+    # -- naming -------------------------------------------------------
+    def _key(self, value: ir.Value) -> str:
+        return value.get_name()
+
+    def _fresh(self, base: str) -> str:
+        base = c_identifier(base) or "t"
+        name, n = base, 0
+        while name in self.used_names:
+            n += 1
+            name = f"{base}_{n}"
+        self.used_names.add(name)
+        return name
+
+    def _label(self, op: ir.Operation) -> str:
+        label = location_label(op.location)
+        module_path, _, aten_op = label.partition(":")
+        parts = [p for p in (c_identifier(module_path) if module_path else "", aten_op) if p]
+        base = "L_" + "_".join(parts) if parts else "L_loop"
+        base = c_identifier(base)
+        index = self.loop_labels.get(base, 0)
+        self.loop_labels[base] = index + 1
+        return f"{base}_{index}"
+
+    # -- values -------------------------------------------------------
+    def scalar(self, value: ir.Value) -> str:
+        key = self._key(value)
+        if key not in self.scalars:
+            owner = value.owner
+            where = describe_location(owner) if isinstance(owner, ir.Operation | ir.OpView) else ""
+            raise UnsupportedError(f"value {key} used before definition ({where})")
+        return self.scalars[key]
+
+    def buffer(self, value: ir.Value) -> BufferView:
+        key = self._key(value)
+        if key not in self.buffers:
+            raise UnsupportedError(f"memref {key} has no storage in the emitted function")
+        return self.buffers[key]
+
+    def bind_temp(self, value: ir.Value, expr: str, indent: int) -> None:
+        """`const T tN = expr;` so each statement is one line."""
+        name = self._fresh(f"t{self.temp_count}")
+        self.temp_count += 1
+        self.emit(indent, f"const {c_type(value.type)} {name} = {expr};")
+        self.scalars[self._key(value)] = name
+
+    def emit(self, indent: int, text: str) -> None:
+        self.lines.append(INDENT * indent + text)
+
+    # -- function -----------------------------------------------------
+    def signature(self) -> tuple[str, list[str]]:
+        block = self.func.regions[0].blocks[0]
+        attrs = function_arg_attrs(self.func)
+        params: list[str] = []
+        pragmas: list[str] = []
+        for index, arg in enumerate(block.arguments):
+            info = attrs[index] if index < len(attrs) else {}
+            role = info.get("llmhls.role", "input")
+            name = self._fresh(info.get("llmhls.arg", f"arg{index}"))
+            if not isinstance(arg.type, ir.MemRefType):
+                ctype = c_type(arg.type)
+                params.append(f"{ctype} {name}")
+                self.scalars[self._key(arg)] = name
+                pragmas.append(f"#pragma HLS INTERFACE s_axilite port={name} bundle=control")
+                continue
+            mem = arg.type
+            if not mem.has_static_shape:
+                raise UnsupportedError(f"argument '{name}' of '@{self.name}' has dynamic shape {mem}")
+            ctype = c_type(mem.element_type)
+            const = "" if role == "output" else "const "
+            params.append(f"{const}{ctype}* {name}")
+            self._bind_storage(arg, name)
+            size = int(np.prod(mem.shape)) if mem.rank else 1
+            bundle = {"output": "gmem_out", "weight": "gmem_w"}.get(role, "gmem_in")
+            pragmas.append(
+                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={bundle} "
+                f"depth={size}"
+            )
+            pragmas.append(f"#pragma HLS INTERFACE s_axilite port={name} bundle=control")
+            self.arg_infos.append(
+                {"arg": name, "role": role, "ctype": ctype, "shape": "x".join(map(str, mem.shape))}
+            )
+        pragmas.append("#pragma HLS INTERFACE s_axilite port=return bundle=control")
+        return f"void {self.name}(\n{INDENT}" + f",\n{INDENT}".join(params) + "\n)", pragmas
+
+    def _bind_storage(self, value: ir.Value, storage: str) -> None:
+        mem = value.type
+        strides, offset = mem.get_strides_and_offset()
+        if any(mem.is_dynamic_stride_or_offset(s) for s in [*strides, offset]):
+            raise UnsupportedError(f"memref {mem} has a dynamic layout")
+        self.buffers[self._key(value)] = BufferView(
+            storage, list(mem.shape), list(strides), offset, mem.element_type
+        )
+
+    def emit_function(self) -> str:
+        signature, pragmas = self.signature()
+        body_start = len(self.lines)
+        self.emit_block(self.func.regions[0].blocks[0], 1)
+        body = self.lines[body_start:]
+        self.lines = self.lines[:body_start]
+        out = [signature + " {", *pragmas, *body, "}"]
+        return "\n".join(out) + "\n"
+
+    def emit_block(self, block: ir.Block, indent: int) -> None:
+        for op in block.operations:
+            self.emit_op(op.operation, indent)
+
+    # -- ops ----------------------------------------------------------
+    def emit_op(self, op: ir.Operation, indent: int) -> None:
+        name = op.name
+        if name in _SILENT_OPS:
+            return
+        handler = getattr(self, "_op_" + name.replace(".", "_"), None)
+        if handler is not None:
+            handler(op, indent)
+        elif name in _BINARY_OPS:
+            lhs, rhs = (self.scalar(v) for v in op.operands)
+            self.bind_temp(op.results[0], f"{lhs} {_BINARY_OPS[name]} {rhs}", indent)
+        elif name in _CALL_OPS:
+            args = ", ".join(self._typed_operand(op, v) for v in op.operands)
+            self.bind_temp(op.results[0], f"{_CALL_OPS[name]}({args})", indent)
+        elif name in _CAST_OPS:
+            target = c_type(op.results[0].type)
+            self.bind_temp(op.results[0], f"({target}){self.scalar(op.operands[0])}", indent)
+        else:
+            raise UnsupportedError(
+                f"cannot emit op '{name}' (from {describe_location(op)}) as HLS C++"
+            )
+
+    def _typed_operand(self, op: ir.Operation, value: ir.Value) -> str:
+        """std::max/min need both operands of one type: cast literals explicitly."""
+        text = self.scalar(value)
+        if op.name.startswith("arith.max") or op.name.startswith("arith.min"):
+            if not isinstance(value.type, ir.FloatType):
+                return f"({c_type(value.type)}){text}"
+        return text
+
+    def _op_arith_constant(self, op: ir.Operation, indent: int) -> None:
+        attr = op.attributes["value"]
+        type_ = op.results[0].type
+        if isinstance(attr, ir.FloatAttr):
+            text = _float_literal(attr.value, type_)
+        elif isinstance(attr, ir.IntegerAttr):
+            if isinstance(type_, ir.IntegerType) and type_.width == 1:
+                text = "true" if attr.value else "false"
+            else:
+                value = attr.value
+                text = f"{value}LL" if c_type(type_) == "int64_t" else str(value)
+        else:
+            raise UnsupportedError(
+                f"non-scalar constant {type_} (from {describe_location(op)}) is not emitted "
+                "inline; it should have been bufferized into a memref.global"
+            )
+        self.scalars[self._key(op.results[0])] = text
+
+    def _op_arith_negf(self, op: ir.Operation, indent: int) -> None:
+        self.bind_temp(op.results[0], f"-{self.scalar(op.operands[0])}", indent)
+
+    def _op_arith_select(self, op: ir.Operation, indent: int) -> None:
+        cond, lhs, rhs = (self.scalar(v) for v in op.operands)
+        self.bind_temp(op.results[0], f"{cond} ? {lhs} : {rhs}", indent)
+
+    def _op_arith_cmpf(self, op: ir.Operation, indent: int) -> None:
+        predicate = _CMPF_PREDICATES[ir.IntegerAttr(op.attributes["predicate"]).value]
+        lhs, rhs = (self.scalar(v) for v in op.operands)
+        if predicate in _CMPF:
+            expr = f"{lhs} {_CMPF[predicate]} {rhs}"
+        elif predicate == "ord":
+            expr = f"!std::isnan({lhs}) && !std::isnan({rhs})"
+        elif predicate == "uno":
+            expr = f"std::isnan({lhs}) || std::isnan({rhs})"
+        else:
+            expr = predicate
+        self.bind_temp(op.results[0], expr, indent)
+
+    def _op_arith_cmpi(self, op: ir.Operation, indent: int) -> None:
+        predicate = ir.IntegerAttr(op.attributes["predicate"]).value
+        lhs, rhs = (self.scalar(v) for v in op.operands)
+        if predicate in _UNSIGNED_CMPI:
+            width = op.operands[0].type
+            cast = "uint64_t" if not isinstance(width, ir.IntegerType) else f"uint{max(8, width.width)}_t"
+            lhs, rhs = f"({cast}){lhs}", f"({cast}){rhs}"
+        self.bind_temp(op.results[0], f"{lhs} {_CMPI_PREDICATES[predicate]} {rhs}", indent)
+
+    def _op_arith_bitcast(self, op: ir.Operation, indent: int) -> None:
+        raise UnsupportedError(f"arith.bitcast (from {describe_location(op)}) is not supported")
+
+    def _op_math_absi(self, op: ir.Operation, indent: int) -> None:
+        value = self.scalar(op.operands[0])
+        self.bind_temp(op.results[0], f"{value} < 0 ? -{value} : {value}", indent)
+
+    # memory
+    def _op_memref_alloc(self, op: ir.Operation, indent: int) -> None:
+        mem = op.results[0].type
+        if not mem.has_static_shape:
+            raise UnsupportedError(
+                f"dynamically sized buffer {mem} (from {describe_location(op)}): "
+                "llmhls needs static shapes"
+            )
+        label = location_label(op.location)
+        base = label.replace(":", "_") if label else "buf"
+        storage = self._fresh(base)
+        size = int(np.prod(mem.shape)) if mem.rank else 1
+        shape = "][".join(map(str, mem.shape)) or "1"
+        self.emit(
+            indent,
+            f"static {c_type(mem.element_type)} {storage}[{size}];  // [{shape}]",
+        )
+        self._bind_storage(op.results[0], storage)
+
+    _op_memref_alloca = _op_memref_alloc
+
+    def _op_memref_get_global(self, op: ir.Operation, indent: int) -> None:
+        symbol = ir.FlatSymbolRefAttr(op.attributes["name"]).value
+        self._bind_storage(op.results[0], self.globals[symbol])
+
+    def _alias(self, op: ir.Operation, indent: int) -> None:
+        """Views (reshape, cast, subview) share storage; their type carries the layout."""
+        source = self.buffer(op.operands[0])
+        self._bind_storage(op.results[0], source.storage)
+
+    _op_memref_expand_shape = _alias
+    _op_memref_collapse_shape = _alias
+    _op_memref_cast = _alias
+    _op_memref_subview = _alias
+    _op_memref_reinterpret_cast = _alias
+
+    def _access(self, view: BufferView, results: list[ir.AffineExpr], dims: list[str], symbols: list[str], num_dims: int, num_symbols: int) -> str:
+        if not view.shape:
+            return f"{view.storage}[{view.offset}]"
+        linear = linearize(results, view.strides, view.offset, num_dims, num_symbols)
+        return f"{view.storage}[{affine_expr_to_c(linear, dims, symbols)}]"
+
+    def _affine_access(self, op: ir.Operation, memref: ir.Value, indices: list[ir.Value]) -> str:
+        affine_map = ir.AffineMapAttr(op.attributes["map"]).value
+        names = [self.scalar(v) for v in indices]
+        dims, symbols = names[: affine_map.n_dims], names[affine_map.n_dims :]
+        return self._access(
+            self.buffer(memref), list(affine_map.results), dims, symbols,
+            affine_map.n_dims, affine_map.n_symbols,
+        )  # fmt: skip
+
+    def _plain_access(self, memref: ir.Value, indices: list[ir.Value]) -> str:
+        dims = [self.scalar(v) for v in indices]
+        results = [ir.AffineDimExpr.get(i) for i in range(len(dims))]
+        return self._access(self.buffer(memref), results, dims, [], len(dims), 0)
+
+    def _op_affine_load(self, op: ir.Operation, indent: int) -> None:
+        access = self._affine_access(op, op.operands[0], list(op.operands)[1:])
+        self.bind_temp(op.results[0], access, indent)
+
+    def _op_affine_store(self, op: ir.Operation, indent: int) -> None:
+        access = self._affine_access(op, op.operands[1], list(op.operands)[2:])
+        self.emit(indent, f"{access} = {self.scalar(op.operands[0])};")
+
+    def _op_memref_load(self, op: ir.Operation, indent: int) -> None:
+        access = self._plain_access(op.operands[0], list(op.operands)[1:])
+        self.bind_temp(op.results[0], access, indent)
+
+    def _op_memref_store(self, op: ir.Operation, indent: int) -> None:
+        access = self._plain_access(op.operands[1], list(op.operands)[2:])
+        self.emit(indent, f"{access} = {self.scalar(op.operands[0])};")
+
+    def _op_memref_dim(self, op: ir.Operation, indent: int) -> None:
+        raise UnsupportedError(f"memref.dim (from {describe_location(op)}): shapes must be static")
+
+    # index arithmetic
+    def _map_values(self, affine_map: ir.AffineMap, operands: list[ir.Value]) -> list[str]:
+        names = [self.scalar(v) for v in operands]
+        dims, symbols = names[: affine_map.n_dims], names[affine_map.n_dims :]
+        return [affine_expr_to_c(e, dims, symbols) for e in affine_map.results]
+
+    def _op_affine_apply(self, op: ir.Operation, indent: int) -> None:
+        affine_map = ir.AffineMapAttr(op.attributes["map"]).value
+        (expr,) = self._map_values(affine_map, list(op.operands))
+        self.bind_temp(op.results[0], expr, indent)
+
+    def _min_max(self, op: ir.Operation, indent: int, func: str) -> None:
+        affine_map = ir.AffineMapAttr(op.attributes["map"]).value
+        self.bind_temp(op.results[0], _fold_calls(func, self._map_values(affine_map, list(op.operands))), indent)
+
+    def _op_affine_min(self, op: ir.Operation, indent: int) -> None:
+        self._min_max(op, indent, "std::min")
+
+    def _op_affine_max(self, op: ir.Operation, indent: int) -> None:
+        self._min_max(op, indent, "std::max")
+
+    def _op_affine_delinearize_index(self, op: ir.Operation, indent: int) -> None:
+        static = list(ir.DenseI64ArrayAttr(op.attributes["static_basis"]))
+        if any(b < 0 for b in static) or len(op.operands) != 1:
+            raise UnsupportedError(f"dynamic affine.delinearize_index (from {describe_location(op)})")
+        linear = self.scalar(op.operands[0])
+        basis = static[len(static) - len(op.results) :] if len(static) >= len(op.results) else static
+        if len(basis) == len(op.results) - 1:
+            basis = [0, *basis]
+        for index, result in enumerate(op.results):
+            inner = int(np.prod(basis[index + 1 :])) if index + 1 < len(basis) else 1
+            expr = f"({linear} / {inner})" if inner != 1 else linear
+            if index > 0:
+                expr = f"{expr} % {basis[index]}"
+            self.bind_temp(result, expr, indent)
+
+    # control flow
+    def _declare_results(self, op: ir.Operation, inits: list[ir.Value], indent: int) -> list[str]:
+        names = []
+        for result, init in zip(op.results, inits, strict=True):
+            name = self._fresh(f"acc{self.temp_count}")
+            self.temp_count += 1
+            self.emit(indent, f"{c_type(result.type)} {name} = {self.scalar(init)};")
+            self.scalars[self._key(result)] = name
+            names.append(name)
+        return names
+
+    def _assign_yield(self, block: ir.Block, targets: list[str], indent: int) -> None:
+        terminator = block.operations[len(block.operations) - 1].operation
+        for target, value in zip(targets, terminator.operands, strict=True):
+            self.emit(indent, f"{target} = {self.scalar(value)};")
+
+    def _loop(self, op: ir.Operation, indent: int, lower: str, upper: str, step: str,
+              inits: list[ir.Value]) -> None:  # fmt: skip
+        accumulators = self._declare_results(op, inits, indent)
+        body = op.regions[0].blocks[0]
+        iv = self._fresh(f"i{indent - 1}")
+        self.used_names.discard(iv)  # a loop counter is scoped to its loop
+        self.scalars[self._key(body.arguments[0])] = iv
+        for arg, acc in zip(list(body.arguments)[1:], accumulators, strict=True):
+            self.scalars[self._key(arg)] = acc
+        increment = f"++{iv}" if step == "1" else f"{iv} += {step}"
+        self.emit(indent, f"{self._label(op)}: for (int {iv} = {lower}; {iv} < {upper}; {increment}) {{")
+        self._emit_loop_directives(op, indent + 1)
+        self.emit_block(body, indent + 1)
+        self._assign_yield(body, accumulators, indent + 1)
+        self.emit(indent, "}")
+
+    def _emit_loop_directives(self, op: ir.Operation, indent: int) -> None:
+        """Print the hlsdf.* directive attributes that passes put on a loop."""
+        attrs = op.attributes
+        if "hlsdf.pipeline" in attrs:
+            entries = {n.name: n.attr for n in ir.DictAttr(attrs["hlsdf.pipeline"])}
+            ii = ir.IntegerAttr(entries["ii"]).value if "ii" in entries else 1
+            self.emit(indent, f"#pragma HLS pipeline II={ii}")
+        if "hlsdf.unroll" in attrs:
+            entries = {n.name: n.attr for n in ir.DictAttr(attrs["hlsdf.unroll"])}
+            factor = ir.IntegerAttr(entries["factor"]).value if "factor" in entries else 0
+            self.emit(indent, f"#pragma HLS unroll factor={factor}" if factor else "#pragma HLS unroll")
+
+    def _op_affine_for(self, op: ir.Operation, indent: int) -> None:
+        view = op.opview
+        lower_map = view.lowerBoundMap.value
+        upper_map = view.upperBoundMap.value
+        lower = _fold_calls("std::max", self._map_values(lower_map, list(view.lowerBoundOperands)))
+        upper = _fold_calls("std::min", self._map_values(upper_map, list(view.upperBoundOperands)))
+        step = str(ir.IntegerAttr(op.attributes["step"]).value)
+        self._loop(op, indent, lower, upper, step, list(view.inits))
+
+    def _op_scf_for(self, op: ir.Operation, indent: int) -> None:
+        lower, upper, step = (self.scalar(v) for v in list(op.operands)[:3])
+        self._loop(op, indent, lower, upper, step, list(op.operands)[3:])
+
+    def _op_scf_if(self, op: ir.Operation, indent: int) -> None:
+        results = []
+        for result in op.results:
+            name = self._fresh(f"sel{self.temp_count}")
+            self.temp_count += 1
+            self.emit(indent, f"{c_type(result.type)} {name};")
+            self.scalars[self._key(result)] = name
+            results.append(name)
+        self.emit(indent, f"if ({self.scalar(op.operands[0])}) {{")
+        self.emit_block(op.regions[0].blocks[0], indent + 1)
+        self._assign_yield(op.regions[0].blocks[0], results, indent + 1)
+        if len(op.regions) > 1 and len(op.regions[1].blocks) > 0:
+            self.emit(indent, "} else {")
+            self.emit_block(op.regions[1].blocks[0], indent + 1)
+            self._assign_yield(op.regions[1].blocks[0], results, indent + 1)
+        self.emit(indent, "}")
+
+    def _op_affine_if(self, op: ir.Operation, indent: int) -> None:
+        if len(op.results):
+            raise UnsupportedError(f"affine.if with results (from {describe_location(op)})")
+        integer_set = ir.IntegerSetAttr(op.attributes["condition"]).value
+        names = [self.scalar(v) for v in op.operands]
+        dims, symbols = names[: integer_set.n_dims], names[integer_set.n_dims :]
+        conditions = []
+        for constraint in integer_set.constraints:
+            expr = affine_expr_to_c(constraint.expr, dims, symbols)
+            conditions.append(f"{expr} == 0" if constraint.is_eq else f"{expr} >= 0")
+        self.emit(indent, f"if ({' && '.join(conditions) or 'true'}) {{")
+        self.emit_block(op.regions[0].blocks[0], indent + 1)
+        if len(op.regions) > 1 and len(op.regions[1].blocks) > 0:
+            self.emit(indent, "} else {")
+            self.emit_block(op.regions[1].blocks[0], indent + 1)
+        self.emit(indent, "}")
+
+    def _op_func_return(self, op: ir.Operation, indent: int) -> None:
+        if len(op.operands):
+            raise UnsupportedError(
+                f"'@{self.name}' still returns values; run hls-results-to-args before emission"
+            )
+
+    def _op_func_call(self, op: ir.Operation, indent: int) -> None:
+        callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
+        if len(op.results):
+            raise UnsupportedError(f"call to '@{callee}' returns values; run hls-results-to-args")
+        args = []
+        for value in op.operands:
+            if isinstance(value.type, ir.MemRefType):
+                view = self.buffer(value)
+                args.append(view.storage if view.offset == 0 else f"{view.storage} + {view.offset}")
+            else:
+                args.append(self.scalar(value))
+        self.emit(indent, f"{callee}({', '.join(args)});")
+
+
+def _fold_calls(func: str, values: list[str]) -> str:
+    result = values[0]
+    for value in values[1:]:
+        result = f"{func}({result}, {value})"
+    return result
+
+
+def _global_definition(op: ir.Operation, name: str) -> str:
+    mem = ir.TypeAttr(op.attributes["type"]).value
+    if "initial_value" not in op.attributes or "constant" not in op.attributes:
+        raise UnsupportedError(f"memref.global @{name} is not a constant; llmhls emits constants only")
+    values = np.array(op.attributes["initial_value"])
+    size = int(np.prod(mem.shape)) if mem.rank else 1
+    values = np.broadcast_to(values, mem.shape).reshape(-1) if values.size else values
+    ctype = c_type(mem.element_type)
+    if ctype == "float":
+        items = [_float_literal(float(v), mem.element_type) for v in values]
+    elif ctype == "bool":
+        items = ["true" if v else "false" for v in values]
+    else:
+        items = [str(int(v)) for v in values]
+    body = ",\n".join(INDENT + ", ".join(items[i : i + 8]) for i in range(0, len(items), 8))
+    shape = "][".join(map(str, mem.shape)) or "1"
+    return f"static const {ctype} {name}[{size}] = {{  // [{shape}]\n{body}\n}};\n"
+
+
+def emit_hlscpp(module: ir.Module, *, header_comment: str = "", top: str | None = None) -> EmittedKernel:
+    """Print the module's functions as one Vitis HLS C++ translation unit + header."""
+    with module.context:
+        globals_: dict[str, str] = {}
+        global_defs: list[str] = []
+        for op in module.body.operations:
+            op = op.operation
+            if op.name == "memref.global":
+                symbol = ir.StringAttr(op.attributes["sym_name"]).value
+                name = c_identifier(f"const_{symbol}")
+                globals_[symbol] = name
+                global_defs.append(_global_definition(op, name))
+            elif op.name != "func.func":
+                raise UnsupportedError(f"cannot emit top-level op '{op.name}' as HLS C++")
+        defined = [f for f in functions(module) if has_body(f)]
+        if not defined:
+            raise UnsupportedError("the module has no function to emit")
+        top_name = top or symbol_name(defined[-1])
+        bodies: list[str] = []
+        declarations: list[str] = []
+        top_emitter = None
+        for func in defined:
+            emitter = FunctionEmitter(func, globals_, is_top=symbol_name(func) == top_name)
+            text = emitter.emit_function()
+            if emitter.is_top:
+                top_emitter = emitter
+                declarations.append(text.split(" {\n", 1)[0] + ";")
+            else:
+                text = "static " + text
+            bodies.append(text)
+        if top_emitter is None:
+            raise UnsupportedError(f"top function '{top_name}' not found in the module")
+    comment = "".join(f"// {line}\n".replace("// \n", "//\n") for line in header_comment.splitlines())
+    guard = f"LLMHLS_{top_name.upper()}_H"
+    header = (
+        f"{comment}#ifndef {guard}\n#define {guard}\n\n#include <cstdint>\n\n"
+        + "\n".join(declarations)
+        + f"\n\n#endif  // {guard}\n"
+    )
+    source = (
+        f"{comment}#include \"{top_name}.h\"\n\n#include <algorithm>\n#include <cmath>\n"
+        "#include <cstdint>\n#include <limits>\n\n#include \"hls_math.h\"\n\n"
+        + "\n".join(global_defs + bodies)
+    )
+    return EmittedKernel(top_name, source, header, top_emitter.arg_infos)

@@ -1,0 +1,195 @@
+"""`llmhls` command line: compile a PyTorch model to a Vitis HLS project, C-simulate it.
+
+Every failure the user can fix prints one `error: ...` line and exits
+non-zero; `--debug` shows the Python traceback as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from llmhls import __version__
+from llmhls.errors import LlmhlsError
+
+EXIT_INTERNAL = 70
+
+DESCRIPTION = """\
+llmhls compiles PyTorch models into Vitis HLS C++ through MLIR
+(torch-mlir FX importer -> linalg -> affine -> HLS C++) and checks the
+result numerically against PyTorch with C-simulation.
+
+  llmhls compile block.pt2 -o out/ --target u280
+  llmhls csim out/
+"""
+
+COMPILE_EPILOG = """\
+MODEL may be:
+  *.pt2 / *.pt   a torch.export ExportedProgram saved with torch.export.save
+  *.py           (only with --trust: the file is executed) a Python file defining
+                 build_model() -> (module, example_inputs)
+Example inputs come from the program when it holds them, else they are drawn
+from the input signature with --seed.
+
+The output directory holds kernel/<top>.cpp|.h (the HLS kernel), tb/tb_<top>.cpp
+(testbench), run_hls.tcl (vitis_hls -f run_hls.tcl), manifest.json (every
+interface: name, shape, dtype, .bin file), data/ (inputs, weights, PyTorch
+golden outputs) and program.pt2 (for csim with new inputs).
+
+Partial today: one kernel per model with every loop nest emitted as written
+(no tiling, pipelining or dataflow directives yet); weights are read over
+m_axi from .bin files; shapes must be static.
+"""
+
+
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from llmhls.targets import target_names
+
+    parser = argparse.ArgumentParser(
+        prog="llmhls", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"llmhls {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    compile_cmd = commands.add_parser(
+        "compile",
+        help="compile a PyTorch model into a Vitis HLS project",
+        description="Compile a PyTorch model into a Vitis HLS project.",
+        epilog=COMPILE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compile_cmd.add_argument("model", metavar="MODEL", help="model file (.pt2/.pt, or .py with --trust)")
+    compile_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="project directory to write")
+    compile_cmd.add_argument(
+        "--target",
+        default="u280",
+        help=f"FPGA part to build for: {', '.join(target_names())} (default: u280)",
+    )
+    compile_cmd.add_argument(
+        "--clock-mhz", type=float, default=None, help="target clock in MHz (default: the target's)"
+    )
+    compile_cmd.add_argument("--trust", action="store_true", help="allow executing a .py model file")
+    compile_cmd.add_argument("--force", action="store_true", help="replace a non-empty output directory")
+    compile_cmd.add_argument("--seed", type=int, default=0, help="seed for generated example inputs")
+    compile_cmd.add_argument("--cosim", action="store_true", help="enable C/RTL co-simulation in run_hls.tcl")
+    compile_cmd.add_argument("--dump-ir", action="store_true", help="write the IR after each stage to DIR/ir/")
+    compile_cmd.add_argument(
+        "--tolerance", type=float, default=1e-4, help="csim relative error tolerance (default: 1e-4)"
+    )
+    compile_cmd.add_argument(
+        "--print-pipeline", action="store_true", help="print the pass pipelines and exit"
+    )
+    _add_debug(compile_cmd)
+    compile_cmd.set_defaults(handler=_cmd_compile)
+
+    csim_cmd = commands.add_parser(
+        "csim",
+        help="C-simulate a compiled project with g++ and compare with PyTorch",
+        description=(
+            "Build the project's testbench and kernel with g++ -std=c++14 -O2, run it and "
+            "compare with the golden outputs PyTorch computed. Prints one JSON line; exits 1 "
+            "on a mismatch."
+        ),
+    )
+    csim_cmd.add_argument("project", metavar="DIR", help="directory written by llmhls compile")
+    csim_cmd.add_argument("--inputs", type=Path, help=".npz of inputs keyed by manifest input names")
+    csim_cmd.add_argument("--outputs", type=Path, help="save the kernel's outputs to this .npz")
+    _add_debug(csim_cmd)
+    csim_cmd.set_defaults(handler=_cmd_csim)
+
+    targets_cmd = commands.add_parser("targets", help="list the FPGA parts llmhls knows")
+    _add_debug(targets_cmd)
+    targets_cmd.set_defaults(handler=_cmd_targets)
+    return parser
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from llmhls.compiler.driver import CompileOptions, compile_model, pipelines
+
+    if args.print_pipeline:
+        for stage, pipeline in pipelines().items():
+            print(f"# {stage}\n{pipeline}")
+        return 0
+    from llmhls.compiler.frontend import load_model
+    from llmhls.errors import OptionError
+
+    if args.tolerance <= 0:
+        raise OptionError(f"--tolerance must be positive, got {args.tolerance:g}")
+    loaded = load_model(args.model, trust=args.trust, seed=args.seed)
+    options = CompileOptions(
+        target=args.target,
+        clock_mhz=args.clock_mhz,
+        force=args.force,
+        cosim=args.cosim,
+        dump_ir=args.dump_ir,
+        tolerance=args.tolerance,
+    )
+    result = compile_model(loaded, Path(args.output), options)
+    total = sum(result.timings.values())
+    print(f"llmhls: wrote {result.out_dir} (top '{result.top}', {total:.1f} s)")
+    return 0
+
+
+def _cmd_csim(args: argparse.Namespace) -> int:
+    from llmhls.compiler.csim import run_csim
+
+    result = run_csim(Path(args.project), inputs_npz=args.inputs, outputs_npz=args.outputs)
+    print(result.to_json())
+    return 0 if result.passed else 1
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    from llmhls.targets import get_target, target_names
+
+    for name in target_names():
+        target = get_target(name)
+        print(json.dumps({"name": target.name, "part": target.part}))
+    return 0
+
+
+def run_cli(argv: Sequence[str] | None, parser_factory: Callable[[], argparse.ArgumentParser]) -> int:
+    """Parse, dispatch, and turn every error into one line (traceback only with --debug)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    if not debug:
+        warnings.filterwarnings("ignore")
+    try:
+        args = parser_factory().parse_args(argv)
+        return int(args.handler(args))
+    except LlmhlsError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in llmhls: say so in one line unless --debug
+        if debug:
+            traceback.print_exc()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(
+            f"internal error: {type(exc).__name__}: {first} (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_cli(argv, build_parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""llmhls passes: one module per pass, registered by name (see `registry`)."""

@@ -1,0 +1,56 @@
+"""hls-copies-to-loops: `memref.copy` becomes an explicit affine loop nest.
+
+Vitis HLS has no memcpy between arbitrary arrays; an element loop is what it
+synthesizes well (and later passes can pipeline it like any other loop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch_mlir import ir
+from torch_mlir.dialects import affine
+
+from llmhls.errors import UnsupportedError
+from llmhls.passes.base import Pass
+from llmhls.passes.legalize.ir_utils import describe_location, walk_ops
+from llmhls.passes.registry import register_pass
+
+
+@register_pass
+@dataclass(frozen=True)
+class CopiesToLoops(Pass):
+    """Replace each statically shaped memref.copy with an element-wise affine.for nest."""
+
+    name = "hls-copies-to-loops"
+    summary = "lower memref.copy to an element-wise affine loop nest"
+
+    def run(self, module: ir.Module) -> None:
+        with module.context:
+            for op in walk_ops(module.operation):
+                if op.name == "memref.copy":
+                    _lower_copy(op)
+
+
+def _lower_copy(op: ir.Operation) -> None:
+    source, target = op.operands
+    mem = ir.MemRefType(source.type)
+    if not mem.has_static_shape:
+        raise UnsupportedError(
+            f"memref.copy of dynamic shape {mem} from {describe_location(op)}"
+        )
+    with op.location:
+        ip = ir.InsertionPoint(op)
+        indices: list[ir.Value] = []
+        for extent in mem.shape:
+            loop = affine.AffineForOp(0, extent, 1, ip=ip)
+            indices.append(loop.induction_variable)
+            ip = ir.InsertionPoint(loop.body)
+            affine.AffineYieldOp([], ip=ip)
+            ip = ir.InsertionPoint.at_block_begin(loop.body)
+        identity = ir.AffineMap.get_identity(mem.rank)
+        if mem.rank == 0:
+            identity = ir.AffineMap.get(0, 0, [])
+        value = affine.AffineLoadOp(mem.element_type, source, indices, identity, ip=ip)
+        affine.AffineStoreOp(value.result, target, indices, identity, ip=ip)
+    op.erase()

@@ -1,0 +1,89 @@
+"""Small IR helpers shared by llmhls passes and the emitter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from torch_mlir import ir
+
+from llmhls.errors import LlmhlsError
+
+
+def c_identifier(name: str) -> str:
+    """`layers.0.attn.q_proj.weight` → `layers_0_attn_q_proj_weight`."""
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_") or "t"
+    ident = re.sub(r"__+", "_", ident)
+    return ident if not ident[0].isdigit() else f"t_{ident}"
+
+
+def functions(module: ir.Module) -> list[ir.Operation]:
+    return [op.operation for op in module.body.operations if op.operation.name == "func.func"]
+
+
+def symbol_name(op: ir.Operation) -> str:
+    return ir.StringAttr(op.attributes["sym_name"]).value
+
+
+def has_body(func: ir.Operation) -> bool:
+    return len(func.regions[0].blocks) > 0
+
+
+def walk_ops(op: ir.Operation) -> Iterator[ir.Operation]:
+    """Pre-order walk over every nested operation (a list, so callers may erase)."""
+    found: list[ir.Operation] = []
+
+    def visit(inner: ir.Operation) -> ir.WalkResult:
+        found.append(inner)
+        return ir.WalkResult.ADVANCE
+
+    op.walk(visit, ir.WalkOrder.PRE_ORDER)
+    return iter(found[1:])
+
+
+def location_label(loc: ir.Location) -> str:
+    """The `module:op` name llmhls put on an op at import ("" when there is none)."""
+    match = re.search(r'loc\("([^"]*)"', str(loc))
+    return match.group(1) if match else ""
+
+
+def describe_location(op: ir.Operation) -> str:
+    """Where an op came from, for error messages: `ln_1:native_layer_norm` or `<unknown>`."""
+    label = location_label(op.location)
+    if not label:
+        return "an unknown place in the model"
+    module_path, _, aten_op = label.partition(":")
+    return f"aten.{aten_op} in module '{module_path or '<top>'}'"
+
+
+def function_arg_attrs(func: ir.Operation) -> list[dict[str, str]]:
+    """The `llmhls.*` string attributes of each argument of `func`."""
+    if "arg_attrs" not in func.attributes:
+        return [{} for _ in func.regions[0].blocks[0].arguments]
+    result = []
+    for attr in ir.ArrayAttr(func.attributes["arg_attrs"]):
+        entries = {}
+        for named in ir.DictAttr(attr):
+            if isinstance(named.attr, ir.StringAttr):
+                entries[named.name] = ir.StringAttr(named.attr).value
+        result.append(entries)
+    return result
+
+
+def set_function_type(func: ir.Operation, inputs: list[ir.Type], results: list[ir.Type]) -> None:
+    func.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(inputs, results))
+
+
+def top_function(module: ir.Module) -> ir.Operation:
+    """The public function with a body (the kernel top)."""
+    candidates = [
+        f
+        for f in functions(module)
+        if has_body(f)
+        and ("sym_visibility" not in f.attributes
+             or ir.StringAttr(f.attributes["sym_visibility"]).value == "public")
+    ]
+    if len(candidates) != 1:
+        names = ", ".join(symbol_name(f) for f in candidates) or "none"
+        raise LlmhlsError(f"expected exactly one public function with a body, found: {names}")
+    return candidates[0]
