@@ -60,7 +60,7 @@ def pipelines() -> dict[str, str]:
 def compile_model(loaded: LoadedModel, out_dir: Path, options: CompileOptions) -> CompileResult:
     """Compile a loaded model into a Vitis HLS project at `out_dir`."""
     target = get_target(options.target)
-    clock_mhz = options.clock_mhz or target.default_clock_mhz
+    clock_mhz = options.clock_mhz or target.clock_mhz
     if not 10.0 <= clock_mhz <= 1000.0:
         raise OptionError(f"--clock-mhz {clock_mhz:g} is outside 10..1000 MHz")
     out_dir = Path(out_dir)

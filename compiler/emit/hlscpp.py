@@ -330,7 +330,9 @@ class FunctionEmitter:
     def _op_arith_constant(self, op: ir.Operation, indent: int) -> None:
         attr = op.attributes["value"]
         type_ = op.results[0].type
-        if isinstance(attr, ir.FloatAttr):
+        if isinstance(attr, ir.BoolAttr):
+            text = "true" if attr.value else "false"
+        elif isinstance(attr, ir.FloatAttr):
             text = _float_literal(attr.value, type_)
         elif isinstance(attr, ir.IntegerAttr):
             if isinstance(type_, ir.IntegerType) and type_.width == 1:
@@ -376,6 +378,11 @@ class FunctionEmitter:
 
     def _op_arith_bitcast(self, op: ir.Operation, indent: int) -> None:
         raise UnsupportedError(f"arith.bitcast (from {describe_location(op)}) is not supported")
+
+    def _op_math_fpowi(self, op: ir.Operation, indent: int) -> None:
+        base, exponent = (self.scalar(v) for v in op.operands)
+        ctype = c_type(op.results[0].type)
+        self.bind_temp(op.results[0], f"hls::pow({base}, ({ctype}){exponent})", indent)
 
     def _op_math_absi(self, op: ir.Operation, indent: int) -> None:
         value = self.scalar(op.operands[0])
