@@ -123,9 +123,8 @@ def _header_comment(loaded: LoadedModel, target: Target, clock_mhz: float) -> st
 
 def _golden_outputs(loaded: LoadedModel) -> list[np.ndarray]:
     with torch.no_grad():
-        result = loaded.program.module()(*loaded.example_inputs)
-    flat = result if isinstance(result, list | tuple) else [result]
-    return [t.detach().contiguous().cpu().numpy() for t in flat]
+        outputs = loaded.run()
+    return [t.detach().contiguous().cpu().numpy() for t in outputs]
 
 
 def _storage_dtype(dtype: str) -> str:

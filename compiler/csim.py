@@ -1,0 +1,526 @@
+"""`llmhls csim`: build a compiled project's kernel and testbench with g++, run, check.
+
+The testbench prints its own verdict and exits 1 on a mismatch. Python reads the
+kernel's outputs back and recomputes the same metric (`testbench.compare`); the
+two verdicts must agree, so a stale or broken testbench cannot pass on its own.
+With user inputs (`inputs_npz`), golden outputs come from the project's
+`program.pt2` run in PyTorch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llmhls.compiler.testbench import (
+    ROLE_DIRS,
+    Interface,
+    compare,
+    manifest_interfaces,
+    manifest_rel_tolerance,
+    manifest_top,
+)
+from llmhls.compiler.toolchain import ap_types_include_dir, hls_include_dir
+
+from llmhls.errors import CSimError, InputError, OptionError
+
+BUILD_DIR = "csim_build"
+DEFAULT_TIMEOUT_S = 600.0
+CXX_FLAGS = ("-std=c++14", "-O2")
+
+
+@dataclass
+class CSimResult:
+    """Verdict of one C-simulation: per-output errors plus how long each step took."""
+
+    passed: bool
+    max_abs_err: float
+    max_rel_err: float
+    outputs: list[dict[str, Any]]
+    build_s: float
+    run_s: float
+    golden_s: float = 0.0
+    cached: bool = False
+    tb_exit_code: int = 0
+    note: str = ""
+    log: str = field(default="", repr=False)
+
+    def to_json(self) -> str:
+        """One JSON line; errors that are not finite (NaN/inf) are written as null."""
+        data = {
+            "passed": self.passed,
+            "max_abs_err": _json_number(self.max_abs_err),
+            "max_rel_err": _json_number(self.max_rel_err),
+            "outputs": [
+                {key: _json_number(v) if isinstance(v, float) else v for key, v in out.items()}
+                for out in self.outputs
+            ],
+            "build_s": round(self.build_s, 3),
+            "run_s": round(self.run_s, 3),
+            "golden_s": round(self.golden_s, 3),
+            "cached": self.cached,
+            "tb_exit_code": self.tb_exit_code,
+            "note": self.note,
+        }
+        return json.dumps(data, allow_nan=False)
+
+
+def _json_number(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A compiled project, checked: its manifest's facts and the files csim needs."""
+
+    root: Path
+    top: str
+    interfaces: list[Interface]
+    rel_tol: float
+    sources: list[Path]
+
+    def of_role(self, role: str) -> list[Interface]:
+        return [i for i in self.interfaces if i.role == role]
+
+
+def load_project(project_dir: Path) -> Project:
+    """Read and check PROJECT/manifest.json and the sources it names (InputError if not)."""
+    root = Path(project_dir).resolve()
+    if not root.is_dir():
+        raise InputError(f"{project_dir}: no such project directory")
+    manifest_path = root / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(f"{manifest_path}: missing (not a compiled llmhls project?)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"{manifest_path}: not valid JSON ({err})") from err
+    if not isinstance(manifest, dict):
+        raise InputError(f"{manifest_path}: must hold a JSON object")
+    source = str(manifest_path)
+    top = manifest_top(manifest, source)
+    interfaces = manifest_interfaces(manifest, source)
+    rel_tol = manifest_rel_tolerance(manifest, source)
+    kernel_files = manifest.get("kernel_files")
+    testbench = manifest.get("testbench")
+    if not isinstance(kernel_files, list) or not kernel_files:
+        raise InputError(f"{source}: 'kernel_files' must be a non-empty list of paths")
+    if not isinstance(testbench, str):
+        raise InputError(f"{source}: 'testbench' must be a path")
+    sources = []
+    for rel in [*kernel_files, testbench]:
+        if not isinstance(rel, str) or not (root / rel).is_file():
+            raise InputError(f"{root / str(rel)}: missing source file named in {source}")
+        sources.append(root / rel)
+    header = root / "kernel" / f"{top}.h"
+    if not header.is_file():
+        raise InputError(f"{header}: missing kernel header")
+    return Project(root, top, interfaces, rel_tol, sources)
+
+
+def run_csim(
+    project_dir: Path,
+    *,
+    inputs_npz: Path | None = None,
+    outputs_npz: Path | None = None,
+    jobs: int | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> CSimResult:
+    """Build (or reuse) the testbench, run it, and check every output against PyTorch.
+
+    Without `inputs_npz` the project's own data is used; with it, those inputs are
+    checked against the manifest and golden outputs are recomputed from program.pt2.
+    `outputs_npz` receives the kernel's outputs keyed by PyTorch output name.
+    """
+    if jobs is not None and jobs < 1:
+        raise OptionError(f"jobs must be at least 1, got {jobs}")
+    if not timeout_s > 0:
+        raise OptionError(f"timeout must be positive, got {timeout_s}")
+    project = load_project(project_dir)
+    if outputs_npz is not None and not Path(outputs_npz).resolve().parent.is_dir():
+        raise InputError(f"{outputs_npz}: its folder does not exist")
+    program = project.root / "program.pt2"
+    if inputs_npz is None:
+        needed = project.interfaces
+    else:
+        if not program.is_file():
+            raise InputError(f"{program}: missing; needed to compute golden outputs for --inputs")
+        needed = project.of_role("weight")
+    for iface in needed:
+        iface.check_size(project.root / iface.rel_file)
+    user_inputs = None if inputs_npz is None else read_inputs_npz(Path(inputs_npz), project)
+
+    start = time.perf_counter()
+    binary, cached = build_testbench(project, jobs=jobs)
+    build_s = time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory(prefix="llmhls-csim-") as tmp_name:
+        tmp = Path(tmp_name)
+        golden_s = 0.0
+        if user_inputs is None:
+            inputs_dir = project.root / ROLE_DIRS["input"]
+            golden_dir = project.root / ROLE_DIRS["output"]
+        else:
+            inputs_dir, golden_dir = tmp / "inputs", tmp / "golden"
+            inputs_dir.mkdir()
+            golden_dir.mkdir()
+            for iface, array in zip(project.of_role("input"), user_inputs, strict=True):
+                (inputs_dir / f"{iface.arg}.bin").write_bytes(array.tobytes())
+            start = time.perf_counter()
+            golden = torch_golden(program, user_inputs, project.of_role("output"))
+            golden_s = time.perf_counter() - start
+            for iface, array in zip(project.of_role("output"), golden, strict=True):
+                (golden_dir / f"{iface.arg}.bin").write_bytes(array.tobytes())
+        results_dir = tmp / "results"
+        results_dir.mkdir()
+
+        start = time.perf_counter()
+        proc = _run_testbench(binary, project.root, inputs_dir, golden_dir, results_dir, timeout_s)
+        run_s = time.perf_counter() - start
+
+        outputs: list[dict[str, Any]] = []
+        results: dict[str, np.ndarray] = {}
+        for iface in project.of_role("output"):
+            result_path = results_dir / f"{iface.arg}.bin"
+            if not result_path.is_file() or result_path.stat().st_size != iface.nbytes:
+                raise CSimError(f"{binary}: wrote no complete result for output '{iface.name}'")
+            out = _read_bin(result_path, iface)
+            ref = _read_bin(golden_dir / f"{iface.arg}.bin", iface)
+            check = compare(out, ref, is_float=iface.info.is_float, rel_tol=project.rel_tol)
+            results[iface.name] = out
+            outputs.append(
+                {
+                    "name": iface.name,
+                    "shape": list(iface.shape),
+                    "dtype": iface.dtype,
+                    "max_abs_err": check.max_abs_err,
+                    "max_rel_err": check.max_rel_err,
+                    "passed": check.passed,
+                }
+            )
+
+    python_passed = all(out["passed"] for out in outputs)
+    tb_passed = proc.returncode == 0
+    note = ""
+    if python_passed != tb_passed:
+        note = (
+            f"testbench exit status {proc.returncode} disagrees with the Python check "
+            f"({'pass' if python_passed else 'fail'}); is {project.sources[-1].name} stale?"
+        )
+    if outputs_npz is not None:
+        save_npz(Path(outputs_npz), results)
+    return CSimResult(
+        passed=python_passed and tb_passed,
+        max_abs_err=max(out["max_abs_err"] for out in outputs),
+        max_rel_err=max(out["max_rel_err"] for out in outputs),
+        outputs=outputs,
+        build_s=build_s,
+        run_s=run_s,
+        golden_s=golden_s,
+        cached=cached,
+        tb_exit_code=proc.returncode,
+        note=note,
+        log=proc.stdout,
+    )
+
+
+def _read_bin(path: Path, iface: Interface) -> np.ndarray:
+    return np.fromfile(path, dtype=np.dtype(iface.info.numpy)).reshape(iface.shape)
+
+
+def read_inputs_npz(path: Path, project: Project) -> list[np.ndarray]:
+    """The user's inputs in call order, checked against the manifest (InputError if not).
+
+    Keys are the inputs' PyTorch names (their C argument names are accepted too);
+    float64 arrays are cast to float32 inputs, nothing else is converted.
+    """
+    if not path.is_file():
+        raise InputError(f"{path}: no such inputs file")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise InputError(f"{path}: holds one array, not an .npz archive of named inputs")
+        with loaded:
+            arrays = {key: loaded[key] for key in loaded.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise InputError(f"{path}: not a readable .npz file ({err})") from err
+    inputs = project.of_role("input")
+    expected = ", ".join(repr(i.name) for i in inputs) or "none"
+    by_key = {i.arg: i for i in inputs} | {i.name: i for i in inputs}
+    given: dict[str, np.ndarray] = {}
+    for key, array in arrays.items():
+        iface = by_key.get(key)
+        if iface is None:
+            raise InputError(f"{path}: unexpected key {key!r}; the kernel's inputs are {expected}")
+        if iface.name in given:
+            raise InputError(f"{path}: input '{iface.name}' is given twice (as name and arg)")
+        if tuple(array.shape) != iface.shape:
+            raise InputError(
+                f"{path}: input {key!r} has shape {list(array.shape)}, expected {list(iface.shape)}"
+            )
+        want = np.dtype(iface.info.numpy)
+        same = array.dtype.kind == want.kind and array.dtype.itemsize == want.itemsize
+        narrowing_ok = iface.dtype == "float32" and array.dtype == np.float64
+        if not (same or narrowing_ok):
+            raise InputError(
+                f"{path}: input {key!r} has dtype {array.dtype}, expected {iface.dtype}"
+            )
+        given[iface.name] = np.ascontiguousarray(array, dtype=want)
+    for iface in inputs:
+        if iface.name not in given:
+            raise InputError(f"{path}: missing input {iface.name!r}; expected keys {expected}")
+    return [given[i.name] for i in inputs]
+
+
+def torch_golden(
+    program: Path, inputs: list[np.ndarray], outputs: list[Interface]
+) -> list[np.ndarray]:
+    """PyTorch's outputs for `inputs`, flattened, checked against the manifest's outputs."""
+    import torch  # slow to import: only the --inputs path needs it
+    from torch.utils import _pytree
+
+    try:
+        module = torch.export.load(str(program)).module()
+    except Exception as err:  # torch raises many types for a bad archive
+        raise InputError(
+            f"{program}: cannot load the exported program ({_first_line(err)})"
+        ) from err
+    tensors = [torch.from_numpy(array.copy()) for array in inputs]
+    try:
+        with torch.no_grad():
+            result = module(*tensors)
+    except Exception as err:  # the model's own failure, whatever its type
+        raise CSimError(
+            f"{program}: PyTorch failed on the given inputs ({_first_line(err)})"
+        ) from err
+    leaves = _pytree.tree_leaves(result)
+    if len(leaves) != len(outputs):
+        raise InputError(
+            f"{program}: returns {len(leaves)} outputs but the manifest lists {len(outputs)}"
+        )
+    golden = []
+    for iface, leaf in zip(outputs, leaves, strict=True):
+        if not isinstance(leaf, torch.Tensor) or tuple(leaf.shape) != iface.shape:
+            got = list(leaf.shape) if isinstance(leaf, torch.Tensor) else type(leaf).__name__
+            raise InputError(
+                f"{program}: output '{iface.name}' is {got}, expected shape {list(iface.shape)}"
+            )
+        array = leaf.detach().cpu().numpy()
+        want = np.dtype(iface.info.numpy)
+        same = array.dtype.kind == want.kind and array.dtype.itemsize == want.itemsize
+        if not (same or (array.dtype.kind == "f" and want.kind == "f")):
+            raise InputError(
+                f"{program}: output '{iface.name}' has dtype {array.dtype}, expected {iface.dtype}"
+            )
+        golden.append(np.ascontiguousarray(array, dtype=want))
+    return golden
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write an .npz with fixed timestamps (same arrays, same bytes) and any key names.
+
+    np.savez takes keys as keyword arguments, so names like 'file' would clash.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+            for key, array in arrays.items():
+                info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                with archive.open(info, "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise InputError(f"{path}: cannot write outputs ({err})") from err
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------
+# Building: one object per source, compiled in parallel, reused while fresh.
+
+
+def build_testbench(project: Project, *, jobs: int | None = None) -> tuple[Path, bool]:
+    """Compile PROJECT/csim_build/tb_<top>; returns (binary, True if nothing was rebuilt).
+
+    Each source becomes its own object (compiled in parallel); an object is reused
+    while it is newer than every file g++ saw in it (its -MMD depfile) and its
+    command line is unchanged.
+    """
+    gxx = shutil.which("g++")
+    if gxx is None:
+        raise CSimError("g++ not found on PATH: C-simulation needs a C++14 compiler")
+    build_dir = project.root / BUILD_DIR
+    try:
+        build_dir.mkdir(exist_ok=True)
+    except OSError as err:
+        raise CSimError(f"{build_dir}: cannot create the build folder ({err})") from err
+    includes = [hls_include_dir(), ap_types_include_dir(), project.root / "kernel"]
+    flags = [*CXX_FLAGS, *(f"-I{d}" for d in includes)]
+
+    objects: list[Path] = []
+    stale: list[tuple[Path, Path, list[str]]] = []
+    for src in project.sources:
+        stem = src.relative_to(project.root).with_suffix("").as_posix().replace("/", "__")
+        obj = build_dir / f"{stem}.o"
+        command = [gxx, *flags, "-c", str(src), "-o", str(obj), "-MMD", "-MF", f"{obj}.d"]
+        objects.append(obj)
+        if not _fresh(obj, command, _depfile_inputs(Path(f"{obj}.d"))):
+            stale.append((src.relative_to(project.root), obj, command))
+    if stale:
+        workers = min(len(stale), jobs or os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            errors = list(pool.map(lambda job: _compile(*job), stale))
+        for error in errors:
+            if error:
+                raise CSimError(error)
+
+    binary = build_dir / f"tb_{project.top}"
+    link = [gxx, *(str(o) for o in objects), "-o", str(binary)]
+    if stale or not _fresh(binary, link, objects):
+        error = _run_gxx(link, binary, f"linking {binary.name}")
+        if error:
+            raise CSimError(error)
+        _record(binary, link)
+        return binary, False
+    return binary, True
+
+
+def _compile(src: Path, obj: Path, command: list[str]) -> str:
+    """Compile one source; returns the error line ('' on success)."""
+    error = _run_gxx(command, obj, f"compiling {src}", depfile=Path(f"{obj}.d"))
+    if not error:
+        _record(obj, command)
+    return error
+
+
+def _run_gxx(command: list[str], target: Path, what: str, depfile: Path | None = None) -> str:
+    """Run g++ writing to temporary names, renamed into place only on success.
+
+    Returns '' or one line: what failed, g++'s first error line and the log's path.
+    """
+    suffix = f".{os.getpid()}.tmp"
+    tmp_target = Path(f"{target}{suffix}")
+    tmp_dep = Path(f"{depfile}{suffix}") if depfile else None
+    actual = [str(tmp_target) if arg == str(target) else arg for arg in command]
+    if depfile is not None and tmp_dep is not None:
+        actual = [str(tmp_dep) if arg == str(depfile) else arg for arg in actual]
+    log = Path(f"{target}.log")
+    env = {**os.environ, "LC_ALL": "C"}
+    try:
+        proc = subprocess.run(actual, capture_output=True, text=True, errors="replace", env=env)
+        log.write_text(proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            return f"g++ failed {what}: {_first_error(proc.stderr, proc.returncode)} (log: {log})"
+        os.replace(tmp_target, target)
+        if depfile is not None and tmp_dep is not None:
+            os.replace(tmp_dep, depfile)
+        return ""
+    except OSError as err:
+        return f"g++ failed {what}: {err}"
+    finally:
+        tmp_target.unlink(missing_ok=True)
+        if tmp_dep is not None:
+            tmp_dep.unlink(missing_ok=True)
+
+
+def _first_error(stderr: str, returncode: int) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for marker in ("undefined reference", "error:", "error"):
+        for line in lines:
+            if marker in line:
+                return line
+    return lines[0] if lines else f"exit status {returncode}"
+
+
+def _record(target: Path, command: list[str]) -> None:
+    """Remember the command that made `target`, so a changed command rebuilds it."""
+    Path(f"{target}.cmd").write_text("\n".join(command) + "\n")
+
+
+def _fresh(target: Path, command: list[str], inputs: list[Path] | None) -> bool:
+    """True if `target` exists, came from `command`, and is newer than every input."""
+    if inputs is None or not target.is_file():
+        return False
+    try:
+        if Path(f"{target}.cmd").read_text() != "\n".join(command) + "\n":
+            return False
+        built = target.stat().st_mtime_ns
+        return all(path.stat().st_mtime_ns < built for path in inputs)
+    except OSError:
+        return False
+
+
+def _depfile_inputs(depfile: Path) -> list[Path] | None:
+    """Files named in a g++ -MMD depfile (source and headers), or None if unreadable."""
+    try:
+        text = depfile.read_text()
+    except OSError:
+        return None
+    rule = text.replace("\\\n", " ")
+    _, sep, prereqs = rule.partition(": ")
+    if not sep:
+        return None
+    prereqs = prereqs.split("\n", 1)[0]
+    tokens = re.findall(r"(?:\\.|[^\s\\])+", prereqs)
+    paths = [Path(re.sub(r"\\(.)", r"\1", token)) for token in tokens]
+    return paths or None
+
+
+# ---------------------------------------------------------------------------
+# Running.
+
+
+def _run_testbench(
+    binary: Path,
+    root: Path,
+    inputs_dir: Path,
+    golden_dir: Path,
+    results_dir: Path,
+    timeout_s: float,
+) -> subprocess.CompletedProcess[str]:
+    """Run the testbench; exit 0/1 is a verdict, anything else is a CSimError."""
+    command = [str(binary), str(root), str(inputs_dir), str(golden_dir), str(results_dir)]
+    try:
+        proc = subprocess.run(
+            command,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout_s,
+        )
+    except subprocess.TimeoutExpired as err:
+        raise CSimError(f"{binary}: ran past the {timeout_s:g} s time limit") from err
+    except OSError as err:
+        raise CSimError(f"{binary}: cannot run ({err})") from err
+    if proc.returncode in (0, 1):
+        return proc
+    if proc.returncode < 0:
+        try:
+            name = signal.Signals(-proc.returncode).name
+        except ValueError:
+            name = f"signal {-proc.returncode}"
+        raise CSimError(f"{binary}: crashed with {name}")
+    last = next(
+        (line for line in reversed(proc.stderr.splitlines()) if line.strip()),
+        f"exit status {proc.returncode}",
+    )
+    raise CSimError(f"{binary}: {last.removeprefix('error: ')}")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__

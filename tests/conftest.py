@@ -1,0 +1,25 @@
+"""Shared fixtures: the model zoo compiled once per session, on demand."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+def tool(name: str) -> str:
+    """Path of a console script installed next to the running Python."""
+    return str(VENV_BIN / name)
