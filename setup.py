@@ -1,4 +1,4 @@
-"""Packaging for llmhls: one package whose subpackages live in the design card's top-level folders."""
+"""Packaging for llmhls: one package whose subpackages live in the top-level folders."""
 
 from setuptools import setup
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from llmhls.compiler.testbench import (
     ROLE_DIRS,
     Interface,
@@ -34,7 +35,6 @@ from llmhls.compiler.testbench import (
     manifest_top,
 )
 from llmhls.compiler.toolchain import ap_types_include_dir, hls_include_dir
-
 from llmhls.errors import CSimError, InputError, OptionError
 
 BUILD_DIR = "csim_build"

@@ -93,7 +93,18 @@ def compile_model(loaded: LoadedModel, out_dir: Path, options: CompileOptions) -
     interfaces = _finalize_interfaces(imported.interfaces, loaded, golden)
     manifest = _manifest(loaded, kernel, interfaces, target, clock_mhz, options)
     start = time.perf_counter()
-    _write_project(out_dir, options.force, loaded, kernel, interfaces, manifest, target, clock_mhz, options, dumps)
+    _write_project(
+        out_dir,
+        options.force,
+        loaded,
+        kernel,
+        interfaces,
+        manifest,
+        target,
+        clock_mhz,
+        options,
+        dumps,
+    )
     timings["write_s"] = time.perf_counter() - start
     return CompileResult(out_dir, kernel.top, timings, manifest)
 
@@ -160,7 +171,14 @@ def _finalize_interfaces(
         if dtype not in _CTYPES:
             raise OptionError(f"{iface.role} '{iface.name}' has dtype {iface.dtype}, not supported")
         final.append(
-            Interface(iface.name, iface.arg, iface.role, iface.shape, dtype, np.asarray(value).astype(dtype))
+            Interface(
+                iface.name,
+                iface.arg,
+                iface.role,
+                iface.shape,
+                dtype,
+                np.asarray(value).astype(dtype),
+            )
         )
     return final
 
@@ -231,6 +249,7 @@ def _write_project(
                 part=target.part,
                 clock_mhz=clock_mhz,
                 cosim=options.cosim,
+                include_dirs=["kernel"],
                 header_comment=f"llmhls {__version__}: Vitis HLS script for '{kernel.top}'",
             )
         )

@@ -24,9 +24,9 @@ from torch_mlir.extras.fx_decomp_util import get_decomposition_table
 from torch_mlir.extras.fx_importer import ContextCache, FxImporter
 from torch_mlir.fx import _module_lowering
 
-from llmhls.compiler.context import make_context
+from llmhls.compiler.context import DiagnosticCollector, make_context
 from llmhls.errors import LlmhlsError, UnsupportedError
-from llmhls.passes.legalize.ir_utils import c_identifier
+from llmhls.passes.legalize.ir_utils import c_identifier, describe_label, location_label_text
 
 ROLE_INPUT = "input"
 ROLE_WEIGHT = "weight"
@@ -90,6 +90,18 @@ def _op_label(node: torch.fx.Node) -> str:
     return f"{module_path}:{op_name}"
 
 
+def _check_dtypes(program: ExportedProgram) -> None:
+    """Reject complex/unsupported tensor types up front, naming the op that makes them."""
+    for node in program.graph.nodes:
+        val = node.meta.get("val")
+        if node.op == "call_function" and isinstance(val, torch.Tensor) and val.is_complex():
+            module_path, _, op_name = _op_label(node).partition(":")
+            raise UnsupportedError(
+                f"complex tensors are not supported (aten.{op_name} in module "
+                f"'{module_path or '<top>'}' produces {val.dtype})"
+            )
+
+
 class _NamedLocationCache(ContextCache):
     """Gives every imported op a `module:op` name location instead of a file location."""
 
@@ -114,7 +126,9 @@ def _interfaces(program: ExportedProgram) -> tuple[list[Interface], list[torch.f
         val = node.meta.get("val")
         if spec.kind == InputKind.USER_INPUT:
             if not isinstance(val, torch.Tensor):
-                raise UnsupportedError(f"input '{node.name}' is not a tensor ({type(val).__name__})")
+                raise UnsupportedError(
+                    f"input '{node.name}' is not a tensor ({type(val).__name__})"
+                )
             interfaces.append(
                 Interface(
                     node.name,
@@ -133,6 +147,11 @@ def _interfaces(program: ExportedProgram) -> tuple[list[Interface], list[torch.f
             )
         elif spec.kind in (InputKind.CONSTANT_TENSOR,):
             tensor = program.constants[spec.target]
+        elif spec.kind == InputKind.TOKEN:
+            raise UnsupportedError(
+                "the program threads a side-effect token (ops with runtime checks such as "
+                "torch.linalg.inv create one); llmhls compiles pure tensor programs only"
+            )
         else:
             raise UnsupportedError(f"program input '{node.name}' of kind {spec.kind.name}")
         interfaces.append(
@@ -175,6 +194,7 @@ def import_program(program: ExportedProgram, *, func_name: str) -> ImportedModel
     start = time.perf_counter()
     program = program.run_decompositions(get_decomposition_table())
     interfaces, _ = _interfaces(program)
+    _check_dtypes(program)
     timings["decompose_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -189,27 +209,29 @@ def import_program(program: ExportedProgram, *, func_name: str) -> ImportedModel
     timings["import_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    try:
-        module = _module_lowering(False, False, OutputType.LINALG_ON_TENSORS, module)
-    except Exception as exc:  # torch-mlir raises a bare Exception with the failing op's dump
-        raise LlmhlsError(_lowering_failure(exc)) from None
+    with DiagnosticCollector(context) as diagnostics:
+        try:
+            module = _module_lowering(False, False, OutputType.LINALG_ON_TENSORS, module)
+        except Exception as exc:  # torch-mlir raises a bare Exception holding a repro dump
+            raise LlmhlsError(_lowering_failure(diagnostics, exc)) from None
     timings["to_linalg_s"] = time.perf_counter() - start
     tag_interfaces(module, func_name, interfaces)
     return ImportedModel(module, interfaces, timings)
 
 
-def _lowering_failure(exc: Exception) -> str:
-    text = str(exc)
-    match = re.search(r"failed to legalize operation '([^']+)'", text) or re.search(
-        r"unsupported by backend contract: module initializers|'(torch\.[a-z_.]+)'", text
-    )
-    op = match.group(1) if match and match.groups() and match.group(1) else None
-    loc = re.search(r'loc\("([^"]+)"\)', text)
-    where = f" (from {loc.group(1)})" if loc else ""
-    if op:
-        return f"unsupported op '{op}'{where}: torch-mlir cannot lower it to linalg"
-    first = next((line for line in text.splitlines() if "error" in line), text.splitlines()[0])
-    return f"lowering to linalg failed: {first.strip()}"
+def _lowering_failure(diagnostics: DiagnosticCollector, exc: Exception) -> str:
+    """One line naming the torch op that has no linalg lowering and where it came from."""
+    first = diagnostics.first()
+    if first is None:
+        return f"lowering to linalg failed: {str(exc).strip().splitlines()[0]}"
+    location, message = first
+    where = describe_label(location_label_text(location))
+    operator = re.search(r'name = "torch\.([^"]+)"', message)
+    illegal = re.search(r"failed to legalize operation '([^']+)'", message)
+    if operator or illegal:
+        op_name = operator.group(1) if operator else illegal.group(1)
+        return f"unsupported op '{op_name}' ({where}): torch-mlir has no lowering of it to linalg"
+    return f"lowering to linalg failed at {where}: {message.splitlines()[0]}"
 
 
 def tag_interfaces(module: ir.Module, func_name: str, interfaces: list[Interface]) -> None:
@@ -238,6 +260,9 @@ def _interface_attr(iface: Interface) -> ir.Attribute:
 
 def find_function(module: ir.Module, func_name: str) -> ir.Operation:
     for op in module.body.operations:
-        if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == func_name:
+        if (
+            op.operation.name == "func.func"
+            and ir.StringAttr(op.attributes["sym_name"]).value == func_name
+        ):
             return op.operation
     raise LlmhlsError(f"function '@{func_name}' not found in module")

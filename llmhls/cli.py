@@ -69,8 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=COMPILE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    compile_cmd.add_argument("model", metavar="MODEL", help="model file (.pt2/.pt, or .py with --trust)")
-    compile_cmd.add_argument("-o", "--output", required=True, metavar="DIR", help="project directory to write")
+    compile_cmd.add_argument(
+        "model", metavar="MODEL", help="model file (.pt2/.pt, or .py with --trust)"
+    )
+    compile_cmd.add_argument(
+        "-o", "--output", required=True, metavar="DIR", help="project directory to write"
+    )
     compile_cmd.add_argument(
         "--target",
         default="u280",
@@ -79,13 +83,26 @@ def build_parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument(
         "--clock-mhz", type=float, default=None, help="target clock in MHz (default: the target's)"
     )
-    compile_cmd.add_argument("--trust", action="store_true", help="allow executing a .py model file")
-    compile_cmd.add_argument("--force", action="store_true", help="replace a non-empty output directory")
-    compile_cmd.add_argument("--seed", type=int, default=0, help="seed for generated example inputs")
-    compile_cmd.add_argument("--cosim", action="store_true", help="enable C/RTL co-simulation in run_hls.tcl")
-    compile_cmd.add_argument("--dump-ir", action="store_true", help="write the IR after each stage to DIR/ir/")
     compile_cmd.add_argument(
-        "--tolerance", type=float, default=1e-4, help="csim relative error tolerance (default: 1e-4)"
+        "--trust", action="store_true", help="allow executing a .py model file"
+    )
+    compile_cmd.add_argument(
+        "--force", action="store_true", help="replace a non-empty output directory"
+    )
+    compile_cmd.add_argument(
+        "--seed", type=int, default=0, help="seed for generated example inputs"
+    )
+    compile_cmd.add_argument(
+        "--cosim", action="store_true", help="enable C/RTL co-simulation in run_hls.tcl"
+    )
+    compile_cmd.add_argument(
+        "--dump-ir", action="store_true", help="write the IR after each stage to DIR/ir/"
+    )
+    compile_cmd.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-4,
+        help="csim relative error tolerance (default: 1e-4)",
     )
     compile_cmd.add_argument(
         "--print-pipeline", action="store_true", help="print the pass pipelines and exit"
@@ -103,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     csim_cmd.add_argument("project", metavar="DIR", help="directory written by llmhls compile")
-    csim_cmd.add_argument("--inputs", type=Path, help=".npz of inputs keyed by manifest input names")
+    csim_cmd.add_argument(
+        "--inputs", type=Path, help=".npz of inputs keyed by manifest input names"
+    )
     csim_cmd.add_argument("--outputs", type=Path, help="save the kernel's outputs to this .npz")
     _add_debug(csim_cmd)
     csim_cmd.set_defaults(handler=_cmd_csim)
@@ -158,7 +177,9 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_cli(argv: Sequence[str] | None, parser_factory: Callable[[], argparse.ArgumentParser]) -> int:
+def run_cli(
+    argv: Sequence[str] | None, parser_factory: Callable[[], argparse.ArgumentParser]
+) -> int:
     """Parse, dispatch, and turn every error into one line (traceback only with --debug)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     argv = list(sys.argv[1:] if argv is None else argv)

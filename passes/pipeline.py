@@ -14,7 +14,9 @@ import re
 from torch_mlir import ir
 from torch_mlir.passmanager import PassManager
 
+from llmhls.compiler.context import DiagnosticCollector
 from llmhls.errors import LlmhlsError, OptionError
+from llmhls.passes.legalize.ir_utils import describe_label, location_label_text
 from llmhls.passes.registry import get_pass, is_registered
 
 _ITEM_NAME = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(\{(.*)\})?\s*$", re.S)
@@ -97,15 +99,23 @@ def run_upstream(module: ir.Module, pipeline: str) -> None:
         except ValueError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
             raise OptionError(f"bad pass pipeline '{pipeline}': {first}") from None
-        try:
-            manager.run(module.operation)
-        except ir.MLIRError as exc:
-            raise LlmhlsError(f"pass pipeline '{pipeline}' failed: {_first_diagnostic(exc)}") from None
+        with DiagnosticCollector(module.context) as diagnostics:
+            try:
+                manager.run(module.operation)
+            except ir.MLIRError as exc:
+                raise LlmhlsError(_pipeline_failure(pipeline, diagnostics, exc)) from None
 
 
-def _first_diagnostic(exc: Exception) -> str:
-    diagnostics = getattr(exc, "error_diagnostics", None)
-    if diagnostics:
-        diag = diagnostics[0]
-        return f"{diag.location}: {diag.message}"
-    return str(exc).strip().splitlines()[0]
+def _pipeline_failure(pipeline: str, diagnostics: DiagnosticCollector, exc: Exception) -> str:
+    """One line: which op failed, where it came from in the model, and MLIR's reason."""
+    first = diagnostics.first()
+    if first is None:
+        errors = getattr(exc, "error_diagnostics", None) or []
+        first = (str(errors[0].location), str(errors[0].message)) if errors else ("", str(exc))
+    location, message = first
+    label = location_label_text(location)
+    where = f" at {describe_label(label)}" if label else ""
+    passes = ", ".join(pipeline_items(pipeline))
+    if len(passes) > 80:
+        passes = passes[:77] + "..."
+    return f"pass pipeline failed{where}: {message.splitlines()[0]} (pipeline: {passes})"

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+
 from llmhls.compiler.csim import CSimResult, run_csim
 from llmhls.compiler.testbench import compare, render_testbench
-
 from llmhls.errors import CSimError, InputError, OptionError
 
 LINEAR_HEADER = """\

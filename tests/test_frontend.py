@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from llmhls.compiler.frontend import (
     DEFAULT_INT_BOUND,
     LoadedModel,
@@ -21,7 +22,6 @@ from llmhls.compiler.frontend import (
     load_model,
     sanitize_name,
 )
-
 from llmhls.errors import InputError
 
 # --------------------------------------------------------------------------- tiny models

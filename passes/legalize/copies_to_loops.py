@@ -36,9 +36,7 @@ def _lower_copy(op: ir.Operation) -> None:
     source, target = op.operands
     mem = ir.MemRefType(source.type)
     if not mem.has_static_shape:
-        raise UnsupportedError(
-            f"memref.copy of dynamic shape {mem} from {describe_location(op)}"
-        )
+        raise UnsupportedError(f"memref.copy of dynamic shape {mem} from {describe_location(op)}")
     with op.location:
         ip = ir.InsertionPoint(op)
         indices: list[ir.Value] = []

@@ -69,7 +69,9 @@ class F64ToF32(Pass):
                     op.attributes["initial_value"], ir.DenseFPElementsAttr
                 ):
                     values = np.array(op.attributes["initial_value"])
-                    tensor_type = ir.RankedTensorType.get(ir.MemRefType(new).shape, ir.F32Type.get())
+                    tensor_type = ir.RankedTensorType.get(
+                        ir.MemRefType(new).shape, ir.F32Type.get()
+                    )
                     op.attributes["initial_value"] = ir.DenseElementsAttr.get(
                         values.astype(np.float32), type=tensor_type
                     )

@@ -41,19 +41,28 @@ def walk_ops(op: ir.Operation) -> Iterator[ir.Operation]:
     return iter(found[1:])
 
 
-def location_label(loc: ir.Location) -> str:
-    """The `module:op` name llmhls put on an op at import ("" when there is none)."""
-    match = re.search(r'loc\("([^"]*)"', str(loc))
+def location_label_text(text: str) -> str:
+    """The `module:op` name in a printed location ("" when there is none)."""
+    match = re.search(r'loc\("([^"]*)"', text)
     return match.group(1) if match else ""
 
 
-def describe_location(op: ir.Operation) -> str:
-    """Where an op came from, for error messages: `ln_1:native_layer_norm` or `<unknown>`."""
-    label = location_label(op.location)
-    if not label:
-        return "an unknown place in the model"
+def location_label(loc: ir.Location) -> str:
+    """The `module:op` name llmhls put on an op at import ("" when there is none)."""
+    return location_label_text(str(loc))
+
+
+def describe_label(label: str) -> str:
+    """`ln_1:native_layer_norm` → `aten.native_layer_norm in module 'ln_1'`."""
+    if ":" not in label:
+        return f"'{label}'" if label else "an unknown place in the model"
     module_path, _, aten_op = label.partition(":")
     return f"aten.{aten_op} in module '{module_path or '<top>'}'"
+
+
+def describe_location(op: ir.Operation) -> str:
+    """Where an op came from, for error messages: `aten.gelu in module 'mlp.act'`."""
+    return describe_label(location_label(op.location))
 
 
 def function_arg_attrs(func: ir.Operation) -> list[dict[str, str]]:
@@ -80,8 +89,10 @@ def top_function(module: ir.Module) -> ir.Operation:
         f
         for f in functions(module)
         if has_body(f)
-        and ("sym_visibility" not in f.attributes
-             or ir.StringAttr(f.attributes["sym_visibility"]).value == "public")
+        and (
+            "sym_visibility" not in f.attributes
+            or ir.StringAttr(f.attributes["sym_visibility"]).value == "public"
+        )
     ]
     if len(candidates) != 1:
         names = ", ".join(symbol_name(f) for f in candidates) or "none"

@@ -42,14 +42,18 @@ def _convert(func: ir.Operation) -> None:
     if not values:
         return
     func_type = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
-    arg_attrs = list(ir.ArrayAttr(func.attributes["arg_attrs"])) if "arg_attrs" in func.attributes else [
-        ir.DictAttr.get({}) for _ in func_type.inputs
-    ]
-    res_attrs = list(ir.ArrayAttr(func.attributes["res_attrs"])) if "res_attrs" in func.attributes else [
-        ir.DictAttr.get({}) for _ in func_type.results
-    ]
+    arg_attrs = (
+        list(ir.ArrayAttr(func.attributes["arg_attrs"]))
+        if "arg_attrs" in func.attributes
+        else [ir.DictAttr.get({}) for _ in func_type.inputs]
+    )
+    res_attrs = (
+        list(ir.ArrayAttr(func.attributes["res_attrs"]))
+        if "res_attrs" in func.attributes
+        else [ir.DictAttr.get({}) for _ in func_type.results]
+    )
     replaced: set[str] = set()
-    for index, value in enumerate(values):
+    for value in values:
         if not isinstance(value.type, ir.MemRefType):
             raise UnsupportedError(
                 f"function '@{symbol_name(func)}' returns a scalar ({value.type}); "

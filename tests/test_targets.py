@@ -1,0 +1,151 @@
+"""Tests of the target-board table (llmhls/data/targets.json) and its loader."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from importlib import resources
+
+import pytest
+
+from llmhls.errors import LlmhlsError, OptionError
+from llmhls.targets import MemorySpec, Target, get_target, parse_targets, target_names
+
+REQUIRED = ("u250", "u280", "u55c", "vck5000", "zcu102")
+
+
+def _bundled_json() -> dict:
+    """The raw bundled table, for building malformed variants."""
+    text = resources.files("llmhls").joinpath("data", "targets.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def test_required_targets_present_and_sorted() -> None:
+    names = target_names()
+    assert names == sorted(names)
+    for name in REQUIRED:
+        assert name in names
+
+
+@pytest.mark.parametrize(
+    ("name", "part", "dsp", "bram_18k", "uram"),
+    [
+        ("u280", "xcu280-fsvh2892-2L-e", 9024, 4032, 960),
+        ("u55c", "xcu55c-fsvh2892-2L-e", 9024, 4032, 960),
+        ("u250", "xcu250-figd2104-2L-e", 12288, 5376, 1280),
+        ("zcu102", "xczu9eg-ffvb1156-2-e", 2520, 1824, 0),
+        ("vck5000", "xcvc1902-vsvd1760-2MP-e-S", 1968, 1934, 463),
+    ],
+)
+def test_datasheet_figures(name: str, part: str, dsp: int, bram_18k: int, uram: int) -> None:
+    target = get_target(name)
+    assert target.name == name
+    assert target.part == part
+    assert (target.resources.dsp, target.resources.bram_18k, target.resources.uram) == (
+        dsp,
+        bram_18k,
+        uram,
+    )
+    assert target.source
+
+
+def test_u280_memory() -> None:
+    u280 = get_target("u280")
+    hbm = u280.main_memory
+    assert hbm == MemorySpec(
+        kind="HBM2", size_gb=8.0, channels=32, gbps_per_channel=14.375, total_gbps=460.0
+    )
+    assert [m.kind for m in u280.memory] == ["HBM2", "DDR4"]
+    assert u280.memory[1].size_gb == 32.0
+    assert u280.peak_bandwidth_gbps == pytest.approx(498.4)
+    assert u280.resources.lut == 1304000
+    assert u280.resources.ff == 2607000
+
+
+def test_memory_kinds_and_bandwidths() -> None:
+    assert get_target("u55c").main_memory.size_gb == 16.0
+    assert get_target("u55c").main_memory.total_gbps == 460.0
+    assert get_target("u250").main_memory.kind == "DDR4"
+    assert get_target("u250").main_memory.total_gbps == 77.0
+    assert get_target("zcu102").main_memory.total_gbps == 19.2
+    assert get_target("zcu102").resources.lut == 274080
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_every_target_is_consistent(name: str) -> None:
+    target = get_target(name)
+    assert target.clock_mhz > 0
+    assert target.clock_period_ns == pytest.approx(1000.0 / target.clock_mhz)
+    assert target.axi_data_width_bits in (128, 256, 512)
+    assert target.part.startswith("xc")
+    for mem in target.memory:
+        assert mem.total_gbps == pytest.approx(mem.channels * mem.gbps_per_channel, rel=0.01)
+    assert target.main_memory.total_gbps == max(m.total_gbps for m in target.memory)
+
+
+def test_lookup_is_case_insensitive_and_cached() -> None:
+    assert get_target("U280") is get_target("u280")
+    assert get_target("  Zcu102 ") is get_target("zcu102")
+
+
+def test_targets_are_frozen() -> None:
+    target = get_target("u250")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        target.clock_mhz = 100.0  # type: ignore[misc]
+    assert isinstance(target.memory, tuple)
+    assert isinstance(target, Target)
+
+
+def test_unknown_target_names_the_choices() -> None:
+    with pytest.raises(OptionError) as info:
+        get_target("u999")
+    message = str(info.value)
+    assert message.startswith("unknown target 'u999' (known: u250, u280, ")
+    assert "\n" not in message
+    assert message.endswith(")")
+    for name in REQUIRED:
+        assert name in message
+
+
+def test_empty_target_name_is_an_option_error() -> None:
+    with pytest.raises(OptionError, match="unknown target ''"):
+        get_target("")
+
+
+def test_parse_rejects_inconsistent_bandwidth() -> None:
+    data = _bundled_json()
+    data["targets"]["u280"]["memory"][0]["total_gbps"] = 999.0
+    with pytest.raises(LlmhlsError, match=r"target 'u280' memory\[0\]: total_gbps 999.0"):
+        parse_targets(json.dumps(data))
+
+
+def test_parse_rejects_missing_and_mistyped_fields() -> None:
+    data = _bundled_json()
+    del data["targets"]["u250"]["part"]
+    with pytest.raises(LlmhlsError, match="target 'u250': missing 'part'"):
+        parse_targets(json.dumps(data))
+
+    data = _bundled_json()
+    data["targets"]["zcu102"]["resources"]["dsp"] = "2520"
+    with pytest.raises(LlmhlsError, match="target 'zcu102' resources: 'dsp' has the wrong type"):
+        parse_targets(json.dumps(data))
+
+    data = _bundled_json()
+    data["targets"]["u55c"]["clock_mhz"] = 0
+    with pytest.raises(LlmhlsError, match="'clock_mhz' must be > 0"):
+        parse_targets(json.dumps(data))
+
+
+def test_parse_rejects_bad_json_and_upper_case_names() -> None:
+    with pytest.raises(LlmhlsError, match="invalid JSON"):
+        parse_targets("{not json")
+    data = _bundled_json()
+    data["targets"]["U280X"] = data["targets"]["u280"]
+    with pytest.raises(LlmhlsError, match="names must be lower case"):
+        parse_targets(json.dumps(data))
+
+
+def test_parse_round_trips_the_bundled_table() -> None:
+    table = parse_targets(json.dumps(_bundled_json()))
+    assert sorted(table) == target_names()
+    assert table["u280"] == get_target("u280")
