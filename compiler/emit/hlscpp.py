@@ -35,6 +35,7 @@ from llmhls.passes.legalize.ir_utils import (
     has_body,
     location_label,
     symbol_name,
+    walk_ops,
 )
 
 INDENT = "  "
@@ -108,9 +109,13 @@ _CAST_OPS = {
     "arith.index_castui",
 }
 
+# C comparisons are false on NaN (except !=), so ordered `one` and the unordered
+# predicates (true on NaN, e.g. ReLU's `ugt` that keeps NaN) are written around that.
 _CMPF = {
-    "oeq": "==", "ogt": ">", "oge": ">=", "olt": "<", "ole": "<=", "one": "!=",
-    "ueq": "==", "ugt": ">", "uge": ">=", "ult": "<", "ule": "<=", "une": "!=",
+    "oeq": "{0} == {1}", "ogt": "{0} > {1}", "oge": "{0} >= {1}", "olt": "{0} < {1}",
+    "ole": "{0} <= {1}", "one": "{0} < {1} || {0} > {1}", "ueq": "!({0} < {1} || {0} > {1})",
+    "ugt": "!({0} <= {1})", "uge": "!({0} < {1})", "ult": "!({0} >= {1})",
+    "ule": "!({0} > {1})", "une": "{0} != {1}",
 }  # fmt: skip
 _CMPF_PREDICATES = [
     "false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord",
@@ -177,11 +182,18 @@ class EmittedKernel:
 class FunctionEmitter:
     """Prints one func.func; values get names as they are defined."""
 
-    def __init__(self, func: ir.Operation, globals_: dict[str, str], is_top: bool) -> None:
+    def __init__(
+        self,
+        func: ir.Operation,
+        globals_: dict[str, str],
+        is_top: bool,
+        written: set[int] | None = None,
+    ) -> None:
         self.func = func
         self.name = symbol_name(func)
         self.globals = globals_
         self.is_top = is_top
+        self.written = written or set()  # argument indices stored to (see _written_arguments)
         self.lines: list[str] = []
         self.scalars: dict[str, str] = {}  # value asm name → C expression
         self.buffers: dict[str, BufferView] = {}
@@ -257,16 +269,17 @@ class FunctionEmitter:
                 continue
             mem = arg.type
             if not mem.has_static_shape:
-                raise UnsupportedError(f"argument '{name}' of '@{self.name}' has dynamic shape {mem}")
+                raise UnsupportedError(
+                    f"argument '{name}' of '@{self.name}' has dynamic shape {mem}"
+                )
             ctype = c_type(mem.element_type)
-            const = "" if role == "output" else "const "
+            const = "" if role == "output" or index in self.written else "const "
             params.append(f"{const}{ctype}* {name}")
             self._bind_storage(arg, name)
             size = int(np.prod(mem.shape)) if mem.rank else 1
             bundle = {"output": "gmem_out", "weight": "gmem_w"}.get(role, "gmem_in")
             pragmas.append(
-                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={bundle} "
-                f"depth={size}"
+                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={bundle} depth={size}"
             )
             pragmas.append(f"#pragma HLS INTERFACE s_axilite port={name} bundle=control")
             self.arg_infos.append(
@@ -290,7 +303,8 @@ class FunctionEmitter:
         self.emit_block(self.func.regions[0].blocks[0], 1)
         body = self.lines[body_start:]
         self.lines = self.lines[:body_start]
-        out = [signature + " {", *pragmas, *body, "}"]
+        # INTERFACE pragmas only mean something on the top function's ports.
+        out = [signature + " {", *(pragmas if self.is_top else []), *body, "}"]
         return "\n".join(out) + "\n"
 
     def emit_block(self, block: ir.Block, indent: int) -> None:
@@ -312,19 +326,31 @@ class FunctionEmitter:
             args = ", ".join(self._typed_operand(op, v) for v in op.operands)
             self.bind_temp(op.results[0], f"{_CALL_OPS[name]}({args})", indent)
         elif name in _CAST_OPS:
-            target = c_type(op.results[0].type)
-            self.bind_temp(op.results[0], f"({target}){self.scalar(op.operands[0])}", indent)
+            self.bind_temp(op.results[0], self._cast(op), indent)
         else:
             raise UnsupportedError(
                 f"cannot emit op '{name}' (from {describe_location(op)}) as HLS C++"
             )
 
+    def _cast(self, op: ir.Operation) -> str:
+        """A C cast; zero-extending casts read the (signless) source as unsigned first."""
+        source, result = op.operands[0].type, op.results[0].type
+        value = self.scalar(op.operands[0])
+        if isinstance(result, ir.IntegerType) and result.width == 1 and op.name == "arith.trunci":
+            return f"({value} & 1) != 0"  # the low bit, not `!= 0`
+        unsigned = op.name in ("arith.extui", "arith.uitofp", "arith.index_castui")
+        if unsigned and isinstance(source, ir.IntegerType) and source.width > 1:
+            value = f"(uint{source.width}_t){value}"
+        elif unsigned and isinstance(source, ir.IndexType):
+            value = f"(unsigned){value}"
+        return f"({c_type(result)}){value}"
+
     def _typed_operand(self, op: ir.Operation, value: ir.Value) -> str:
         """std::max/min need both operands of one type: cast literals explicitly."""
         text = self.scalar(value)
-        if op.name.startswith("arith.max") or op.name.startswith("arith.min"):
-            if not isinstance(value.type, ir.FloatType):
-                return f"({c_type(value.type)}){text}"
+        is_min_max = op.name.startswith(("arith.max", "arith.min"))
+        if is_min_max and not isinstance(value.type, ir.FloatType):
+            return f"({c_type(value.type)}){text}"
         return text
 
     def _op_arith_constant(self, op: ir.Operation, indent: int) -> None:
@@ -358,7 +384,7 @@ class FunctionEmitter:
         predicate = _CMPF_PREDICATES[ir.IntegerAttr(op.attributes["predicate"]).value]
         lhs, rhs = (self.scalar(v) for v in op.operands)
         if predicate in _CMPF:
-            expr = f"{lhs} {_CMPF[predicate]} {rhs}"
+            expr = _CMPF[predicate].format(lhs, rhs)
         elif predicate == "ord":
             expr = f"!std::isnan({lhs}) && !std::isnan({rhs})"
         elif predicate == "uno":
@@ -372,7 +398,11 @@ class FunctionEmitter:
         lhs, rhs = (self.scalar(v) for v in op.operands)
         if predicate in _UNSIGNED_CMPI:
             width = op.operands[0].type
-            cast = "uint64_t" if not isinstance(width, ir.IntegerType) else f"uint{max(8, width.width)}_t"
+            cast = (
+                "uint64_t"
+                if not isinstance(width, ir.IntegerType)
+                else f"uint{max(8, width.width)}_t"
+            )
             lhs, rhs = f"({cast}){lhs}", f"({cast}){rhs}"
         self.bind_temp(op.results[0], f"{lhs} {_CMPI_PREDICATES[predicate]} {rhs}", indent)
 
@@ -424,7 +454,15 @@ class FunctionEmitter:
     _op_memref_subview = _alias
     _op_memref_reinterpret_cast = _alias
 
-    def _access(self, view: BufferView, results: list[ir.AffineExpr], dims: list[str], symbols: list[str], num_dims: int, num_symbols: int) -> str:
+    def _access(
+        self,
+        view: BufferView,
+        results: list[ir.AffineExpr],
+        dims: list[str],
+        symbols: list[str],
+        num_dims: int,
+        num_symbols: int,
+    ) -> str:
         if not view.shape:
             return f"{view.storage}[{view.offset}]"
         linear = linearize(results, view.strides, view.offset, num_dims, num_symbols)
@@ -476,7 +514,11 @@ class FunctionEmitter:
 
     def _min_max(self, op: ir.Operation, indent: int, func: str) -> None:
         affine_map = ir.AffineMapAttr(op.attributes["map"]).value
-        self.bind_temp(op.results[0], _fold_calls(func, self._map_values(affine_map, list(op.operands))), indent)
+        self.bind_temp(
+            op.results[0],
+            _fold_calls(func, self._map_values(affine_map, list(op.operands))),
+            indent,
+        )
 
     def _op_affine_min(self, op: ir.Operation, indent: int) -> None:
         self._min_max(op, indent, "std::min")
@@ -487,9 +529,13 @@ class FunctionEmitter:
     def _op_affine_delinearize_index(self, op: ir.Operation, indent: int) -> None:
         static = list(ir.DenseI64ArrayAttr(op.attributes["static_basis"]))
         if any(b < 0 for b in static) or len(op.operands) != 1:
-            raise UnsupportedError(f"dynamic affine.delinearize_index (from {describe_location(op)})")
+            raise UnsupportedError(
+                f"dynamic affine.delinearize_index (from {describe_location(op)})"
+            )
         linear = self.scalar(op.operands[0])
-        basis = static[len(static) - len(op.results) :] if len(static) >= len(op.results) else static
+        basis = (
+            static[len(static) - len(op.results) :] if len(static) >= len(op.results) else static
+        )
         if len(basis) == len(op.results) - 1:
             basis = [0, *basis]
         for index, result in enumerate(op.results):
@@ -512,8 +558,18 @@ class FunctionEmitter:
 
     def _assign_yield(self, block: ir.Block, targets: list[str], indent: int) -> None:
         terminator = block.operations[len(block.operations) - 1].operation
-        for target, value in zip(targets, terminator.operands, strict=True):
-            self.emit(indent, f"{target} = {self.scalar(value)};")
+        values = [self.scalar(value) for value in terminator.operands]
+        if any(v in targets and v != t for t, v in zip(targets, values, strict=True)):
+            # `scf.yield %b, %a` swaps iter_args: read every value before writing any.
+            staged = []
+            for value, text in zip(terminator.operands, values, strict=True):
+                name = self._fresh(f"t{self.temp_count}")
+                self.temp_count += 1
+                self.emit(indent, f"const {c_type(value.type)} {name} = {text};")
+                staged.append(name)
+            values = staged
+        for target, text in zip(targets, values, strict=True):
+            self.emit(indent, f"{target} = {text};")
 
     def _loop(self, op: ir.Operation, indent: int, lower: str, upper: str, step: str,
               inits: list[ir.Value]) -> None:  # fmt: skip
@@ -525,7 +581,9 @@ class FunctionEmitter:
         for arg, acc in zip(list(body.arguments)[1:], accumulators, strict=True):
             self.scalars[self._key(arg)] = acc
         increment = f"++{iv}" if step == "1" else f"{iv} += {step}"
-        self.emit(indent, f"{self._label(op)}: for (int {iv} = {lower}; {iv} < {upper}; {increment}) {{")
+        self.emit(
+            indent, f"{self._label(op)}: for (int {iv} = {lower}; {iv} < {upper}; {increment}) {{"
+        )
         self._emit_loop_directives(op, indent + 1)
         self.emit_block(body, indent + 1)
         self._assign_yield(body, accumulators, indent + 1)
@@ -541,7 +599,9 @@ class FunctionEmitter:
         if "hlsdf.unroll" in attrs:
             entries = {n.name: n.attr for n in ir.DictAttr(attrs["hlsdf.unroll"])}
             factor = ir.IntegerAttr(entries["factor"]).value if "factor" in entries else 0
-            self.emit(indent, f"#pragma HLS unroll factor={factor}" if factor else "#pragma HLS unroll")
+            self.emit(
+                indent, f"#pragma HLS unroll factor={factor}" if factor else "#pragma HLS unroll"
+            )
 
     def _op_affine_for(self, op: ir.Operation, indent: int) -> None:
         view = op.opview
@@ -576,13 +636,13 @@ class FunctionEmitter:
     def _op_affine_if(self, op: ir.Operation, indent: int) -> None:
         if len(op.results):
             raise UnsupportedError(f"affine.if with results (from {describe_location(op)})")
-        integer_set = ir.IntegerSetAttr(op.attributes["condition"]).value
+        constraints, is_eq = _integer_set(op.attributes["condition"])
         names = [self.scalar(v) for v in op.operands]
-        dims, symbols = names[: integer_set.n_dims], names[integer_set.n_dims :]
+        dims, symbols = names[: constraints.n_dims], names[constraints.n_dims :]
         conditions = []
-        for constraint in integer_set.constraints:
-            expr = affine_expr_to_c(constraint.expr, dims, symbols)
-            conditions.append(f"{expr} == 0" if constraint.is_eq else f"{expr} >= 0")
+        for expr, eq in zip(constraints.results, is_eq, strict=True):
+            text = affine_expr_to_c(expr, dims, symbols)
+            conditions.append(f"{text} == 0" if eq else f"{text} >= 0")
         self.emit(indent, f"if ({' && '.join(conditions) or 'true'}) {{")
         self.emit_block(op.regions[0].blocks[0], indent + 1)
         if len(op.regions) > 1 and len(op.regions[1].blocks) > 0:
@@ -603,11 +663,72 @@ class FunctionEmitter:
         args = []
         for value in op.operands:
             if isinstance(value.type, ir.MemRefType):
-                view = self.buffer(value)
-                args.append(view.storage if view.offset == 0 else f"{view.storage} + {view.offset}")
+                # The callee's parameter type has the same layout (offset included), so it
+                # indexes from the base pointer, as the caller does.
+                args.append(self.buffer(value).storage)
             else:
                 args.append(self.scalar(value))
         self.emit(indent, f"{callee}({', '.join(args)});")
+
+
+_VIEW_OPS = (
+    "memref.subview",
+    "memref.expand_shape",
+    "memref.collapse_shape",
+    "memref.cast",
+    "memref.reinterpret_cast",
+)
+
+
+def _written_arguments(funcs: list[ir.Operation]) -> dict[str, set[int]]:
+    """Per function, the argument indices it stores to (through views and calls).
+
+    A pointer parameter is printed `const` unless it is an output or written here,
+    so that callees without `llmhls.role` attributes still compile.
+    """
+    written: dict[str, set[int]] = {}
+    calls: list[tuple[str, str, list[int | None]]] = []  # (caller, callee, arg index per operand)
+    for func in funcs:
+        name = symbol_name(func)
+        owner = {arg: index for index, arg in enumerate(func.regions[0].blocks[0].arguments)}
+        written[name] = set()
+        for op in walk_ops(func):
+            if op.name in _VIEW_OPS and op.operands[0] in owner:
+                owner[op.results[0]] = owner[op.operands[0]]
+            elif op.name in ("affine.store", "memref.store") and op.operands[1] in owner:
+                written[name].add(owner[op.operands[1]])
+            elif op.name == "func.call":
+                callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
+                calls.append((name, callee, [owner.get(v) for v in op.operands]))
+    changed = True
+    while changed:
+        changed = False
+        for caller, callee, owners in calls:
+            for position, index in enumerate(owners):
+                if index is not None and position in written.get(callee, ()):
+                    changed |= index not in written[caller]
+                    written[caller].add(index)
+    return written
+
+
+def _integer_set(attr: ir.Attribute) -> tuple[ir.AffineMap, list[bool]]:
+    """An affine.if set as (map of its constraint expressions, is-equality flags).
+
+    The Python bindings cannot read the set back out of an IntegerSetAttr, so its
+    text `affine_set<(d0)[s0] : (d0 - 2 >= 0, d0 - s0 == 0)>` is reparsed as a map.
+    """
+    header, _, body = str(attr).removeprefix("affine_set<").removesuffix(">").partition(" : ")
+    exprs, is_eq = [], []
+    for constraint in body.strip().removeprefix("(").removesuffix(")").split(","):
+        text = constraint.strip()
+        if not text.endswith((" >= 0", " == 0")):
+            raise UnsupportedError(f"cannot read the affine.if condition {attr}")
+        exprs.append(text[: -len(" >= 0")])
+        is_eq.append(text.endswith(" == 0"))
+    affine_map = ir.AffineMapAttr(
+        ir.Attribute.parse(f"affine_map<{header} -> ({', '.join(exprs)})>")
+    )
+    return affine_map.value, is_eq
 
 
 def _fold_calls(func: str, values: list[str]) -> str:
@@ -620,12 +741,14 @@ def _fold_calls(func: str, values: list[str]) -> str:
 def _global_definition(op: ir.Operation, name: str) -> str:
     mem = ir.TypeAttr(op.attributes["type"]).value
     if "initial_value" not in op.attributes or "constant" not in op.attributes:
-        raise UnsupportedError(f"memref.global @{name} is not a constant; llmhls emits constants only")
+        raise UnsupportedError(
+            f"memref.global @{name} is not a constant; llmhls emits constants only"
+        )
     values = np.array(op.attributes["initial_value"])
     size = int(np.prod(mem.shape)) if mem.rank else 1
     values = np.broadcast_to(values, mem.shape).reshape(-1) if values.size else values
     ctype = c_type(mem.element_type)
-    if ctype == "float":
+    if ctype in ("float", "double"):
         items = [_float_literal(float(v), mem.element_type) for v in values]
     elif ctype == "bool":
         items = ["true" if v else "false" for v in values]
@@ -636,7 +759,9 @@ def _global_definition(op: ir.Operation, name: str) -> str:
     return f"static const {ctype} {name}[{size}] = {{  // [{shape}]\n{body}\n}};\n"
 
 
-def emit_hlscpp(module: ir.Module, *, header_comment: str = "", top: str | None = None) -> EmittedKernel:
+def emit_hlscpp(
+    module: ir.Module, *, header_comment: str = "", top: str | None = None
+) -> EmittedKernel:
     """Print the module's functions as one Vitis HLS C++ translation unit + header."""
     with module.context:
         globals_: dict[str, str] = {}
@@ -653,31 +778,45 @@ def emit_hlscpp(module: ir.Module, *, header_comment: str = "", top: str | None 
         defined = [f for f in functions(module) if has_body(f)]
         if not defined:
             raise UnsupportedError("the module has no function to emit")
-        top_name = top or symbol_name(defined[-1])
+        # Default top: the last public function (a private one is a callee, never the kernel).
+        public = [
+            f
+            for f in defined
+            if "sym_visibility" not in f.attributes
+            or ir.StringAttr(f.attributes["sym_visibility"]).value == "public"
+        ]
+        top_name = top or symbol_name((public or defined)[-1])
         bodies: list[str] = []
         declarations: list[str] = []
+        prototypes: list[str] = []  # static functions may be called before their definition
         top_emitter = None
+        written = _written_arguments(defined)
         for func in defined:
-            emitter = FunctionEmitter(func, globals_, is_top=symbol_name(func) == top_name)
+            name = symbol_name(func)
+            emitter = FunctionEmitter(func, globals_, name == top_name, written[name])
             text = emitter.emit_function()
             if emitter.is_top:
                 top_emitter = emitter
                 declarations.append(text.split(" {\n", 1)[0] + ";")
             else:
                 text = "static " + text
+                prototypes.append(text.split(" {\n", 1)[0] + ";")
             bodies.append(text)
         if top_emitter is None:
             raise UnsupportedError(f"top function '{top_name}' not found in the module")
-    comment = "".join(f"// {line}\n".replace("// \n", "//\n") for line in header_comment.splitlines())
+    comment = "".join(
+        f"// {line}\n".replace("// \n", "//\n") for line in header_comment.splitlines()
+    )
     guard = f"LLMHLS_{top_name.upper()}_H"
     header = (
         f"{comment}#ifndef {guard}\n#define {guard}\n\n#include <cstdint>\n\n"
         + "\n".join(declarations)
         + f"\n\n#endif  // {guard}\n"
     )
+    declared = ["\n".join(prototypes) + "\n"] if prototypes else []
     source = (
-        f"{comment}#include \"{top_name}.h\"\n\n#include <algorithm>\n#include <cmath>\n"
-        "#include <cstdint>\n#include <limits>\n\n#include \"hls_math.h\"\n\n"
-        + "\n".join(global_defs + bodies)
+        f'{comment}#include "{top_name}.h"\n\n#include <algorithm>\n#include <cmath>\n'
+        '#include <cstdint>\n#include <limits>\n\n#include "hls_math.h"\n\n'
+        + "\n".join(global_defs + declared + bodies)
     )
     return EmittedKernel(top_name, source, header, top_emitter.arg_infos)
