@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--pass-pipeline", default="", help="the pipeline to run")
     parser.add_argument("-o", "--output", default="-", help="output file ('-' = stdout)")
     parser.add_argument("--list-passes", action="store_true", help="list llmhls passes and exit")
+    parser.add_argument(
+        "--mlir-print-debuginfo",
+        action="store_true",
+        help="print locations (they carry the PyTorch module:op names the emitter uses)",
+    )
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     parser.set_defaults(handler=_run)
     return parser
@@ -40,7 +45,7 @@ def _run(args: argparse.Namespace) -> int:
     module = read_module(args.input)
     if args.pass_pipeline:
         run_pipeline(module, args.pass_pipeline)
-    text = str(module)
+    text = module.operation.get_asm(enable_debug_info=args.mlir_print_debuginfo)
     if args.output == "-":
         sys.stdout.write(text)
     else:

@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("input", nargs="?", default="-", help="input .mlir file ('-' = stdin)")
     parser.add_argument("--emit-hlscpp", action="store_true", help="emit the kernel .cpp")
     parser.add_argument("--emit-header", action="store_true", help="emit the kernel .h instead")
-    parser.add_argument("--top", default=None, help="top function (default: the last one)")
+    parser.add_argument(
+        "--top", default=None, help="top function (default: the last public function)"
+    )
     parser.add_argument("-o", "--output", default="-", help="output file ('-' = stdout)")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     parser.set_defaults(handler=_run)

@@ -146,11 +146,11 @@ def c_type(type_: ir.Type) -> str:
 
 
 def _float_literal(value: float, type_: ir.Type) -> str:
+    """Shortest text that reads back as the same f32/f64; <cmath>'s macros for inf/NaN."""
     if math.isnan(value):
-        return "std::numeric_limits<float>::quiet_NaN()"
+        return "NAN"
     if math.isinf(value):
-        sign = "-" if value < 0 else ""
-        return f"{sign}std::numeric_limits<float>::infinity()"
+        return "-INFINITY" if value < 0 else "INFINITY"
     if isinstance(type_, ir.F64Type):
         return repr(float(value))
     as_f32 = struct.unpack("f", struct.pack("f", value))[0]
@@ -195,17 +195,19 @@ class FunctionEmitter:
         self.is_top = is_top
         self.written = written or set()  # argument indices stored to (see _written_arguments)
         self.lines: list[str] = []
-        self.scalars: dict[str, str] = {}  # value asm name → C expression
-        self.buffers: dict[str, BufferView] = {}
+        # Keyed by the ir.Value itself (hashes by identity): Value.get_name()
+        # builds an AsmState per call and made emission quadratic.
+        self.scalars: dict[ir.Value, str] = {}  # SSA value → C expression
+        self.buffers: dict[ir.Value, BufferView] = {}
         self.used_names: set[str] = set()
         self.loop_labels: dict[str, int] = {}
         self.temp_count = 0
-        self.value_ids: dict[int, str] = {}
         self.arg_infos: list[dict[str, str]] = []
 
     # -- naming -------------------------------------------------------
-    def _key(self, value: ir.Value) -> str:
-        return value.get_name()
+    @staticmethod
+    def _key(value: ir.Value) -> ir.Value:
+        return value
 
     def _fresh(self, base: str) -> str:
         base = c_identifier(base) or "t"
@@ -232,13 +234,15 @@ class FunctionEmitter:
         if key not in self.scalars:
             owner = value.owner
             where = describe_location(owner) if isinstance(owner, ir.Operation | ir.OpView) else ""
-            raise UnsupportedError(f"value {key} used before definition ({where})")
+            raise UnsupportedError(f"value {value.get_name()} used before definition ({where})")
         return self.scalars[key]
 
     def buffer(self, value: ir.Value) -> BufferView:
         key = self._key(value)
         if key not in self.buffers:
-            raise UnsupportedError(f"memref {key} has no storage in the emitted function")
+            raise UnsupportedError(
+                f"memref {value.get_name()} has no storage in the emitted function"
+            )
         return self.buffers[key]
 
     def bind_temp(self, value: ir.Value, expr: str, indent: int) -> None:
@@ -816,7 +820,7 @@ def emit_hlscpp(
     declared = ["\n".join(prototypes) + "\n"] if prototypes else []
     source = (
         f'{comment}#include "{top_name}.h"\n\n#include <algorithm>\n#include <cmath>\n'
-        '#include <cstdint>\n#include <limits>\n\n#include "hls_math.h"\n\n'
+        '#include <cstdint>\n\n#include "hls_math.h"\n\n'
         + "\n".join(global_defs + declared + bodies)
     )
     return EmittedKernel(top_name, source, header, top_emitter.arg_infos)

@@ -43,7 +43,9 @@ def walk_ops(op: ir.Operation) -> Iterator[ir.Operation]:
 
 def location_label_text(text: str) -> str:
     """The `module:op` name in a printed location ("" when there is none)."""
-    match = re.search(r'loc\("([^"]*)"', text)
+    # A name location prints as loc("name") or loc("name"(child)); a file
+    # location as loc("file":line:col), which is not a label.
+    match = re.search(r'loc\("([^"]*)"(?!:\d)', text)
     return match.group(1) if match else ""
 
 

@@ -24,7 +24,7 @@
 // CHECK: static const float const_scalar[1] = {  // [1]
 // CHECK-NEXT: 2.0f
 // CHECK: static const float const_special[3] = {  // [3]
-// CHECK-NEXT: std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity(), 1.0f
+// CHECK-NEXT: NAN, -INFINITY, 1.0f
 //
 // f64 values keep their fraction (printed as C double literals).
 // CHECK: static const double const_wide[2] = {  // [2]
