@@ -177,6 +177,14 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_output(text: str, destination: str) -> None:
+    """Write a tool's result to a file, or to stdout for '-'."""
+    if destination == "-":
+        sys.stdout.write(text)
+    else:
+        Path(destination).write_text(text)
+
+
 def run_cli(
     argv: Sequence[str] | None, parser_factory: Callable[[], argparse.ArgumentParser]
 ) -> int:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from llmhls.cli import run_cli
+from llmhls.cli import run_cli, write_output
 from llmhls.compiler.context import read_module
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.registry import all_passes
@@ -46,11 +46,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.pass_pipeline:
         run_pipeline(module, args.pass_pipeline)
     text = module.operation.get_asm(enable_debug_info=args.mlir_print_debuginfo)
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        with open(args.output, "w") as handle:
-            handle.write(text)
+    write_output(text, args.output)
     return 0
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from llmhls.cli import run_cli
+from llmhls.cli import run_cli, write_output
 from llmhls.compiler.context import read_module
 from llmhls.compiler.emit.hlscpp import emit_hlscpp
 from llmhls.errors import OptionError
@@ -38,11 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     module = read_module(args.input)
     kernel = emit_hlscpp(module, top=args.top)
     text = kernel.header if args.emit_header else kernel.source
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        with open(args.output, "w") as handle:
-            handle.write(text)
+    write_output(text, args.output)
     return 0
 
 

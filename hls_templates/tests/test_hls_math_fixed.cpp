@@ -1,6 +1,7 @@
 // Unit test of the ap_fixed / ap_ufixed overloads in llmhls's hls_math.h:
 // result types, accuracy against <cmath> (within one LSB of the type),
 // float-vs-double evaluation by width, saturation, and exact fabs/fmax/fmin.
+#include "check.h"
 #include "hls_math.h"
 
 #include <ap_fixed.h>
@@ -9,15 +10,6 @@
 #include <cstdio>
 #include <type_traits>
 
-static int failures = 0;
-
-#define CHECK(cond)                                                                        \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-      ++failures;                                                                          \
-    }                                                                                      \
-  } while (0)
 
 typedef ap_fixed<16, 6> fx16;                     // AP_TRN, AP_WRAP: LSB 2^-10
 typedef ap_fixed<16, 6, AP_RND, AP_SAT> fx16sat;  // range [-32, 32 - 2^-10]
@@ -141,10 +133,5 @@ int main() {
     CHECK(std::fabs(e.to_double() - std::exp(-0.75)) <= std::ldexp(1.0, -10));
   }
 
-  if (failures != 0) {
-    std::fprintf(stderr, "test_hls_math_fixed: %d check(s) failed\n", failures);
-    return 1;
-  }
-  std::printf("test_hls_math_fixed: ok\n");
-  return 0;
+  return finish("test_hls_math_fixed");
 }

@@ -1,6 +1,7 @@
 // Unit test of llmhls's hls_math.h for float, double and integral arguments:
 // every function is checked against <cmath> (or its definition) on a grid,
 // and the overload result types are checked at compile time.
+#include "check.h"
 #include "hls_math.h"
 
 #include <cmath>
@@ -12,7 +13,6 @@
 #error "hls_math.h must resolve to llmhls's copy, not hls4ml's"
 #endif
 
-static int failures = 0;
 
 static void expect_close(const char* what, double got, double want, double x, double rel) {
   bool ok;
@@ -157,10 +157,5 @@ int main() {
     ++failures;
   }
 
-  if (failures != 0) {
-    std::fprintf(stderr, "test_hls_math_float: %d check(s) failed\n", failures);
-    return 1;
-  }
-  std::printf("test_hls_math_float: ok\n");
-  return 0;
+  return finish("test_hls_math_float");
 }

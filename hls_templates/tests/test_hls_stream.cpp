@@ -1,5 +1,6 @@
 // Unit test of llmhls's behavioural hls::stream (hls_templates/include/hls_stream.h).
 // Exits non-zero on the first failed check, naming it.
+#include "check.h"
 #include "hls_stream.h"
 
 #include <ap_fixed.h>
@@ -12,15 +13,6 @@
 #error "hls_stream.h must resolve to llmhls's copy, not hls4ml's"
 #endif
 
-static int failures = 0;
-
-#define CHECK(cond)                                                                        \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);        \
-      ++failures;                                                                          \
-    }                                                                                      \
-  } while (0)
 
 struct Pixel {
   int x;
@@ -132,10 +124,5 @@ int main() {
     CHECK(link.empty());
   }
 
-  if (failures != 0) {
-    std::fprintf(stderr, "test_hls_stream: %d check(s) failed\n", failures);
-    return 1;
-  }
-  std::printf("test_hls_stream: ok\n");
-  return 0;
+  return finish("test_hls_stream");
 }
