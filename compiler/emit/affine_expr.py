@@ -47,6 +47,9 @@ def _print(expr: ir.AffineExpr, dims: list[str], symbols: list[str]) -> tuple[st
             return (f"{lhs} - {term}", _SUM)
         return (f"{lhs} + {_print(rhs, dims, symbols)[0]}", _SUM)
     if isinstance(expr, ir.AffineMulExpr):
+        rhs_expr = expr.rhs.maybe_downcast()
+        if isinstance(rhs_expr, ir.AffineConstantExpr) and rhs_expr.value == -1:
+            return (f"-{_wrap(_print(expr.lhs, dims, symbols), _ATOM)}", _PRODUCT)
         lhs = _wrap(_print(expr.lhs, dims, symbols), _PRODUCT)
         rhs = _wrap(_print(expr.rhs, dims, symbols), _ATOM)
         return (f"{lhs}*{rhs}", _PRODUCT)

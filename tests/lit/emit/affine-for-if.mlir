@@ -11,7 +11,7 @@
 //
 // affine.if: each constraint of the integer set is one C comparison with 0,
 // joined by &&; the else region is an else branch.
-// CHECK-NEXT: if (i1 - 2 >= 0 && i0*(-1) + 9 >= 0 && i1 - i0 == 0) {
+// CHECK-NEXT: if (i1 - 2 >= 0 && -i0 + 9 >= 0 && i1 - i0 == 0) {
 // CHECK-NEXT: y[i1] = 0.0f;
 // CHECK-NEXT: } else {
 // CHECK-NEXT: y[i1] = 1.0f;
