@@ -4,5 +4,5 @@
 # narrowed before canonicalize folds the now-trivial casts.
 HLS_LEGALIZE_PIPELINE = (
     "builtin.module(hls-results-to-args, hls-f64-to-f32, hls-copies-to-loops, "
-    "hls-drop-asserts, canonicalize, cse)"
+    "hls-drop-asserts, canonicalize, cse, hls-verify-synthesizable)"
 )
