@@ -1,22 +1,37 @@
 """Packaging for llmhls: one package whose subpackages live in the top-level folders."""
 
+from pathlib import Path
+
 from setuptools import setup
 
-SUBPACKAGE_DIRS = {
+# Top-level folder → the llmhls subpackage it holds; nested packages follow.
+TOP_LEVEL = {
     "llmhls": "llmhls",
     "llmhls.compiler": "compiler",
-    "llmhls.compiler.emit": "compiler/emit",
     "llmhls.dialects": "dialects",
     "llmhls.passes": "passes",
-    "llmhls.passes.legalize": "passes/legalize",
     "llmhls.runtime": "runtime",
     "llmhls.hls_templates": "hls_templates",
     "llmhls.tools": "tools",
 }
 
+
+def package_dirs() -> dict[str, str]:
+    """Every package under the mapped folders (any folder with an __init__.py)."""
+    dirs: dict[str, str] = {}
+    for package, folder in TOP_LEVEL.items():
+        for init in sorted(Path(folder).rglob("__init__.py")):
+            relative = init.parent.relative_to(folder)
+            name = ".".join([package, *relative.parts]) if relative.parts else package
+            dirs[name] = init.parent.as_posix()
+    return dirs
+
+
+PACKAGE_DIRS = package_dirs()
+
 setup(
-    packages=list(SUBPACKAGE_DIRS),
-    package_dir=SUBPACKAGE_DIRS,
+    packages=list(PACKAGE_DIRS),
+    package_dir=PACKAGE_DIRS,
     package_data={
         "llmhls": ["data/*.json"],
         "llmhls.hls_templates": ["*.h", "*.j2", "include/*.h"],
