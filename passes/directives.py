@@ -4,15 +4,14 @@ Passes decide and write these; the emitter only prints them as pragmas; the
 QoR estimator reads them. All arrays are emitted flat (one dimension), so an
 array directive always applies to dim 1 of the printed array.
 
-| attribute (on)                              | pragma                                             |
-|---------------------------------------------|----------------------------------------------------|
-| hlsdf.pipeline = {ii, achieved_ii} (for)    | #pragma HLS pipeline II=<ii>                       |
-| hlsdf.unroll = {factor} (for; 0 = full)     | #pragma HLS unroll [factor=<f>]                    |
-| hlsdf.tripcount = {min, max, avg} (for)     | #pragma HLS loop_tripcount min= max= avg=          |
-| hlsdf.partition = {kind, factor} (alloc/arg)| #pragma HLS array_partition variable= <kind> [factor=] dim=1 |
-| hlsdf.bind_storage = {type, impl} (alloc)   | #pragma HLS bind_storage variable= type= impl=     |
-| hlsdf.dataflow (func)                       | #pragma HLS dataflow                               |
-| hlsdf.task (func)                           | a dataflow task; `#pragma HLS inline off`          |
+attribute (on)                           pragma
+hlsdf.pipeline = {ii, achieved_ii} (for)  #pragma HLS pipeline II=<ii>
+hlsdf.unroll = {factor} (for; 0 = full)  #pragma HLS unroll [factor=<f>]
+hlsdf.tripcount = {min, max, avg} (for)  #pragma HLS loop_tripcount min= max= avg=
+hlsdf.partition = {kind, factor} (alloc)  #pragma HLS array_partition variable= <kind> factor= dim=1
+hlsdf.bind_storage = {type, impl} (alloc) #pragma HLS bind_storage variable= type= impl=
+hlsdf.dataflow (func)                    #pragma HLS dataflow
+hlsdf.task (func)                        a dataflow task; `#pragma HLS inline off`
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ Linear = tuple[dict[int, int], int]  # (dim/symbol position → coefficient, con
 
 
 def linear_form(expr: ir.AffineExpr, n_dims: int) -> Linear | None:
-    """`expr` as Σ coeff·operand + const, operands numbered dims then symbols; None if not linear."""
+    """`expr` as Σ coeff·operand + const (dims, then symbols); None when not linear."""
     expr = expr.maybe_downcast()
     if isinstance(expr, ir.AffineConstantExpr):
         return {}, expr.value
