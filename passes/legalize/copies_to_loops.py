@@ -37,11 +37,25 @@ def _lower_copy(op: ir.Operation) -> None:
     mem = ir.MemRefType(source.type)
     if not mem.has_static_shape:
         raise UnsupportedError(f"memref.copy of dynamic shape {mem} from {describe_location(op)}")
-    with op.location:
-        ip = ir.InsertionPoint(op)
+    build_copy_nest(source, target, ir.InsertionPoint(op), op.location)
+    op.erase()
+
+
+def build_copy_nest(
+    source: ir.Value, target: ir.Value, ip: ir.InsertionPoint, loc: ir.Location
+) -> tuple[ir.Operation, ir.Operation, ir.Operation]:
+    """Insert `for ... target[idx] = source[idx]` at `ip`; returns (outer loop, load, store).
+
+    The innermost loop walks the last dimension, so copies of row-major
+    buffers are unit-stride (burst-friendly on m_axi).
+    """
+    mem = ir.MemRefType(source.type)
+    with loc:
         indices: list[ir.Value] = []
+        outer = None
         for extent in mem.shape:
             loop = affine.AffineForOp(0, extent, 1, ip=ip)
+            outer = outer or loop.operation
             indices.append(loop.induction_variable)
             ip = ir.InsertionPoint(loop.body)
             affine.AffineYieldOp([], ip=ip)
@@ -49,6 +63,6 @@ def _lower_copy(op: ir.Operation) -> None:
         identity = ir.AffineMap.get_identity(mem.rank)
         if mem.rank == 0:
             identity = ir.AffineMap.get(0, 0, [])
-        value = affine.AffineLoadOp(mem.element_type, source, indices, identity, ip=ip)
-        affine.AffineStoreOp(value.result, target, indices, identity, ip=ip)
-    op.erase()
+        load = affine.AffineLoadOp(mem.element_type, source, indices, identity, ip=ip)
+        store = affine.AffineStoreOp(load.result, target, indices, identity, ip=ip)
+    return outer or load.operation, load.operation, store.operation

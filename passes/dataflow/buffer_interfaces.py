@@ -1,0 +1,83 @@
+"""hls-buffer-interfaces: copy small off-chip interfaces into on-chip buffers.
+
+An `m_axi` argument serves one access per cycle per bundle and ~64 cycles of
+latency per non-burst read; on-chip RAM serves two per bank per cycle in 2
+cycles and can be partitioned. Inputs and weights no larger than
+`max-kib` are read once into a local buffer by a unit-stride (burst) loop at
+the start of the kernel; outputs are computed in a local buffer and written
+back by one burst loop at the end. Larger tensors stay off chip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from torch_mlir import ir
+from torch_mlir.dialects import memref
+
+from llmhls.errors import OptionError
+from llmhls.passes.base import Pass
+from llmhls.passes.legalize.copies_to_loops import build_copy_nest
+from llmhls.passes.legalize.ir_utils import function_arg_attrs, top_function
+from llmhls.passes.registry import register_pass
+
+
+def buffer_bytes(mem: ir.MemRefType) -> int:
+    element_bits = mem.element_type.width if hasattr(mem.element_type, "width") else 32
+    return (
+        int(np.prod(mem.shape)) * max(1, element_bits // 8)
+        if mem.rank
+        else max(1, element_bits // 8)
+    )
+
+
+@register_pass
+@dataclass(frozen=True)
+class BufferInterfaces(Pass):
+    """Give each small m_axi argument of the top function an on-chip copy."""
+
+    name = "hls-buffer-interfaces"
+    summary = "copy m_axi arguments up to max-kib into on-chip buffers (burst in/out)"
+    max_kib: int = 512
+
+    def run(self, module: ir.Module) -> None:
+        if self.max_kib < 0:
+            raise OptionError(f"hls-buffer-interfaces max-kib must be >= 0, got {self.max_kib}")
+        with module.context, ir.Location.unknown():
+            func = top_function(module)
+            attrs = function_arg_attrs(func)
+            block = func.regions[0].blocks[0]
+            first = block.operations[0].operation
+            terminator = block.operations[len(block.operations) - 1].operation
+            for index, arg in enumerate(block.arguments):
+                if not isinstance(arg.type, ir.MemRefType) or not arg.type.has_static_shape:
+                    continue
+                if buffer_bytes(arg.type) > self.max_kib * 1024:
+                    continue
+                info = attrs[index] if index < len(attrs) else {}
+                name = info.get("llmhls.arg", f"arg{index}")
+                role = info.get("llmhls.role", "input")
+                _buffer_argument(arg, name, role, first, terminator)
+
+
+def _buffer_argument(
+    arg: ir.Value, name: str, role: str, first: ir.Operation, terminator: ir.Operation
+) -> None:
+    mem = ir.MemRefType(arg.type)
+    local_type = ir.MemRefType.get(mem.shape, mem.element_type)
+    alloc = memref.AllocOp(
+        local_type, [], [], ip=ir.InsertionPoint(first), loc=ir.Location.name(f"{name}:buffer")
+    )
+    local = alloc.result
+    copy_ops: list[ir.Operation] = []
+    if role == "output":
+        _, load, store = build_copy_nest(
+            local, arg, ir.InsertionPoint(terminator), ir.Location.name(f"{name}:store")
+        )
+    else:
+        _, load, store = build_copy_nest(
+            arg, local, ir.InsertionPoint(first), ir.Location.name(f"{name}:load")
+        )
+    copy_ops = [load, store]
+    arg.replace_all_uses_except(local, copy_ops)
