@@ -7,13 +7,15 @@ from pathlib import Path
 from torch_mlir import ir
 from torch_mlir.dialects import torch as torch_d
 
+from llmhls.dialects.hlsdf import load_hlsdf
 from llmhls.errors import InputError
 
 
 def make_context() -> ir.Context:
-    """A context with the upstream dialects, torch and TMTensor registered."""
+    """A context with the upstream dialects, torch, TMTensor and llmhls's hlsdf loaded."""
     context = ir.Context()
     torch_d.register_dialect(context)
+    load_hlsdf(context)
     return context
 
 

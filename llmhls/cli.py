@@ -42,8 +42,9 @@ The output directory holds kernel/<top>.cpp|.h (the HLS kernel), tb/tb_<top>.cpp
 interface: name, shape, dtype, .bin file), data/ (inputs, weights, PyTorch
 golden outputs) and program.pt2 (for csim with new inputs).
 
-Partial today: one kernel per model with every loop nest emitted as written
-(no tiling, pipelining or dataflow directives yet); weights are read over
+Partial today: -O1 copies small interfaces on chip and -O2 adds dataflow tasks
+(ping-pong buffers between loop nests; no FIFO streams yet); loop pipelining,
+unrolling and array partitioning are not applied yet; weights are read over
 m_axi from .bin files; shapes must be static.
 """
 
@@ -105,6 +106,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="csim relative error tolerance (default: 1e-4)",
     )
     compile_cmd.add_argument(
+        "-O",
+        dest="opt_level",
+        type=int,
+        default=2,
+        metavar="LEVEL",
+        help="optimization level: -O0 none, -O1 on-chip interface buffers, "
+        "-O2 (default) also dataflow tasks",
+    )
+    compile_cmd.add_argument(
+        "--max-onchip-kib",
+        type=int,
+        default=512,
+        help="interfaces up to this size are copied on chip at -O1/-O2 (default: 512)",
+    )
+    compile_cmd.add_argument(
         "--print-pipeline", action="store_true", help="print the pass pipelines and exit"
     )
     _add_debug(compile_cmd)
@@ -135,9 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cmd_compile(args: argparse.Namespace) -> int:
     from llmhls.compiler.driver import CompileOptions, compile_model, pipelines
+    from llmhls.compiler.optimize import OptimizeOptions, optimization_pipeline
 
+    optimize = OptimizeOptions(level=args.opt_level, max_onchip_kib=args.max_onchip_kib)
+    optimization_pipeline(optimize)  # validates the level and budget options
     if args.print_pipeline:
-        for stage, pipeline in pipelines().items():
+        for stage, pipeline in pipelines(optimize).items():
             print(f"# {stage}\n{pipeline}")
         return 0
     from llmhls.compiler.frontend import load_model
@@ -153,6 +172,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         cosim=args.cosim,
         dump_ir=args.dump_ir,
         tolerance=args.tolerance,
+        optimize=optimize,
     )
     result = compile_model(loaded, Path(args.output), options)
     total = sum(result.timings.values())

@@ -27,6 +27,7 @@ from torch_mlir import ir
 
 from llmhls.compiler.emit.affine_expr import affine_expr_to_c, linearize
 from llmhls.errors import UnsupportedError
+from llmhls.passes import directives
 from llmhls.passes.legalize.ir_utils import (
     c_identifier,
     describe_location,
@@ -278,9 +279,14 @@ class FunctionEmitter:
                 )
             ctype = c_type(mem.element_type)
             const = "" if role == "output" or index in self.written else "const "
-            params.append(f"{const}{ctype}* {name}")
-            self._bind_storage(arg, name)
             size = int(np.prod(mem.shape)) if mem.rank else 1
+            if self.is_top:
+                params.append(f"{const}{ctype}* {name}")
+            else:
+                # Sized array parameters let Vitis see each dataflow channel's extent
+                # (for a strided view: up to the last element it can address).
+                params.append(f"{const}{ctype} {name}[{_addressed_extent(mem)}]")
+            self._bind_storage(arg, name)
             bundle = {"output": "gmem_out", "weight": "gmem_w"}.get(role, "gmem_in")
             pragmas.append(
                 f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={bundle} depth={size}"
@@ -308,7 +314,12 @@ class FunctionEmitter:
         body = self.lines[body_start:]
         self.lines = self.lines[:body_start]
         # INTERFACE pragmas only mean something on the top function's ports.
-        out = [signature + " {", *(pragmas if self.is_top else []), *body, "}"]
+        function_pragmas = list(pragmas) if self.is_top else []
+        if directives.is_dataflow(self.func):
+            function_pragmas.append("#pragma HLS dataflow")
+        if directives.is_task(self.func):
+            function_pragmas.append("#pragma HLS inline off")
+        out = [signature + " {", *function_pragmas, *body, "}"]
         return "\n".join(out) + "\n"
 
     def emit_block(self, block: ir.Block, indent: int) -> None:
@@ -733,6 +744,15 @@ def _integer_set(attr: ir.Attribute) -> tuple[ir.AffineMap, list[bool]]:
         ir.Attribute.parse(f"affine_map<{header} -> ({', '.join(exprs)})>")
     )
     return affine_map.value, is_eq
+
+
+def _addressed_extent(mem: ir.MemRefType) -> int:
+    """Elements from the storage base to the last element a (strided) memref can address."""
+    strides, offset = mem.get_strides_and_offset()
+    if not mem.rank:
+        return offset + 1
+    pairs = zip(mem.shape, strides, strict=True)
+    return offset + sum((extent - 1) * stride for extent, stride in pairs) + 1
 
 
 def _fold_calls(func: str, values: list[str]) -> str:

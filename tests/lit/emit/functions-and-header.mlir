@@ -5,22 +5,24 @@
 
 // The top function (by default the last public one) is the only one with
 // external linkage; the others are `static`, declared up front so that the order of
-// definitions does not matter, and carry no INTERFACE pragmas.
+// definitions does not matter, and carry no INTERFACE pragmas. Their array
+// parameters are sized (what Vitis needs to see a dataflow channel's extent);
+// a strided view's size reaches its last addressable element.
 // CHECK: #include "block.h"
 // CHECK: static void scale(
-// CHECK-NEXT: const float* arg0,
-// CHECK-NEXT: float* arg1,
+// CHECK-NEXT: const float arg0[4],
+// CHECK-NEXT: float arg1[4],
 // CHECK-NEXT: float arg2
 // CHECK-NEXT: );
 // CHECK: static void shift_row(
-// CHECK-NEXT: const float* arg0,
-// CHECK-NEXT: float* arg1
+// CHECK-NEXT: const float arg0[8],
+// CHECK-NEXT: float arg1[8]
 // CHECK-NEXT: );
 //
 // A parameter is `const` unless the function (or a callee) stores through it.
 // CHECK: static void scale(
-// CHECK-NEXT: const float* arg0,
-// CHECK-NEXT: float* arg1,
+// CHECK-NEXT: const float arg0[4],
+// CHECK-NEXT: float arg1[4],
 // CHECK-NEXT: float arg2
 // CHECK-NEXT: ) {
 // CHECK-NOT: #pragma HLS INTERFACE
@@ -36,8 +38,8 @@
 // A callee whose parameter type has an offset indexes from the base pointer,
 // like its caller.
 // CHECK: static void shift_row(
-// CHECK-NEXT: const float* arg0,
-// CHECK-NEXT: float* arg1
+// CHECK-NEXT: const float arg0[8],
+// CHECK-NEXT: float arg1[8]
 // CHECK-NEXT: ) {
 // CHECK-NEXT: L_blk_copy_0: for (int i0 = 0; i0 < 4; ++i0) {
 // CHECK-NEXT: const float t0 = arg0[i0 + 4];

@@ -1,0 +1,191 @@
+"""hls-dataflow-tasks: outline the top function's loop nests into dataflow tasks.
+
+Each task (see `task_graph.group_tasks` for the grouping rules) becomes a
+private `func.func` marked `hlsdf.task`; the top function keeps its buffers
+and becomes a sequence of `func.call`s marked `hlsdf.dataflow`, which the
+emitter prints as `#pragma HLS dataflow` over task functions. Buffers between
+tasks become ping-pong (PIPO) channels in Vitis. When there are more tasks
+than `max-tasks`, the adjacent pair with the smallest executed-op count is
+fused first (tiny tasks cost a pipeline stage and a buffer each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch_mlir import ir
+from torch_mlir.dialects import func as func_d
+
+from llmhls.errors import OptionError
+from llmhls.passes import directives
+from llmhls.passes.analysis.loops import Loop, loop_forest, root_op
+from llmhls.passes.base import Pass
+from llmhls.passes.dataflow.task_graph import Task, group_tasks, steps_of
+from llmhls.passes.legalize.ir_utils import (
+    c_identifier,
+    function_arg_attrs,
+    location_label,
+    symbol_name,
+    top_function,
+    walk_ops,
+)
+from llmhls.passes.registry import register_pass
+
+
+@register_pass
+@dataclass(frozen=True)
+class CreateDataflowTasks(Pass):
+    """Split the top function into dataflow tasks connected by buffers."""
+
+    name = "hls-dataflow-tasks"
+    summary = "outline loop nests into hlsdf.task functions under an hlsdf.dataflow top"
+    max_tasks: int = 0  # 0: as many as the grouping rules allow
+
+    def run(self, module: ir.Module) -> None:
+        if self.max_tasks < 0:
+            raise OptionError(f"hls-dataflow-tasks max-tasks must be >= 0, got {self.max_tasks}")
+        with module.context, ir.Location.unknown():
+            top = top_function(module)
+            steps = steps_of(top)
+            if steps is None:
+                return
+            tasks = group_tasks(steps)
+            if self.max_tasks:
+                tasks = _fuse_smallest(tasks, loop_forest(top), self.max_tasks)
+            if len(tasks) < 2:
+                return
+            names = _buffer_names(top)
+            base = symbol_name(top)
+            for index, task in enumerate(tasks):
+                _outline(module, top, task, f"{base}_task{index}", names)
+            directives.set_dataflow(top)
+
+
+def executed_ops(task: Task, loops_by_op: dict[ir.Operation, Loop]) -> int:
+    """Ops executed by a task: each loop body's ops times its enclosing trip counts."""
+    total = 0
+    for op in task.ops:
+        loop = loops_by_op.get(op)
+        if loop is None:
+            total += 1
+            continue
+        for inner in loop.walk():
+            trips = 1
+            for enclosing in inner.enclosing():
+                trips *= enclosing.trip_count or 1
+            body_ops = sum(1 for o in inner.body_block().operations if not o.operation.regions)
+            total += trips * body_ops
+    return total
+
+
+def _fuse_smallest(tasks: list[Task], forest: list[Loop], limit: int) -> list[Task]:
+    loops_by_op = {loop.op: loop for top in forest for loop in top.walk()}
+    tasks = list(tasks)
+    while len(tasks) > limit:
+        costs = [executed_ops(t, loops_by_op) for t in tasks]
+        pair = min(range(len(tasks) - 1), key=lambda i: (costs[i] + costs[i + 1], i))
+        tasks[pair : pair + 2] = [Task(tasks[pair].steps + tasks[pair + 1].steps)]
+    return tasks
+
+
+def _buffer_names(top: ir.Operation) -> dict[ir.Value, str]:
+    """C-friendly names for the values a task may capture (used for its parameters)."""
+    names: dict[ir.Value, str] = {}
+    attrs = function_arg_attrs(top)
+    for index, arg in enumerate(top.regions[0].blocks[0].arguments):
+        names[arg] = (
+            attrs[index].get("llmhls.arg", f"arg{index}") if index < len(attrs) else f"arg{index}"
+        )
+    for op in top.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.results and isinstance(op.results[0].type, ir.MemRefType):
+            label = location_label(op.location).replace(":", "_")
+            names[op.results[0]] = c_identifier(label or "buf")
+    return names
+
+
+def _inside(op: ir.Operation, container: ir.Operation) -> bool:
+    parent = op
+    while parent is not None and parent.name != "builtin.module":
+        if parent == container:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _captured(task: Task) -> list[ir.Value]:
+    """Values used in the task but defined outside it, in first-use order."""
+    inside: set[ir.Operation] = set()
+    for op in task.ops:
+        inside.add(op)
+        inside.update(walk_ops(op))
+    defined: set[ir.Value] = set()
+    for op in inside:
+        defined.update(op.results)
+        for region in op.regions:
+            for block in region.blocks:
+                defined.update(block.arguments)
+    captured: list[ir.Value] = []
+    seen: set[ir.Value] = set()
+    for op in task.ops:
+        for inner in [op, *walk_ops(op)]:
+            for operand in inner.operands:
+                if operand not in defined and operand not in seen:
+                    seen.add(operand)
+                    captured.append(operand)
+    return captured
+
+
+def _outline(
+    module: ir.Module, top: ir.Operation, task: Task, name: str, names: dict[ir.Value, str]
+) -> None:
+    captured = _captured(task)
+    constants = [v for v in captured if _is_constant(v)]
+    params = [v for v in captured if not _is_constant(v)]
+    label = location_label(task.ops[0].location).replace(":", "_")
+    func_name = c_identifier(f"{name}_{label}") if label else name
+    func_op = func_d.FuncOp(
+        func_name,
+        ([v.type for v in params], []),
+        ip=ir.InsertionPoint(top),
+        loc=task.ops[0].location,
+    )
+    func_op.attributes["sym_visibility"] = ir.StringAttr.get("private")
+    used: dict[str, int] = {}
+    arg_attrs = []
+    for value in params:
+        base = names.get(value, "arg")
+        count = used.get(base, 0)
+        used[base] = count + 1
+        arg_name = base if count == 0 else f"{base}_{count}"
+        arg_attrs.append(ir.DictAttr.get({"llmhls.arg": ir.StringAttr.get(arg_name)}))
+    func_op.attributes["arg_attrs"] = ir.ArrayAttr.get(arg_attrs)
+    directives.set_task(func_op.operation)
+    entry = func_op.add_entry_block()
+    ret = func_d.ReturnOp([], ip=ir.InsertionPoint(entry))
+    # The call takes the place of the task's last op: every view or buffer the task
+    # uses is defined by then (views may sit between its loop nests).
+    func_d.CallOp(
+        [], ir.FlatSymbolRefAttr.get(func_name), params, ip=ir.InsertionPoint(task.ops[-1])
+    )
+    for op in task.ops:
+        op.move_before(ret.operation)
+    for value, arg in zip(params, entry.arguments, strict=True):
+        _replace_uses_inside(value, arg, func_op.operation)
+    for value in constants:
+        clone = value.owner.operation.clone(ip=ir.InsertionPoint.at_block_begin(entry))
+        _replace_uses_inside(value, clone.results[0], func_op.operation)
+
+
+def _is_constant(value: ir.Value) -> bool:
+    owner = root_op(value)
+    return owner is not None and owner.name == "arith.constant"
+
+
+def _replace_uses_inside(value: ir.Value, new: ir.Value, container: ir.Operation) -> None:
+    outside = [use.owner for use in value.uses if not _inside(_as_op(use.owner), container)]
+    value.replace_all_uses_except(new, [_as_op(o) for o in outside])
+
+
+def _as_op(owner: ir.Operation | ir.OpView) -> ir.Operation:
+    return owner.operation if isinstance(owner, ir.OpView) else owner
