@@ -1,0 +1,305 @@
+"""The `hlsdf` dataflow dialect: loading its IRDL definition, typed builders and accessors.
+
+The dialect lives in `hlsdf.irdl.mlir` (IRDL), so MLIR verifies hlsdf ops and
+types without a C++ build. IRDL ops only print and parse in generic syntax
+(`"hlsdf.stream_read"(%s) : (!hlsdf.stream<f32, 64 : i64>) -> f32`); the builders
+here are the typed way for passes to create them. Every builder checks its
+arguments first and raises TypeError/ValueError on misuse: a pass handing a
+wrong value is a bug in llmhls, not a user error.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+
+from torch_mlir import ir
+from torch_mlir.dialects import irdl
+
+IRDL_PATH: Path = Path(__file__).with_name("hlsdf.irdl.mlir")
+"""The IRDL definition of the dialect (shipped as package data)."""
+
+STREAM_TYPE = "hlsdf.stream"
+OP_NAMES: tuple[str, ...] = (
+    "hlsdf.stream_create",
+    "hlsdf.stream_read",
+    "hlsdf.stream_write",
+    "hlsdf.kv_append",
+    "hlsdf.kv_window",
+    "hlsdf.kv_compress",
+    "hlsdf.weight_bank",
+)
+"""Every op the dialect defines, so emitters and passes can recognise hlsdf ops by name."""
+
+_load_lock = threading.Lock()
+
+
+@cache
+def _irdl_text() -> str:
+    """The IRDL source, read once per process (each context still parses it)."""
+    return IRDL_PATH.read_text()
+
+
+def is_loaded(context: ir.Context) -> bool:
+    """Whether `context` already knows the hlsdf dialect."""
+    return context.is_registered_operation("hlsdf.stream_read")
+
+
+def load_hlsdf(context: ir.Context) -> None:
+    """Load the hlsdf dialect into `context`; a no-op when it is already there.
+
+    The check matters: loading IRDL dialects twice into one context crashes
+    MLIR. The parsed IRDL module can be dropped afterwards because the
+    dialect's verifiers own their constraints.
+    """
+    with _load_lock:
+        if is_loaded(context):
+            return
+        irdl.load_dialects(ir.Module.parse(_irdl_text(), context))
+
+
+def _location(loc: ir.Location | None, context: ir.Context) -> ir.Location:
+    """The explicit location, else the enclosing `with Location` one, else unknown."""
+    if loc is not None:
+        return loc
+    current = ir.Location.current  # None outside any `with Location`
+    return current if current is not None else ir.Location.unknown(context)
+
+
+def _i64(value: int, context: ir.Context) -> ir.Attribute:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64, context), value)
+
+
+def _is_memref(t: ir.Type) -> bool:
+    """By TypeID, so a type not downcast to ir.MemRefType still counts."""
+    return t.typeid == ir.MemRefType.static_typeid
+
+
+def _require_memref(value: ir.Value, role: str, op: str) -> None:
+    if not _is_memref(value.type):
+        raise TypeError(f"{op}: {role} must be a memref, got {value.type}")
+
+
+def _require_index(value: ir.Value, role: str, op: str) -> None:
+    if not value.type.typeid == ir.IndexType.static_typeid:
+        raise TypeError(f"{op}: {role} must be an index, got {value.type}")
+
+
+# --- the stream type ----------------------------------------------------------
+
+
+def stream_type(element: ir.Type, depth: int) -> ir.Type:
+    """`!hlsdf.stream<element, depth>`: an hls::stream FIFO of `depth` entries.
+
+    Built by parsing, so the IRDL verifier checks the element type (integer,
+    index, f16/bf16/f32/f64 or vector) in one place; loads the dialect into the
+    element's context if needed.
+    """
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"hlsdf.stream depth must be a positive integer, got {depth!r}")
+    context = element.context
+    load_hlsdf(context)
+    try:
+        return ir.Type.parse(f"!{STREAM_TYPE}<{element}, {depth} : i64>", context)
+    except ir.MLIRError as exc:
+        raise TypeError(f"hlsdf.stream cannot carry elements of type {element}") from exc
+
+
+def is_stream_type(t: ir.Type) -> bool:
+    """Whether `t` is an `!hlsdf.stream<...>`."""
+    try:
+        return ir.DynamicType(t).type_name == STREAM_TYPE
+    except ValueError:
+        return False
+
+
+def _stream_params(t: ir.Type) -> list[ir.Attribute]:
+    if not is_stream_type(t):
+        raise TypeError(f"expected an !hlsdf.stream type, got {t}")
+    return list(ir.DynamicType(t).params)
+
+
+def stream_element(t: ir.Type) -> ir.Type:
+    """The element type T of `!hlsdf.stream<T, depth>`."""
+    return ir.TypeAttr(_stream_params(t)[0]).value
+
+
+def stream_depth(t: ir.Type) -> int:
+    """The FIFO depth of `!hlsdf.stream<T, depth>`."""
+    return ir.IntegerAttr(_stream_params(t)[1]).value
+
+
+# --- ops ---------------------------------------------------------------------
+
+
+def create_stream(
+    element: ir.Type,
+    depth: int,
+    *,
+    loc: ir.Location | None = None,
+    ip: ir.InsertionPoint | None = None,
+) -> ir.Value:
+    """`hlsdf.stream_create`: declare an `hls::stream<element>` of `depth` entries.
+
+    Lives in a dataflow region; the emitter prints the declaration plus
+    `#pragma HLS stream variable=... depth=...`.
+    """
+    result = stream_type(element, depth)
+    op = ir.Operation.create(
+        "hlsdf.stream_create", results=[result], loc=_location(loc, result.context), ip=ip
+    )
+    return op.result
+
+
+def stream_read(
+    stream: ir.Value, *, loc: ir.Location | None = None, ip: ir.InsertionPoint | None = None
+) -> ir.Value:
+    """`hlsdf.stream_read`: a blocking FIFO read (`s.read()`), one element per call."""
+    if not is_stream_type(stream.type):
+        raise TypeError(f"hlsdf.stream_read: operand must be an !hlsdf.stream, got {stream.type}")
+    op = ir.Operation.create(
+        "hlsdf.stream_read",
+        results=[stream_element(stream.type)],
+        operands=[stream],
+        loc=_location(loc, stream.type.context),
+        ip=ip,
+    )
+    return op.result
+
+
+def stream_write(
+    stream: ir.Value,
+    value: ir.Value,
+    *,
+    loc: ir.Location | None = None,
+    ip: ir.InsertionPoint | None = None,
+) -> ir.Operation:
+    """`hlsdf.stream_write`: a blocking FIFO write (`s.write(v)`) of one element."""
+    if not is_stream_type(stream.type):
+        raise TypeError(f"hlsdf.stream_write: operand must be an !hlsdf.stream, got {stream.type}")
+    element = stream_element(stream.type)
+    if value.type != element:
+        raise TypeError(
+            f"hlsdf.stream_write: value of type {value.type} written to a stream of {element}"
+        )
+    return ir.Operation.create(
+        "hlsdf.stream_write",
+        operands=[stream, value],
+        loc=_location(loc, stream.type.context),
+        ip=ip,
+    )
+
+
+def kv_append(
+    cache: ir.Value,
+    rows: ir.Value,
+    position: ir.Value,
+    *,
+    loc: ir.Location | None = None,
+    ip: ir.InsertionPoint | None = None,
+) -> ir.Operation:
+    """`hlsdf.kv_append`: write new K/V `rows` into `cache` at sequence `position`.
+
+    In place on the persistent off-chip cache buffer (an m_axi port): only the
+    new rows travel, never a copy of the whole cache.
+    """
+    _require_memref(cache, "cache", "hlsdf.kv_append")
+    _require_memref(rows, "rows", "hlsdf.kv_append")
+    _require_index(position, "position", "hlsdf.kv_append")
+    return ir.Operation.create(
+        "hlsdf.kv_append",
+        operands=[cache, rows, position],
+        loc=_location(loc, cache.type.context),
+        ip=ip,
+    )
+
+
+def kv_window(
+    cache: ir.Value,
+    start: ir.Value,
+    length: ir.Value,
+    window_type: ir.Type,
+    *,
+    loc: ir.Location | None = None,
+    ip: ir.InsertionPoint | None = None,
+) -> ir.Value:
+    """`hlsdf.kv_window`: cache rows [start, start + length) as a `window_type` memref.
+
+    In hardware a burst read of that window from the off-chip cache into the
+    on-chip buffer attention works on.
+    """
+    _require_memref(cache, "cache", "hlsdf.kv_window")
+    _require_index(start, "start", "hlsdf.kv_window")
+    _require_index(length, "length", "hlsdf.kv_window")
+    if not _is_memref(window_type):
+        raise TypeError(f"hlsdf.kv_window: result must be a memref type, got {window_type}")
+    op = ir.Operation.create(
+        "hlsdf.kv_window",
+        results=[window_type],
+        operands=[cache, start, length],
+        loc=_location(loc, cache.type.context),
+        ip=ip,
+    )
+    return op.result
+
+
+def kv_compress(
+    cache: ir.Value,
+    kept: ir.Value,
+    *,
+    loc: ir.Location | None = None,
+    ip: ir.InsertionPoint | None = None,
+) -> ir.Operation:
+    """`hlsdf.kv_compress`: keep only the cache rows at the positions in `kept` (SnapKV).
+
+    Compacts the off-chip cache in place: kept rows move to the front in the
+    order listed, the freed tail takes later appends.
+    """
+    _require_memref(cache, "cache", "hlsdf.kv_compress")
+    _require_memref(kept, "kept", "hlsdf.kv_compress")
+    return ir.Operation.create(
+        "hlsdf.kv_compress",
+        operands=[cache, kept],
+        loc=_location(loc, cache.type.context),
+        ip=ip,
+    )
+
+
+def weight_bank(
+    name: str,
+    bank: int,
+    offset: int,
+    buffer_type: ir.Type,
+    *,
+    loc: ir.Location | None = None,
+    ip: ir.InsertionPoint | None = None,
+) -> ir.Value:
+    """`hlsdf.weight_bank`: the weight `name`, kept off-chip in memory bank `bank`.
+
+    The result is the weight as a `buffer_type` memref read through that bank's
+    m_axi bundle (an HBM pseudo-channel or DDR bank), starting at byte
+    `offset` of the bank's buffer; the host runtime loads it there from the
+    weight manifest.
+    """
+    if not name:
+        raise ValueError("hlsdf.weight_bank: the weight name must not be empty")
+    for label, number in (("bank", bank), ("offset", offset)):
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ValueError(f"hlsdf.weight_bank: {label} must be an integer >= 0, got {number!r}")
+    if not _is_memref(buffer_type):
+        raise TypeError(f"hlsdf.weight_bank: result must be a memref type, got {buffer_type}")
+    context = buffer_type.context
+    load_hlsdf(context)
+    op = ir.Operation.create(
+        "hlsdf.weight_bank",
+        results=[buffer_type],
+        attributes={
+            "name": ir.StringAttr.get(name, context),
+            "bank": _i64(bank, context),
+            "offset": _i64(offset, context),
+        },
+        loc=_location(loc, context),
+        ip=ip,
+    )
+    return op.result
