@@ -46,6 +46,7 @@ _FLOAT_OPS: dict[str, OpCost] = {
     "math.log": OpCost(12, dsp=14, lut=900, ff=1200),
     "math.sqrt": OpCost(12, lut=500, ff=700),
     "math.rsqrt": OpCost(14, dsp=3, lut=700, ff=900),
+    "math.fma": OpCost(7, dsp=5, lut=340, ff=500),  # fmul + fadd cores, fused in one chain
     "math.powf": OpCost(24, dsp=21, lut=1800, ff=2400),
     "math.fpowi": OpCost(24, dsp=21, lut=1800, ff=2400),
     "math.tanh": OpCost(20, dsp=10, lut=1500, ff=1800),
@@ -79,8 +80,42 @@ _INT_OPS: dict[str, OpCost] = {
 # a write 1; an m_axi access is modelled in the QoR model (burst vs single beat).
 BRAM_READ_LATENCY = 2
 BRAM_WRITE_LATENCY = 1
+REGISTER_READ_LATENCY = 0  # completely partitioned arrays are plain registers
+STREAM_LATENCY = 1  # hls::stream read/write (FIFO handshake)
 MAXI_READ_LATENCY = 64  # first beat of an AXI read burst from HBM/DDR at 300 MHz
+MAXI_MAX_OUTSTANDING = 16  # Vitis m_axi default num_read_outstanding
 RAM_PORTS = 2  # true dual-port BRAM/URAM: two accesses per cycle per bank
+
+# On-chip memory geometry (UltraScale+). An 18 Kb BRAM is one of these depth x width
+# shapes; a URAM is 4096 x 72 (288 Kb); a LUT6 holds 64 bits of distributed RAM.
+BRAM18K_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+URAM_DEPTH = 4096
+URAM_WIDTH = 72
+LUTRAM_BITS_PER_LUT = 64
+LUTRAM_MAX_BITS = 1024  # unbound arrays (per bank) up to 1 Kb go to LUTRAM, larger to BRAM
+
+# Fixed overheads (typical Vitis HLS reports): a loop's counter, compare and FSM
+# state; a pipelined loop's enable/valid chain (plus PIPELINE_FF_PER_STAGE FFs per
+# stage of its depth); one m_axi adapter per bundle (with its burst FIFOs in BRAM);
+# the s_axilite control slave (plus one 64-bit register per argument).
+LOOP_CONTROL = OpCost(0, lut=40, ff=32)
+PIPELINE_CONTROL = OpCost(0, lut=20, ff=8)
+PIPELINE_FF_PER_STAGE = 2
+MAXI_ADAPTER = OpCost(0, lut=1200, ff=1500)
+MAXI_ADAPTER_BRAM18K = 2
+AXILITE_CONTROL = OpCost(0, lut=150, ff=200)
+AXILITE_PER_ARG = OpCost(0, lut=20, ff=64)
+
+# Peak float compute: one fused multiply-add (2 flops) per cycle needs the DSPs of an
+# fmul (3) and an fadd (2) core.
+DSP_PER_FMA = 5
+FLOPS_PER_OP = {
+    "arith.addf": 1,
+    "arith.subf": 1,
+    "arith.mulf": 1,
+    "arith.divf": 1,
+    "math.fma": 2,
+}
 
 FREE = OpCost(0)
 
@@ -90,9 +125,13 @@ def op_cost(name: str) -> OpCost:
     return _FLOAT_OPS.get(name) or _INT_OPS.get(name) or FREE
 
 
+def scale_cycles(cycles: int, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
+    """`cycles` at REFERENCE_CLOCK_MHZ as cycles at `clock_mhz` (0 stays 0, else >= 1)."""
+    if cycles == 0:
+        return 0
+    return max(1, math.ceil(cycles * clock_mhz / REFERENCE_CLOCK_MHZ))
+
+
 def op_latency(name: str, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
     """Cycles for `name` at `clock_mhz` (latencies grow with the clock)."""
-    base = op_cost(name).latency
-    if base == 0:
-        return 0
-    return max(1, math.ceil(base * clock_mhz / REFERENCE_CLOCK_MHZ))
+    return scale_cycles(op_cost(name).latency, clock_mhz)

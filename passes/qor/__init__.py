@@ -1,0 +1,1 @@
+"""Quality-of-results model: analytical latency/resource estimates and their reports."""

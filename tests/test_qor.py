@@ -1,0 +1,578 @@
+"""The QoR model against hand-computed cases (formulas: passes/qor/estimator.py docstring).
+
+Figures used below (u280 at 300 MHz): on-chip load 2, store 1, m_axi load 64,
+fmul 3 cycles / 3 DSP, fadd 4 cycles / 2 DSP. Buffers above 1 Kb default to BRAM.
+"""
+
+from __future__ import annotations
+
+import pytest
+from torch_mlir import ir
+
+from llmhls.compiler.context import parse_module
+from llmhls.errors import LlmhlsError, OptionError
+from llmhls.passes import directives as hls
+from llmhls.passes.analysis.loops import loop_forest
+from llmhls.passes.legalize.ir_utils import top_function, walk_ops
+from llmhls.passes.qor.estimator import QorReport, analyze, estimate
+from llmhls.targets import get_target
+
+U280 = get_target("u280")
+INPUT = '{llmhls.arg = "x", llmhls.role = "input"}'
+OUTPUT = '{llmhls.arg = "y", llmhls.role = "output"}'
+
+
+def _module(body: str, args: str = "", functions: str = "") -> ir.Module:
+    return parse_module(
+        f"module {{\n{functions}\nfunc.func @k({args}) {{\n{body}\nreturn\n}}\n}}", "test"
+    )
+
+
+def _loops(module: ir.Module) -> list[ir.Operation]:
+    """Loop ops of the top function, outer before inner (emission order)."""
+    return [loop.op for top in loop_forest(top_function(module)) for loop in top.walk()]
+
+
+def _allocs(module: ir.Module) -> list[ir.Operation]:
+    return [op for op in walk_ops(top_function(module)) if op.name == "memref.alloc"]
+
+
+def _run(module: ir.Module, clock_mhz: float = 300.0) -> QorReport:
+    return estimate(module, U280, clock_mhz)
+
+
+# -- a 2-deep nest: sequential vs pipelined ------------------------------------------------
+NEST = """
+%a = memref.alloc() : memref<16x8xf32>
+%b = memref.alloc() : memref<16x8xf32>
+%c2 = arith.constant 2.0 : f32
+affine.for %i = 0 to 4 {
+  affine.for %j = 0 to 8 {
+    %x = affine.load %a[%i, %j] : memref<16x8xf32>
+    %y = arith.mulf %x, %c2 : f32
+    affine.store %y, %b[%i, %j] : memref<16x8xf32>
+  } loc("k:scale")
+} loc("k:scale")
+"""
+# One iteration of j: load 2 + fmul 3 + store 1 = D = 6 cycles.
+
+
+def test_sequential_nest_latency() -> None:
+    report = _run(_module(NEST))
+    # j: 8 * (6 + 1) + 1 = 57; i: 4 * (57 + 1) + 1 = 233
+    assert report.latency_cycles == 233
+    assert report.interval_cycles == 233
+    assert report.loop("L_k_scale_1").latency == 57
+    assert report.loop("L_k_scale_0").latency == 233
+    assert [loop.name for loop in report.loops] == ["L_k_scale_0"]
+    assert report.resources["dsp"] == 3  # one fmul, shared by all iterations
+
+
+def test_pipelined_inner_loop_latency() -> None:
+    module = _module(NEST)
+    hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
+    report = _run(module)
+    inner = report.loop("L_k_scale_1")
+    # j pipelined II=1: (8 - 1) * 1 + 6 = 13; i: 4 * (13 + 1) + 1 = 57
+    assert (inner.ii_achieved, inner.depth, inner.latency) == (1, 6, 13)
+    assert inner.ii_limit == "target"
+    assert report.latency_cycles == 57
+
+
+def test_pipelined_outer_loop_unrolls_inner_and_is_port_bound() -> None:
+    module = _module(NEST)
+    hls.set_pipeline(_loops(module)[0], hls.Pipeline(1))
+    report = _run(module)
+    outer = report.loop("L_k_scale_0")
+    # 8 reads of `a` per iteration on one dual-port bank: II = ceil(8 / 2) = 4;
+    # latency = (4 - 1) * 4 + 6 = 18; 8 fmul copies = 24 DSP.
+    assert (outer.ii_model, outer.ii_achieved, outer.ii_limit) == (4, 4, "memory:buf")
+    assert outer.latency == report.latency_cycles == 18
+    assert report.loop("L_k_scale_1").unrolled_in_pipeline
+    assert report.resources["dsp"] == 24
+
+
+# -- recurrences ----------------------------------------------------------------------
+ACCUMULATE = """
+%x = memref.alloc() : memref<16x32xf32>
+%s = memref.alloc() : memref<64xf32>
+affine.for %i = 0 to 16 {
+  affine.for %k = 0 to 32 {
+    %v = affine.load %x[%i, %k] : memref<16x32xf32>
+    %acc = affine.load %s[%i] : memref<64xf32>
+    %sum = arith.addf %acc, %v : f32
+    affine.store %sum, %s[%i] : memref<64xf32>
+  } loc("k:sum")
+} loc("k:sum")
+"""
+
+
+def test_accumulator_recurrence_sets_ii() -> None:
+    module = _module(ACCUMULATE)
+    hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
+    report = _run(module)
+    inner = report.loop("L_k_sum_1")
+    # s[i] does not move with k: II = load 2 + fadd 4 + store 1 = 7;
+    # latency = (32 - 1) * 7 + 7 = 224; outer 16 * (224 + 1) + 1 = 3601
+    assert (inner.ii_target, inner.ii_achieved, inner.ii_limit) == (1, 7, "recurrence")
+    assert inner.latency == 224
+    assert report.latency_cycles == 3601
+
+
+def test_recurrence_scales_with_clock() -> None:
+    module = _module(ACCUMULATE)
+    hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
+    inner = _run(module, 450.0).loop("L_k_sum_1")
+    # fadd: ceil(4 * 450 / 300) = 6 cycles: II = 2 + 6 + 1 = 9, D = 9: 31 * 9 + 9 = 288
+    assert (inner.ii_achieved, inner.latency) == (9, 288)
+
+
+def test_unrolled_accumulator_chains_copies() -> None:
+    module = _module(ACCUMULATE)
+    hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
+    hls.set_unroll(_loops(module)[1], 4)
+    inner = _run(module).loop("L_k_sum_1")
+    # 4 chained fadds per iteration: II = 2 + 4*4 + 1 = 19, D = 7 + 3*4 = 19;
+    # latency = (32/4 - 1) * 19 + 19 = 152
+    assert (inner.ii_achieved, inner.depth, inner.latency) == (19, 19, 152)
+
+
+def test_sequential_unroll_chains_copies_and_shares_ports() -> None:
+    module = _module(ACCUMULATE)
+    hls.set_unroll(_loops(module)[1], 4)
+    inner = _run(module).loop("L_k_sum_1")
+    # G = D + max(0, (U-1)*C, P-1) = 7 + max(0, 3*4, ceil(4/2)-1) = 19; 8 * (19 + 1) + 1
+    assert (inner.depth, inner.latency) == (19, 161)
+
+
+def test_recorded_achieved_ii_is_used_and_reported() -> None:
+    module = _module(ACCUMULATE)
+    hls.set_pipeline(_loops(module)[1], hls.Pipeline(1, achieved_ii=3))
+    report = _run(module)
+    inner = report.loop("L_k_sum_1")
+    assert (inner.ii_model, inner.ii_recorded, inner.ii_achieved) == (7, 3, 3)
+    assert inner.ii_limit == "recorded"
+    assert inner.latency == 31 * 3 + 7
+    assert any("achieved_ii 3" in w for w in report.warnings)
+
+
+SCAN = """
+%x = memref.alloc() : memref<128xf32>
+%y = memref.alloc() : memref<128xf32>
+affine.for %i = 2 to 128 {
+  %prev = affine.load %y[%i - {d}] : memref<128xf32>
+  %v = affine.load %x[%i] : memref<128xf32>
+  %s = arith.addf %prev, %v : f32
+  affine.store %s, %y[%i] : memref<128xf32>
+} loc("k:scan")
+"""
+
+
+@pytest.mark.parametrize(("distance", "ii"), [("1", 7), ("2", 4), ("(-1)", 1)])
+def test_recurrence_distance(distance: str, ii: int) -> None:
+    module = _module(SCAN.replace("{d}", distance))
+    hls.set_pipeline(_loops(module)[0], hls.Pipeline(1))
+    # chain 7 over d iterations: ceil(7 / d); reading ahead of the store is no recurrence
+    assert _run(module).loop("L_k_scan_0").ii_achieved == ii
+
+
+def test_iter_args_recurrence() -> None:
+    module = _module(
+        """
+        %x = memref.alloc() : memref<256xf32>
+        %out = memref.alloc() : memref<64xf32>
+        %zero = arith.constant 0.0 : f32
+        %r = affine.for %k = 0 to 256 iter_args(%acc = %zero) -> (f32) {
+          %v = affine.load %x[%k] : memref<256xf32>
+          %s = arith.addf %acc, %v : f32
+          affine.yield %s : f32
+        } loc("k:red")
+        affine.store %r, %out[0] : memref<64xf32>
+        """
+    )
+    hls.set_pipeline(_loops(module)[0], hls.Pipeline(1))
+    loop = _run(module).loop("L_k_red_0")
+    # the yielded sum feeds the next fadd: II = 4; D = load 2 + fadd 4: 255 * 4 + 6
+    assert (loop.ii_achieved, loop.ii_limit, loop.latency) == (4, "recurrence", 1026)
+
+
+# -- memory ports and partitioning ----------------------------------------------------
+SQUARE = """
+%a = memref.alloc() : memref<64x64xf32>
+%b = memref.alloc() : memref<64x64xf32>
+affine.for %i = 0 to 64 {
+  affine.for %j = 0 to 64 {
+    %v = affine.load %a[%i, %j] : memref<64x64xf32>
+    %w = arith.mulf %v, %v : f32
+    affine.store %w, %b[%i, %j] : memref<64x64xf32>
+  } loc("k:sq")
+} loc("k:sq")
+"""
+
+
+@pytest.mark.parametrize(
+    ("partition", "ii", "latency"),
+    [
+        (None, 2, 36),  # 4 reads on one dual-port bank: II 2; (64/4 - 1) * 2 + 6
+        (hls.Partition("cyclic", 4), 1, 21),  # a[j..j+3] on 4 banks: II 1; 15 + 6
+        (hls.Partition("block", 4), 2, 36),  # consecutive elements share a block bank
+    ],
+)
+def test_unroll_by_4_port_limited_ii(
+    partition: hls.Partition | None, ii: int, latency: int
+) -> None:
+    module = _module(SQUARE)
+    inner = _loops(module)[1]
+    hls.set_pipeline(inner, hls.Pipeline(1))
+    hls.set_unroll(inner, 4)
+    if partition is not None:
+        for alloc in _allocs(module):
+            hls.set_partition(alloc, partition)
+    loop = _run(module).loop("L_k_sq_1")
+    assert (loop.ii_achieved, loop.latency) == (ii, latency)
+    assert loop.ii_limit == ("target" if ii == 1 else "memory:buf")
+
+
+# -- operator resources ------------------------------------------------------------------
+MULADD = """
+%a = memref.alloc() : memref<64xf32>
+%b = memref.alloc() : memref<64xf32>
+%c = memref.alloc() : memref<64xf32>
+affine.for %j = 0 to 64 {
+  %x = affine.load %a[%j] : memref<64xf32>
+  %y = affine.load %b[%j] : memref<64xf32>
+  %p = arith.mulf %x, %y : f32
+  %q = arith.addf %p, %x : f32
+  affine.store %q, %c[%j] : memref<64xf32>
+} loc("k:fma")
+"""
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "unroll", "dsp"),
+    [
+        (False, None, 5),  # fmul 3 + fadd 2, shared across iterations
+        (False, 4, 20),  # 4 unrolled copies
+        (True, 4, 20),
+        (True, 0, 320),  # fully unrolled: 64 copies
+    ],
+)
+def test_dsp_counts_unrolled_fmul_fadd(pipeline: bool, unroll: int | None, dsp: int) -> None:
+    module = _module(MULADD)
+    loop = _loops(module)[0]
+    if pipeline:
+        hls.set_pipeline(loop, hls.Pipeline(1))
+    if unroll is not None:
+        hls.set_unroll(loop, unroll)
+    report = _run(module)
+    assert report.resources["dsp"] == report.loop("L_k_fma_0").dsp == dsp
+
+
+def test_sequential_loop_lut_includes_control() -> None:
+    loop = _run(_module(MULADD)).loop("L_k_fma_0")
+    assert loop.lut == 120 + 220 + 40  # fmul + fadd + loop control
+
+
+# -- memories ------------------------------------------------------------------------------
+def _memories(body: str, setup=None) -> dict[str, dict]:
+    module = _module(body)
+    if setup is not None:
+        setup(_allocs(module))
+    return {m.name: m.to_dict() for m in _run(module).memories}
+
+
+def test_bram_for_64x64_f32_and_i64() -> None:
+    memories = _memories(
+        """
+        %m = memref.alloc() : memref<64x64xf32>
+        %n = memref.alloc() : memref<64x64xi64>
+        """
+    )
+    # f32: 4096 words x 32 bits = 128 Kb; as 512x36 BRAM18Ks: ceil(4096/512) * ceil(32/36) = 8
+    assert memories["buf"]["bram"] == 8
+    # i64: 256 Kb; a 64-bit word needs two 36-bit wide BRAMs side by side:
+    # ceil(4096/512) * ceil(64/36) = 16 (capacity alone, ceil(262144/18432), would say 15)
+    assert memories["buf_1"]["bram"] == 16
+    assert memories["buf"]["impl"] == "bram"
+
+
+def test_uram_when_bound_and_partitioned_banks_round_up() -> None:
+    def bind(allocs: list[ir.Operation]) -> None:
+        hls.set_bind_storage(allocs[0], hls.BindStorage("uram"))
+        hls.set_partition(allocs[1], hls.Partition("cyclic", 16))
+        hls.set_bind_storage(allocs[2], hls.BindStorage("lutram"))
+        hls.set_partition(allocs[3], hls.Partition("complete", 0))
+
+    memories = _memories(
+        """
+        %m = memref.alloc() : memref<64x64xf32>
+        %n = memref.alloc() : memref<64x64xf32>
+        %o = memref.alloc() : memref<64x64xf32>
+        %p = memref.alloc() : memref<4x4xf32>
+        %q = memref.alloc() : memref<4x8xf32>
+        """,
+        bind,
+    )
+    # URAM 4096 x 72: ceil(4096/4096) * ceil(32/72) = 1
+    assert (memories["buf"]["uram"], memories["buf"]["bram"]) == (1, 0)
+    # 16 banks of 256 words: each a whole BRAM18K
+    assert (memories["buf_1"]["bram"], memories["buf_1"]["banks"]) == (16, 16)
+    # LUTRAM: 131072 bits / 64 per LUT
+    assert memories["buf_2"]["lut"] == 2048
+    # complete partition: 16 registers of 32 bits
+    assert (memories["buf_3"]["ff"], memories["buf_3"]["impl"]) == (512, "registers")
+    # unbound 1 Kb (32 x 32 bits): LUTRAM by default
+    assert (memories["buf_4"]["impl"], memories["buf_4"]["lut"]) == ("lutram", 16)
+
+
+# -- m_axi traffic -------------------------------------------------------------------------
+STREAM_SQUARE = """
+affine.for %i = 0 to 128 {
+  %v = affine.load %x[%i * {stride}] : memref<256xf32>
+  %w = arith.mulf %v, %v : f32
+  affine.store %w, %y[%i] : memref<128xf32>
+} loc("k:sq")
+"""
+MAXI_ARGS = f"%x: memref<256xf32> {INPUT}, %y: memref<128xf32> {OUTPUT}"
+
+
+def test_offchip_bytes_and_sequential_maxi_latency() -> None:
+    report = _run(_module(STREAM_SQUARE.replace("{stride}", "1"), MAXI_ARGS))
+    assert report.offchip_bytes == 128 * 4 + 128 * 4  # reads of x + writes of y
+    assert report.flops == 128
+    # each read pays 64: 128 * (64 + 3 + 1 + 1) + 1
+    assert report.latency_cycles == 8833
+    # two m_axi bundles (gmem_in, gmem_out): 2 BRAM18K each for their FIFOs
+    assert report.resources["bram"] == 4
+
+
+@pytest.mark.parametrize(("stride", "ii", "latency"), [("1", 1, 195), ("2", 4, 576)])
+def test_maxi_burst_vs_single_reads(stride: str, ii: int, latency: int) -> None:
+    module = _module(STREAM_SQUARE.replace("{stride}", stride), MAXI_ARGS)
+    hls.set_pipeline(_loops(module)[0], hls.Pipeline(1))
+    loop = _run(module).loop("L_k_sq_0")
+    # stride 1 is a burst: II 1; stride 2: <= 16 reads in flight over 64 cycles, II 64/16 = 4;
+    # D = 64 + 3 + 1 = 68; latency = 127 * II + 68
+    assert (loop.ii_achieved, loop.latency) == (ii, latency)
+    assert loop.offchip_bytes == 1024
+
+
+# -- dataflow --------------------------------------------------------------------------------
+DATAFLOW_TASKS = """
+func.func private @t0(%a: memref<64xf32>, %b: memref<64xf32>) {
+  affine.for %i = 0 to 64 {
+    %v = affine.load %a[%i] : memref<64xf32>
+    %w = arith.mulf %v, %v : f32
+    affine.store %w, %b[%i] : memref<64xf32>
+  } loc("t0:mul")
+  return
+}
+func.func private @t1(%b: memref<64xf32>, %c: memref<64xf32>) {
+  affine.for %i = 0 to 64 {
+    %v = affine.load %b[%i] : memref<64xf32>
+    %w = arith.addf %v, %v : f32
+    affine.store %w, %c[%i] : memref<64xf32>
+  } loc("t1:add")
+  return
+}
+"""
+DATAFLOW_TOP = """
+%buf = memref.alloc() : memref<64xf32>
+func.call @t0(%x, %buf) : (memref<64xf32>, memref<64xf32>) -> ()
+func.call @t1(%buf, %y) : (memref<64xf32>, memref<64xf32>) -> ()
+"""
+
+
+def dataflow_module() -> ir.Module:
+    module = _module(
+        DATAFLOW_TOP,
+        f"%x: memref<64xf32> {INPUT}, %y: memref<64xf32> {OUTPUT}",
+        DATAFLOW_TASKS,
+    )
+    for func in module.body.operations:
+        name = ir.StringAttr(func.operation.attributes["sym_name"]).value
+        if name == "k":
+            hls.set_dataflow(func.operation)
+        else:
+            hls.set_task(func.operation)
+    return module
+
+
+def test_dataflow_interval_is_slowest_task() -> None:
+    report = _run(dataflow_module())
+    # t0: m_axi read 64 + fmul 3 + store 1 = 68: 64 * 69 + 1 = 4417
+    # t1: BRAM read 2 + fadd 4 + store 1 = 7: 64 * 8 + 1 = 513
+    assert [(t.name, t.kind, t.latency) for t in report.tasks] == [
+        ("t0", "task", 4417),
+        ("t1", "task", 513),
+    ]
+    assert report.dataflow
+    assert report.latency_cycles == 4417 + 513
+    assert report.interval_cycles == 4417
+    assert report.task_edges == [("t0", "t1", "buf")]
+    assert [loop.name for loop in report.loops] == ["L_t0_mul_0", "L_t1_add_0"]
+    # the channel is a ping-pong buffer: 2 x 1 BRAM18K, plus 2 bundles x 2
+    (channel,) = report.memories
+    assert (channel.copies, channel.bram) == (2, 2)
+    assert report.resources["bram"] == 6
+    assert report.offchip_bytes == 64 * 4 * 2
+
+
+def test_without_dataflow_calls_run_in_sequence() -> None:
+    module = _module(
+        DATAFLOW_TOP,
+        f"%x: memref<64xf32> {INPUT}, %y: memref<64xf32> {OUTPUT}",
+        DATAFLOW_TASKS,
+    )
+    report = _run(module)
+    assert not report.dataflow
+    assert report.latency_cycles == report.interval_cycles == 4417 + 513
+    assert [t.name for t in report.tasks] == ["k"]
+
+
+# -- roofline ---------------------------------------------------------------------------------
+def test_roofline_memory_bound() -> None:
+    report = _run(_module(STREAM_SQUARE.replace("{stride}", "1"), MAXI_ARGS))
+    roof = report.roofline
+    peak = 9024 / 5 * 2 * 300 / 1000  # u280 DSPs / 5 per FMA x 2 flop x 0.3 GHz
+    assert roof.peak_gflops == pytest.approx(peak)
+    assert roof.operational_intensity == pytest.approx(128 / 1024)
+    assert roof.attainable_gflops == pytest.approx(128 / 1024 * 460.0)
+    assert roof.bound == "memory"
+    assert roof.achieved_gflops == pytest.approx(128 / (8833 / 300.0) / 1000)
+
+
+def test_roofline_compute_bound() -> None:
+    module = _module(
+        """
+        %buf = memref.alloc() : memref<64xf32>
+        %out = memref.alloc() : memref<64xf32>
+        affine.for %i = 0 to 64 {
+          %v = affine.load %x[%i] : memref<256xf32>
+          affine.store %v, %buf[%i] : memref<64xf32>
+        } loc("k:copy")
+        affine.for %i = 0 to 64 {
+          affine.for %j = 0 to 64 {
+            %v = affine.load %buf[%j] : memref<64xf32>
+            %p = arith.mulf %v, %v : f32
+            %q = arith.addf %p, %v : f32
+            affine.store %q, %out[%j] : memref<64xf32>
+          } loc("k:work")
+        } loc("k:work")
+        """,
+        MAXI_ARGS,
+    )
+    report = _run(module)
+    assert report.flops == 64 * 64 * 2
+    assert report.offchip_bytes == 64 * 4
+    assert report.roofline.operational_intensity == pytest.approx(32.0)
+    assert report.roofline.bound == "compute"
+    assert report.roofline.attainable_gflops == pytest.approx(report.roofline.peak_gflops)
+
+
+# -- trip counts, names, API ---------------------------------------------------------------------
+TRIANGLE = """
+%a = memref.alloc() : memref<64x64xf32>
+%b = memref.alloc() : memref<64x64xf32>
+affine.for %i = 0 to 8 {
+  affine.for %j = 0 to affine_map<(d0) -> (d0 + 1)>(%i) {
+    %v = affine.load %a[%i, %j] : memref<64x64xf32>
+    affine.store %v, %b[%i, %j] : memref<64x64xf32>
+  } loc("k:tri")
+} loc("k:tri")
+"""
+
+
+def test_counter_dependent_bound_is_worst_case_unless_tripcount_given() -> None:
+    module = _module(TRIANGLE)
+    report = _run(module)
+    assert report.loop("L_k_tri_1").trip_count == 8
+    assert not report.warnings
+    hls.set_tripcount(_loops(module)[1], hls.TripCount(1, 4, 2))
+    assert _run(module).loop("L_k_tri_1").trip_count == 4
+
+
+def test_analysis_is_reusable_across_directive_changes() -> None:
+    module = _module(NEST)
+    analysis = analyze(module)
+    assert estimate(module, U280, 300.0, analysis=analysis).latency_cycles == 233
+    hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
+    assert estimate(module, U280, 300.0, analysis=analysis).latency_cycles == 57
+    with pytest.raises(LlmhlsError, match="another module"):
+        estimate(_module(NEST), U280, 300.0, analysis=analysis)
+
+
+def test_bad_top_and_clock_are_option_errors() -> None:
+    module = _module(NEST)
+    with pytest.raises(OptionError, match="unknown top function 'nope'"):
+        estimate(module, U280, 300.0, top="nope")
+    with pytest.raises(OptionError, match="clock"):
+        estimate(module, U280, 0.0)
+
+
+def test_report_dict_keys_and_fit() -> None:
+    data = _run(_module(NEST)).to_dict()
+    for key in (
+        "target",
+        "clock_mhz",
+        "latency_cycles",
+        "interval_cycles",
+        "latency_us",
+        "resources",
+        "utilization",
+        "fits",
+        "offchip_bytes",
+        "flops",
+        "roofline",
+        "loops",
+        "tasks",
+        "task_graph",
+        "assumptions",
+    ):
+        assert key in data
+    assert set(data["resources"]) == {"dsp", "bram", "uram", "lut", "ff"}
+    assert data["fits"] is True
+    assert data["latency_us"] == pytest.approx(233 / 300.0)
+    assert data["utilization"]["dsp"] == pytest.approx(round(100 * 3 / 9024, 2))
+    assert data["task_graph"] == {"nodes": [{"name": "k", "latency": 233}], "edges": []}
+    assert any("pipelined loop: latency" in a for a in data["assumptions"])
+
+
+def test_does_not_fit_a_small_part() -> None:
+    module = _module(MULADD.replace("64", "1024"))
+    hls.set_pipeline(_loops(module)[0], hls.Pipeline(1))
+    hls.set_unroll(_loops(module)[0], 0)
+    report = estimate(module, get_target("zcu104"), 200.0)
+    assert report.resources["dsp"] == 1024 * 5
+    assert report.resources["dsp"] > report.available["dsp"]
+    assert not report.fits
+    assert report.utilization["dsp"] > 100.0
+
+
+def test_real_ir_loop_names_match_emitter_and_flops() -> None:
+    from zoo import ZOO
+
+    from llmhls.compiler.emit.hlscpp import emit_hlscpp
+    from llmhls.compiler.frontend import export_module
+    from llmhls.compiler.importer import import_program
+    from llmhls.compiler.legalize import HLS_LEGALIZE_PIPELINE
+    from llmhls.compiler.lowering import lower_to_affine
+    from llmhls.passes.pipeline import run_pipeline
+
+    model, inputs = ZOO["mlp"]()
+    loaded = export_module(model.eval(), inputs, "mlp")
+    module = import_program(loaded.program, func_name="mlp").module
+    lower_to_affine(module)
+    run_pipeline(module, HLS_LEGALIZE_PIPELINE)
+    report = _run(module)
+    source = emit_hlscpp(module, top="mlp").source
+    names = []
+    stack = list(report.loops)
+    while stack:
+        loop = stack.pop()
+        names.append(loop.name)
+        stack.extend(loop.loops)
+    assert names and all(f"{name}: for" in source for name in names)
+    # fc1 4x24x37 and fc2 4x5x24 multiply-adds (2 flops) plus the two bias adds
+    assert report.flops == 2 * 4 * 24 * 37 + 4 * 24 + 2 * 4 * 5 * 24 + 4 * 5
+    assert report.latency_cycles > 0 and report.fits
