@@ -29,6 +29,8 @@ from llmhls.compiler.tcl import render_run_hls_tcl
 from llmhls.compiler.testbench import render_testbench
 from llmhls.errors import InputError, OptionError
 from llmhls.passes.pipeline import run_pipeline
+from llmhls.passes.qor.estimator import QorReport, estimate
+from llmhls.passes.qor.report import write_report
 from llmhls.targets import Target, get_target
 
 DEFAULT_TOLERANCE = 1e-4
@@ -52,6 +54,7 @@ class CompileResult:
     top: str
     timings: dict[str, float] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
 
 
 def pipelines(optimize: OptimizeOptions | None = None) -> dict[str, str]:
@@ -95,6 +98,10 @@ def compile_model(loaded: LoadedModel, out_dir: Path, options: CompileOptions) -
     timings["optimize_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    qor = estimate(imported.module, target, clock_mhz, top=loaded.name)
+    timings["estimate_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
     header = _header_comment(loaded, target, clock_mhz, options.optimize)
     kernel = emit_hlscpp(imported.module, header_comment=header, top=loaded.name)
     timings["emit_s"] = time.perf_counter() - start
@@ -107,19 +114,10 @@ def compile_model(loaded: LoadedModel, out_dir: Path, options: CompileOptions) -
     manifest = _manifest(loaded, kernel, interfaces, target, clock_mhz, options)
     start = time.perf_counter()
     _write_project(
-        out_dir,
-        options.force,
-        loaded,
-        kernel,
-        interfaces,
-        manifest,
-        target,
-        clock_mhz,
-        options,
-        dumps,
+        out_dir, loaded, kernel, interfaces, manifest, target, clock_mhz, options, dumps, qor
     )
     timings["write_s"] = time.perf_counter() - start
-    return CompileResult(out_dir, kernel.top, timings, manifest)
+    return CompileResult(out_dir, kernel.top, timings, manifest, qor.to_dict())
 
 
 def _asm(module) -> str:
@@ -235,7 +233,6 @@ def _manifest(
 
 def _write_project(
     out_dir: Path,
-    force: bool,
     loaded: LoadedModel,
     kernel: EmittedKernel,
     interfaces: list[Interface],
@@ -244,6 +241,7 @@ def _write_project(
     clock_mhz: float,
     options: CompileOptions,
     dumps: dict[str, str],
+    qor: QorReport,
 ) -> None:
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -272,6 +270,7 @@ def _write_project(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(np.ascontiguousarray(iface.value).tobytes())
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        write_report(staging, qor)
         torch.export.save(loaded.program, staging / "program.pt2")
         if options.dump_ir:
             (staging / "ir").mkdir()

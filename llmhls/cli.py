@@ -143,6 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_debug(csim_cmd)
     csim_cmd.set_defaults(handler=_cmd_csim)
 
+    report_cmd = commands.add_parser(
+        "report",
+        help="print a compiled project's QoR estimate and draw its roofline and task graph",
+        description=(
+            "Print the QoR estimate that compile wrote to DIR/report.json (latency, interval, "
+            "resources against the target, slowest loop nests) and write DIR/roofline.png and "
+            "DIR/task_graph.png. Figures come from llmhls's analytical model, not from Vitis."
+        ),
+    )
+    report_cmd.add_argument("project", metavar="DIR", help="directory written by llmhls compile")
+    report_cmd.add_argument("--json", action="store_true", help="print report.json instead")
+    _add_debug(report_cmd)
+    report_cmd.set_defaults(handler=_cmd_report)
+
     targets_cmd = commands.add_parser("targets", help="list the FPGA parts llmhls knows")
     _add_debug(targets_cmd)
     targets_cmd.set_defaults(handler=_cmd_targets)
@@ -176,7 +190,13 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     )
     result = compile_model(loaded, Path(args.output), options)
     total = sum(result.timings.values())
-    print(f"llmhls: wrote {result.out_dir} (top '{result.top}', {total:.1f} s)")
+    report = result.report
+    print(
+        f"llmhls: wrote {result.out_dir} (top '{result.top}', -O{args.opt_level}, {total:.1f} s): "
+        f"estimated latency {report['latency_cycles']:,} cycles ({report['latency_us']:.4g} us), "
+        f"DSP {report['resources']['dsp']:,}, BRAM {report['resources']['bram']:,}"
+        + ("" if report["fits"] else " -- does NOT fit the target")
+    )
     return 0
 
 
@@ -186,6 +206,26 @@ def _cmd_csim(args: argparse.Namespace) -> int:
     result = run_csim(Path(args.project), inputs_npz=args.inputs, outputs_npz=args.outputs)
     print(result.to_json())
     return 0 if result.passed else 1
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from llmhls.errors import InputError
+    from llmhls.passes.qor.report import print_report_table, write_plots
+
+    path = Path(args.project) / "report.json"
+    if not path.is_file():
+        raise InputError(f"'{path}' does not exist: compile the project with llmhls compile first")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"'{path}' is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    if args.json:
+        print(json.dumps(data, indent=2, sort_keys=True))
+        return 0
+    print(print_report_table(data))
+    for plot in write_plots(Path(args.project), data):
+        print(f"wrote {plot}")
+    return 0
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
