@@ -450,7 +450,25 @@ class FunctionEmitter:
             indent,
             f"static {c_type(mem.element_type)} {storage}[{size}];  // [{shape}]",
         )
+        self._emit_array_directives(op, storage, indent)
         self._bind_storage(op.results[0], storage)
+
+    def _emit_array_directives(self, op: ir.Operation, storage: str, indent: int) -> None:
+        """hlsdf.partition / hlsdf.bind_storage of a local buffer (arrays are flat: dim=1)."""
+        partition = directives.get_partition(op)
+        if partition is not None:
+            factor = "" if partition.kind == "complete" else f" factor={partition.factor}"
+            self.emit(
+                indent,
+                f"#pragma HLS array_partition variable={storage} {partition.kind}{factor} dim=1",
+            )
+        storage_binding = directives.get_bind_storage(op)
+        if storage_binding is not None:
+            self.emit(
+                indent,
+                f"#pragma HLS bind_storage variable={storage} type={storage_binding.type} "
+                f"impl={storage_binding.impl}",
+            )
 
     _op_memref_alloca = _op_memref_alloc
 
@@ -616,6 +634,13 @@ class FunctionEmitter:
             factor = ir.IntegerAttr(entries["factor"]).value if "factor" in entries else 0
             self.emit(
                 indent, f"#pragma HLS unroll factor={factor}" if factor else "#pragma HLS unroll"
+            )
+        tripcount = directives.get_tripcount(op)
+        if tripcount is not None:
+            self.emit(
+                indent,
+                f"#pragma HLS loop_tripcount min={tripcount.min} max={tripcount.max} "
+                f"avg={tripcount.avg}",
             )
 
     def _op_affine_for(self, op: ir.Operation, indent: int) -> None:

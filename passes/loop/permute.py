@@ -1,0 +1,125 @@
+"""hls-loop-permute: make the innermost loop of a band a parallel, unit-stride loop.
+
+HLS pipelines the innermost loop. If that loop is a reduction (matmul's `k`
+in `C[i][j] += A[i][k] * B[k][j]`), every iteration reads the element the
+previous one wrote and the pipeline waits for the adder: II = load + fadd +
+store latency instead of 1. Moving a parallel loop innermost (i, j, k) →
+(i, k, j) puts consecutive iterations on different elements, with unit
+stride on the stored array, so the pipeline issues one iteration per cycle
+and the accesses stream through one bank or burst.
+
+Only bands that `nest.reorder_info` proves reorderable are touched, and the
+relative order of their reduction loops is kept, so every accumulation runs
+in its original order and results are bit-identical. The chosen loop is the
+parallel loop with unit stride on the most stored arrays, then on the most
+loads (a load that does not move with it counts as unit stride), ties going
+to the loop nearer the inside; every other loop keeps its relative order.
+Directive attributes (`hlsdf.*`) move with their loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch_mlir import ir
+
+from llmhls.errors import LlmhlsError
+from llmhls.passes.base import Pass
+from llmhls.passes.legalize.ir_utils import functions, has_body, symbol_name
+from llmhls.passes.loop.nest import Band, ReorderInfo, bands, reorder_info
+from llmhls.passes.registry import register_pass
+
+_BOUND_ATTRS = ("lowerBoundMap", "upperBoundMap", "step")
+
+
+@register_pass
+@dataclass(frozen=True)
+class LoopPermute(Pass):
+    """Permute provably reorderable bands so a unit-stride parallel loop is innermost."""
+
+    name = "hls-loop-permute"
+    summary = "move a unit-stride parallel loop innermost in reorderable loop bands (bit-exact)"
+
+    def run(self, module: ir.Module) -> None:
+        with module.context:
+            for func in functions(module):
+                if has_body(func):
+                    _permute_function(func)
+
+
+def _permute_function(func: ir.Operation) -> None:
+    # A permutation rewrites bounds in place, so the loop analysis is rebuilt after each one.
+    done: set[ir.Operation] = set()
+    changed = True
+    while changed:
+        changed = False
+        for band in bands(func):
+            if band.root.op in done:
+                continue
+            done.add(band.root.op)
+            order = _new_order(band)
+            if order is not None:
+                _apply(band, order)
+                changed = True
+                break
+    if not func.verify():
+        raise LlmhlsError(f"hls-loop-permute produced invalid IR in @{symbol_name(func)}")
+
+
+def _new_order(band: Band) -> list[int] | None:
+    """Band positions, outermost first, in their new order; None to leave the band alone."""
+    if len(band.loops) < 2 or any(loop.op.name != "affine.for" for loop in band.loops):
+        return None
+    info = reorder_info(band)
+    if info is None or not info.stored:
+        return None
+    # A loop of one iteration gains nothing from going innermost.
+    parallel = [
+        p
+        for p, loop in enumerate(band.loops)
+        if not info.is_reduction(p) and (loop.trip_count or 0) > 1
+    ]
+    if not parallel:
+        return None
+    best = min(parallel, key=lambda p: _preference(info, p))
+    innermost = len(band.loops) - 1
+    if best == innermost:
+        return None
+    return [p for p in range(len(band.loops)) if p != best] + [best]
+
+
+def _preference(info: ReorderInfo, position: int) -> tuple[int, int, int]:
+    """Smaller is better: stored arrays without unit stride, then such loads, then outer first."""
+    loop = info.band.loops[position]
+
+    def step(stride: int | None) -> int | None:
+        return None if stride is None else abs(stride * loop.step)
+
+    stored_misses = sum(1 for a in info.stored.values() if step(a.stride(loop.iv)) != 1)
+    load_misses = sum(1 for a in info.loads if step(a.stride(loop.iv)) not in (0, 1))
+    return stored_misses, load_misses, -position
+
+
+def _apply(band: Band, order: list[int]) -> None:
+    """Position p takes the bounds, directives and counter uses of original loop order[p]."""
+    ops = [loop.op for loop in band.loops]
+    bounds = [{name: op.attributes[name] for name in _BOUND_ATTRS} for op in ops]
+    directives = [
+        {name: op.attributes[name] for name in list(op.attributes) if name.startswith("hlsdf.")}
+        for op in ops
+    ]
+    uses = [
+        [(use.owner.operation, use.operand_number) for use in loop.iv.uses] for loop in band.loops
+    ]
+    for position, source in enumerate(order):
+        op = ops[position]
+        for name, attr in bounds[source].items():
+            op.attributes[name] = attr
+        for name in list(directives[position]):
+            del op.attributes[name]
+    for position, source in enumerate(order):
+        op = ops[position]
+        for name, attr in directives[source].items():
+            op.attributes[name] = attr
+        for owner, index in uses[source]:
+            owner.operands[index] = band.loops[position].iv

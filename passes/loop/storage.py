@@ -1,0 +1,65 @@
+"""Where a buffer's elements live, across views and dataflow task calls.
+
+A load may go through a reshape of a buffer, or through an argument of a
+private function (a dataflow task) whose caller passed a local buffer. The
+memory it uses, and the directives that shape that memory, belong to the
+buffer at the end of that chain: a `memref.alloc` (on-chip RAM), a
+`memref.get_global` (ROM) or an argument of the top function (m_axi).
+"""
+
+from __future__ import annotations
+
+from torch_mlir import ir
+
+from llmhls.passes.analysis.loops import root_buffer
+from llmhls.passes.legalize.ir_utils import symbol_name
+
+_MAX_CALL_DEPTH = 16
+
+
+def storage(value: ir.Value) -> ir.Value:
+    """The alloc, get_global or top-function argument holding `value`'s elements.
+
+    Arguments of private functions are followed to the operand of their first
+    call found at the top level of a function body (where hls-dataflow-tasks
+    puts its calls); an argument without such a call is its own storage.
+    """
+    value = root_buffer(value)
+    for _ in range(_MAX_CALL_DEPTH):
+        if not isinstance(value.owner, ir.Block):
+            return value
+        operand = _caller_operand(value)
+        if operand is None:
+            return value
+        value = root_buffer(operand)
+    return value
+
+
+def is_top_argument(value: ir.Value) -> bool:
+    """Whether a storage value is an argument of a function (an m_axi port)."""
+    return isinstance(value.owner, ir.Block)
+
+
+def _caller_operand(argument: ir.Value) -> ir.Value | None:
+    func = argument.owner.owner.operation
+    if func.name != "func.func" or "sym_visibility" not in func.attributes:
+        return None
+    if ir.StringAttr(func.attributes["sym_visibility"]).value != "private":
+        return None
+    module = func.parent
+    if module is None or module.name != "builtin.module":
+        return None
+    callee = symbol_name(func)
+    index = ir.BlockArgument(argument).arg_number
+    for top in module.regions[0].blocks[0].operations:
+        top = top.operation
+        if top.name != "func.func" or not len(top.regions[0].blocks):
+            continue
+        for op in top.regions[0].blocks[0].operations:
+            op = op.operation
+            if (
+                op.name == "func.call"
+                and ir.FlatSymbolRefAttr(op.attributes["callee"]).value == callee
+            ):
+                return op.operands[index]
+    return None

@@ -1,0 +1,124 @@
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline)' | filecheck %s
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline{level=outer-of-innermost target-ii=2})' | filecheck %s --check-prefix=OUTER
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline{clock-mhz=600})' | filecheck %s --check-prefix=FAST
+// RUN: not llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline{level=middle})' 2>&1 | filecheck %s --check-prefix=BAD
+
+// Accumulating into an on-chip buffer in the innermost loop, whose counter
+// the address does not use: each iteration waits for the previous one's
+// BRAM read (2) + fadd (4) + write (1) = 7 cycles.
+// CHECK-LABEL: func.func @reduction_innermost
+// CHECK: arith.addf
+// CHECK: } {hlsdf.pipeline = {achieved_ii = 7 : i64, ii = 1 : i64}}
+// CHECK-NEXT: }
+// CHECK-NEXT: }
+// The fadd takes 8 cycles at 600 MHz.
+// FAST-LABEL: func.func @reduction_innermost
+// FAST: } {hlsdf.pipeline = {achieved_ii = 11 : i64, ii = 1 : i64}}
+// Pipelining j unrolls k: A and B are read 16 times per iteration through
+// their m_axi bundles (gmem_in and gmem_w, one read per cycle each); C's
+// address moves with j, so there is no recurrence.
+// OUTER-LABEL: func.func @reduction_innermost
+// OUTER: affine.for %{{.*}} = 0 to 16 {
+// OUTER: }
+// OUTER-NEXT: } {hlsdf.pipeline = {achieved_ii = 16 : i64, ii = 2 : i64}}
+func.func @reduction_innermost(%a: memref<4x16xf32> {llmhls.role = "input"},
+                               %b: memref<16x8xf32> {llmhls.role = "weight"}) {
+  %c = memref.alloc() : memref<4x8xf32>
+  affine.for %i = 0 to 4 {
+    affine.for %j = 0 to 8 {
+      affine.for %k = 0 to 16 {
+        %0 = affine.load %a[%i, %k] : memref<4x16xf32>
+        %1 = affine.load %b[%k, %j] : memref<16x8xf32>
+        %2 = affine.load %c[%i, %j] : memref<4x8xf32>
+        %3 = arith.mulf %0, %1 : f32
+        %4 = arith.addf %2, %3 : f32
+        affine.store %4, %c[%i, %j] : memref<4x8xf32>
+      }
+    }
+  }
+  return
+}
+
+// The same after hls-loop-permute: j innermost, one read per bundle and a
+// read + write on C's two ports per iteration: II 1.
+// CHECK-LABEL: func.func @parallel_innermost
+// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+func.func @parallel_innermost(%a: memref<4x16xf32> {llmhls.role = "input"},
+                              %b: memref<16x8xf32> {llmhls.role = "weight"}) {
+  %c = memref.alloc() : memref<4x8xf32>
+  affine.for %i = 0 to 4 {
+    affine.for %k = 0 to 16 {
+      affine.for %j = 0 to 8 {
+        %0 = affine.load %a[%i, %k] : memref<4x16xf32>
+        %1 = affine.load %b[%k, %j] : memref<16x8xf32>
+        %2 = affine.load %c[%i, %j] : memref<4x8xf32>
+        %3 = arith.mulf %0, %1 : f32
+        %4 = arith.addf %2, %3 : f32
+        affine.store %4, %c[%i, %j] : memref<4x8xf32>
+      }
+    }
+  }
+  return
+}
+
+// Accumulating into an m_axi argument: the read alone takes 64 cycles.
+// CHECK-LABEL: func.func @maxi_accumulator
+// CHECK: } {hlsdf.pipeline = {achieved_ii = 69 : i64, ii = 1 : i64}}
+func.func @maxi_accumulator(%x: memref<8xf32>, %s: memref<1xf32> {llmhls.role = "output"}) {
+  affine.for %i = 0 to 8 {
+    %0 = affine.load %x[%i] : memref<8xf32>
+    %1 = affine.load %s[0] : memref<1xf32>
+    %2 = arith.addf %0, %1 : f32
+    affine.store %2, %s[0] : memref<1xf32>
+  }
+  return
+}
+
+// Four unrolled copies read and write four elements: one bank with two ports
+// needs 4 cycles, a cyclic partition by 4 serves them in one.
+// CHECK-LABEL: func.func @ports
+// CHECK: } {hlsdf.pipeline = {achieved_ii = 4 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+func.func @ports(%y: memref<16xf32> {llmhls.role = "output"}) {
+  %one = memref.alloc() : memref<16xf32>
+  %four = memref.alloc() {hlsdf.partition = {kind = "cyclic", factor = 4 : i64}} : memref<16xf32>
+  affine.for %i = 0 to 16 {
+    %0 = affine.load %one[%i] : memref<16xf32>
+    affine.store %0, %one[%i] : memref<16xf32>
+  } {hlsdf.unroll = {factor = 4 : i64}}
+  affine.for %i = 0 to 16 {
+    %0 = affine.load %four[%i] : memref<16xf32>
+    affine.store %0, %four[%i] : memref<16xf32>
+  } {hlsdf.unroll = {factor = 4 : i64}}
+  return
+}
+
+// A fully unrolled innermost loop is part of its parent's body: the parent
+// is pipelined. A scalar accumulator (iter_args) limits II to its fadd.
+// CHECK-LABEL: func.func @unrolled_and_scalar
+// CHECK: affine.for %{{.*}} = 0 to 4 {
+// CHECK-NOT: hlsdf.pipeline
+// CHECK: } {hlsdf.unroll = {factor = 0 : i64}}
+// CHECK-NEXT: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+// CHECK: affine.yield
+// CHECK-NEXT: } {hlsdf.pipeline = {achieved_ii = 4 : i64, ii = 1 : i64}}
+func.func @unrolled_and_scalar(%x: memref<8x4xf32>, %y: memref<8x4xf32> {llmhls.role = "output"},
+                               %s: memref<1xf32> {llmhls.role = "output"}) {
+  %buf = memref.alloc() {hlsdf.partition = {kind = "complete", factor = 0 : i64}} : memref<8x4xf32>
+  affine.for %i = 0 to 8 {
+    affine.for %j = 0 to 4 {
+      %0 = affine.load %buf[%i, %j] : memref<8x4xf32>
+      affine.store %0, %buf[%i, %j] : memref<8x4xf32>
+    } {hlsdf.unroll = {factor = 0 : i64}}
+  }
+  %zero = arith.constant 0.0 : f32
+  %sum = affine.for %i = 0 to 8 iter_args(%acc = %zero) -> (f32) {
+    %0 = affine.load %x[%i, 0] : memref<8x4xf32>
+    %1 = arith.addf %acc, %0 : f32
+    affine.yield %1 : f32
+  }
+  affine.store %sum, %s[0] : memref<1xf32>
+  return
+}
+
+// BAD: error: hls-loop-pipeline option level must be one of innermost, outer-of-innermost, got 'middle'
