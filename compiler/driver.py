@@ -7,6 +7,7 @@ only when everything succeeded, so a failure never leaves half a project.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -74,6 +75,11 @@ def compile_model(loaded: LoadedModel, out_dir: Path, options: CompileOptions) -
         raise OptionError(f"--clock-mhz {clock_mhz:g} is outside 10..1000 MHz")
     out_dir = Path(out_dir)
     _check_destination(out_dir, options.force)
+    # The optimization passes budget against the resolved part and clock.
+    options = dataclasses.replace(
+        options,
+        optimize=dataclasses.replace(options.optimize, target=target.name, clock_mhz=clock_mhz),
+    )
 
     timings: dict[str, float] = {}
     dumps: dict[str, str] = {}

@@ -4,8 +4,12 @@
 it, and run it through `llmhls-opt`.
 
 -O0  no directives: the kernel as lowered (every access on m_axi).
--O1  safe defaults: small interfaces buffered on chip.
--O2  -O1 plus dataflow tasks over the loop nests (default).
+-O1  safe defaults: small interfaces buffered on chip, innermost loops
+     pipelined at II=1 (achieved II computed), partitions and storage that the
+     pipelines need.
+-O2  (default) -O1 plus loop permutation (reductions outward), a design-space
+     exploration of unroll factors under the part's resource budget, and
+     dataflow tasks over the loop nests.
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ from llmhls.errors import OptionError
 
 OPT_LEVELS = (0, 1, 2)
 DEFAULT_OPT_LEVEL = 2
+BUDGET_KEYS = ("dsp", "bram", "uram", "lut", "ff")
 
 
 @dataclass(frozen=True)
 class OptimizeOptions:
     level: int = DEFAULT_OPT_LEVEL
+    target: str = "u280"
+    clock_mhz: float = 300.0
     max_onchip_kib: int = 512  # interfaces up to this size get an on-chip copy
+    utilization: float = 0.8  # share of the part the DSE may use
+    max_dsp: int = 0  # 0: no explicit limit (utilization x the part's total)
+    max_bram: int = 0
+    max_uram: int = 0
+    max_lut: int = 0
+    max_ff: int = 0
+    max_unroll: int = 64
 
 
 def optimization_pipeline(options: OptimizeOptions) -> str:
@@ -30,9 +44,35 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
         raise OptionError(f"unknown optimization level -O{options.level} (use -O0, -O1 or -O2)")
     if options.max_onchip_kib < 0:
         raise OptionError(f"--max-onchip-kib must be >= 0, got {options.max_onchip_kib}")
+    for key in BUDGET_KEYS:
+        if getattr(options, f"max_{key}") < 0:
+            raise OptionError(f"--max-{key} must be >= 0, got {getattr(options, f'max_{key}')}")
+    if not 0.0 < options.utilization <= 1.0:
+        raise OptionError(f"--utilization must be in (0, 1], got {options.utilization:g}")
+    if options.max_unroll < 1:
+        raise OptionError(f"--max-unroll must be >= 1, got {options.max_unroll}")
+    clock = f"clock-mhz={options.clock_mhz:g}"
     passes: list[str] = []
     if options.level >= 1:
         passes.append(f"hls-buffer-interfaces{{max-kib={options.max_onchip_kib}}}")
+    if options.level >= 2:
+        passes.append("hls-loop-permute")
+    if options.level >= 1:
+        passes.append(f"hls-loop-pipeline{{target-ii=1 {clock}}}")
+    if options.level >= 2:
+        budget = " ".join(
+            f"max-{key}={getattr(options, f'max_{key}')}"
+            for key in BUDGET_KEYS
+            if getattr(options, f"max_{key}")
+        )
+        dse = (
+            f"target={options.target} {clock} utilization={options.utilization:g} "
+            f"max-unroll={options.max_unroll} {budget}"
+        ).strip()
+        passes.append(f"hls-dse{{{dse}}}")
+    if options.level >= 1:
+        passes.append(f"hls-array-partition{{{clock}}}")
+        passes.append(f"hls-bind-storage{{{clock}}}")
     if options.level >= 2:
         passes.append("hls-dataflow-tasks")
     return f"builtin.module({', '.join(passes)})" if passes else ""

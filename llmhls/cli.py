@@ -42,10 +42,13 @@ The output directory holds kernel/<top>.cpp|.h (the HLS kernel), tb/tb_<top>.cpp
 interface: name, shape, dtype, .bin file), data/ (inputs, weights, PyTorch
 golden outputs) and program.pt2 (for csim with new inputs).
 
-Partial today: -O1 copies small interfaces on chip and -O2 adds dataflow tasks
-(ping-pong buffers between loop nests; no FIFO streams yet); loop pipelining,
-unrolling and array partitioning are not applied yet; weights are read over
-m_axi from .bin files; shapes must be static.
+compile also writes report.json/report.md: the estimated latency, interval and
+resources of the design (llmhls's analytical model; see `llmhls report DIR`).
+
+Partial today: dataflow channels are ping-pong buffers (no FIFO streams yet);
+the -O2 search explores unroll factors and the partitions they need, not tile
+sizes; large weights stay on m_axi and are read from .bin files; shapes must
+be static.
 """
 
 
@@ -111,14 +114,38 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=2,
         metavar="LEVEL",
-        help="optimization level: -O0 none, -O1 on-chip interface buffers, "
-        "-O2 (default) also dataflow tasks",
+        help="optimization level: -O0 no directives; -O1 on-chip interface buffers, "
+        "pipelined inner loops, matching partitions; -O2 (default) adds loop permutation, "
+        "an unroll/partition search under the resource budget, and dataflow tasks",
     )
     compile_cmd.add_argument(
         "--max-onchip-kib",
         type=int,
         default=512,
         help="interfaces up to this size are copied on chip at -O1/-O2 (default: 512)",
+    )
+    for key, what in (
+        ("dsp", "DSP slices"),
+        ("bram", "BRAM18K blocks"),
+        ("uram", "URAM blocks"),
+        ("lut", "LUTs"),
+        ("ff", "flip-flops"),
+    ):
+        compile_cmd.add_argument(
+            f"--max-{key}",
+            type=int,
+            default=0,
+            metavar="N",
+            help=f"-O2 budget: at most N {what} (default: --utilization of the part)",
+        )
+    compile_cmd.add_argument(
+        "--utilization",
+        type=float,
+        default=0.8,
+        help="-O2 budget: share of the part's resources the search may use (default: 0.8)",
+    )
+    compile_cmd.add_argument(
+        "--max-unroll", type=int, default=64, help="-O2: largest unroll factor tried (default: 64)"
     )
     compile_cmd.add_argument(
         "--print-pipeline", action="store_true", help="print the pass pipelines and exit"
@@ -166,8 +193,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_compile(args: argparse.Namespace) -> int:
     from llmhls.compiler.driver import CompileOptions, compile_model, pipelines
     from llmhls.compiler.optimize import OptimizeOptions, optimization_pipeline
+    from llmhls.targets import get_target
 
-    optimize = OptimizeOptions(level=args.opt_level, max_onchip_kib=args.max_onchip_kib)
+    optimize = OptimizeOptions(
+        level=args.opt_level,
+        target=args.target,
+        clock_mhz=args.clock_mhz or get_target(args.target).clock_mhz,
+        max_onchip_kib=args.max_onchip_kib,
+        utilization=args.utilization,
+        max_dsp=args.max_dsp,
+        max_bram=args.max_bram,
+        max_uram=args.max_uram,
+        max_lut=args.max_lut,
+        max_ff=args.max_ff,
+        max_unroll=args.max_unroll,
+    )
     optimization_pipeline(optimize)  # validates the level and budget options
     if args.print_pipeline:
         for stage, pipeline in pipelines(optimize).items():

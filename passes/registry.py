@@ -13,6 +13,7 @@ from llmhls.errors import OptionError
 from llmhls.passes.base import Pass
 
 _REGISTRY: dict[str, type[Pass]] = {}
+_DISCOVERED = False  # a direct import of one pass module must not stop discovery
 
 
 def register_pass(cls: type[Pass]) -> type[Pass]:
@@ -26,15 +27,17 @@ def register_pass(cls: type[Pass]) -> type[Pass]:
 
 
 def _discover() -> None:
+    global _DISCOVERED
     import llmhls.passes as root
 
     for info in pkgutil.walk_packages(root.__path__, prefix="llmhls.passes."):
         importlib.import_module(info.name)
+    _DISCOVERED = True
 
 
 def all_passes() -> dict[str, type[Pass]]:
     """Every registered pass, by name, sorted."""
-    if not _REGISTRY:
+    if not _DISCOVERED:
         _discover()
     return dict(sorted(_REGISTRY.items()))
 
