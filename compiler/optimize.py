@@ -21,6 +21,8 @@ from llmhls.errors import OptionError
 OPT_LEVELS = (0, 1, 2)
 DEFAULT_OPT_LEVEL = 2
 BUDGET_KEYS = ("dsp", "bram", "uram", "lut", "ff")
+# Dataflow tasks faster than 2% of the slowest are fused into a neighbour.
+DATAFLOW_FUSE_BELOW = 0.02
 
 
 @dataclass(frozen=True)
@@ -74,5 +76,8 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
         passes.append(f"hls-array-partition{{{clock}}}")
         passes.append(f"hls-bind-storage{{{clock}}}")
     if options.level >= 2:
-        passes.append("hls-dataflow-tasks")
+        passes.append(
+            f"hls-dataflow-tasks{{fuse-below={DATAFLOW_FUSE_BELOW:g} "
+            f"target={options.target} {clock}}}"
+        )
     return f"builtin.module({', '.join(passes)})" if passes else ""

@@ -165,7 +165,7 @@ class _Search:
         self._refresh_directives()
 
     def _slowest(self, report: dict, candidates: dict[int, list[Loop]], saturated: set[int]) -> int:
-        latencies = [entry.get("latency_cycles", 0) for entry in report.get("loops", [])]
+        latencies = [entry["latency"] * entry["entries"] for entry in report["loops"]]
         open_nests = [i for i in sorted(candidates) if i not in saturated]
         return max(open_nests, key=lambda i: (latencies[i] if i < len(latencies) else 0, -i))
 

@@ -4,9 +4,15 @@ Each task (see `task_graph.group_tasks` for the grouping rules) becomes a
 private `func.func` marked `hlsdf.task`; the top function keeps its buffers
 and becomes a sequence of `func.call`s marked `hlsdf.dataflow`, which the
 emitter prints as `#pragma HLS dataflow` over task functions. Buffers between
-tasks become ping-pong (PIPO) channels in Vitis. When there are more tasks
-than `max-tasks`, the adjacent pair with the smallest executed-op count is
-fused first (tiny tasks cost a pipeline stage and a buffer each).
+tasks become ping-pong (PIPO) channels in Vitis.
+
+Balancing: a dataflow region runs at the pace of its slowest task, and each
+task costs a pipeline stage plus ping-pong copies of its channels, so tasks
+whose estimated latency (QoR model) is below `fuse-below` x the slowest
+task's are fused into their cheaper neighbour, and with `max-tasks` the
+cheapest adjacent pairs are fused until the limit holds. Splitting a slow
+task further is not attempted: the grouping rules already give the finest
+legal tasks.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from torch_mlir.dialects import func as func_d
 
 from llmhls.errors import OptionError
 from llmhls.passes import directives
-from llmhls.passes.analysis.loops import Loop, loop_forest, root_op
+from llmhls.passes.analysis.loops import loop_forest, root_op
 from llmhls.passes.base import Pass
 from llmhls.passes.dataflow.task_graph import Task, group_tasks, steps_of
 from llmhls.passes.legalize.ir_utils import (
@@ -29,7 +35,9 @@ from llmhls.passes.legalize.ir_utils import (
     top_function,
     walk_ops,
 )
+from llmhls.passes.qor.estimator import estimate
 from llmhls.passes.registry import register_pass
+from llmhls.targets import get_target
 
 
 @register_pass
@@ -40,18 +48,26 @@ class CreateDataflowTasks(Pass):
     name = "hls-dataflow-tasks"
     summary = "outline loop nests into hlsdf.task functions under an hlsdf.dataflow top"
     max_tasks: int = 0  # 0: as many as the grouping rules allow
+    fuse_below: float = 0.0  # fuse tasks faster than this share of the slowest one
+    target: str = "u280"
+    clock_mhz: float = 300.0
 
     def run(self, module: ir.Module) -> None:
         if self.max_tasks < 0:
             raise OptionError(f"hls-dataflow-tasks max-tasks must be >= 0, got {self.max_tasks}")
+        if not 0.0 <= self.fuse_below < 1.0:
+            raise OptionError(
+                f"hls-dataflow-tasks fuse-below must be in [0, 1), got {self.fuse_below:g}"
+            )
         with module.context, ir.Location.unknown():
             top = top_function(module)
             steps = steps_of(top)
             if steps is None:
                 return
             tasks = group_tasks(steps)
-            if self.max_tasks:
-                tasks = _fuse_smallest(tasks, loop_forest(top), self.max_tasks)
+            if self.max_tasks or self.fuse_below:
+                latency = self._step_latencies(module, top)
+                tasks = fuse_tasks(tasks, latency, self.fuse_below, self.max_tasks)
             if len(tasks) < 2:
                 return
             names = _buffer_names(top)
@@ -60,31 +76,41 @@ class CreateDataflowTasks(Pass):
                 _outline(module, top, task, f"{base}_task{index}", names)
             directives.set_dataflow(top)
 
-
-def executed_ops(task: Task, loops_by_op: dict[ir.Operation, Loop]) -> int:
-    """Ops executed by a task: each loop body's ops times its enclosing trip counts."""
-    total = 0
-    for op in task.ops:
-        loop = loops_by_op.get(op)
-        if loop is None:
-            total += 1
-            continue
-        for inner in loop.walk():
-            trips = 1
-            for enclosing in inner.enclosing():
-                trips *= enclosing.trip_count or 1
-            body_ops = sum(1 for o in inner.body_block().operations if not o.operation.regions)
-            total += trips * body_ops
-    return total
+    def _step_latencies(self, module: ir.Module, top: ir.Operation) -> dict[ir.Operation, int]:
+        """Estimated latency of each top-level loop nest (the QoR model's per-nest figure)."""
+        report = estimate(module, get_target(self.target), self.clock_mhz, top=symbol_name(top))
+        forest = loop_forest(top)
+        if len(forest) != len(report.loops):
+            return {}
+        return {
+            nest.op: entry.latency * entry.entries
+            for nest, entry in zip(forest, report.loops, strict=True)
+        }
 
 
-def _fuse_smallest(tasks: list[Task], forest: list[Loop], limit: int) -> list[Task]:
-    loops_by_op = {loop.op: loop for top in forest for loop in top.walk()}
+def fuse_tasks(
+    tasks: list[Task], latency: dict[ir.Operation, int], fuse_below: float, max_tasks: int
+) -> list[Task]:
+    """Fuse the cheapest task into its cheaper neighbour while it is tiny or there are too many."""
     tasks = list(tasks)
-    while len(tasks) > limit:
-        costs = [executed_ops(t, loops_by_op) for t in tasks]
-        pair = min(range(len(tasks) - 1), key=lambda i: (costs[i] + costs[i + 1], i))
-        tasks[pair : pair + 2] = [Task(tasks[pair].steps + tasks[pair + 1].steps)]
+
+    def cost(task: Task) -> int:
+        return sum(latency.get(op, 1) for op in task.ops)
+
+    while len(tasks) > 1:
+        costs = [cost(t) for t in tasks]
+        index = min(range(len(tasks)), key=lambda i: (costs[i], i))
+        too_many = bool(max_tasks) and len(tasks) > max_tasks
+        if not too_many and costs[index] >= fuse_below * max(costs):
+            break
+        if index == 0:
+            partner = 1
+        elif index == len(tasks) - 1:
+            partner = index - 1
+        else:
+            partner = index - 1 if costs[index - 1] <= costs[index + 1] else index + 1
+        first, second = sorted((index, partner))
+        tasks[first : second + 1] = [Task(tasks[first].steps + tasks[second].steps)]
     return tasks
 
 

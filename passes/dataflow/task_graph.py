@@ -10,15 +10,13 @@ meaning:
   last write, up to its last write, form one task (so one task produces it,
   and no task reads it while another may still overwrite it);
 - readers after the last write are consumers in later tasks.
-`task_graph()` gives a networkx DiGraph (task → task, labelled with the
-buffers that flow) for analysis, reports and pictures.
+The QoR report (`passes/qor`) draws the resulting task graph with networkx.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
 from torch_mlir import ir
 
 from llmhls.passes.analysis.loops import LOAD_OPS, STORE_OPS, root_buffer
@@ -121,33 +119,3 @@ def group_tasks(steps: list[Step]) -> list[Task]:
         tasks.append(Task(steps[start : end + 1]))
         start = end + 1
     return tasks
-
-
-def task_graph(
-    tasks: list[Task], names: list[str], buffer_names: dict[ir.Value, str]
-) -> nx.DiGraph:
-    """Tasks as nodes; an edge producer → consumer per buffer written by one and read later."""
-    graph = nx.DiGraph()
-    for name in names:
-        graph.add_node(name)
-    for index, task in enumerate(tasks):
-        for buffer in sorted(task.writes, key=lambda b: buffer_names.get(b, "")):
-            for later in range(index + 1, len(tasks)):
-                if buffer in tasks[later].reads:
-                    label = buffer_names.get(buffer, "buffer")
-                    if graph.has_edge(names[index], names[later]):
-                        graph.edges[names[index], names[later]]["buffers"].append(label)
-                    else:
-                        graph.add_edge(names[index], names[later], buffers=[label])
-    return graph
-
-
-def multi_consumer_buffers(tasks: list[Task]) -> dict[ir.Value, int]:
-    """Buffers read by more than one later task (a Vitis single-consumer violation)."""
-    counts: dict[ir.Value, int] = {}
-    for index, task in enumerate(tasks):
-        for buffer in task.writes:
-            readers = sum(1 for later in tasks[index + 1 :] if buffer in later.reads)
-            if readers > 1:
-                counts[buffer] = readers
-    return counts

@@ -1,6 +1,8 @@
 // RUN: llmhls-opt %s --mlir-print-debuginfo --pass-pipeline='builtin.module(hls-dataflow-tasks)' | filecheck %s
 // RUN: llmhls-opt %s --mlir-print-debuginfo --pass-pipeline='builtin.module(hls-dataflow-tasks)' | llmhls-translate --emit-hlscpp | filecheck %s --check-prefix=CPP
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-dataflow-tasks{max-tasks=2})' | filecheck %s --check-prefix=FUSED
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-dataflow-tasks{fuse-below=0.9})' | filecheck %s --check-prefix=TINY
+// RUN: not llmhls-opt %s --pass-pipeline='builtin.module(hls-dataflow-tasks{fuse-below=1.5})' 2>&1 | filecheck %s --check-prefix=BAD
 
 // Three loop nests: the fill and the accumulation both write %acc, so they
 // form one task (a buffer has one producer); the scaling reads it afterwards
@@ -24,6 +26,12 @@
 
 // With max-tasks=2 nothing changes here: the grouping already gives two tasks.
 // FUSED-COUNT-2: attributes {hlsdf.task}
+
+// The scaling task's estimated latency is below 0.9x the first task's, so it is
+// fused into it; one task left is no dataflow at all.
+// TINY-NOT: hlsdf.task
+// TINY-NOT: hlsdf.dataflow
+// BAD: error: hls-dataflow-tasks fuse-below must be in [0, 1), got 1.5
 func.func @relu_sum(%x: memref<4xf32> {llmhls.arg = "x", llmhls.role = "input"},
                     %y: memref<4xf32> {llmhls.arg = "y", llmhls.role = "output"}) {
   %zero = arith.constant 0.0 : f32
