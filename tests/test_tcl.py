@@ -125,6 +125,7 @@ def test_default_sequence_and_arguments(tmp_path: Path) -> None:
         "open_solution",
         "set_part",
         "create_clock",
+        "config_compile",
         "csim_design",
         "csynth_design",
         "export_design",
@@ -144,6 +145,7 @@ def test_default_sequence_and_arguments(tmp_path: Path) -> None:
     assert clock[0] == "-period"
     assert float(clock[1]) == pytest.approx(1000.0 / 300.0, abs=1e-4)
     assert clock[2:] == ["-name", "default"]
+    assert find(records, "config_compile") == [["-pipeline_loops", "0"]]
     # The testbench gets the project root, computed by the script from its own location.
     assert find(records, "csim_design") == [["-argv", str(root)]]
     assert find(records, "export_design") == [["-format", "xo"]]
