@@ -48,6 +48,8 @@ def _compile_and_csim(module: torch.nn.Module, inputs: tuple, name: str, work: P
         "export_s": round(export_s, 3),
         "import_s": round(t["import_total_s"], 3),
         "lowering_s": round(t["lowering_s"], 3),
+        "optimize_s": round(t["optimize_s"], 3),
+        "estimate_s": round(t["estimate_s"], 3),
         "emission_s": round(t["emit_s"], 3),
         "write_s": round(t["write_s"], 3),
         "compile_total_s": round(compile_s, 3),

@@ -14,8 +14,9 @@ The step is kept when the design still fits the budget and the objective
 the nest is saturated. The search ends when every nest is saturated or
 after `max-steps`.
 
-The budget is the part's resources times `utilization` (0.8 by default),
-tightened by any explicit `max-*` option.
+Nests under `min-share` of the total estimated latency are left as they
+are (each try costs an estimate). The budget is the part's resources times
+`utilization` (0.8 by default), tightened by any explicit `max-*` option.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class DesignSpaceExploration(Pass):
     max_ff: int = 0
     max_unroll: int = 64
     max_steps: int = 400
+    min_share: float = 0.01  # nests under this share of the total latency are not explored
 
     def run(self, module: ir.Module) -> None:
         if self.objective not in ("latency", "interval"):
@@ -106,9 +108,15 @@ class _Search:
         return budget
 
     # -- evaluation -----------------------------------------------------------
-    def _refresh_directives(self) -> None:
-        ArrayPartition(clock_mhz=self.options.clock_mhz).run(self.module)
-        BindStorage().run(self.module)
+    def _refresh_directives(self, *, final: bool = False) -> None:
+        """Partitions and storage for the current unroll factors.
+
+        While searching, recorded achieved IIs are left out (the estimator
+        computes its own); the final call records them on the chosen design.
+        """
+        clock = self.options.clock_mhz
+        ArrayPartition(clock_mhz=clock, refresh_ii=final).run(self.module)
+        BindStorage(clock_mhz=clock, refresh_ii=final).run(self.module)
 
     def _evaluate(self) -> tuple[float, bool, dict]:
         self.evaluations += 1
@@ -143,9 +151,17 @@ class _Search:
         candidates = {i: c for i, c in candidates.items() if c}
         if not candidates:
             return
+        _forget_recorded_ii(self.top)
         self._refresh_directives()
         best, _, report = self._evaluate()
-        saturated: set[int] = set()
+        # Nests too small to matter are not explored: each try costs an estimate.
+        latencies = self._nest_latencies(report)
+        total = max(1, sum(latencies))
+        saturated: set[int] = {
+            index
+            for index in candidates
+            if index < len(latencies) and latencies[index] < self.options.min_share * total
+        }
         steps = 0
         while steps < self.options.max_steps and len(saturated) < len(candidates):
             steps += 1
@@ -162,10 +178,14 @@ class _Search:
             self._restore(previous)
             self._refresh_directives()
             saturated.add(nest_index)
-        self._refresh_directives()
+        self._refresh_directives(final=True)
+
+    @staticmethod
+    def _nest_latencies(report: dict) -> list[int]:
+        return [entry["latency"] * entry["entries"] for entry in report["loops"]]
 
     def _slowest(self, report: dict, candidates: dict[int, list[Loop]], saturated: set[int]) -> int:
-        latencies = [entry["latency"] * entry["entries"] for entry in report["loops"]]
+        latencies = self._nest_latencies(report)
         open_nests = [i for i in sorted(candidates) if i not in saturated]
         return max(open_nests, key=lambda i: (latencies[i] if i < len(latencies) else 0, -i))
 
@@ -191,6 +211,15 @@ class _Search:
                     del op.attributes[directives.UNROLL]
             else:
                 directives.set_unroll(op, factor)
+
+
+def _forget_recorded_ii(func: ir.Operation) -> None:
+    """Drop achieved_ii records: they go stale as unroll factors change during the search."""
+    for nest in loop_forest(func):
+        for loop in nest.walk():
+            pipeline = directives.get_pipeline(loop.op)
+            if pipeline is not None and pipeline.achieved_ii is not None:
+                directives.set_pipeline(loop.op, directives.Pipeline(pipeline.ii))
 
 
 def _candidates(nest: Loop) -> list[Loop]:

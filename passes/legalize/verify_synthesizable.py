@@ -1,7 +1,7 @@
 """hls-verify-synthesizable: reject IR that Vitis HLS could not synthesize.
 
 Checked without Vitis, the way its front end would complain first:
-- only dialects the emitter prints (func, affine, scf, arith, math, memref);
+- only dialects the emitter prints (func, affine, scf, arith, math, memref, hlsdf);
 - no dynamic allocation (every memref.alloc/alloca has a static shape);
 - static trip counts: loop bounds depend only on constants and enclosing
   loop counters, never on values loaded from memory or passed in;
@@ -27,7 +27,7 @@ from llmhls.passes.legalize.ir_utils import (
 )
 from llmhls.passes.registry import register_pass
 
-SYNTHESIZABLE_DIALECTS = ("func", "affine", "scf", "arith", "math", "memref")
+SYNTHESIZABLE_DIALECTS = ("func", "affine", "scf", "arith", "math", "memref", "hlsdf")
 
 # Ops whose results may feed a loop bound without making the trip count dynamic.
 _STATIC_INDEX_OPS = {

@@ -56,6 +56,7 @@ class ArrayPartition(Pass):
     max_factor: int = 64
     complete_threshold: int = 16  # elements; arrays this small become registers
     clock_mhz: float = REFERENCE_CLOCK_MHZ  # for the refreshed achieved_ii of pipelined loops
+    refresh_ii: bool = True  # hls-dse skips it while searching and refreshes once at the end
 
     def run(self, module: ir.Module) -> None:
         if self.max_factor < 1:
@@ -84,8 +85,9 @@ class ArrayPartition(Pass):
                 partition = self.choose(alloc, requirements)
                 if partition is not None:
                     directives.set_partition(alloc, partition)
-            for func in bodies:
-                refresh_achieved_ii(func, self.clock_mhz)
+            if self.refresh_ii:
+                for func in bodies:
+                    refresh_achieved_ii(func, self.clock_mhz)
 
     def choose(
         self, alloc: ir.Operation, needs: list[list[tuple[int, int]] | None]

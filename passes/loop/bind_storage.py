@@ -46,6 +46,7 @@ class BindStorage(Pass):
     uram_threshold_kib: int = 128
     lutram_threshold_bits: int = 1024
     clock_mhz: float = REFERENCE_CLOCK_MHZ  # for the refreshed achieved_ii of pipelined loops
+    refresh_ii: bool = True  # hls-dse skips it while searching and refreshes once at the end
 
     def run(self, module: ir.Module) -> None:
         if self.uram_threshold_kib < 1 or self.lutram_threshold_bits < 0:
@@ -70,8 +71,9 @@ class BindStorage(Pass):
                         binding = self.choose(op, pipelined)
                         if binding is not None:
                             directives.set_bind_storage(op, binding)
-            for func in bodies:
-                refresh_achieved_ii(func, self.clock_mhz)
+            if self.refresh_ii:
+                for func in bodies:
+                    refresh_achieved_ii(func, self.clock_mhz)
 
     def choose(self, alloc: ir.Operation, pipelined: list[Loop]) -> directives.BindStorage | None:
         """The binding of one buffer (None: completely partitioned, i.e. registers)."""
