@@ -80,4 +80,5 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
             f"hls-dataflow-tasks{{fuse-below={DATAFLOW_FUSE_BELOW:g} "
             f"target={options.target} {clock}}}"
         )
+        passes.append(f"hls-stream-channels{{min-depth=2 {clock}}}")
     return f"builtin.module({', '.join(passes)})" if passes else ""

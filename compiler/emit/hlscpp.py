@@ -26,6 +26,7 @@ import numpy as np
 from torch_mlir import ir
 
 from llmhls.compiler.emit.affine_expr import affine_expr_to_c, linearize
+from llmhls.dialects.hlsdf import is_stream_type, stream_depth, stream_element
 from llmhls.errors import UnsupportedError
 from llmhls.passes import directives
 from llmhls.passes.legalize.ir_utils import (
@@ -266,6 +267,15 @@ class FunctionEmitter:
             info = attrs[index] if index < len(attrs) else {}
             role = info.get("llmhls.role", "input")
             name = self._fresh(info.get("llmhls.arg", f"arg{index}"))
+            if is_stream_type(arg.type):
+                if self.is_top:
+                    raise UnsupportedError(
+                        f"argument '{name}' of the top function '@{self.name}' is a stream; "
+                        "llmhls kernels take memory (m_axi) ports only"
+                    )
+                params.append(f"{_stream_ctype(arg.type)}& {name}")
+                self.scalars[self._key(arg)] = name  # a stream prints as its name
+                continue
             if not isinstance(arg.type, ir.MemRefType):
                 ctype = c_type(arg.type)
                 params.append(f"{ctype} {name}")
@@ -471,6 +481,22 @@ class FunctionEmitter:
             )
 
     _op_memref_alloca = _op_memref_alloc
+
+    # streams (hls::stream FIFOs between dataflow tasks)
+    def _op_hlsdf_stream_create(self, op: ir.Operation, indent: int) -> None:
+        label = location_label(op.location)
+        name = self._fresh(label.replace(":", "_") if label else "stream")
+        stream = op.results[0].type
+        self.emit(indent, f'{_stream_ctype(stream)} {name}("{name}");')
+        self.emit(indent, f"#pragma HLS stream variable={name} depth={stream_depth(stream)}")
+        self.scalars[self._key(op.results[0])] = name  # a stream prints as its name
+
+    def _op_hlsdf_stream_read(self, op: ir.Operation, indent: int) -> None:
+        self.bind_temp(op.results[0], f"{self.scalar(op.operands[0])}.read()", indent)
+
+    def _op_hlsdf_stream_write(self, op: ir.Operation, indent: int) -> None:
+        stream, value = (self.scalar(v) for v in op.operands)
+        self.emit(indent, f"{stream}.write({value});")
 
     def _op_memref_get_global(self, op: ir.Operation, indent: int) -> None:
         symbol = ir.FlatSymbolRefAttr(op.attributes["name"]).value
@@ -771,6 +797,11 @@ def _integer_set(attr: ir.Attribute) -> tuple[ir.AffineMap, list[bool]]:
     return affine_map.value, is_eq
 
 
+def _stream_ctype(stream: ir.Type) -> str:
+    """`hls::stream<float>` for `!hlsdf.stream<f32, depth>` (the depth is a pragma)."""
+    return f"hls::stream<{c_type(stream_element(stream))}>"
+
+
 def _addressed_extent(mem: ir.MemRefType) -> int:
     """Elements from the storage base to the last element a (strided) memref can address."""
     strides, offset = mem.get_strides_and_offset()
@@ -840,6 +871,9 @@ def emit_hlscpp(
         prototypes: list[str] = []  # static functions may be called before their definition
         top_emitter = None
         written = _written_arguments(defined)
+        uses_streams = any(
+            op.name.startswith("hlsdf.stream_") for f in defined for op in walk_ops(f)
+        )
         for func in defined:
             name = symbol_name(func)
             emitter = FunctionEmitter(func, globals_, name == top_name, written[name])
@@ -865,7 +899,9 @@ def emit_hlscpp(
     declared = ["\n".join(prototypes) + "\n"] if prototypes else []
     source = (
         f'{comment}#include "{top_name}.h"\n\n#include <algorithm>\n#include <cmath>\n'
-        '#include <cstdint>\n\n#include "hls_math.h"\n\n'
+        '#include <cstdint>\n\n#include "hls_math.h"\n'
+        + ('#include "hls_stream.h"\n' if uses_streams else "")
+        + "\n"
         + "\n".join(global_defs + declared + bodies)
     )
     return EmittedKernel(top_name, source, header, top_emitter.arg_infos)

@@ -42,7 +42,10 @@ read latency).
 A FIFO moves one element per access: a pipelined loop that now reads or
 writes a stream k times per iteration (unrolled copies) cannot go below
 II = k, so the pass raises the recorded `achieved_ii` of such loops to what
-the QoR model computes for streams.
+the QoR model computes for streams. Such loops were unrolled by the DSE for
+parallel buffer ports; `max-copies=n` (0: no limit) keeps a buffer instead
+when either task would access the FIFO more than n times per pipelined
+iteration.
 """
 
 from __future__ import annotations
@@ -88,7 +91,6 @@ from llmhls.passes.loop.nest import constant_bounds, only_child
 from llmhls.passes.loop.storage import is_top_argument, storage
 from llmhls.passes.registry import register_pass
 
-STREAM_CREATE = "hlsdf.stream_create"
 STREAM_READ = "hlsdf.stream_read"
 STREAM_WRITE = "hlsdf.stream_write"
 
@@ -111,11 +113,14 @@ class StreamChannels(Pass):
     name = "hls-stream-channels"
     summary = "turn in-order producer/consumer buffers between dataflow tasks into streams"
     min_depth: int = 2
+    max_copies: int = 0  # 0: no limit (see the module doc)
     clock_mhz: float = REFERENCE_CLOCK_MHZ
 
     def run(self, module: ir.Module) -> None:
         if self.min_depth < 1:
             raise OptionError(f"hls-stream-channels min-depth must be >= 1, got {self.min_depth}")
+        if self.max_copies < 0:
+            raise OptionError(f"hls-stream-channels max-copies must be >= 0, got {self.max_copies}")
         if not 10.0 <= self.clock_mhz <= 1000.0:
             raise OptionError(
                 f"hls-stream-channels clock-mhz {self.clock_mhz:g} is outside 10..1000"
@@ -138,8 +143,12 @@ class StreamChannels(Pass):
             ]
             for alloc in allocs:
                 channel = _candidate(alloc, top, funcs, call_counts)
-                if channel is not None and not _may_deadlock(top, funcs, channel):
-                    self._convert(channel)
+                if channel is None or _may_deadlock(top, funcs, channel):
+                    continue
+                copies = max(_copies(channel.write_loops)[1], _copies(channel.read_loops)[1])
+                if self.max_copies and copies > self.max_copies:
+                    continue  # the DSE's unrolling would lose its parallelism
+                self._convert(channel)
 
     def _convert(self, channel: _Channel) -> None:
         buffer = channel.alloc.results[0]
@@ -162,7 +171,7 @@ class StreamChannels(Pass):
             old = ir.FunctionType(ir.TypeAttr(func.attributes["function_type"]).value)
             block = func.regions[0].blocks[0]
             set_function_type(func, [a.type for a in block.arguments], list(old.results))
-        write = hlsdf.stream_write(
+        hlsdf.stream_write(
             channel.write_arg,
             channel.store.operands[0],
             loc=channel.store.location,
@@ -174,7 +183,6 @@ class StreamChannels(Pass):
         channel.load.results[0].replace_all_uses_with(read)
         _erase_access(channel.store, first_index=2)
         _erase_access(channel.load, first_index=1)
-        del write, read  # built in place; the accesses' loops are known
         _raise_stream_ii(channel.write_loops)
         _raise_stream_ii(channel.read_loops)
 
@@ -257,7 +265,7 @@ def _candidate(
     """The channel `alloc` would become, or None when a rule of the module doc fails."""
     buffer = alloc.results[0]
     mem = ir.MemRefType(buffer.type)
-    if not mem.has_static_shape or not _is_row_major(mem):
+    if not mem.has_static_shape or not _is_row_major(mem) or _elements(mem) == 0:
         return None
     try:
         hlsdf.stream_type(mem.element_type, 1)
@@ -454,33 +462,45 @@ def _is_stream(value: ir.Value) -> bool:
 # -- rewrite -----------------------------------------------------------------------------
 def _erase_access(op: ir.Operation, first_index: int) -> None:
     """Erase a load/store and the index arithmetic that only fed it."""
-    indices = list(op.operands)[first_index:]
+    pending = list(op.operands)[first_index:]
     op.erase()
-    pending = [v for v in indices if not isinstance(v.owner, ir.Block)]
+    erased: set[ir.Value] = set()  # results of erased ops (an index may be used twice)
     while pending:
         value = pending.pop()
-        owner = value.owner
-        if isinstance(owner, ir.Block):
+        if value in erased or isinstance(value.owner, ir.Block):
             continue
-        producer = owner.operation
+        producer = value.owner.operation
         if producer.name not in _INDEX_OPS or any(True for r in producer.results for _ in r.uses):
             continue
-        operands = list(producer.operands)
+        pending.extend(producer.operands)
+        erased.update(producer.results)
         producer.erase()
-        pending.extend(operands)
 
 
-def _raise_stream_ii(loops: list[Loop]) -> None:
-    """A pipelined loop accessing the stream k times per iteration cannot reach II < k."""
+def _copies(loops: list[Loop]) -> tuple[Loop | None, int]:
+    """The innermost pipelined loop around an access and its copies per pipelined iteration.
+
+    Copies: the loop's own unroll factor times the trip counts of the loops
+    inside it (Vitis fully unrolls them), as the QoR model counts stream
+    accesses; (None, 1) when no loop around the access is pipelined.
+    """
     pipelined = [loop for loop in loops if directives.get_pipeline(loop.op) is not None]
     if not pipelined:
-        return
+        return None, 1
     loop = pipelined[-1]
     factor = directives.get_unroll(loop.op)
     trips = loop.trip_count or 1
     copies = 1 if factor is None else max(1, trips if factor == 0 else min(factor, trips))
     for inner in loops[loops.index(loop) + 1 :]:
         copies *= inner.trip_count or 1
+    return loop, copies
+
+
+def _raise_stream_ii(loops: list[Loop]) -> None:
+    """A pipelined loop accessing the stream k times per iteration cannot reach II < k."""
+    loop, copies = _copies(loops)
+    if loop is None:
+        return
     pipeline = directives.get_pipeline(loop.op)
     current = pipeline.achieved_ii if pipeline.achieved_ii is not None else pipeline.ii
     if copies > current:

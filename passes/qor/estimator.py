@@ -507,7 +507,8 @@ class QorAnalysis:
             label = location_label(op.location)
             names[op.results[0]] = fresh(label.replace(":", "_") if label else "buf")
         for n, op in enumerate(streams):
-            names[op.results[0]] = fresh(f"stream{n}")
+            label = location_label(op.location)  # the emitter names a stream like a buffer
+            names[op.results[0]] = fresh(label.replace(":", "_") if label else f"stream{n}")
         return names
 
 

@@ -28,5 +28,5 @@ func.func @tiled(%a: memref<10xf32>) {
 // TRIP: error: loop (from aten.nonzero in module 'sel') has a data-dependent trip count (bound computed by 'memref.load'): HLS needs static trip counts
 // REC: error: recursive calls (f -> g -> f) cannot be synthesized
 // ALLOC: error: dynamic allocation memref<?xf32> (from aten.empty in module '<top>'): HLS needs static buffer sizes
-// DIALECT: error: op 'linalg.fill' (from aten.zeros in module 'init') is not synthesizable by llmhls: only func, affine, scf, arith, math, memref ops reach HLS C++
+// DIALECT: error: op 'linalg.fill' (from aten.zeros in module 'init') is not synthesizable by llmhls: only func, affine, scf, arith, math, memref, hlsdf ops reach HLS C++
 // TRIP-NOT: Traceback
