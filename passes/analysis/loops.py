@@ -112,7 +112,8 @@ def root_op(value: ir.Value) -> ir.Operation | None:
     return None if isinstance(owner, ir.Block) else owner.operation
 
 
-def _constant_index(value: ir.Value) -> int | None:
+def constant_index(value: ir.Value) -> int | None:
+    """The value of an integer/index `arith.constant`, None for anything else."""
     owner = value.owner
     if isinstance(owner, ir.Block):
         return None
@@ -162,7 +163,7 @@ def _index_form(
     """An index SSA value as a linear form over loop counters (constants, IVs, affine.apply)."""
     if value in ivs:
         return {value: 1}, 0
-    constant = _constant_index(value)
+    constant = constant_index(value)
     if constant is not None:
         return {}, constant
     owner = value.owner
@@ -270,7 +271,7 @@ def _trip_count(op: ir.Operation) -> tuple[int | None, int]:
             if spans:
                 return max(0, -(-min(spans) // step)), step
         return None, step
-    lower, upper, step_value = (_constant_index(v) for v in list(op.operands)[:3])
+    lower, upper, step_value = (constant_index(v) for v in list(op.operands)[:3])
     step = step_value or 1
     if lower is None or upper is None:
         return None, step

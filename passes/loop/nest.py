@@ -42,6 +42,7 @@ from llmhls.passes.analysis.loops import (
     Access,
     Loop,
     accesses,
+    constant_index,
     loop_forest,
 )
 from llmhls.passes.legalize.ir_utils import walk_ops
@@ -140,19 +141,11 @@ def constant_bounds(op: ir.Operation) -> ConstantBounds | None:
         upper = min(ir.AffineConstantExpr(e).value for e in upper_map.results)
         return ConstantBounds(lower, upper, ir.IntegerAttr(op.attributes["step"]).value)
     if op.name == "scf.for":
-        values = [_constant(v) for v in list(op.operands)[:3]]
+        values = [constant_index(v) for v in list(op.operands)[:3]]
         if any(v is None for v in values) or not values[2]:
             return None
         return ConstantBounds(*values)  # type: ignore[arg-type]
     return None
-
-
-def _constant(value: ir.Value) -> int | None:
-    owner = value.owner
-    if isinstance(owner, ir.Block) or owner.operation.name != "arith.constant":
-        return None
-    attr = owner.operation.attributes["value"]
-    return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
 
 
 def _side_effect_free(op: ir.Operation) -> bool:

@@ -93,6 +93,7 @@ from llmhls.passes.analysis.loops import (
     Access,
     Loop,
     accesses,
+    constant_index,
     linear_form,
     loop_forest,
     root_buffer,
@@ -191,16 +192,6 @@ class _FuncInfo:
     loop_of: dict[Loop, _LoopInfo] = field(default_factory=dict)
 
 
-def _constant_int(value: ir.Value) -> int | None:
-    owner = value.owner
-    if isinstance(owner, ir.Block):
-        return None
-    op = owner.operation
-    if op.name == "arith.constant" and isinstance(op.attributes["value"], ir.IntegerAttr):
-        return ir.IntegerAttr(op.attributes["value"]).value
-    return None
-
-
 def _loop_labels(forest: list[Loop]) -> dict[Loop, str]:
     """`L_<module>_<op>_<n>` per loop, counted in emission order like the C++ emitter."""
     counts: dict[str, int] = {}
@@ -235,7 +226,7 @@ class _FunctionBuilder:
 
     # bounds ---------------------------------------------------------------------
     def _value_range(self, value: ir.Value) -> tuple[int, int] | None:
-        constant = _constant_int(value)
+        constant = constant_index(value)
         if constant is not None:
             return constant, constant
         if value not in self.iv_range:
