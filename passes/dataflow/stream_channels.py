@@ -86,6 +86,7 @@ from llmhls.passes.legalize.ir_utils import (
     symbol_name,
     top_function,
     walk_ops,
+    yielded_values,
 )
 from llmhls.passes.loop.nest import constant_bounds, only_child
 from llmhls.passes.loop.storage import is_top_argument, storage
@@ -220,11 +221,8 @@ class StreamChannels(Pass):
                 result = inputs + op_latency(op.name, clock)
                 if op.regions and len(op.results):
                     index = ir.OpResult(value).result_number
-                    for region in op.regions:
-                        for block in region.blocks:
-                            terminator = list(block.operations)[-1].operation
-                            if index < len(terminator.operands):
-                                result = max(result, ready(terminator.operands[index], within))
+                    for yielded_value in yielded_values(op, index):
+                        result = max(result, ready(yielded_value, within))
             memo[value] = result
             return result
 

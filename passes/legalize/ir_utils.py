@@ -67,6 +67,17 @@ def describe_location(op: ir.Operation) -> str:
     return describe_label(location_label(op.location))
 
 
+def yielded_values(op: ir.Operation, result_index: int) -> list[ir.Value]:
+    """What each region of `op` (scf.if, scf.for, ...) yields for its result `result_index`."""
+    values = []
+    for region in op.regions:
+        for block in region.blocks:
+            terminator = list(block.operations)[-1].operation
+            if result_index < len(terminator.operands):
+                values.append(terminator.operands[result_index])
+    return values
+
+
 def function_arg_attrs(func: ir.Operation) -> list[dict[str, str]]:
     """The `llmhls.*` string attributes of each argument of `func`."""
     if "arg_attrs" not in func.attributes:

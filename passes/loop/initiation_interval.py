@@ -45,7 +45,7 @@ from llmhls.passes.analysis.costs import (
     op_latency,
 )
 from llmhls.passes.analysis.loops import LOAD_OPS, LOOP_OPS, Access, Loop, accesses, loop_forest
-from llmhls.passes.legalize.ir_utils import function_arg_attrs, walk_ops
+from llmhls.passes.legalize.ir_utils import function_arg_attrs, walk_ops, yielded_values
 from llmhls.passes.loop.nest import constant_bounds
 from llmhls.passes.loop.storage import is_top_argument, storage
 
@@ -387,14 +387,10 @@ def _through_op(
         if latency is not None and (best is None or latency > best):
             best = latency
     if op.regions and len(op.results):
-        index = ir.OpResult(value).result_number
-        for region in op.regions:
-            for block in region.blocks:
-                terminator = list(block.operations)[-1].operation
-                if index < len(terminator.operands):
-                    latency = visit(terminator.operands[index])
-                    if latency is not None and (best is None or latency > best):
-                        best = latency
+        for yielded_value in yielded_values(op, ir.OpResult(value).result_number):
+            latency = visit(yielded_value)
+            if latency is not None and (best is None or latency > best):
+                best = latency
     return None if best is None else best + op_latency(op.name, clock_mhz)
 
 
