@@ -42,6 +42,7 @@ from torch.export.graph_signature import InputKind, OutputKind, TensorArgument
 from torch.utils import _pytree as pytree
 
 from llmhls.errors import InputError, UnsupportedError
+from llmhls.names import CPP_KEYWORDS
 
 __all__ = [
     "DEFAULT_INT_BOUND",
@@ -60,16 +61,6 @@ _NOT_A_MODEL = "not a PyTorch model file (expected a torch.export .pt2 archive)"
 # Integer inputs that index nothing llmhls can see get values in [0, 2).
 DEFAULT_INT_BOUND = 2
 
-_CPP_KEYWORDS = frozenset(
-    """alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t
-    char16_t char32_t class compl concept const consteval constexpr constinit const_cast
-    continue co_await co_return co_yield decltype default delete do double dynamic_cast else
-    enum explicit export extern false float for friend goto if inline int long mutable
-    namespace new noexcept not not_eq nullptr operator or or_eq private protected public
-    register reinterpret_cast requires return short signed sizeof static static_assert
-    static_cast struct switch template this thread_local throw true try typedef typeid
-    typename union unsigned using virtual void volatile wchar_t while xor xor_eq main""".split()  # noqa: SIM905
-)
 
 _module_counter = itertools.count()
 
@@ -117,7 +108,7 @@ def sanitize_name(text: str) -> str:
     name = re.sub(r"[^A-Za-z0-9_]", "_", text)
     if not name or not re.match(r"[A-Za-z_]", name[0]):
         name = "model_" + name
-    if name in _CPP_KEYWORDS:
+    if name in CPP_KEYWORDS:
         name += "_model"
     return name
 

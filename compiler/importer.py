@@ -25,6 +25,7 @@ from torch_mlir.extras.fx_importer import ContextCache, FxImporter
 from torch_mlir.fx import _module_lowering
 
 from llmhls.compiler.context import DiagnosticCollector, make_context
+from llmhls.compiler.testbench import TESTBENCH_RESERVED
 from llmhls.errors import LlmhlsError, UnsupportedError
 from llmhls.passes.legalize.ir_utils import c_identifier, describe_label, location_label_text
 
@@ -116,6 +117,8 @@ def _interfaces(program: ExportedProgram) -> tuple[list[Interface], list[torch.f
     used_args: set[str] = set()
 
     def unique(ident: str) -> str:
+        # Arguments also live in the testbench's main(): avoid its names too.
+        ident = c_identifier(ident, TESTBENCH_RESERVED)
         base, n = ident, 1
         while ident in used_args:
             ident, n = f"{base}_{n}", n + 1

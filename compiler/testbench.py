@@ -18,6 +18,7 @@ import jinja2
 import numpy as np
 
 from llmhls.errors import InputError
+from llmhls.names import CPP_KEYWORDS
 
 # Folder, relative to the project root, that holds each role's `<arg>.bin`.
 ROLE_DIRS = {"input": "data/inputs", "weight": "data/weights", "output": "data/golden"}
@@ -35,18 +36,7 @@ _TB_NAMES_TEXT = (
     "argc argv root inputs_dir golden_dir results_dir weights_dir failures main std Buffer "
     "read_bin write_bin Check compare_float compare_exact report kRelTolerance kScaleFloor"
 )
-# C++ keywords and alternative tokens, which can never name an argument.
-_CPP_KEYWORDS_TEXT = (
-    "alignas alignof and and_eq asm auto bitand bitor bool break case catch char char16_t "
-    "char32_t class compl const constexpr const_cast continue decltype default delete do "
-    "double dynamic_cast else enum explicit export extern false float for friend goto if "
-    "inline int long mutable namespace new noexcept not not_eq nullptr operator or or_eq "
-    "private protected public register reinterpret_cast return short signed sizeof static "
-    "static_assert static_cast struct switch template this thread_local throw true try "
-    "typedef typeid typename union unsigned using virtual void volatile wchar_t while xor "
-    "xor_eq"
-)
-_RESERVED = frozenset(_TB_NAMES_TEXT.split()) | frozenset(_CPP_KEYWORDS_TEXT.split())
+TESTBENCH_RESERVED = frozenset(_TB_NAMES_TEXT.split()) | CPP_KEYWORDS
 _TEMPLATES = Path(__file__).resolve().parent.parent / "hls_templates"
 
 
@@ -162,7 +152,7 @@ def manifest_interfaces(manifest: dict[str, Any], source: str = "manifest.json")
         raise InputError(f"{source}: no interface has role 'output'")
     taken = {f"{i.arg}_golden" for i in result if i.role == "output"}
     for iface in result:
-        if iface.arg in _RESERVED or iface.arg in taken:
+        if iface.arg in TESTBENCH_RESERVED or iface.arg in taken:
             raise InputError(
                 f"{source}: interface '{iface.name}': arg {iface.arg!r} clashes with a "
                 "C++ keyword or a testbench name; rename it"

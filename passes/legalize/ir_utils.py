@@ -8,13 +8,9 @@ from collections.abc import Iterator
 from torch_mlir import ir
 
 from llmhls.errors import LlmhlsError
+from llmhls.names import c_identifier
 
-
-def c_identifier(name: str) -> str:
-    """`layers.0.attn.q_proj.weight` → `layers_0_attn_q_proj_weight`."""
-    ident = re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_") or "t"
-    ident = re.sub(r"__+", "_", ident)
-    return ident if not ident[0].isdigit() else f"t_{ident}"
+__all__ = ["c_identifier"]  # re-exported: passes import it from here
 
 
 def functions(module: ir.Module) -> list[ir.Operation]:
