@@ -45,10 +45,11 @@ golden outputs) and program.pt2 (for csim with new inputs).
 compile also writes report.json/report.md: the estimated latency, interval and
 resources of the design (llmhls's analytical model; see `llmhls report DIR`).
 
-Partial today: dataflow channels are ping-pong buffers (no FIFO streams yet);
-the -O2 search explores unroll factors and the partitions they need, not tile
-sizes; large weights stay on m_axi and are read from .bin files; shapes must
-be static.
+Partial today: dataflow channels become FIFO streams only between in-order
+producer/consumer pairs (others are ping-pong buffers); the -O2 search explores
+unroll factors and the partitions they need, not tile sizes; large weights stay
+on m_axi and are read from .bin files; shapes must be static; Hugging Face
+folders and GGUF files are not accepted yet.
 """
 
 
@@ -116,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LEVEL",
         help="optimization level: -O0 no directives; -O1 on-chip interface buffers, "
         "pipelined inner loops, matching partitions; -O2 (default) adds loop permutation, "
-        "an unroll/partition search under the resource budget, and dataflow tasks",
+        "an unroll/partition search under the resource budget, dataflow tasks and streams",
     )
     compile_cmd.add_argument(
         "--max-onchip-kib",
