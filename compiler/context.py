@@ -6,6 +6,7 @@ from pathlib import Path
 
 from torch_mlir import ir
 from torch_mlir.dialects import torch as torch_d
+from torch_mlir.passmanager import PassManager
 
 from llmhls.dialects.hlsdf import load_hlsdf
 from llmhls.errors import InputError
@@ -15,8 +16,21 @@ def make_context() -> ir.Context:
     """A context with the upstream dialects, torch, TMTensor and llmhls's hlsdf loaded."""
     context = ir.Context()
     torch_d.register_dialect(context)
+    _load_tm_tensor(context)
     load_hlsdf(context)
     return context
+
+
+def _load_tm_tensor(context: ir.Context) -> None:
+    """Load the TMTensor dialect so IR dumped after import (scatter, scan, sort) parses.
+
+    torch-mlir's bindings register it only as a dependency of its passes, so an
+    empty run of one such pass loads it (about 2 ms).
+    """
+    with context, ir.Location.unknown():
+        PassManager.parse("builtin.module(func.func(tm-tensor-bufferize))").run(
+            ir.Module.create().operation
+        )
 
 
 def parse_module(text: str, source: str, context: ir.Context | None = None) -> ir.Module:

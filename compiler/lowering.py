@@ -6,14 +6,16 @@ from torch_mlir import ir
 
 from llmhls.passes.pipeline import run_upstream
 
-# tm-tensor-bufferize first (TMTensor ops such as scatter/scan/sort), then
-# one-shot bufferization with identity layouts at function boundaries so every
-# argument is a plain contiguous array, then linalg → affine loops.
+# One-shot bufferization first, leaving TMTensor ops (scatter/scan/sort) for
+# tm-tensor-bufferize (the other order leaves `to_tensor` ops that one-shot
+# analysis rejects, so cumsum and scatter would not lower); identity layouts
+# at function boundaries so every argument is a plain contiguous array; then
+# linalg and TMTensor ops become loops.
 AFFINE_LOWERING_PIPELINE = (
     "builtin.module("
-    "func.func(tm-tensor-bufferize), "
-    "one-shot-bufferize{bufferize-function-boundaries "
+    "one-shot-bufferize{allow-unknown-ops bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map}, "
+    "func.func(tm-tensor-bufferize), "
     "canonicalize, cse, "
     "func.func(tm-tensor-to-loops, convert-linalg-to-affine-loops), "
     "fold-memref-alias-ops, "

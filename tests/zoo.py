@@ -224,6 +224,15 @@ ZOO: dict[str, ZooEntry] = {
 }
 
 
+class ScanSortScatter(nn.Module):
+    """TMTensor ops: cumsum (scan), topk (sort) and a KV-cache-style index_copy (scatter)."""
+
+    def forward(
+        self, x: torch.Tensor, cache: torch.Tensor, rows: torch.Tensor, pos: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return x.cumsum(-1), torch.topk(x, 3).values, cache.index_copy(1, pos, rows)
+
+
 class Gpt2Tiny(nn.Module):
     """A whole 2-layer GPT-2 language model: token ids → logits."""
 
@@ -243,6 +252,10 @@ class Gpt2Tiny(nn.Module):
         return self.model(input_ids=ids, attention_mask=mask, use_cache=False).logits
 
 
+ZOO["scan_sort_scatter"] = lambda: (
+    ScanSortScatter(),
+    (_randn(3, 7, seed=17), _randn(2, 6, 4, seed=18), _randn(2, 1, 4, seed=19), torch.tensor([4])),
+)
 ZOO["gpt2_tiny_2layer"] = lambda: (
     Gpt2Tiny(),
     (torch.randint(0, 97, (1, 8), generator=_gen(16)),),
