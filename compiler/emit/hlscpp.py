@@ -650,14 +650,11 @@ class FunctionEmitter:
 
     def _emit_loop_directives(self, op: ir.Operation, indent: int) -> None:
         """Print the hlsdf.* directive attributes that passes put on a loop."""
-        attrs = op.attributes
-        if "hlsdf.pipeline" in attrs:
-            entries = {n.name: n.attr for n in ir.DictAttr(attrs["hlsdf.pipeline"])}
-            ii = ir.IntegerAttr(entries["ii"]).value if "ii" in entries else 1
-            self.emit(indent, f"#pragma HLS pipeline II={ii}")
-        if "hlsdf.unroll" in attrs:
-            entries = {n.name: n.attr for n in ir.DictAttr(attrs["hlsdf.unroll"])}
-            factor = ir.IntegerAttr(entries["factor"]).value if "factor" in entries else 0
+        pipeline = directives.get_pipeline(op)
+        if pipeline is not None:
+            self.emit(indent, f"#pragma HLS pipeline II={pipeline.ii}")
+        factor = directives.get_unroll(op)
+        if factor is not None:
             self.emit(
                 indent, f"#pragma HLS unroll factor={factor}" if factor else "#pragma HLS unroll"
             )
