@@ -4,7 +4,8 @@
 it, and run it through `llmhls-opt`.
 
 -O0  no directives: the kernel as lowered (every access on m_axi).
--O1  safe defaults: small interfaces buffered on chip, innermost loops
+-O1  safe defaults: transposed weight copies folded into the loads that use
+     them, small interfaces buffered on chip, innermost loops
      pipelined at II=1 (achieved II computed), partitions and storage that the
      pipelines need.
 -O2  (default) -O1 plus loop permutation (reductions outward), a design-space
@@ -56,6 +57,7 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
     clock = f"clock-mhz={options.clock_mhz:g}"
     passes: list[str] = []
     if options.level >= 1:
+        passes.append("hls-fold-transposes")
         passes.append(f"hls-buffer-interfaces{{max-kib={options.max_onchip_kib}}}")
     if options.level >= 2:
         passes.append("hls-loop-permute")

@@ -1,0 +1,163 @@
+"""hls-fold-transposes: read through a transposed copy instead of making it.
+
+`nn.Linear` lowers to `W^T` materialized by a copy loop into a local buffer
+as large as the weight, then a matmul over that buffer. For LLM weights that
+buffer alone can exceed the part's BRAM, and the copy reads every weight
+once more. When a copy nest writes each element of a local buffer exactly
+once (its store indices are a permutation of its loop counters), reads a
+tensor that nothing in the function writes, and the buffer is otherwise only
+loaded, every load of the buffer is rewritten to load the source at the
+permuted index, and the copy and the buffer are deleted. Results are
+bit-identical: the same elements are read, only from where they already are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch_mlir import ir
+from torch_mlir.dialects import affine
+
+from llmhls.passes.analysis.loops import Loop, loop_forest, root_buffer
+from llmhls.passes.base import Pass
+from llmhls.passes.legalize.ir_utils import functions, has_body, walk_ops
+from llmhls.passes.registry import register_pass
+
+_STORE_OPS = ("affine.store", "memref.store")
+
+
+@register_pass
+@dataclass(frozen=True)
+class FoldTransposes(Pass):
+    """Replace permuted copies into local buffers by permuted loads of the source."""
+
+    name = "hls-fold-transposes"
+    summary = "load through transposed/permuted copies instead of materializing them"
+
+    def run(self, module: ir.Module) -> None:
+        with module.context, ir.Location.unknown():
+            for func in functions(module):
+                if has_body(func):
+                    for nest in loop_forest(func):
+                        _fold(func, nest)
+
+
+def _perfect_chain(nest: Loop) -> list[Loop] | None:
+    chain = [nest]
+    while chain[-1].children:
+        loop = chain[-1]
+        ops = [op.operation for op in loop.body_block().operations]
+        if len(loop.children) != 1 or len(ops) != 2:
+            return None
+        chain.append(loop.children[0])
+    return chain
+
+
+def _fold(func: ir.Operation, nest: Loop) -> None:
+    chain = _perfect_chain(nest)
+    if chain is None or any(loop.op.name != "affine.for" for loop in chain):
+        return
+    body = [op.operation for op in chain[-1].body_block().operations]
+    if len(body) != 3 or body[0].name != "affine.load" or body[1].name != "affine.store":
+        return
+    load, store = body[0], body[1]
+    if store.operands[0] != load.results[0]:
+        return
+    ivs = [loop.iv for loop in chain]
+    buffer = store.operands[1]
+    owner = buffer.owner
+    if isinstance(owner, ir.Block) or owner.operation.name != "memref.alloc":
+        return
+    alloc = owner.operation
+    mem = ir.MemRefType(buffer.type)
+    store_map = ir.AffineMapAttr(store.attributes["map"]).value
+    load_map = ir.AffineMapAttr(load.attributes["map"]).value
+    if store_map.n_symbols or load_map.n_symbols:
+        return
+    permutation = _store_permutation(store_map, list(store.operands)[2:], ivs, chain, mem)
+    load_operands = list(load.operands)[1:]
+    if permutation is None or any(v not in ivs for v in load_operands):
+        return
+    # The load's indices as expressions of the loop counters (d_j = counter j).
+    to_counters = ir.AffineMap.get(
+        len(ivs), 0, [ir.AffineDimExpr.get(ivs.index(v)) for v in load_operands]
+    )
+    source_index = [expr.compose(to_counters) for expr in load_map.results]
+    source = load.operands[0]
+    if _is_written(func, root_buffer(source)):
+        return
+    readers = [use.owner for use in buffer.uses if use.owner.operation != store]
+    if not readers or any(r.operation.name != "affine.load" for r in readers):
+        return
+    # B[k] holds X[L(iv)] with iv[permutation[k]] = k-th index: express L over B's indices.
+    to_buffer_space = ir.AffineMap.get(
+        mem.rank,
+        0,
+        [ir.AffineDimExpr.get(permutation.index(j)) for j in range(len(ivs))],
+    )
+    for reader in readers:
+        reader = reader.operation
+        reader_map = ir.AffineMapAttr(reader.attributes["map"]).value
+        results = [expr.compose(to_buffer_space).compose(reader_map) for expr in source_index]
+        new_map = ir.AffineMap.get(reader_map.n_dims, reader_map.n_symbols, results)
+        replacement = affine.AffineLoadOp(
+            ir.MemRefType(source.type).element_type,
+            source,
+            list(reader.operands)[1:],
+            new_map,
+            ip=ir.InsertionPoint(reader),
+            loc=reader.location,
+        )
+        reader.results[0].replace_all_uses_with(replacement.result)
+        reader.erase()
+    nest.op.erase()
+    alloc.erase()
+
+
+def _store_permutation(
+    store_map: ir.AffineMap,
+    operands: list[ir.Value],
+    ivs: list[ir.Value],
+    chain: list[Loop],
+    mem: ir.MemRefType,
+) -> list[int] | None:
+    """permutation[k] = which loop counter indexes dim k, when the store covers the buffer once."""
+    if not mem.has_static_shape or len(store_map.results) != mem.rank or mem.rank != len(ivs):
+        return None
+    permutation: list[int] = []
+    for dim, expr in enumerate(store_map.results):
+        expr = expr.maybe_downcast()
+        if not isinstance(expr, ir.AffineDimExpr):
+            return None
+        operand = operands[expr.position]
+        if operand not in ivs:
+            return None
+        loop = chain[ivs.index(operand)]
+        bounds = _constant_bounds(loop)
+        if bounds != (0, mem.shape[dim]) or loop.step != 1:
+            return None
+        permutation.append(ivs.index(operand))
+    return permutation if sorted(permutation) == list(range(len(ivs))) else None
+
+
+def _constant_bounds(loop: Loop) -> tuple[int, int] | None:
+    view = loop.op.opview
+    lower, upper = view.lowerBoundMap.value, view.upperBoundMap.value
+    if lower.n_inputs or upper.n_inputs or len(lower.results) != 1 or len(upper.results) != 1:
+        return None
+    return (
+        ir.AffineConstantExpr(lower.results[0]).value,
+        ir.AffineConstantExpr(upper.results[0]).value,
+    )
+
+
+def _is_written(func: ir.Operation, root: ir.Value) -> bool:
+    """Whether anything in the function may write `root` (stores, calls, copies)."""
+    for op in walk_ops(func):
+        if op.name in _STORE_OPS and root_buffer(op.operands[1]) == root:
+            return True
+        if op.name in ("func.call", "memref.copy") and any(
+            isinstance(v.type, ir.MemRefType) and root_buffer(v) == root for v in op.operands
+        ):
+            return True
+    return False

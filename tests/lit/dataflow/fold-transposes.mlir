@@ -1,0 +1,82 @@
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-fold-transposes)' | filecheck %s
+
+// nn.Linear's W^T copy: the matmul reads W at the permuted index instead, and
+// the copy loop and its buffer disappear.
+// CHECK-LABEL: func.func @linear
+// CHECK-NOT: memref.alloc
+// CHECK: affine.for %[[I:.*]] = 0 to 2 {
+// CHECK-NEXT: affine.for %[[J:.*]] = 0 to 3 {
+// CHECK-NEXT: affine.for %[[K:.*]] = 0 to 4 {
+// CHECK-NEXT: affine.load %arg1[%[[I]], %[[K]]]
+// CHECK-NEXT: affine.load %arg0[%[[J]], %[[K]]]
+func.func @linear(%w: memref<3x4xf32>, %x: memref<2x4xf32>, %y: memref<2x3xf32>) {
+  %wt = memref.alloc() : memref<4x3xf32>
+  affine.for %a = 0 to 4 {
+    affine.for %b = 0 to 3 {
+      %v = affine.load %w[%b, %a] : memref<3x4xf32>
+      affine.store %v, %wt[%a, %b] : memref<4x3xf32>
+    }
+  }
+  affine.for %i = 0 to 2 {
+    affine.for %j = 0 to 3 {
+      affine.for %k = 0 to 4 {
+        %p = affine.load %x[%i, %k] : memref<2x4xf32>
+        %q = affine.load %wt[%k, %j] : memref<4x3xf32>
+        %c = affine.load %y[%i, %j] : memref<2x3xf32>
+        %m = arith.mulf %p, %q : f32
+        %s = arith.addf %c, %m : f32
+        affine.store %s, %y[%i, %j] : memref<2x3xf32>
+      }
+    }
+  }
+  return
+}
+
+// The source is written later in the function: the copy is a snapshot and stays.
+// CHECK-LABEL: func.func @source_changes
+// CHECK: memref.alloc() : memref<4x3xf32>
+// CHECK: affine.load %alloc
+func.func @source_changes(%w: memref<3x4xf32>, %y: memref<4x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %wt = memref.alloc() : memref<4x3xf32>
+  affine.for %a = 0 to 4 {
+    affine.for %b = 0 to 3 {
+      %v = affine.load %w[%b, %a] : memref<3x4xf32>
+      affine.store %v, %wt[%a, %b] : memref<4x3xf32>
+    }
+  }
+  affine.for %b = 0 to 3 {
+    affine.store %zero, %w[%b, 0] : memref<3x4xf32>
+  }
+  affine.for %a = 0 to 4 {
+    affine.for %b = 0 to 3 {
+      %v = affine.load %wt[%a, %b] : memref<4x3xf32>
+      affine.store %v, %y[%a, %b] : memref<4x3xf32>
+    }
+  }
+  return
+}
+
+// The buffer is also written by another loop: not a pure copy of the source.
+// CHECK-LABEL: func.func @buffer_updated
+// CHECK: memref.alloc() : memref<4x3xf32>
+func.func @buffer_updated(%w: memref<3x4xf32>, %y: memref<4x3xf32>) {
+  %one = arith.constant 1.0 : f32
+  %wt = memref.alloc() : memref<4x3xf32>
+  affine.for %a = 0 to 4 {
+    affine.for %b = 0 to 3 {
+      %v = affine.load %w[%b, %a] : memref<3x4xf32>
+      affine.store %v, %wt[%a, %b] : memref<4x3xf32>
+    }
+  }
+  affine.for %a = 0 to 4 {
+    affine.store %one, %wt[%a, 0] : memref<4x3xf32>
+  }
+  affine.for %a = 0 to 4 {
+    affine.for %b = 0 to 3 {
+      %v = affine.load %wt[%a, %b] : memref<4x3xf32>
+      affine.store %v, %y[%a, %b] : memref<4x3xf32>
+    }
+  }
+  return
+}
