@@ -20,10 +20,10 @@ from torch_mlir.dialects import affine
 
 from llmhls.passes.analysis.loops import Loop, loop_forest, root_buffer
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body, walk_ops
+from llmhls.passes.legalize.ir_utils import functions, has_body
+from llmhls.passes.loop.bind_storage import is_written
+from llmhls.passes.loop.nest import constant_bounds, only_child
 from llmhls.passes.registry import register_pass
-
-_STORE_OPS = ("affine.store", "memref.store")
 
 
 @register_pass
@@ -39,21 +39,20 @@ class FoldTransposes(Pass):
             for func in functions(module):
                 if has_body(func):
                     for nest in loop_forest(func):
-                        _fold(func, nest)
+                        _fold(nest)
 
 
 def _perfect_chain(nest: Loop) -> list[Loop] | None:
     chain = [nest]
     while chain[-1].children:
-        loop = chain[-1]
-        ops = [op.operation for op in loop.body_block().operations]
-        if len(loop.children) != 1 or len(ops) != 2:
+        child = only_child(chain[-1])
+        if child is None:
             return None
-        chain.append(loop.children[0])
+        chain.append(child)
     return chain
 
 
-def _fold(func: ir.Operation, nest: Loop) -> None:
+def _fold(nest: Loop) -> None:
     chain = _perfect_chain(nest)
     if chain is None or any(loop.op.name != "affine.for" for loop in chain):
         return
@@ -84,7 +83,7 @@ def _fold(func: ir.Operation, nest: Loop) -> None:
     )
     source_index = [expr.compose(to_counters) for expr in load_map.results]
     source = load.operands[0]
-    if _is_written(func, root_buffer(source)):
+    if is_written(root_buffer(source)):
         return
     readers = [use.owner for use in buffer.uses if use.owner.operation != store]
     if not readers or any(r.operation.name != "affine.load" for r in readers):
@@ -132,32 +131,8 @@ def _store_permutation(
         operand = operands[expr.position]
         if operand not in ivs:
             return None
-        loop = chain[ivs.index(operand)]
-        bounds = _constant_bounds(loop)
-        if bounds != (0, mem.shape[dim]) or loop.step != 1:
+        bounds = constant_bounds(chain[ivs.index(operand)].op)
+        if bounds is None or (bounds.lower, bounds.upper, bounds.step) != (0, mem.shape[dim], 1):
             return None
         permutation.append(ivs.index(operand))
     return permutation if sorted(permutation) == list(range(len(ivs))) else None
-
-
-def _constant_bounds(loop: Loop) -> tuple[int, int] | None:
-    view = loop.op.opview
-    lower, upper = view.lowerBoundMap.value, view.upperBoundMap.value
-    if lower.n_inputs or upper.n_inputs or len(lower.results) != 1 or len(upper.results) != 1:
-        return None
-    return (
-        ir.AffineConstantExpr(lower.results[0]).value,
-        ir.AffineConstantExpr(upper.results[0]).value,
-    )
-
-
-def _is_written(func: ir.Operation, root: ir.Value) -> bool:
-    """Whether anything in the function may write `root` (stores, calls, copies)."""
-    for op in walk_ops(func):
-        if op.name in _STORE_OPS and root_buffer(op.operands[1]) == root:
-            return True
-        if op.name in ("func.call", "memref.copy") and any(
-            isinstance(v.type, ir.MemRefType) and root_buffer(v) == root for v in op.operands
-        ):
-            return True
-    return False
