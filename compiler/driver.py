@@ -27,7 +27,7 @@ from llmhls.compiler.legalize import HLS_LEGALIZE_PIPELINE
 from llmhls.compiler.lowering import AFFINE_LOWERING_PIPELINE, lower_to_affine
 from llmhls.compiler.optimize import OptimizeOptions, optimization_pipeline
 from llmhls.compiler.tcl import render_run_hls_tcl
-from llmhls.compiler.testbench import render_testbench
+from llmhls.compiler.testbench import DTYPES, render_testbench
 from llmhls.errors import InputError, OptionError
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.qor.estimator import QorReport, estimate
@@ -160,17 +160,6 @@ def _storage_dtype(dtype: str) -> str:
     return "float32" if dtype == "float64" else dtype
 
 
-_CTYPES = {
-    "float32": "float",
-    "int64": "int64_t",
-    "int32": "int32_t",
-    "int16": "int16_t",
-    "int8": "int8_t",
-    "uint8": "uint8_t",
-    "bool": "bool",
-}
-
-
 def _finalize_interfaces(
     interfaces: list[Interface], loaded: LoadedModel, golden: list[np.ndarray]
 ) -> list[Interface]:
@@ -185,7 +174,7 @@ def _finalize_interfaces(
             value = next(outputs)
         else:
             value = iface.value
-        if dtype not in _CTYPES:
+        if dtype not in DTYPES:
             raise OptionError(f"{iface.role} '{iface.name}' has dtype {iface.dtype}, not supported")
         final.append(
             Interface(
@@ -228,7 +217,7 @@ def _manifest(
                 "role": iface.role,
                 "shape": list(iface.shape),
                 "dtype": iface.dtype,
-                "ctype": _CTYPES[iface.dtype],
+                "ctype": DTYPES[iface.dtype].ctype,
                 "file": f"{_DATA_DIR[iface.role]}/{iface.arg}.bin",
                 "bytes": int(iface.value.nbytes) if iface.value is not None else 0,
             }
