@@ -20,16 +20,13 @@ from llmhls.errors import OptionError
 from llmhls.passes.base import Pass
 from llmhls.passes.legalize.copies_to_loops import build_copy_nest
 from llmhls.passes.legalize.ir_utils import function_arg_attrs, top_function
+from llmhls.passes.loop.bind_storage import element_bits
 from llmhls.passes.registry import register_pass
 
 
 def buffer_bytes(mem: ir.MemRefType) -> int:
-    element_bits = mem.element_type.width if hasattr(mem.element_type, "width") else 32
-    return (
-        int(np.prod(mem.shape)) * max(1, element_bits // 8)
-        if mem.rank
-        else max(1, element_bits // 8)
-    )
+    """Bytes of a statically shaped memref (i1 counts as one byte, as C++ bool)."""
+    return int(np.prod(mem.shape, dtype=np.int64)) * max(1, element_bits(mem.element_type) // 8)
 
 
 @register_pass

@@ -107,6 +107,7 @@ from llmhls.passes.legalize.ir_utils import (
     symbol_name,
     top_function,
 )
+from llmhls.passes.loop.bind_storage import element_bits
 from llmhls.targets import Target
 
 MAX_ENUMERATED = 4096  # addresses enumerated per access for banking; above: worst case
@@ -768,18 +769,6 @@ class _Flat:
     reports: list[LoopReport]
 
 
-def _bits(element: ir.Type) -> int:
-    if isinstance(element, ir.IntegerType):
-        return ir.IntegerType(element).width
-    if isinstance(element, ir.IndexType):
-        return 64
-    width = getattr(element, "width", None)
-    if isinstance(width, int):
-        return width
-    match = re.search(r"(\d+)", str(element))
-    return int(match.group(1)) if match else 32
-
-
 def _port_cycles(reads: int, writes: int, port_type: str) -> int:
     """Cycles one RAM bank needs for `reads` + `writes` accesses (Vitis bind_storage types)."""
     if not reads and not writes:
@@ -856,7 +845,7 @@ class _Evaluator:
             function=info.name,
             kind="maxi",
             elements=math.prod(mem.shape) if mem.rank else 1,
-            width=_bits(mem.element_type),
+            width=element_bits(mem.element_type),
             impl="maxi",
             bundle=_BUNDLES.get(attrs.get("llmhls.role", "input"), "gmem_in"),
             read_latency=self.maxi_latency,
@@ -877,7 +866,7 @@ class _Evaluator:
         bind = directives.get_bind_storage(op) or directives.get_bind_storage(holder)
         mem = ir.MemRefType(root.type)
         elements = math.prod(mem.shape) if mem.rank else 1
-        width = _bits(mem.element_type)
+        width = element_bits(mem.element_type)
         kind, banks, scheme = "ram", 1, "none"
         if partition is not None:
             scheme = partition.kind
