@@ -359,26 +359,49 @@ def build_testbench(project: Project, *, jobs: int | None = None) -> tuple[Path,
     while it is newer than every file g++ saw in it (its -MMD depfile) and its
     command line is unchanged.
     """
-    gxx = shutil.which("g++")
-    if gxx is None:
-        raise CSimError("g++ not found on PATH: C-simulation needs a C++14 compiler")
     build_dir = project.root / BUILD_DIR
     try:
         build_dir.mkdir(exist_ok=True)
     except OSError as err:
         raise CSimError(f"{build_dir}: cannot create the build folder ({err})") from err
-    includes = [hls_include_dir(), ap_types_include_dir(), project.root / "kernel"]
-    flags = [*CXX_FLAGS, *(f"-I{d}" for d in includes)]
+    objects, rebuilt = compile_objects(
+        project.root, project.sources, build_dir, [project.root / "kernel"], jobs=jobs
+    )
+    binary = build_dir / f"tb_{project.top}"
+    relinked = link_binary(objects, binary)
+    return binary, not (rebuilt or relinked)
 
+
+def compile_objects(
+    root: Path,
+    sources: list[Path],
+    build_dir: Path,
+    include_dirs: list[Path],
+    *,
+    extra_flags: tuple[str, ...] = (),
+    jobs: int | None = None,
+) -> tuple[list[Path], bool]:
+    """Compile each source under `root` to its own object in `build_dir`, in parallel.
+
+    An object is reused while it is newer than every file g++ saw in it (its
+    -MMD depfile) and its command line is unchanged. Returns the objects and
+    whether any was rebuilt. The HLS headers (ap_types, hls_stream/hls_math) come
+    before `include_dirs`.
+    """
+    gxx = shutil.which("g++")
+    if gxx is None:
+        raise CSimError("g++ not found on PATH: C-simulation needs a C++14 compiler")
+    includes = [hls_include_dir(), ap_types_include_dir(), *include_dirs]
+    flags = [*CXX_FLAGS, *extra_flags, *(f"-I{d}" for d in includes)]
     objects: list[Path] = []
     stale: list[tuple[Path, Path, list[str]]] = []
-    for src in project.sources:
-        stem = src.relative_to(project.root).with_suffix("").as_posix().replace("/", "__")
+    for src in sources:
+        stem = src.relative_to(root).with_suffix("").as_posix().replace("/", "__")
         obj = build_dir / f"{stem}.o"
         command = [gxx, *flags, "-c", str(src), "-o", str(obj), "-MMD", "-MF", f"{obj}.d"]
         objects.append(obj)
         if not _fresh(obj, command, _depfile_inputs(Path(f"{obj}.d"))):
-            stale.append((src.relative_to(project.root), obj, command))
+            stale.append((src.relative_to(root), obj, command))
     if stale:
         workers = min(len(stale), jobs or os.cpu_count() or 1)
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -386,16 +409,20 @@ def build_testbench(project: Project, *, jobs: int | None = None) -> tuple[Path,
         for error in errors:
             if error:
                 raise CSimError(error)
+    return objects, bool(stale)
 
-    binary = build_dir / f"tb_{project.top}"
-    link = [gxx, *(str(o) for o in objects), "-o", str(binary)]
-    if stale or not _fresh(binary, link, objects):
-        error = _run_gxx(link, binary, f"linking {binary.name}")
-        if error:
-            raise CSimError(error)
-        _record(binary, link)
-        return binary, False
-    return binary, True
+
+def link_binary(objects: list[Path], target: Path, extra_flags: tuple[str, ...] = ()) -> bool:
+    """Link `objects` into `target` unless it is up to date; True when it was relinked."""
+    gxx = shutil.which("g++") or "g++"
+    link = [gxx, *extra_flags, *(str(o) for o in objects), "-o", str(target)]
+    if _fresh(target, link, objects):
+        return False
+    error = _run_gxx(link, target, f"linking {target.name}")
+    if error:
+        raise CSimError(error)
+    _record(target, link)
+    return True
 
 
 def _compile(src: Path, obj: Path, command: list[str]) -> str:

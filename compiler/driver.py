@@ -81,6 +81,51 @@ def compile_model(loaded: LoadedModel, out_dir: Path, options: CompileOptions) -
         optimize=dataclasses.replace(options.optimize, target=target.name, clock_mhz=clock_mhz),
     )
 
+    build = build_kernel(
+        loaded,
+        target,
+        options.optimize,
+        header_comment=_header_comment(loaded, target, clock_mhz, options.optimize),
+    )
+    timings, dumps, qor, kernel = build.timings, build.dumps, build.qor, build.kernel
+
+    start = time.perf_counter()
+    golden = _golden_outputs(loaded)
+    timings["golden_s"] = time.perf_counter() - start
+
+    interfaces = _finalize_interfaces(build.interfaces, loaded, golden)
+    manifest = _manifest(loaded, kernel, interfaces, target, clock_mhz, options)
+    start = time.perf_counter()
+    _write_project(
+        out_dir, loaded, kernel, interfaces, manifest, target, clock_mhz, options, dumps, qor
+    )
+    timings["write_s"] = time.perf_counter() - start
+    return CompileResult(out_dir, kernel.top, timings, manifest, qor.to_dict())
+
+
+@dataclass
+class KernelBuild:
+    """One model compiled to a kernel, before any project file is written."""
+
+    kernel: EmittedKernel
+    interfaces: list[Interface]  # as imported: weights carry values, inputs/outputs do not
+    qor: QorReport
+    timings: dict[str, float]
+    dumps: dict[str, str]  # IR after each stage, by dump file name
+
+
+def build_kernel(
+    loaded: LoadedModel,
+    target: Target,
+    optimize: OptimizeOptions,
+    *,
+    header_comment: str = "",
+    interface_pragmas: bool = True,
+) -> KernelBuild:
+    """Import, lower, legalize, optimize, estimate and emit one exported program.
+
+    `optimize` must already carry the resolved target and clock.
+    """
     timings: dict[str, float] = {}
     dumps: dict[str, str] = {}
     start = time.perf_counter()
@@ -97,33 +142,25 @@ def compile_model(loaded: LoadedModel, out_dir: Path, options: CompileOptions) -
     timings["lowering_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    optimization = optimization_pipeline(options.optimize)
+    optimization = optimization_pipeline(optimize)
     if optimization:
         run_pipeline(imported.module, optimization)
         dumps["04-optimized.mlir"] = _asm(imported.module)
     timings["optimize_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    qor = estimate(imported.module, target, clock_mhz, top=loaded.name)
+    qor = estimate(imported.module, target, optimize.clock_mhz, top=loaded.name)
     timings["estimate_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    header = _header_comment(loaded, target, clock_mhz, options.optimize)
-    kernel = emit_hlscpp(imported.module, header_comment=header, top=loaded.name)
-    timings["emit_s"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    golden = _golden_outputs(loaded)
-    timings["golden_s"] = time.perf_counter() - start
-
-    interfaces = _finalize_interfaces(imported.interfaces, loaded, golden)
-    manifest = _manifest(loaded, kernel, interfaces, target, clock_mhz, options)
-    start = time.perf_counter()
-    _write_project(
-        out_dir, loaded, kernel, interfaces, manifest, target, clock_mhz, options, dumps, qor
+    kernel = emit_hlscpp(
+        imported.module,
+        header_comment=header_comment,
+        top=loaded.name,
+        interface_pragmas=interface_pragmas,
     )
-    timings["write_s"] = time.perf_counter() - start
-    return CompileResult(out_dir, kernel.top, timings, manifest, qor.to_dict())
+    timings["emit_s"] = time.perf_counter() - start
+    return KernelBuild(kernel, imported.interfaces, qor, timings, dumps)
 
 
 def _asm(module) -> str:

@@ -190,11 +190,13 @@ class FunctionEmitter:
         globals_: dict[str, str],
         is_top: bool,
         written: set[int] | None = None,
+        interface_pragmas: bool = True,
     ) -> None:
         self.func = func
         self.name = symbol_name(func)
         self.globals = globals_
         self.is_top = is_top
+        self.interface_pragmas = interface_pragmas
         self.written = written or set()  # argument indices stored to (see _written_arguments)
         self.lines: list[str] = []
         # Keyed by the ir.Value itself (hashes by identity): Value.get_name()
@@ -324,7 +326,7 @@ class FunctionEmitter:
         body = self.lines[body_start:]
         self.lines = self.lines[:body_start]
         # INTERFACE pragmas only mean something on the top function's ports.
-        function_pragmas = list(pragmas) if self.is_top else []
+        function_pragmas = list(pragmas) if self.is_top and self.interface_pragmas else []
         if directives.is_dataflow(self.func):
             function_pragmas.append("#pragma HLS dataflow")
         if directives.is_task(self.func):
@@ -837,9 +839,17 @@ def _global_definition(op: ir.Operation, name: str) -> str:
 
 
 def emit_hlscpp(
-    module: ir.Module, *, header_comment: str = "", top: str | None = None
+    module: ir.Module,
+    *,
+    header_comment: str = "",
+    top: str | None = None,
+    interface_pragmas: bool = True,
 ) -> EmittedKernel:
-    """Print the module's functions as one Vitis HLS C++ translation unit + header."""
+    """Print the module's functions as one Vitis HLS C++ translation unit + header.
+
+    `interface_pragmas=False` is for a kernel that another kernel calls (an LLM
+    stage): its ports are then the caller's, and only the caller declares them.
+    """
     with module.context:
         globals_: dict[str, str] = {}
         global_defs: list[str] = []
@@ -873,7 +883,9 @@ def emit_hlscpp(
         )
         for func in defined:
             name = symbol_name(func)
-            emitter = FunctionEmitter(func, globals_, name == top_name, written[name])
+            emitter = FunctionEmitter(
+                func, globals_, name == top_name, written[name], interface_pragmas
+            )
             text = emitter.emit_function()
             if emitter.is_top:
                 top_emitter = emitter

@@ -1,0 +1,1 @@
+"""The LLM path: Hugging Face / GGUF models to prefill and decode kernels."""

@@ -1,0 +1,537 @@
+"""Compile an LLM into a decoding accelerator project: stages, top kernel, weights, manifest.
+
+Each stage (embed, layer_pre, layer_post, head; see `stages.py`) is exported
+once per row count (1 for decode, the prefill chunk for prefill) and compiled
+by the ordinary MLIR flow (`driver.build_kernel`). Every layer runs through the
+same compiled layer stages, so compile time does not grow with the layer count.
+`llm_top.cpp.j2` ties the stages together with the KV cache
+(`llmhls_kv_attention.h`) into `llm_prefill` and `llm_decode`.
+
+Weights are written one `.bin` per weight tensor (its own m_axi bundle and
+memory bank), the layers of a layer weight stacked, so the top kernel reaches
+layer l's slice at offset l * per-layer size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import torch
+
+from llmhls import __version__
+from llmhls.compiler.driver import KernelBuild, build_kernel
+from llmhls.compiler.frontend import export_module
+from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
+from llmhls.compiler.llm.source import LoadedLlm
+from llmhls.compiler.llm.stages import ROPE_BUFFER, LlmStages, build_stages, fp32_linear
+from llmhls.compiler.optimize import OptimizeOptions
+from llmhls.compiler.tcl import render_run_hls_tcl
+from llmhls.compiler.testbench import DTYPES
+from llmhls.errors import InputError, OptionError
+from llmhls.targets import Target, get_target
+
+_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "hls_templates"
+KV_HEADER = _TEMPLATES / "include" / "llmhls_kv_attention.h"
+WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
+STAGE_KINDS = ("embed", "pre", "post", "head")
+STAGE_FUNCTIONS = {"embed": "embed", "pre": "layer_pre", "post": "layer_post", "head": "head"}
+
+
+@dataclass
+class LlmCompileOptions:
+    max_context: int = 256
+    prefill_chunk: int = 16  # rows per prefill step (capped at max_context)
+    weights: str = "fp32"
+    group_size: int = 32  # int4 group along the input dimension
+    attention_tile: int = 32  # cache positions per burst into the on-chip tile
+    target: str = "u280"
+    clock_mhz: float | None = None
+    force: bool = False
+    dump_ir: bool = False
+    optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
+
+    def validate(self, max_positions: int) -> None:
+        if self.weights not in WEIGHT_FORMATS:
+            raise OptionError(f"--weights {self.weights} is not one of {', '.join(WEIGHT_FORMATS)}")
+        if self.max_context < 1:
+            raise OptionError(f"--max-context {self.max_context} must be at least 1")
+        if self.max_context > max_positions:
+            raise OptionError(
+                f"--max-context {self.max_context} exceeds the model's {max_positions} positions"
+            )
+        if self.prefill_chunk < 1:
+            raise OptionError(f"--prefill-chunk {self.prefill_chunk} must be at least 1")
+        if self.attention_tile < 1:
+            raise OptionError(f"--attention-tile {self.attention_tile} must be at least 1")
+
+
+@dataclass
+class StageBuild:
+    kind: str  # embed / pre / post / head
+    rows: int
+    build: KernelBuild
+
+    @property
+    def function(self) -> str:
+        return self.build.kernel.top
+
+
+@dataclass
+class WeightArray:
+    """One weight argument of the top kernel: a stacked per-layer array or a shared one."""
+
+    name: str  # top-kernel argument name
+    dtype: str
+    per_layer: int  # elements per layer (0 for a shared array)
+    value: np.ndarray  # flat, all layers
+    file: str = ""  # relative path of its .bin
+    bundle: str = ""
+
+
+@dataclass
+class LlmCompileResult:
+    out_dir: Path
+    timings: dict[str, float]
+    manifest: dict[str, Any]
+    report: dict[str, Any]
+
+
+def linear_factory(fmt: str, group_size: int) -> Callable:
+    """The linear-layer builder of a weight format (fp32 plain, others dequantized in-kernel)."""
+    if fmt == "fp32":
+        return fp32_linear
+    from llmhls.compiler.llm.quantize import QuantLinear
+
+    return lambda weight, bias: QuantLinear.from_weight(weight, bias, fmt, group_size)
+
+
+def _example_inputs(kind: str, stages: LlmStages, rows: int) -> tuple[torch.Tensor, ...]:
+    cfg = stages.cfg
+    tokens = torch.arange(rows, dtype=torch.int64) % cfg.vocab_size
+    positions = torch.arange(rows, dtype=torch.int64)
+    hidden = torch.randn(rows, cfg.hidden_size, generator=torch.Generator().manual_seed(rows))
+    if kind == "embed":
+        return (tokens, positions) if stages.embed_takes_positions else (tokens,)
+    if kind == "pre":
+        return (hidden, positions) if stages.pre_takes_positions else (hidden,)
+    if kind == "post":
+        attention = torch.randn(rows, cfg.num_heads * cfg.head_dim)
+        return (attention, hidden)
+    return (hidden[:1],)
+
+
+def _compile_stages(
+    stages: LlmStages, rows_list: list[int], target: Target, optimize: OptimizeOptions
+) -> list[StageBuild]:
+    pre, post = stages.layer(0)
+    modules = {"embed": stages.embed, "pre": pre, "post": post, "head": stages.head}
+    builds = []
+    for kind in STAGE_KINDS:
+        for rows in [1] if kind == "head" else rows_list:
+            name = STAGE_FUNCTIONS[kind] if kind == "head" else f"{STAGE_FUNCTIONS[kind]}_c{rows}"
+            loaded = export_module(modules[kind], _example_inputs(kind, stages, rows), name)
+            header = f"llmhls {__version__}: LLM stage '{name}' ({rows} row(s)), called by llm_top"
+            build = build_kernel(
+                loaded, target, optimize, header_comment=header, interface_pragmas=False
+            )
+            builds.append(StageBuild(kind, rows, build))
+    return builds
+
+
+def _weight_arrays(
+    stages: LlmStages, builds: list[StageBuild]
+) -> dict[tuple[str, str], WeightArray]:
+    """Every weight argument, keyed by (stage kind, PyTorch name), with all layers' values."""
+    arrays: dict[tuple[str, str], WeightArray] = {}
+    layers = [stages.layer(i) for i in range(stages.cfg.num_layers)]
+    modules = {"embed": stages.embed, "head": stages.head}
+    for stage in builds:
+        for iface in stage.build.interfaces:
+            key = (stage.kind, iface.name)
+            if iface.role != ROLE_WEIGHT or key in arrays:
+                continue
+            name = f"{stage.kind}_{iface.arg}"
+            if stage.kind in modules or iface.name == ROPE_BUFFER:
+                value = np.ascontiguousarray(iface.value).reshape(-1)
+                arrays[key] = WeightArray(name, value.dtype.name, 0, value)
+                continue
+            index = 0 if stage.kind == "pre" else 1
+            per_layer = [
+                layer[index].state_dict()[iface.name].detach().contiguous().numpy().reshape(-1)
+                for layer in layers
+            ]
+            value = np.concatenate(per_layer)
+            arrays[key] = WeightArray(name, value.dtype.name, per_layer[0].size, value)
+    for bank, array in enumerate(arrays.values()):
+        array.file = f"data/weights/{array.name}.bin"
+        array.bundle = f"gmem_w{bank}"
+    return arrays
+
+
+def _call(stage: StageBuild, arrays: dict[tuple[str, str], WeightArray], bindings: dict) -> str:
+    """The C++ call of a stage from the top, arguments in the stage's signature order."""
+    by_arg = {iface.arg: iface for iface in stage.build.interfaces}
+    args = []
+    outputs = iter(bindings["outputs"])
+    inputs = iter(bindings["inputs"])
+    for info in stage.build.kernel.arguments:
+        iface = by_arg[info["arg"]]
+        if iface.role == ROLE_WEIGHT:
+            array = arrays[(stage.kind, iface.name)]
+            offset = f" + layer * k{array.name}_per_layer" if array.per_layer else ""
+            args.append(f"{array.name}{offset}")
+        elif iface.role == ROLE_INPUT:
+            args.append(next(inputs))
+        elif iface.role == ROLE_OUTPUT:
+            args.append(next(outputs))
+    return f"{stage.function}({', '.join(args)})"
+
+
+def _bindings(kind: str, stages: LlmStages) -> dict[str, list[str]]:
+    """Top-kernel variables for a stage's inputs and outputs, in forward() order."""
+    if kind == "embed":
+        inputs = ["token_ids", "positions"] if stages.embed_takes_positions else ["token_ids"]
+        return {"inputs": inputs, "outputs": ["hidden"]}
+    if kind == "pre":
+        inputs = ["hidden", "positions"] if stages.pre_takes_positions else ["hidden"]
+        return {"inputs": inputs, "outputs": ["q", "k", "v"]}
+    if kind == "post":
+        return {"inputs": ["attention", "hidden"], "outputs": ["hidden_next"]}
+    return {"inputs": ["last"], "outputs": ["logits"]}
+
+
+def _check_stage_signature(stage: StageBuild, bindings: dict[str, list[str]]) -> None:
+    roles = [iface.role for iface in stage.build.interfaces]
+    if roles.count(ROLE_INPUT) != len(bindings["inputs"]) or roles.count(ROLE_OUTPUT) != len(
+        bindings["outputs"]
+    ):
+        raise AssertionError(f"stage '{stage.function}' has an unexpected signature: {roles}")
+
+
+def _kernel_args(kind: str, arrays: list[WeightArray], cfg, options: LlmCompileOptions) -> list:
+    cache_elements = cfg.num_layers * cfg.num_kv_heads * options.max_context * cfg.head_dim
+    if kind == "prefill":
+        head = [
+            _buffer("tokens", "int32_t", options.max_context, "in", "gmem_io"),
+            {"name": "n_tokens", "kind": "scalar", "ctype": "int32_t"},
+            {"name": "start_pos", "kind": "scalar", "ctype": "int32_t"},
+        ]
+    else:
+        head = [
+            {"name": "token", "kind": "scalar", "ctype": "int32_t"},
+            {"name": "pos", "kind": "scalar", "ctype": "int32_t"},
+        ]
+    weights = [
+        _buffer(a.name, DTYPES[a.dtype].ctype, a.value.size, "in", a.bundle) | {"file": a.file}
+        for a in arrays
+    ]
+    state = [
+        _buffer("k_cache", "float", cache_elements, "inout", "gmem_kv0") | {"state": "kv"},
+        _buffer("v_cache", "float", cache_elements, "inout", "gmem_kv1") | {"state": "kv"},
+        _buffer("logits", "float", cfg.vocab_size, "out", "gmem_io"),
+    ]
+    return head + weights + state
+
+
+def _buffer(name: str, ctype: str, elements: int, direction: str, bundle: str) -> dict:
+    return {
+        "name": name,
+        "kind": "buffer",
+        "ctype": ctype,
+        "elements": int(elements),
+        "direction": direction,
+        "bundle": bundle,
+    }
+
+
+def _interface_pragmas(args: list[dict]) -> list[str]:
+    pragmas = []
+    for arg in args:
+        name = arg["name"]
+        if arg["kind"] == "buffer":
+            # 512-bit widening and long bursts: one bundle per weight streams at its bank's rate.
+            pragmas.append(
+                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={arg['bundle']} "
+                f"depth={arg['elements']} max_widen_bitwidth=512 max_read_burst_length=64"
+            )
+        pragmas.append(f"#pragma HLS INTERFACE s_axilite port={name} bundle=control")
+    pragmas.append("#pragma HLS INTERFACE s_axilite port=return bundle=control")
+    return pragmas
+
+
+def _render_top(
+    stages: LlmStages,
+    builds: list[StageBuild],
+    arrays: dict[tuple[str, str], WeightArray],
+    kernels: dict[str, dict],
+    options: LlmCompileOptions,
+    chunk: int,
+) -> tuple[str, str]:
+    cfg = stages.cfg
+    weights = list(arrays.values())
+    weight_params = ",\n    ".join(f"const {DTYPES[a.dtype].ctype} *{a.name}" for a in weights)
+    steps = []
+    for rows in sorted({1, chunk}):
+        calls = {}
+        for stage in builds:
+            if stage.kind == "head" or stage.rows == rows:
+                bindings = _bindings(stage.kind, stages)
+                _check_stage_signature(stage, bindings)
+                calls[f"{stage.kind}_call"] = _call(stage, arrays, bindings)
+        steps.append({"rows": rows, **calls})
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    comment = (
+        f"// Generated by llmhls {__version__}: {cfg.arch} decoder, {cfg.num_layers} layers, "
+        f"--max-context {options.max_context}, --weights {options.weights}"
+    )
+    source = env.get_template("llm_top.cpp.j2").render(
+        header_comment=comment,
+        stage_headers=sorted({f"{stage.function}.h" for stage in builds}),
+        layers=cfg.num_layers,
+        hidden=cfg.hidden_size,
+        heads=cfg.num_heads,
+        kv_heads=cfg.num_kv_heads,
+        head_dim=cfg.head_dim,
+        max_context=options.max_context,
+        vocab=cfg.vocab_size,
+        tile=min(options.attention_tile, options.max_context),
+        chunk=chunk,
+        scale=f"{1.0 / math.sqrt(cfg.head_dim):.9g}f",
+        layer_weights=[(a.name, a.per_layer) for a in weights if a.per_layer],
+        steps=steps,
+        weight_params=weight_params,
+        weight_args=", ".join(a.name for a in weights),
+        prefill_pragmas=_interface_pragmas(kernels["prefill"]["args"]),
+        decode_pragmas=_interface_pragmas(kernels["decode"]["args"]),
+    )
+    signature_tail = f"{weight_params},\n    float *k_cache, float *v_cache, float *logits)"
+    header = (
+        f"{comment}\n#ifndef LLMHLS_LLM_TOP_H\n#define LLMHLS_LLM_TOP_H\n\n#include <cstdint>\n\n"
+        f"void llm_prefill(\n    const int32_t *tokens, int32_t n_tokens, int32_t start_pos,\n"
+        f"    {signature_tail};\n\n"
+        f"void llm_decode(\n    int32_t token, int32_t pos,\n    {signature_tail};\n\n"
+        "#endif  // LLMHLS_LLM_TOP_H\n"
+    )
+    return source, header
+
+
+def _performance(
+    cfg, builds: list[StageBuild], arrays: list[WeightArray], options, target: Target, clock: float
+) -> dict[str, Any]:
+    """Bytes per decoded token and the estimated decode rate against the memory roofline."""
+    weight_bytes = sum(a.value.nbytes for a in arrays if not a.name.startswith("embed_"))
+    embed_row_bytes = sum(
+        a.value.nbytes // (cfg.vocab_size if a.value.size >= cfg.vocab_size else 1)
+        for a in arrays
+        if a.name.startswith("embed_")
+    )
+    context = options.max_context / 2  # average position over a full-context generation
+    kv_bytes = int(2 * cfg.num_layers * cfg.num_kv_heads * cfg.head_dim * 4 * (context + 1))
+    per_token = weight_bytes + embed_row_bytes + kv_bytes
+    decode = {b.kind: b.build.qor.latency_cycles for b in builds if b.rows == 1}
+    attention_cycles = int(cfg.num_heads * context * 2 * (cfg.head_dim / 16 + 1))
+    cycles = (
+        decode["embed"]
+        + decode["head"]
+        + cfg.num_layers * (decode["pre"] + decode["post"] + attention_cycles)
+    )
+    memory = max(target.memory, key=lambda m: m.total_gbps)
+    compute_rate = clock * 1e6 / cycles
+    roofline_rate = memory.total_gbps * 1e9 / per_token
+    return {
+        "bytes_per_token": int(per_token),
+        "weight_bytes_per_token": int(weight_bytes),
+        "kv_bytes_per_token": kv_bytes,
+        "decode_cycles": int(cycles),
+        "attention_cycles_per_layer": attention_cycles,
+        "compute_bound_tokens_per_s": round(compute_rate, 3),
+        "memory": memory.kind,
+        "memory_gbps": memory.total_gbps,
+        "roofline_tokens_per_s": round(roofline_rate, 3),
+        "estimated_tokens_per_s": round(min(compute_rate, roofline_rate), 3),
+        "bound": "memory" if roofline_rate < compute_rate else "compute",
+        "assumptions": [
+            "decode reads every weight once per token; the embedding reads one row",
+            f"KV bytes at the average position {context:g} of a --max-context generation",
+            "attention: 2 passes over the window, 16 MACs per cycle per head (template)",
+            "stage latencies are llmhls's analytical estimates at -O level, not Vitis",
+        ],
+    }
+
+
+def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) -> LlmCompileResult:
+    """Compile a loaded LLM into a prefill + decode accelerator project at `out_dir`."""
+    cfg = loaded.config
+    options.validate(cfg.max_positions)
+    target = get_target(options.target)
+    clock = options.clock_mhz or target.clock_mhz
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"output path '{out_dir}' exists and is not a directory")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not options.force:
+        raise InputError(f"output directory '{out_dir}' is not empty (use --force to replace it)")
+    optimize = dataclasses.replace(options.optimize, target=target.name, clock_mhz=clock)
+    chunk = min(options.prefill_chunk, options.max_context)
+    timings: dict[str, float] = {}
+
+    start = time.perf_counter()
+    stages = build_stages(cfg, loaded.model, linear_factory(options.weights, options.group_size))
+    builds = _compile_stages(stages, sorted({1, chunk}), target, optimize)
+    timings["stages_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    arrays = _weight_arrays(stages, builds)
+    timings["weights_s"] = time.perf_counter() - start
+    weights = list(arrays.values())
+    kernels = {
+        kind: {"function": f"llm_{kind}", "args": _kernel_args(kind, weights, cfg, options)}
+        for kind in ("prefill", "decode")
+    }
+    top_source, top_header = _render_top(stages, builds, arrays, kernels, options, chunk)
+    performance = _performance(cfg, builds, weights, options, target, clock)
+    manifest = _manifest(loaded, options, target, clock, chunk, builds, kernels, weights)
+    report = {
+        "model": loaded.name,
+        "target": target.name,
+        "clock_mhz": clock,
+        "decode": performance,
+        "stages": {
+            stage.function: {
+                "latency_cycles": stage.build.qor.latency_cycles,
+                "resources": dict(stage.build.qor.resources),
+            }
+            for stage in builds
+        },
+        "weights": [
+            {"name": a.name, "bundle": a.bundle, "dtype": a.dtype, "bytes": int(a.value.nbytes)}
+            for a in weights
+        ],
+    }
+    start = time.perf_counter()
+    _write_project(
+        out_dir,
+        loaded,
+        builds,
+        weights,
+        top_source,
+        top_header,
+        manifest,
+        report,
+        target,
+        clock,
+        options,
+    )
+    timings["write_s"] = time.perf_counter() - start
+    return LlmCompileResult(out_dir, timings, manifest, report)
+
+
+def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -> dict[str, Any]:
+    cfg = loaded.config
+    files = [f"kernel/{stage.function}.cpp" for stage in builds] + ["kernel/llm_top.cpp"]
+    cache_shape = [cfg.num_layers, cfg.num_kv_heads, options.max_context, cfg.head_dim]
+    return {
+        "llmhls_version": __version__,
+        "kind": "llm",
+        "model": loaded.name,
+        "source": Path(loaded.source).name,
+        "target": target.name,
+        "part": target.part,
+        "clock_mhz": clock,
+        "kernel_files": files,
+        "kernel_headers": [f.replace(".cpp", ".h") for f in files] + [f"kernel/{KV_HEADER.name}"],
+        "llm": {
+            **{k: v for k, v in cfg.to_dict().items() if k != "num_layers"},
+            "num_layers": cfg.num_layers,
+            "max_context": options.max_context,
+            "prefill_chunk": chunk,
+            "attention_tile": min(options.attention_tile, options.max_context),
+            "weights": options.weights,
+            "group_size": options.group_size if options.weights == "int4" else None,
+            "tokenizer": "tokenizer" if loaded.tokenizer is not None else None,
+            "kv_cache": {
+                "layout": "[layer][kv_head][position][head_dim]",
+                "dtype": "float32",
+                "shape": cache_shape,
+                "bytes": 2 * 4 * int(np.prod(cache_shape)),
+            },
+            "kernels": kernels,
+        },
+    }
+
+
+def _write_project(
+    out_dir,
+    loaded,
+    builds,
+    weights,
+    top_source,
+    top_header,
+    manifest,
+    report,
+    target,
+    clock,
+    options,
+) -> None:
+    out_dir = out_dir.absolute()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        kernel_dir = staging / "kernel"
+        kernel_dir.mkdir()
+        for stage in builds:
+            (kernel_dir / f"{stage.function}.cpp").write_text(stage.build.kernel.source)
+            (kernel_dir / f"{stage.function}.h").write_text(stage.build.kernel.header)
+            if options.dump_ir:
+                for name, text in stage.build.dumps.items():
+                    path = staging / "ir" / stage.function / name
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(text)
+        (kernel_dir / "llm_top.cpp").write_text(top_source)
+        (kernel_dir / "llm_top.h").write_text(top_header)
+        shutil.copyfile(KV_HEADER, kernel_dir / KV_HEADER.name)
+        (staging / "data" / "weights").mkdir(parents=True)
+        for array in weights:
+            array.value.tofile(staging / array.file)
+        if loaded.tokenizer is not None:
+            loaded.tokenizer.save_pretrained(staging / "tokenizer")
+        (staging / "run_hls.tcl").write_text(
+            render_run_hls_tcl(
+                project_name="llm_decode_hls",
+                top="llm_decode",
+                kernel_files=manifest["kernel_files"],
+                testbench_files=[],
+                part=target.part,
+                clock_mhz=clock,
+                cosim=False,
+                include_dirs=["kernel"],
+                header_comment=f"llmhls {__version__}: Vitis HLS script for '{loaded.name}' "
+                "(top llm_decode; set the top to llm_prefill for the prefill kernel)",
+            )
+        )
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (staging / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+        os.chmod(staging, 0o755)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
