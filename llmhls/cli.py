@@ -27,6 +27,13 @@ result numerically against PyTorch with C-simulation.
 
   llmhls compile block.pt2 -o out/ --target u280
   llmhls csim out/
+
+LLMs (a Hugging Face folder or a GGUF file) compile into a decoding
+accelerator (llm_prefill + llm_decode over a persistent KV cache) that
+`llmhls run` drives:
+
+  llmhls compile SmolLM2.gguf -o smol/ --max-context 256 --weights int8
+  llmhls run smol/ --prompt "What is an FPGA?" --max-new-tokens 32
 """
 
 COMPILE_EPILOG = """\
@@ -34,6 +41,15 @@ MODEL may be:
   *.pt2 / *.pt   a torch.export ExportedProgram saved with torch.export.save
   *.py           (only with --trust: the file is executed) a Python file defining
                  build_model() -> (module, example_inputs)
+  DIR            a Hugging Face model folder (config.json + safetensors) of a
+                 Llama-family (GQA included) or GPT-2 model
+  *.gguf         a GGUF file of such a model (its weights are dequantized on load)
+For an LLM, compile builds the stages of one decoder layer once (every layer
+reuses them with its own weights), the prefill and decode top functions in
+kernel/llm_top.cpp, one .bin per weight (own m_axi bundle), the tokenizer,
+and report.json with bytes per token and the estimated decode rate against
+the part's memory roofline. LLM options: --max-context, --prefill-chunk,
+--weights, --group-size, --attention-tile.
 Example inputs come from the program when it holds them, else they are drawn
 from the input signature with --seed.
 
@@ -48,8 +64,10 @@ resources of the design (llmhls's analytical model; see `llmhls report DIR`).
 Partial today: dataflow channels become FIFO streams only between in-order
 producer/consumer pairs (others are ping-pong buffers); the -O2 search explores
 unroll factors and the partitions they need, not tile sizes; large weights stay
-on m_axi and are read from .bin files; shapes must be static; Hugging Face
-folders and GGUF files are not accepted yet.
+on m_axi and are read from .bin files; shapes must be static. LLMs: Llama
+family and GPT-2 only, layers unrolled in time only (one layer pipeline reused),
+the KV cache is float32, a GGUF's quantized weights are dequantized and
+requantized by --weights rather than kept as they are.
 """
 
 
@@ -75,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     compile_cmd.add_argument(
-        "model", metavar="MODEL", help="model file (.pt2/.pt, or .py with --trust)"
+        "model",
+        metavar="MODEL",
+        help="model file (.pt2/.pt, .py with --trust), Hugging Face folder or .gguf file",
     )
     compile_cmd.add_argument(
         "-o", "--output", required=True, metavar="DIR", help="project directory to write"
@@ -151,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument(
         "--print-pipeline", action="store_true", help="print the pass pipelines and exit"
     )
+    _add_llm_compile_options(compile_cmd)
     _add_debug(compile_cmd)
     compile_cmd.set_defaults(handler=_cmd_compile)
 
@@ -185,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_debug(report_cmd)
     report_cmd.set_defaults(handler=_cmd_report)
 
+    _add_run_command(commands)
+
     targets_cmd = commands.add_parser("targets", help="list the FPGA parts llmhls knows")
     _add_debug(targets_cmd)
     targets_cmd.set_defaults(handler=_cmd_targets)
@@ -215,8 +238,14 @@ def _cmd_compile(args: argparse.Namespace) -> int:
             print(f"# {stage}\n{pipeline}")
         return 0
     from llmhls.compiler.frontend import load_model
+    from llmhls.compiler.llm.source import is_llm_source
     from llmhls.errors import OptionError
 
+    if is_llm_source(Path(args.model)):
+        return _compile_llm(args, optimize)
+    given = [f"--{o.replace('_', '-')}" for o in LLM_OPTIONS if getattr(args, o) is not None]
+    if given:
+        raise OptionError(f"{given[0]} applies to LLMs (a Hugging Face folder or .gguf file) only")
     if args.tolerance <= 0:
         raise OptionError(f"--tolerance must be positive, got {args.tolerance:g}")
     loaded = load_model(args.model, trust=args.trust, seed=args.seed)
@@ -238,6 +267,183 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         f"DSP {report['resources']['dsp']:,}, BRAM {report['resources']['bram']:,}"
         + ("" if report["fits"] else " -- does NOT fit the target")
     )
+    return 0
+
+
+LLM_OPTIONS = ("max_context", "prefill_chunk", "weights", "group_size", "attention_tile")
+
+
+def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-context",
+        type=int,
+        default=None,
+        metavar="N",
+        help="LLM: KV-cache positions, the longest prompt + generation (default: 256)",
+    )
+    parser.add_argument(
+        "--prefill-chunk",
+        type=int,
+        default=None,
+        metavar="N",
+        help="LLM: prompt rows the prefill kernel processes per step (default: 16)",
+    )
+    parser.add_argument(
+        "--weights",
+        default=None,
+        choices=("fp32", "fp16", "int8", "int4"),
+        help="LLM: weight precision in memory, dequantized in the kernel: fp32 (default), "
+        "fp16, int8 (per output channel scales), int4 (group-wise scales, two per byte)",
+    )
+    parser.add_argument(
+        "--group-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="LLM --weights int4: input columns per scale (default: 32)",
+    )
+    parser.add_argument(
+        "--attention-tile",
+        type=int,
+        default=None,
+        metavar="N",
+        help="LLM: cache positions per burst into the on-chip attention tile (default: 32)",
+    )
+
+
+def _compile_llm(args: argparse.Namespace, optimize) -> int:
+    from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm, format_llm_report
+    from llmhls.compiler.llm.source import load_llm
+
+    defaults = LlmCompileOptions()
+    options = LlmCompileOptions(
+        **{
+            o: getattr(args, o) if getattr(args, o) is not None else getattr(defaults, o)
+            for o in LLM_OPTIONS
+        },
+        target=args.target,
+        clock_mhz=args.clock_mhz,
+        force=args.force,
+        dump_ir=args.dump_ir,
+        optimize=optimize,
+    )
+    loaded = load_llm(args.model)
+    result = compile_llm(loaded, Path(args.output), options)
+    total = sum(result.timings.values())
+    print(f"llmhls: wrote {result.out_dir} ({loaded.config.arch}, {total:.1f} s)")
+    print(format_llm_report(result.report))
+    return 0
+
+
+def _add_run_command(commands) -> None:
+    run_cmd = commands.add_parser(
+        "run",
+        help="generate text with a compiled LLM project (C-simulation or an FPGA through XRT)",
+        description=(
+            "Tokenize the prompt, prefill it, decode token by token and print the text as it "
+            "is produced, then the decode rate. --backend csim runs the emitted C++ (built "
+            "with g++ into a shared library); --backend xrt runs the built xclbin on a board "
+            "through pyxrt. Greedy by default; --temperature > 0 samples (seeded)."
+        ),
+    )
+    run_cmd.add_argument("project", metavar="DIR", help="directory written by llmhls compile")
+    prompt = run_cmd.add_mutually_exclusive_group(required=True)
+    prompt.add_argument("--prompt", help="prompt text (needs the project's tokenizer)")
+    prompt.add_argument(
+        "--prompt-ids", metavar="IDS", help="prompt as comma-separated token ids, e.g. 1,2,3"
+    )
+    run_cmd.add_argument("--max-new-tokens", type=int, default=32, help="default: 32")
+    run_cmd.add_argument("--backend", default="csim", help="csim (default) or xrt")
+    run_cmd.add_argument("--xclbin", type=Path, help="xrt: the .xclbin (default: DIR/build/)")
+    run_cmd.add_argument(
+        "--temperature", type=float, default=0.0, help="0 (default) is greedy decoding"
+    )
+    run_cmd.add_argument("--top-k", type=int, default=0, help="keep the k best tokens (0: off)")
+    run_cmd.add_argument(
+        "--top-p", type=float, default=1.0, help="nucleus sampling mass (1.0: off)"
+    )
+    run_cmd.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    run_cmd.add_argument(
+        "--chat", action="store_true", help="wrap --prompt in the tokenizer's chat template"
+    )
+    run_cmd.add_argument(
+        "--ignore-eos", action="store_true", help="keep generating after the EOS token"
+    )
+    run_cmd.add_argument(
+        "--json", action="store_true", help="end with one JSON line (prompt_tokens, tokens, ...)"
+    )
+    _add_debug(run_cmd)
+    run_cmd.set_defaults(handler=_cmd_run)
+
+
+def _parse_ids(text: str) -> list[int]:
+    from llmhls.errors import OptionError
+
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        message = f"--prompt-ids '{text}' is not a comma-separated list of integers"
+        raise OptionError(message) from None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from llmhls.runtime.generate import (
+        TextStream,
+        check_prompt,
+        generate,
+        load_manifest,
+        load_tokenizer,
+        open_backend,
+    )
+    from llmhls.runtime.sampling import SamplingOptions
+
+    sampling = SamplingOptions(args.temperature, args.top_k, args.top_p, args.seed)
+    sampling.validate()
+    project = Path(args.project)
+    manifest = load_manifest(project)
+    llm = manifest["llm"]
+    tokenizer = None
+    if args.prompt is not None:
+        tokenizer = load_tokenizer(project, manifest)
+        text = args.prompt
+        if args.chat:
+            text = tokenizer.apply_chat_template(
+                [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
+            )
+        prompt_ids = list(tokenizer(text, add_special_tokens=not args.chat)["input_ids"])
+        if not args.prompt.strip():
+            prompt_ids = []
+    else:
+        prompt_ids = _parse_ids(args.prompt_ids)
+    check_prompt(prompt_ids, args.max_new_tokens, llm)
+    backend = open_backend(args.backend, project, manifest, args.xclbin)
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    stream = TextStream(tokenizer, write) if tokenizer is not None else None
+    on_token = stream if stream is not None else (lambda token: write(f"{token} "))
+    result = generate(
+        backend,
+        llm,
+        prompt_ids,
+        args.max_new_tokens,
+        sampling,
+        stop_at_eos=not args.ignore_eos,
+        on_token=on_token,
+    )
+    if tokenizer is not None:
+        result.text = tokenizer.decode(result.tokens, skip_special_tokens=True)
+    write("\n")
+    print(
+        f"[{args.backend}] {len(prompt_ids)} prompt tokens, {len(result.tokens)} new tokens "
+        f"({result.stopped_by}); prefill {result.prefill_s:.3f} s, "
+        f"decode {result.tokens_per_s:.2f} tokens/s",
+        file=sys.stderr,
+    )
+    if args.json:
+        print(json.dumps(result.to_json(args.backend), sort_keys=True))
     return 0
 
 

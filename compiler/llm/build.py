@@ -535,3 +535,25 @@ def _write_project(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def format_llm_report(report: dict[str, Any]) -> str:
+    """The decode figures of an LLM project's report.json as a short readable table."""
+    decode = report["decode"]
+    rows = [
+        ("bytes per decoded token", f"{decode['bytes_per_token']:,}"),
+        ("  weights", f"{decode['weight_bytes_per_token']:,}"),
+        ("  KV cache (average)", f"{decode['kv_bytes_per_token']:,}"),
+        ("estimated decode cycles", f"{decode['decode_cycles']:,}"),
+        ("compute-bound tokens/s", f"{decode['compute_bound_tokens_per_s']:,}"),
+        (
+            f"{decode['memory']} roofline tokens/s ({decode['memory_gbps']:g} GB/s)",
+            f"{decode['roofline_tokens_per_s']:,}",
+        ),
+        (f"estimated tokens/s ({decode['bound']}-bound)", f"{decode['estimated_tokens_per_s']:,}"),
+        ("weight banks (m_axi bundles)", f"{len(report['weights'])}"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{report['model']} on {report['target']} at {report['clock_mhz']:g} MHz"]
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    return "\n".join(lines)
