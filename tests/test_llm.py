@@ -1,0 +1,208 @@
+"""LLMs end to end: compile a HF folder, generate through C-simulation, match transformers.
+
+Tiny random Llama (GQA) and GPT-2 models (tests/llm_models.py) are compiled
+once per module; `llmhls run --backend csim` must produce the same greedy
+tokens as transformers' `generate`, with prompts that span several prefill
+chunks and continuations that vary (so equality proves something).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from llm_models import tiny_gpt2, tiny_llama
+
+from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
+from llmhls.compiler.llm.source import load_llm
+from llmhls.errors import InputError, OptionError, UnsupportedError
+from llmhls.runtime.csim_backend import CsimBackend
+from llmhls.runtime.generate import generate, load_manifest
+from llmhls.runtime.sampling import SamplingOptions
+
+MAX_CONTEXT = 48
+CHUNK = 8
+PROMPT = [1, 17, 4, 33, 9, 60, 12, 5, 71, 23, 8]  # 11 tokens: two prefill chunks
+
+
+def hf_greedy(model: torch.nn.Module, prompt: list[int], new_tokens: int) -> list[int]:
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        out = model.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=new_tokens,
+            min_new_tokens=new_tokens,
+            do_sample=False,
+        )
+    return out[0, len(prompt) :].tolist()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "llmhls.cli", *args], capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module", params=["llama", "gpt2"])
+def project(request, tmp_path_factory) -> tuple[str, Path, Path]:
+    """(arch, HF folder, compiled project) for each tiny model."""
+    root = tmp_path_factory.mktemp(f"llm_{request.param}")
+    maker = tiny_llama if request.param == "llama" else tiny_gpt2
+    folder = maker(root / "hf")
+    out = root / "project"
+    result = run_cli(
+        "compile",
+        str(folder),
+        "-o",
+        str(out),
+        "--max-context",
+        str(MAX_CONTEXT),
+        "--prefill-chunk",
+        str(CHUNK),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "roofline tokens/s" in result.stdout
+    return request.param, folder, out
+
+
+def test_csim_tokens_equal_transformers_greedy(project) -> None:
+    arch, folder, out = project
+    prompt = ",".join(map(str, PROMPT))
+    result = run_cli(
+        "run", str(out), "--prompt-ids", prompt, "--max-new-tokens", "16", "--ignore-eos", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert data["prompt_tokens"] == len(PROMPT)
+    assert data["tokens_per_s"] > 0
+    tokens = data["tokens"]
+    expected = hf_greedy(load_llm(folder).model, PROMPT, 16)
+    assert tokens == expected, arch
+    assert len(set(tokens)) >= 4, f"{arch}: the continuation barely varies: {tokens}"
+
+
+def test_logits_match_transformers(project) -> None:
+    """Prefill and decode logits agree with transformers' forward within float32 noise."""
+    _, folder, out = project
+    model = load_llm(folder).model
+    backend = CsimBackend(out, load_manifest(out))
+    backend.reset()
+    logits = backend.prefill(np.array(PROMPT, dtype=np.int32), 0)
+    with torch.no_grad():
+        reference = model(torch.tensor([PROMPT])).logits[0, -1].numpy()
+    np.testing.assert_allclose(logits, reference, rtol=0, atol=1e-4 * np.abs(reference).max())
+    token = int(np.argmax(logits))
+    logits = backend.decode(token, len(PROMPT))
+    with torch.no_grad():
+        reference = model(torch.tensor([[*PROMPT, token]])).logits[0, -1].numpy()
+    np.testing.assert_allclose(logits, reference, rtol=0, atol=1e-4 * np.abs(reference).max())
+
+
+def test_generation_restarts_cleanly(project) -> None:
+    """A second generation on the same backend forgets the first one's KV cache."""
+    _, _, out = project
+    backend = CsimBackend(out, load_manifest(out))
+    manifest = load_manifest(out)
+    greedy = SamplingOptions()
+    first = generate(backend, manifest["llm"], PROMPT, 6, greedy, stop_at_eos=False)
+    generate(backend, manifest["llm"], [3, 4, 5], 4, greedy, stop_at_eos=False)
+    again = generate(backend, manifest["llm"], PROMPT, 6, greedy, stop_at_eos=False)
+    assert first.tokens == again.tokens
+
+
+def test_sampling_is_seeded(project) -> None:
+    _, _, out = project
+    args = ["run", str(out), "--prompt-ids", "1,2,3", "--max-new-tokens", "12", "--ignore-eos"]
+    sampled = ["--temperature", "1.5", "--top-k", "40", "--top-p", "0.95", "--json"]
+    runs = [run_cli(*args, *sampled, "--seed", seed) for seed in ("7", "7", "8")]
+    tokens = [json.loads(r.stdout.strip().splitlines()[-1])["tokens"] for r in runs]
+    assert tokens[0] == tokens[1]
+    assert tokens[0] != tokens[2]
+
+
+def test_text_prompt_streams_text(project) -> None:
+    _, _, out = project
+    result = run_cli("run", str(out), "--prompt", "w3 w9 w27", "--max-new-tokens", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    data = json.loads(lines[-1])
+    assert data["prompt_ids"] == [6, 12, 30]
+    assert data["text"] and lines[0].startswith(data["text"])
+    assert "tokens/s" in result.stderr
+
+
+def test_project_layout(project) -> None:
+    _, _, out = project
+    manifest = json.loads((out / "manifest.json").read_text())
+    llm = manifest["llm"]
+    assert llm["kv_cache"]["layout"] == "[layer][kv_head][position][head_dim]"
+    assert llm["kv_cache"]["shape"] == [2, llm["num_kv_heads"], MAX_CONTEXT, llm["head_dim"]]
+    decode_args = llm["kernels"]["decode"]["args"]
+    weights = [a for a in decode_args if "file" in a]
+    assert len({a["bundle"] for a in weights}) == len(weights)  # one bank per weight
+    for arg in weights:
+        assert (out / arg["file"]).stat().st_size == arg["elements"] * 4
+    # One compiled layer serves every layer: stage kernels exist once per row count.
+    stage_files = sorted(p.name for p in (out / "kernel").glob("layer_*.cpp"))
+    assert stage_files == [f"layer_{s}_c{r}.cpp" for s in ("post", "pre") for r in (1, CHUNK)]
+    top = (out / "kernel" / "llm_top.cpp").read_text()
+    assert "for (int layer = 0; layer < kLayers; ++layer)" in top
+    assert "llmhls::attention_window" in top
+    report = json.loads((out / "report.json").read_text())
+    assert report["decode"]["bytes_per_token"] >= report["decode"]["weight_bytes_per_token"] > 0
+
+
+def test_prompt_errors(project) -> None:
+    _, _, out = project
+    too_long = ",".join(["5"] * (MAX_CONTEXT + 1))
+    cases = {
+        (
+            "--prompt-ids",
+            too_long,
+        ): f"the prompt has {MAX_CONTEXT + 1} tokens, more than the project's --max-context",
+        ("--prompt", "  "): "the prompt is empty",
+        ("--prompt-ids", "1,x"): "--prompt-ids '1,x' is not a comma-separated list",
+        ("--prompt-ids", "1,999"): "prompt token id 999 is outside the vocabulary",
+        ("--prompt-ids", "1", "--temperature", "-1"): "--temperature -1",
+        ("--prompt-ids", "1", "--top-p", "0"): "--top-p 0",
+        ("--prompt-ids", "1", "--top-k", "-3"): "--top-k -3",
+        ("--prompt-ids", "1", "--max-new-tokens", "0"): "--max-new-tokens 0",
+        ("--prompt-ids", "1", "--backend", "fpga"): "--backend fpga",
+        ("--prompt-ids", "1", "--backend", "xrt"): "pyxrt",
+    }
+    for args, message in cases.items():
+        result = run_cli("run", str(out), *args)
+        assert result.returncode != 0, args
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_unsupported_architecture(tmp_path: Path) -> None:
+    folder = tmp_path / "bert"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    with pytest.raises(UnsupportedError, match="architecture 'bert' is not supported"):
+        load_llm(folder)
+    result = run_cli("compile", str(folder), "-o", str(tmp_path / "out"))
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: architecture 'bert' is not supported")
+
+
+def test_compile_option_errors(tmp_path: Path) -> None:
+    folder = tiny_llama(tmp_path / "hf", layers=1)
+    loaded = load_llm(folder)
+    with pytest.raises(OptionError, match="--max-context 1000 exceeds the model's 256 positions"):
+        compile_llm(loaded, tmp_path / "o", LlmCompileOptions(max_context=1000))
+    with pytest.raises(OptionError, match="--max-context 0 must be at least 1"):
+        compile_llm(loaded, tmp_path / "o", LlmCompileOptions(max_context=0))
+    with pytest.raises(InputError, match="not an llmhls project"):
+        load_manifest(tmp_path)
+    result = run_cli("compile", str(tmp_path / "missing.gguf"), "-o", str(tmp_path / "o"))
+    assert result.returncode != 0 and "does not exist" in result.stderr
