@@ -36,6 +36,7 @@ setup(
         "llmhls": ["data/*.json"],
         "llmhls.hls_templates": ["*.h", "*.j2", "include/*.h"],
         "llmhls.dialects": ["*.mlir"],
+        "llmhls.runtime": ["templates/*.j2"],
     },
     include_package_data=True,
 )

@@ -450,6 +450,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_csim(args: argparse.Namespace) -> int:
     from llmhls.compiler.csim import run_csim
 
+    manifest_path = Path(args.project) / "manifest.json"
+    if manifest_path.is_file() and '"kind": "llm"' in manifest_path.read_text():
+        from llmhls.compiler.llm.testbench import csim_json, run_llm_csim
+        from llmhls.runtime.generate import load_manifest
+
+        llm_result = run_llm_csim(Path(args.project), load_manifest(Path(args.project)))
+        print(csim_json(llm_result))
+        return 0 if llm_result["passed"] else 1
     result = run_csim(Path(args.project), inputs_npz=args.inputs, outputs_npz=args.outputs)
     print(result.to_json())
     return 0 if result.passed else 1
@@ -468,6 +476,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise InputError(f"'{path}' is not valid JSON ({exc.msg}, line {exc.lineno})") from None
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
+        return 0
+    if "decode" in data:  # an LLM project: decode figures per token
+        from llmhls.compiler.llm.build import format_llm_report
+
+        print(format_llm_report(data))
         return 0
     print(print_report_table(data))
     for plot in write_plots(Path(args.project), data):

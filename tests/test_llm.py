@@ -206,3 +206,24 @@ def test_compile_option_errors(tmp_path: Path) -> None:
         load_manifest(tmp_path)
     result = run_cli("compile", str(tmp_path / "missing.gguf"), "-o", str(tmp_path / "o"))
     assert result.returncode != 0 and "does not exist" in result.stderr
+
+
+def test_llm_testbench_and_report(project) -> None:
+    """`llmhls csim` runs the emitted testbench (what Vitis csim runs) against PyTorch."""
+    _, _, out = project
+    result = run_cli("csim", str(out))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["passed"]
+    assert any("greedy tokens: 8 of 8 match" in line for line in data["checks"])
+    assert "tb/tb_llm.cpp" in (out / "run_hls.tcl").read_text()
+    report = run_cli("report", str(out))
+    assert report.returncode == 0, report.stderr
+    assert "bytes per decoded token" in report.stdout
+
+
+def test_xrt_host_emitted(project) -> None:
+    _, _, out = project
+    host = (out / "host" / "llm_host.cpp").read_text()
+    assert "llm_decode" in host and "llm_prefill" in host
+    assert "xrt_coreutil" in (out / "host" / "CMakeLists.txt").read_text()

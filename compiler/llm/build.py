@@ -36,10 +36,12 @@ from llmhls.compiler.frontend import export_module
 from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
 from llmhls.compiler.llm.source import LoadedLlm
 from llmhls.compiler.llm.stages import ROPE_BUFFER, LlmStages, build_stages, fp32_linear
+from llmhls.compiler.llm.testbench import TESTBENCH, golden_data, render_llm_testbench
 from llmhls.compiler.optimize import OptimizeOptions
 from llmhls.compiler.tcl import render_run_hls_tcl
 from llmhls.compiler.testbench import DTYPES
 from llmhls.errors import InputError, OptionError
+from llmhls.runtime.xrt_host import render_xrt_host
 from llmhls.targets import Target, get_target
 
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "hls_templates"
@@ -408,6 +410,9 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
     top_source, top_header = _render_top(stages, builds, arrays, kernels, options, chunk)
     performance = _performance(cfg, builds, weights, options, target, clock)
     manifest = _manifest(loaded, options, target, clock, chunk, builds, kernels, weights)
+    start = time.perf_counter()
+    golden = golden_data(stages, options.max_context, chunk)
+    timings["golden_s"] = time.perf_counter() - start
     report = {
         "model": loaded.name,
         "target": target.name,
@@ -425,20 +430,27 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
             for a in weights
         ],
     }
+    files: dict[str, str | np.ndarray] = {
+        f"kernel/{stage.function}{suffix}": text
+        for stage in builds
+        for suffix, text in ((".cpp", stage.build.kernel.source), (".h", stage.build.kernel.header))
+    }
+    files["kernel/llm_top.cpp"] = top_source
+    files["kernel/llm_top.h"] = top_header
+    files[f"kernel/{KV_HEADER.name}"] = KV_HEADER.read_text()
+    files[TESTBENCH] = render_llm_testbench(manifest, golden)
+    files["run_hls.tcl"] = _run_hls_tcl(loaded.name, manifest, target, clock)
+    files.update(render_xrt_host(manifest))
+    files["manifest.json"] = json.dumps(manifest, indent=2) + "\n"
+    files["report.json"] = json.dumps(report, indent=2) + "\n"
+    files.update({array.file: array.value for array in weights})
+    files.update({f"data/{name}.bin": value for name, value in golden.items()})
+    if options.dump_ir:
+        for stage in builds:
+            for name, text in stage.build.dumps.items():
+                files[f"ir/{stage.function}/{name}"] = text
     start = time.perf_counter()
-    _write_project(
-        out_dir,
-        loaded,
-        builds,
-        weights,
-        top_source,
-        top_header,
-        manifest,
-        report,
-        target,
-        clock,
-        options,
-    )
+    _write_project(out_dir, files, loaded.tokenizer)
     timings["write_s"] = time.perf_counter() - start
     return LlmCompileResult(out_dir, timings, manifest, report)
 
@@ -477,57 +489,36 @@ def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -
     }
 
 
-def _write_project(
-    out_dir,
-    loaded,
-    builds,
-    weights,
-    top_source,
-    top_header,
-    manifest,
-    report,
-    target,
-    clock,
-    options,
-) -> None:
+def _run_hls_tcl(name: str, manifest: dict[str, Any], target: Target, clock: float) -> str:
+    return render_run_hls_tcl(
+        project_name="llm_decode_hls",
+        top="llm_decode",
+        kernel_files=manifest["kernel_files"],
+        testbench_files=[TESTBENCH],
+        part=target.part,
+        clock_mhz=clock,
+        cosim=False,
+        include_dirs=["kernel"],
+        header_comment=f"llmhls {__version__}: Vitis HLS script for '{name}' "
+        "(top llm_decode; set the top to llm_prefill for the prefill kernel)",
+    )
+
+
+def _write_project(out_dir: Path, files: dict[str, str | np.ndarray], tokenizer: Any) -> None:
+    """Write every file into a staging folder, then move it into place in one rename."""
     out_dir = out_dir.absolute()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        kernel_dir = staging / "kernel"
-        kernel_dir.mkdir()
-        for stage in builds:
-            (kernel_dir / f"{stage.function}.cpp").write_text(stage.build.kernel.source)
-            (kernel_dir / f"{stage.function}.h").write_text(stage.build.kernel.header)
-            if options.dump_ir:
-                for name, text in stage.build.dumps.items():
-                    path = staging / "ir" / stage.function / name
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(text)
-        (kernel_dir / "llm_top.cpp").write_text(top_source)
-        (kernel_dir / "llm_top.h").write_text(top_header)
-        shutil.copyfile(KV_HEADER, kernel_dir / KV_HEADER.name)
-        (staging / "data" / "weights").mkdir(parents=True)
-        for array in weights:
-            array.value.tofile(staging / array.file)
-        if loaded.tokenizer is not None:
-            loaded.tokenizer.save_pretrained(staging / "tokenizer")
-        (staging / "run_hls.tcl").write_text(
-            render_run_hls_tcl(
-                project_name="llm_decode_hls",
-                top="llm_decode",
-                kernel_files=manifest["kernel_files"],
-                testbench_files=[],
-                part=target.part,
-                clock_mhz=clock,
-                cosim=False,
-                include_dirs=["kernel"],
-                header_comment=f"llmhls {__version__}: Vitis HLS script for '{loaded.name}' "
-                "(top llm_decode; set the top to llm_prefill for the prefill kernel)",
-            )
-        )
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        (staging / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+        for relative, content in sorted(files.items()):
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, np.ndarray):
+                np.ascontiguousarray(content).tofile(path)
+            else:
+                path.write_text(content)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(staging / "tokenizer")
         os.chmod(staging, 0o755)
         if out_dir.exists():
             shutil.rmtree(out_dir)

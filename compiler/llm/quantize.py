@@ -1,0 +1,289 @@
+"""Weight precision for LLM linear layers: weights stored narrow, dequantized in the kernel.
+
+Every linear layer's weight is a kernel argument read from memory at run time,
+so storing it in fewer bits cuts the bytes each decode step reads. `QuantLinear`
+holds the stored form as buffers and its `forward` dequantizes with ops that
+torch.export, the torch-mlir lowering and the HLS C++ emitter all handle, so the
+kernel reads the narrow arrays and decodes them on chip.
+
+Stored forms (buffers of `QuantLinear`, out x in = the nn.Linear weight shape):
+
+- fp32: `weight` float32 [out, in].
+- fp16: `weight_fp16` int16 [out, in], the raw IEEE half bits (little-endian
+  `.bin` identical to a uint16/float16 array). The flow has no f16 type and no
+  bitcast, so the kernel decodes the bits with integer ops (see `_decode_fp16`).
+  Weights beyond the half range (|w| > 65504) are refused, so no inf/NaN bits.
+- int8: `weight_q` int8 [out, in] in [-127, 127] and `weight_scale` float32
+  [out]: symmetric per output channel, scale = max|w| / 127, w ~ q * scale.
+- int4: `weight_packed` int8 [out, in / 2] and `weight_scale` float32
+  [out, in / group_size]: symmetric per group of `group_size` consecutive
+  inputs, scale = max|w| / 7, q = round(w / scale) in [-8, 7]. Each q is stored
+  as the nibble q + 8 (0..15); byte j of a row holds input 2j in its low nibble
+  and input 2j + 1 in its high nibble: byte = (q[2j] + 8) | (q[2j+1] + 8) << 4.
+  The bytes are kept in an int8 tensor because a uint8 kernel argument is
+  emitted as `int8_t*` (torch-mlir makes ui8 signless) while the testbench and
+  manifest would declare `uint8_t`; the bytes on disk are the same either way.
+
+All formats take an optional `bias` float32 [out]. Every decode is exact (the
+kernel's weight is `dequantized_weight(module)` up to float32 rounding of a
+product), and the forward reads the transposed stored weight so that no
+transposed copy is materialized (hls-fold-transposes folds it into the loads).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from llmhls.errors import InputError, OptionError
+
+__all__ = [
+    "DEFAULT_GROUP_SIZE",
+    "FP16_MAX",
+    "WEIGHT_FORMATS",
+    "QuantLinear",
+    "dequantized_weight",
+    "pack_int4",
+    "unpack_int4",
+]
+
+WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
+DEFAULT_GROUP_SIZE = 32
+FP16_MAX = 65504.0  # largest finite half
+INT8_MAX = 127
+INT4_MIN, INT4_MAX = -8, 7
+INT4_OFFSET = 8  # stored nibble = q + 8
+
+# The fp16 decode computes |w| * 2^25 (see _decode_fp16); the matmul result is scaled back.
+_FP16_UNSCALE = 2.0**-25
+
+
+def pack_int4(q: Tensor) -> Tensor:
+    """int values in [-8, 7], shape [out, in] (in even) → int8 bytes [out, in / 2].
+
+    Byte j of a row: low nibble = q[2j] + 8, high nibble = q[2j + 1] + 8.
+    """
+    if q.dim() != 2 or q.shape[1] % 2:
+        raise InputError(f"int4 packing needs a 2-D [out, in] tensor with even in, got {q.shape}")
+    if q.numel() and (int(q.min()) < INT4_MIN or int(q.max()) > INT4_MAX):
+        raise InputError("int4 values must lie in [-8, 7]")
+    nibbles = q.to(torch.int32) + INT4_OFFSET
+    packed = nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)
+    return packed.to(torch.uint8).view(torch.int8).contiguous()
+
+
+def unpack_int4(packed: Tensor) -> Tensor:
+    """The inverse of `pack_int4`: int8 [out, in / 2] bytes → int8 values [out, in] in [-8, 7]."""
+    data = packed.view(torch.uint8).to(torch.int32)
+    low = (data & 0xF) - INT4_OFFSET
+    high = (data >> 4) - INT4_OFFSET
+    return torch.stack([low, high], dim=-1).reshape(packed.shape[0], -1).to(torch.int8)
+
+
+def _check_format(fmt: str, group_size: int, in_features: int) -> None:
+    """OptionError unless `fmt` (and for int4 `group_size`) suit a layer with `in_features`."""
+    if fmt not in WEIGHT_FORMATS:
+        raise OptionError(f"unknown weight format {fmt!r} (use one of {', '.join(WEIGHT_FORMATS)})")
+    if fmt != "int4":
+        return
+    if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size <= 0:
+        raise OptionError(f"int4 group_size must be a positive integer, got {group_size!r}")
+    if group_size % 2:
+        raise OptionError(
+            f"int4 group_size must be even (two weights share a byte), got {group_size}"
+        )
+    if in_features % group_size:
+        raise OptionError(
+            f"int4 group_size {group_size} does not divide the layer's {in_features} inputs"
+        )
+
+
+def _check_weight(weight: Tensor, bias: Tensor | None) -> None:
+    """InputError unless weight is a finite float [out, in] and bias a finite float [out]."""
+    if not isinstance(weight, Tensor) or weight.dim() != 2 or not weight.is_floating_point():
+        shape = tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
+        raise InputError(f"linear weight must be a float [out, in] tensor, got {shape}")
+    if weight.shape[0] == 0 or weight.shape[1] == 0:
+        raise InputError(f"linear weight {tuple(weight.shape)} is empty")
+    if not bool(torch.isfinite(weight).all()):
+        raise InputError(f"linear weight {tuple(weight.shape)} holds NaN or inf values")
+    if bias is None:
+        return
+    if not isinstance(bias, Tensor) or tuple(bias.shape) != (weight.shape[0],):
+        shape = tuple(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
+        raise InputError(f"linear bias must have shape ({weight.shape[0]},), got {shape}")
+    if not bias.is_floating_point() or not bool(torch.isfinite(bias).all()):
+        raise InputError("linear bias must be a finite float tensor")
+
+
+def _symmetric(weight: Tensor, levels: int) -> tuple[Tensor, Tensor]:
+    """Round `weight` [..., n] to q * scale per row of its last dim, |q| <= levels.
+
+    scale = max|w| / levels (float32); q = round(w / scale) in float64, so
+    |w - q * scale| <= scale / 2. All-zero rows get scale 0 and q 0.
+    """
+    wide = weight.detach().to(torch.float64)
+    scale = (wide.abs().amax(dim=-1) / levels).to(torch.float32)
+    divisor = scale.to(torch.float64).unsqueeze(-1)
+    safe = torch.where(divisor > 0, divisor, torch.ones_like(divisor))
+    q = torch.round(wide / safe).clamp(-levels - 1, levels)
+    q = torch.where(divisor > 0, q, torch.zeros_like(q))
+    return q.to(torch.int8), scale
+
+
+def _fp16_bits(weight: Tensor) -> Tensor:
+    """IEEE half bits of `weight` as int16; OptionError where the half range is exceeded."""
+    half = weight.detach().to(torch.float32).to(torch.float16)
+    if not bool(torch.isfinite(half).all()):
+        peak = float(weight.detach().abs().max())
+        raise OptionError(
+            f"weight format fp16 cannot hold this weight (max |w| = {peak:g} > {FP16_MAX:g}); "
+            "use fp32 or int8"
+        )
+    return half.view(torch.int16).contiguous()
+
+
+class QuantLinear(nn.Module):
+    """y = x W^T + b with W stored as fp32, fp16 bits, int8 or packed int4 (module docstring)."""
+
+    def __init__(
+        self,
+        fmt: str,
+        in_features: int,
+        out_features: int,
+        buffers: dict[str, Tensor],
+        group_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.fmt = fmt
+        self.in_features = in_features
+        self.out_features = out_features
+        self.group_size = group_size
+        for name, value in buffers.items():
+            self.register_buffer(name, value.detach().contiguous().clone())
+        self.has_bias = "bias" in buffers
+
+    @classmethod
+    def from_weight(
+        cls,
+        weight: Tensor,
+        bias: Tensor | None,
+        fmt: str,
+        group_size: int = DEFAULT_GROUP_SIZE,
+    ) -> QuantLinear:
+        """Quantize an nn.Linear-layout weight [out, in] (and optional bias [out]).
+
+        `group_size` is used by int4 only (it must be even and divide in).
+        """
+        _check_weight(weight, bias)
+        out_features, in_features = (int(d) for d in weight.shape)
+        _check_format(fmt, group_size, in_features)
+        buffers: dict[str, Tensor] = {}
+        if fmt == "fp32":
+            buffers["weight"] = weight.detach().to(torch.float32)
+        elif fmt == "fp16":
+            buffers["weight_fp16"] = _fp16_bits(weight)
+        elif fmt == "int8":
+            buffers["weight_q"], buffers["weight_scale"] = _symmetric(weight, INT8_MAX)
+        else:
+            groups = in_features // group_size
+            q, scale = _symmetric(weight.reshape(out_features, groups, group_size), INT4_MAX)
+            buffers["weight_packed"] = pack_int4(q.reshape(out_features, in_features))
+            buffers["weight_scale"] = scale
+        if bias is not None:
+            buffers["bias"] = bias.detach().to(torch.float32)
+        return cls(
+            fmt, in_features, out_features, buffers, group_size if fmt == "int4" else None
+        )
+
+    def extra_repr(self) -> str:
+        group = f", group_size={self.group_size}" if self.group_size else ""
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"fmt={self.fmt}{group}, bias={self.has_bias}"
+        )
+
+    def weight_bytes(self) -> int:
+        """Bytes the kernel reads per call for this layer: weight, scales and bias arrays."""
+        return sum(t.numel() * t.element_size() for t in self.buffers())
+
+    def forward(self, x: Tensor) -> Tensor:
+        rows = x.reshape(-1, self.in_features)
+        if self.fmt == "fp32":
+            y = rows @ self.weight.t()
+        elif self.fmt == "fp16":
+            y = (rows @ _decode_fp16(self.weight_fp16.t())) * _FP16_UNSCALE
+        elif self.fmt == "int8":
+            y = (rows @ self.weight_q.t().to(torch.float32)) * self.weight_scale
+        else:
+            y = self._int4_matmul(rows)
+        if self.has_bias:
+            y = y + self.bias
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def _int4_matmul(self, rows: Tensor) -> Tensor:
+        """x W^T as even inputs x low nibbles + odd inputs x high nibbles.
+
+        Each half is decoded into one [in/2, out] float buffer; the low half's
+        matmul runs before the high half is decoded, so both reuse one buffer.
+        Lines are in this order on purpose (the lowering allocates in op order).
+        """
+        packed = self.weight_packed.t()  # [in/2, out]: loads fold the transpose
+        groups = self.in_features // self.group_size
+        scale = self.weight_scale.t().reshape(groups, 1, self.out_features)
+        shape = (groups, self.group_size // 2, self.out_features)
+        low = (packed & 0xF) - INT4_OFFSET
+        y = rows[:, 0::2] @ (low.reshape(shape) * scale).reshape(-1, self.out_features)
+        high = ((packed >> 4) & 0xF) - INT4_OFFSET
+        return y + rows[:, 1::2] @ (high.reshape(shape) * scale).reshape(-1, self.out_features)
+
+
+def _decode_fp16(bits: Tensor) -> Tensor:
+    """Half bits (int16, any shape) → float32 values times 2^25, exactly, with integer ops.
+
+    A half is sign s, exponent e (5 bits), mantissa m (10 bits); its value is
+    (-1)^s (m + 1024·[e > 0]) · 2^(max(e, 1) - 25) for e < 31 (normals and
+    subnormals alike). With E = max(e, 1):
+      mantissa = ((min(bits & 0x7C00, 1024) | bits) & 0x7FF)  = m + 1024·[e > 0]
+        (bit 10 of bits is e's lowest bit, 0 when e = 0, so the OR is exact);
+      power    = 1 << E  (int32, at most 2^30);
+      sign     = (bits >> 15) | 1  = ±1.
+    mantissa · power · sign is exact in float32 (11 significant bits). Each line
+    is one elementwise op over the weight; the chains are ordered so the lowering
+    keeps one int16, one int32 and one float32 buffer alive.
+    """
+    one16 = torch.ones((), dtype=torch.int16)
+    one32 = torch.ones((), dtype=torch.int32)
+    mantissa = torch.clamp_max(bits & 0x7C00, 1024)
+    mantissa = (mantissa | bits) & 0x7FF
+    power = torch.clamp_min(bits.to(torch.int32) & 0x7C00, 1024) >> 10
+    power = torch.bitwise_left_shift(one32, power)
+    value = mantissa.to(torch.float32) * power
+    return value * ((bits >> 15) | one16)
+
+
+def dequantized_weight(module: QuantLinear) -> Tensor:
+    """The float32 [out, in] weight the kernel effectively multiplies by (error analysis)."""
+    if module.fmt == "fp32":
+        return module.weight.detach().clone()
+    if module.fmt == "fp16":
+        return module.weight_fp16.view(torch.float16).to(torch.float32)
+    if module.fmt == "int8":
+        return module.weight_q.to(torch.float32) * module.weight_scale.unsqueeze(1)
+    q = unpack_int4(module.weight_packed).to(torch.float32)
+    groups = module.in_features // module.group_size
+    grouped = q.reshape(module.out_features, groups, module.group_size)
+    return (grouped * module.weight_scale.unsqueeze(-1)).reshape(
+        module.out_features, module.in_features
+    )
+
+
+def _weight_bytes_formula(fmt: str, out_features: int, in_features: int, group_size: int) -> int:
+    """Bytes of the stored weight and scales (no bias), from the format alone."""
+    per_weight = {"fp32": 4.0, "fp16": 2.0, "int8": 1.0, "int4": 0.5}[fmt]
+    scales = {"fp32": 0, "fp16": 0, "int8": out_features}.get(
+        fmt, out_features * (in_features // group_size)
+    )
+    return math.ceil(out_features * in_features * per_weight) + 4 * scales
