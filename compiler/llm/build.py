@@ -48,6 +48,7 @@ _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "hls_templates"
 KV_HEADER = _TEMPLATES / "include" / "llmhls_kv_attention.h"
 WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
 STAGE_KINDS = ("embed", "pre", "post", "head")
+BUDGET_FIELDS = ("max_dsp", "max_bram", "max_uram", "max_lut", "max_ff")
 STAGE_FUNCTIONS = {"embed": "embed", "pre": "layer_pre", "post": "layer_post", "head": "head"}
 
 
@@ -134,19 +135,59 @@ def _example_inputs(kind: str, stages: LlmStages, rows: int) -> tuple[torch.Tens
     return (hidden[:1],)
 
 
+EMBED_SHARE = 0.02  # of the resource budget, per embedding variant (a row copy needs little)
+
+
+def _stage_shares(modules: dict[str, torch.nn.Module], rows_list: list[int]) -> dict:
+    """Each stage kernel's share of the part's resource budget, keyed by (kind, rows).
+
+    All stage kernels exist side by side on the device, so each -O2 search gets a
+    slice of the budget, not all of it: the embeddings a fixed small share, the
+    rest split between decode (1 row, plus the head) and prefill (when its chunk
+    differs), and within each by the stage's weight count, its share of the work.
+    """
+    params = {k: sum(p.numel() for p in m.state_dict().values()) for k, m in modules.items()}
+    groups = {1: ["pre", "post", "head"]}
+    if len(rows_list) > 1:
+        groups[rows_list[-1]] = ["pre", "post"]
+    remaining = 1.0 - EMBED_SHARE * len(rows_list)
+    shares = {("embed", rows): EMBED_SHARE for rows in rows_list}
+    for rows, kinds in groups.items():
+        total = sum(params[k] for k in kinds)
+        for kind in kinds:
+            shares[(kind, rows)] = remaining / len(groups) * params[kind] / total
+    return shares
+
+
+def _stage_budget(optimize: OptimizeOptions, share: float) -> OptimizeOptions:
+    scaled = {key: int(getattr(optimize, key) * share) for key in BUDGET_FIELDS}
+    return dataclasses.replace(
+        optimize, utilization=max(optimize.utilization * share, 1e-3), **scaled
+    )
+
+
 def _compile_stages(
     stages: LlmStages, rows_list: list[int], target: Target, optimize: OptimizeOptions
 ) -> list[StageBuild]:
     pre, post = stages.layer(0)
     modules = {"embed": stages.embed, "pre": pre, "post": post, "head": stages.head}
+    shares = _stage_shares(modules, rows_list)
     builds = []
     for kind in STAGE_KINDS:
         for rows in [1] if kind == "head" else rows_list:
             name = STAGE_FUNCTIONS[kind] if kind == "head" else f"{STAGE_FUNCTIONS[kind]}_c{rows}"
             loaded = export_module(modules[kind], _example_inputs(kind, stages, rows), name)
-            header = f"llmhls {__version__}: LLM stage '{name}' ({rows} row(s)), called by llm_top"
+            share = shares[(kind, rows)]
+            header = (
+                f"llmhls {__version__}: LLM stage '{name}' ({rows} row(s)), called by llm_top; "
+                f"-O2 budget: {share:.1%} of the part's share"
+            )
             build = build_kernel(
-                loaded, target, optimize, header_comment=header, interface_pragmas=False
+                loaded,
+                target,
+                _stage_budget(optimize, share),
+                header_comment=header,
+                interface_pragmas=False,
             )
             builds.append(StageBuild(kind, rows, build))
     return builds
@@ -335,16 +376,50 @@ def _render_top(
     return source, header
 
 
+def _layer_mapping(
+    cfg, builds: list[StageBuild], target: Target, utilization: float, chunks: int
+) -> dict[str, Any]:
+    """How many decoder layers could be laid out side by side, and whether that would pay.
+
+    Decode at batch 1 runs the layers one after another (layer l + 1 needs layer
+    l's output), so extra spatial copies of the layer cannot speed it up; they only
+    overlap prefill chunks (chunk c in layer 2 while chunk c + 1 is in layer 1).
+    """
+    layer = {}
+    for stage in builds:
+        if stage.kind in ("pre", "post") and stage.rows == max(b.rows for b in builds):
+            for key, used in stage.build.qor.resources.items():
+                layer[key] = layer.get(key, 0) + used
+    available = builds[0].build.qor.available
+    fits = min(
+        (int(available[key] * utilization) // used for key, used in layer.items() if used),
+        default=cfg.num_layers,
+    )
+    fits = max(0, min(fits, cfg.num_layers))
+    return {
+        "chosen": "temporal",
+        "layer_copies": 1,
+        "copies_that_fit": fits,
+        "resources_per_layer": layer,
+        "why": (
+            f"{fits} layer cop{'y fits' if fits == 1 else 'ies fit'} in {utilization:.0%} of "
+            f"{target.name}; decode "
+            "(batch 1) runs layers in sequence, so copies would not raise tokens/s, and "
+            f"prefill could overlap at most {min(fits, chunks)} chunk(s): one layer pipeline, "
+            "reused for every layer with its own weights"
+            if fits
+            else f"one layer already exceeds {utilization:.0%} of {target.name}"
+        ),
+    }
+
+
 def _performance(
     cfg, builds: list[StageBuild], arrays: list[WeightArray], options, target: Target, clock: float
 ) -> dict[str, Any]:
     """Bytes per decoded token and the estimated decode rate against the memory roofline."""
-    weight_bytes = sum(a.value.nbytes for a in arrays if not a.name.startswith("embed_"))
-    embed_row_bytes = sum(
-        a.value.nbytes // (cfg.vocab_size if a.value.size >= cfg.vocab_size else 1)
-        for a in arrays
-        if a.name.startswith("embed_")
-    )
+    embeds = [a for a in arrays if a.name.startswith("embed_")]
+    weight_bytes = sum(a.value.nbytes for a in arrays if a not in embeds)
+    embed_row_bytes = sum(cfg.hidden_size * a.value.itemsize for a in embeds)
     context = options.max_context / 2  # average position over a full-context generation
     kv_bytes = int(2 * cfg.num_layers * cfg.num_kv_heads * cfg.head_dim * 4 * (context + 1))
     per_token = weight_bytes + embed_row_bytes + kv_bytes
@@ -358,6 +433,7 @@ def _performance(
     memory = max(target.memory, key=lambda m: m.total_gbps)
     compute_rate = clock * 1e6 / cycles
     roofline_rate = memory.total_gbps * 1e9 / per_token
+    chunks = -(-options.max_context // min(options.prefill_chunk, options.max_context))
     return {
         "bytes_per_token": int(per_token),
         "weight_bytes_per_token": int(weight_bytes),
@@ -370,11 +446,13 @@ def _performance(
         "roofline_tokens_per_s": round(roofline_rate, 3),
         "estimated_tokens_per_s": round(min(compute_rate, roofline_rate), 3),
         "bound": "memory" if roofline_rate < compute_rate else "compute",
+        "layer_mapping": _layer_mapping(cfg, builds, target, options.optimize.utilization, chunks),
         "assumptions": [
             "decode reads every weight once per token; the embedding reads one row",
             f"KV bytes at the average position {context:g} of a --max-context generation",
             "attention: 2 passes over the window, 16 MACs per cycle per head (template)",
-            "stage latencies are llmhls's analytical estimates at -O level, not Vitis",
+            "stage latencies are llmhls's analytical estimates (see each stage's QoR), "
+            "not Vitis; stages run one after another",
         ],
     }
 
@@ -543,8 +621,10 @@ def format_llm_report(report: dict[str, Any]) -> str:
         ),
         (f"estimated tokens/s ({decode['bound']}-bound)", f"{decode['estimated_tokens_per_s']:,}"),
         ("weight banks (m_axi bundles)", f"{len(report['weights'])}"),
+        ("layer mapping", decode["layer_mapping"]["chosen"]),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"{report['model']} on {report['target']} at {report['clock_mhz']:g} MHz"]
     lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    lines.append(f"  why: {decode['layer_mapping']['why']}")
     return "\n".join(lines)

@@ -32,8 +32,6 @@ transposed copy is materialized (hls-fold-transposes folds it into the loads).
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
@@ -194,9 +192,7 @@ class QuantLinear(nn.Module):
             buffers["weight_scale"] = scale
         if bias is not None:
             buffers["bias"] = bias.detach().to(torch.float32)
-        return cls(
-            fmt, in_features, out_features, buffers, group_size if fmt == "int4" else None
-        )
+        return cls(fmt, in_features, out_features, buffers, group_size if fmt == "int4" else None)
 
     def extra_repr(self) -> str:
         group = f", group_size={self.group_size}" if self.group_size else ""
@@ -210,6 +206,10 @@ class QuantLinear(nn.Module):
         return sum(t.numel() * t.element_size() for t in self.buffers())
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-1] != self.in_features:
+            raise InputError(
+                f"QuantLinear takes {self.in_features} input features, got shape {tuple(x.shape)}"
+            )
         rows = x.reshape(-1, self.in_features)
         if self.fmt == "fp32":
             y = rows @ self.weight.t()
@@ -234,9 +234,10 @@ class QuantLinear(nn.Module):
         groups = self.in_features // self.group_size
         scale = self.weight_scale.t().reshape(groups, 1, self.out_features)
         shape = (groups, self.group_size // 2, self.out_features)
-        low = (packed & 0xF) - INT4_OFFSET
+        # `int8 - 8` crashes torch-mlir's lowering (segfault, not an error); `+ (-8)` lowers.
+        low = (packed & 0xF) + (-INT4_OFFSET)
         y = rows[:, 0::2] @ (low.reshape(shape) * scale).reshape(-1, self.out_features)
-        high = ((packed >> 4) & 0xF) - INT4_OFFSET
+        high = ((packed >> 4) & 0xF) + (-INT4_OFFSET)
         return y + rows[:, 1::2] @ (high.reshape(shape) * scale).reshape(-1, self.out_features)
 
 
@@ -252,7 +253,8 @@ def _decode_fp16(bits: Tensor) -> Tensor:
       sign     = (bits >> 15) | 1  = ±1.
     mantissa · power · sign is exact in float32 (11 significant bits). Each line
     is one elementwise op over the weight; the chains are ordered so the lowering
-    keeps one int16, one int32 and one float32 buffer alive.
+    allocates one int16, one int32 and one float32 buffer of the weight's size.
+    `| 1` and `1 << t` take 0-d tensors: torch-mlir lowers no scalar-operand form.
     """
     one16 = torch.ones((), dtype=torch.int16)
     one32 = torch.ones((), dtype=torch.int32)
@@ -278,12 +280,3 @@ def dequantized_weight(module: QuantLinear) -> Tensor:
     return (grouped * module.weight_scale.unsqueeze(-1)).reshape(
         module.out_features, module.in_features
     )
-
-
-def _weight_bytes_formula(fmt: str, out_features: int, in_features: int, group_size: int) -> int:
-    """Bytes of the stored weight and scales (no bias), from the format alone."""
-    per_weight = {"fp32": 4.0, "fp16": 2.0, "int8": 1.0, "int4": 0.5}[fmt]
-    scales = {"fp32": 0, "fp16": 0, "int8": out_features}.get(
-        fmt, out_features * (in_features // group_size)
-    )
-    return math.ceil(out_features * in_features * per_weight) + 4 * scales
