@@ -18,17 +18,26 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch_mlir import ir
 
 from llmhls import __version__
 from llmhls.compiler.emit.hlscpp import EmittedKernel, emit_hlscpp
 from llmhls.compiler.frontend import LoadedModel
-from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT, Interface, import_program
+from llmhls.compiler.importer import (
+    ROLE_INPUT,
+    ROLE_OUTPUT,
+    ROLE_WEIGHT,
+    Interface,
+    find_function,
+    import_program,
+)
 from llmhls.compiler.legalize import HLS_LEGALIZE_PIPELINE
 from llmhls.compiler.lowering import AFFINE_LOWERING_PIPELINE, lower_to_affine
 from llmhls.compiler.optimize import OptimizeOptions, optimization_pipeline
 from llmhls.compiler.tcl import render_run_hls_tcl
 from llmhls.compiler.testbench import DTYPES, render_testbench
 from llmhls.errors import InputError, OptionError
+from llmhls.passes.dataflow.weight_layout import weight_layouts
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.qor.estimator import QorReport, estimate
 from llmhls.passes.qor.report import write_report
@@ -108,7 +117,9 @@ class KernelBuild:
     """One model compiled to a kernel, before any project file is written."""
 
     kernel: EmittedKernel
-    interfaces: list[Interface]  # as imported: weights carry values, inputs/outputs do not
+    # As imported (weights carry their PyTorch values, inputs/outputs none), plus each
+    # weight's layout: its .bin must hold np.transpose(value, layout).
+    interfaces: list[Interface]
     qor: QorReport
     timings: dict[str, float]
     dumps: dict[str, str]  # IR after each stage, by dump file name
@@ -147,6 +158,7 @@ def build_kernel(
         run_pipeline(imported.module, optimization)
         dumps["04-optimized.mlir"] = _asm(imported.module)
     timings["optimize_s"] = time.perf_counter() - start
+    interfaces = _with_layouts(imported.module, loaded.name, imported.interfaces)
 
     start = time.perf_counter()
     qor = estimate(imported.module, target, optimize.clock_mhz, top=loaded.name)
@@ -160,7 +172,14 @@ def build_kernel(
         interface_pragmas=interface_pragmas,
     )
     timings["emit_s"] = time.perf_counter() - start
-    return KernelBuild(kernel, imported.interfaces, qor, timings, dumps)
+    return KernelBuild(kernel, interfaces, qor, timings, dumps)
+
+
+def _with_layouts(module: ir.Module, top: str, interfaces: list[Interface]) -> list[Interface]:
+    """The interfaces with the weight layouts hls-weight-layout recorded on the top function."""
+    with module.context:
+        layouts = weight_layouts(find_function(module, top))
+    return [dataclasses.replace(iface, layout=layouts.get(iface.arg)) for iface in interfaces]
 
 
 def _asm(module) -> str:
@@ -192,6 +211,12 @@ def _golden_outputs(loaded: LoadedModel) -> list[np.ndarray]:
     return [t.detach().contiguous().cpu().numpy() for t in outputs]
 
 
+def stored_value(iface: Interface) -> np.ndarray:
+    """The array as the kernel reads it: a permuted weight is written transposed."""
+    value = np.asarray(iface.value)
+    return value if iface.layout is None else np.transpose(value, iface.layout)
+
+
 def _storage_dtype(dtype: str) -> str:
     """Arrays are stored as the kernel computes them: f64 was narrowed to f32."""
     return "float32" if dtype == "float64" else dtype
@@ -221,6 +246,7 @@ def _finalize_interfaces(
                 iface.shape,
                 dtype,
                 np.asarray(value).astype(dtype),
+                iface.layout,
             )
         )
     return final
@@ -247,20 +273,26 @@ def _manifest(
         "tolerance": {"rel": options.tolerance},
         "opt_level": options.optimize.level,
         "pipelines": pipelines(options.optimize),
-        "interfaces": [
-            {
-                "name": iface.name,
-                "arg": iface.arg,
-                "role": iface.role,
-                "shape": list(iface.shape),
-                "dtype": iface.dtype,
-                "ctype": DTYPES[iface.dtype].ctype,
-                "file": f"{_DATA_DIR[iface.role]}/{iface.arg}.bin",
-                "bytes": int(iface.value.nbytes) if iface.value is not None else 0,
-            }
-            for iface in interfaces
-        ],
+        "interfaces": [_manifest_interface(iface) for iface in interfaces],
     }
+
+
+def _manifest_interface(iface: Interface) -> dict:
+    """One manifest entry; `shape` is what the .bin holds (the stored, possibly permuted, shape)."""
+    entry = {
+        "name": iface.name,
+        "arg": iface.arg,
+        "role": iface.role,
+        "shape": list(iface.stored_shape),
+        "dtype": iface.dtype,
+        "ctype": DTYPES[iface.dtype].ctype,
+        "file": f"{_DATA_DIR[iface.role]}/{iface.arg}.bin",
+        "bytes": int(iface.value.nbytes) if iface.value is not None else 0,
+    }
+    if iface.layout is not None:
+        entry["layout"] = list(iface.layout)
+        entry["original_shape"] = list(iface.shape)
+    return entry
 
 
 def _write_project(
@@ -300,7 +332,7 @@ def _write_project(
         for iface, entry in zip(interfaces, manifest["interfaces"], strict=True):
             path = staging / entry["file"]
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(np.ascontiguousarray(iface.value).tobytes())
+            path.write_bytes(np.ascontiguousarray(stored_value(iface)).tobytes())
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         write_report(staging, qor)
         torch.export.save(loaded.program, staging / "program.pt2")

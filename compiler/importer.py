@@ -56,6 +56,15 @@ class Interface:
     shape: tuple[int, ...]
     dtype: str  # numpy dtype name ("float32", "int64", ...)
     value: np.ndarray | None = field(default=None, repr=False)  # weights only
+    # Weights whose dimensions hls-weight-layout permuted: stored = value.transpose(layout).
+    layout: tuple[int, ...] | None = None
+
+    @property
+    def stored_shape(self) -> tuple[int, ...]:
+        """The shape the kernel indexes and the .bin file holds (`shape` permuted by layout)."""
+        if self.layout is None:
+            return self.shape
+        return tuple(self.shape[axis] for axis in self.layout)
 
 
 @dataclass

@@ -5,12 +5,16 @@ it, and run it through `llmhls-opt`.
 
 -O0  no directives: the kernel as lowered (every access on m_axi).
 -O1  safe defaults: transposed weight copies folded into the loads that use
-     them, small interfaces buffered on chip, innermost loops
+     them, small interfaces buffered on chip, off-chip weights stored in the
+     order their innermost loops read them, innermost loops
      pipelined at II=1 (achieved II computed), partitions and storage that the
      pipelines need.
--O2  (default) -O1 plus loop permutation (reductions outward), a design-space
-     exploration of unroll factors under the part's resource budget, and
-     dataflow tasks over the loop nests.
+-O2  (default) -O1 plus loop permutation (reductions outward, weight layouts
+     chosen after it), a design-space exploration of unroll factors under the
+     part's resource budget, and dataflow tasks over the loop nests.
+
+`weight_banks` (not None) adds hls-weight-banks to -O1/-O2: the weights are
+spread over that many m_axi bundles (0: one each) instead of sharing `gmem_w`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class OptimizeOptions:
     max_lut: int = 0
     max_ff: int = 0
     max_unroll: int = 64
+    weight_banks: int | None = None  # None: every weight on gmem_w; N: hls-weight-banks{banks=N}
 
 
 def optimization_pipeline(options: OptimizeOptions) -> str:
@@ -54,6 +59,8 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
         raise OptionError(f"--utilization must be in (0, 1], got {options.utilization:g}")
     if options.max_unroll < 1:
         raise OptionError(f"--max-unroll must be >= 1, got {options.max_unroll}")
+    if options.weight_banks is not None and options.weight_banks < 0:
+        raise OptionError(f"--weight-banks must be >= 0, got {options.weight_banks}")
     clock = f"clock-mhz={options.clock_mhz:g}"
     passes: list[str] = []
     if options.level >= 1:
@@ -62,6 +69,10 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
     if options.level >= 2:
         passes.append("hls-loop-permute")
     if options.level >= 1:
+        # After the loop order is final (and after buffering, so on-chip copies keep theirs).
+        passes.append("hls-weight-layout")
+        if options.weight_banks is not None:
+            passes.append(f"hls-weight-banks{{banks={options.weight_banks}}}")
         passes.append(f"hls-loop-pipeline{{target-ii=1 {clock}}}")
     if options.level >= 2:
         budget = " ".join(

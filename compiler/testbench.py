@@ -53,6 +53,7 @@ DTYPES: dict[str, DType] = {
     "float32": DType("float", "<f4", True),
     "int64": DType("int64_t", "<i8", False),
     "int32": DType("int32_t", "<i4", False),
+    "int16": DType("int16_t", "<i2", False),
     "int8": DType("int8_t", "i1", False),
     "uint8": DType("uint8_t", "u1", False),
     "bool": DType("bool", "?", False),
@@ -66,8 +67,11 @@ class Interface:
     name: str
     arg: str
     role: str
-    shape: tuple[int, ...]
+    shape: tuple[int, ...]  # as stored in the .bin file and indexed by the kernel
     dtype: str
+    # A weight stored permuted (hls-weight-layout): shape = original_shape permuted by layout.
+    layout: tuple[int, ...] | None = None
+    original_shape: tuple[int, ...] | None = None
 
     @property
     def info(self) -> DType:
@@ -99,7 +103,8 @@ class Interface:
 
 
 def _itemsize(dtype: str) -> int:
-    return {"float32": 4, "int64": 8, "int32": 4, "int8": 1, "uint8": 1, "bool": 1}[dtype]
+    sizes = {"float32": 4, "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint8": 1, "bool": 1}
+    return sizes[dtype]
 
 
 def manifest_interfaces(manifest: dict[str, Any], source: str = "manifest.json") -> list[Interface]:
@@ -140,7 +145,8 @@ def manifest_interfaces(manifest: dict[str, Any], source: str = "manifest.json")
             raise InputError(
                 f"{where}: ctype {ctype!r} does not match dtype {dtype} ({DTYPES[dtype].ctype})"
             )
-        result.append(Interface(name, arg, role, tuple(shape), dtype))
+        layout, original = _layout(item, tuple(shape), where)
+        result.append(Interface(name, arg, role, tuple(shape), dtype, layout, original))
     for field in ("name", "arg"):
         seen: set[str] = set()
         for iface in result:
@@ -158,6 +164,30 @@ def manifest_interfaces(manifest: dict[str, Any], source: str = "manifest.json")
                 "C++ keyword or a testbench name; rename it"
             )
     return result
+
+
+def _int_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    )
+
+
+def _layout(
+    item: dict[str, Any], shape: tuple[int, ...], where: str
+) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+    """An entry's (layout, original_shape), both or neither, checked against its shape."""
+    if "layout" not in item and "original_shape" not in item:
+        return None, None
+    layout, original = item.get("layout"), item.get("original_shape")
+    if not _int_list(layout) or sorted(layout) != list(range(len(shape))):
+        raise InputError(f"{where}: layout {layout!r} is not a permutation of {len(shape)} dims")
+    if not _int_list(original) or len(original) != len(shape):
+        raise InputError(f"{where}: original_shape {original!r} does not match its layout")
+    if any(shape[k] != original[axis] for k, axis in enumerate(layout)):
+        raise InputError(
+            f"{where}: shape {list(shape)} is not original_shape {original} permuted by {layout}"
+        )
+    return tuple(layout), tuple(original)
 
 
 @dataclass(frozen=True)
@@ -225,6 +255,10 @@ def _comment_text(text: str) -> str:
 
 def _c_type_text(iface: Interface) -> str:
     dims = "".join(f"[{d}]" for d in iface.shape)
+    if iface.layout is not None and iface.original_shape is not None:
+        original = "".join(f"[{d}]" for d in iface.original_shape)
+        layout = ", ".join(map(str, iface.layout))
+        return f"{iface.info.ctype}{dims} = {original} permuted ({layout})"
     return f"{iface.info.ctype}{dims}" if dims else f"{iface.info.ctype} (scalar)"
 
 

@@ -169,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-unroll", type=int, default=64, help="-O2: largest unroll factor tried (default: 64)"
     )
     compile_cmd.add_argument(
+        "--weight-banks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="-O1/-O2: spread the weights over N m_axi bundles gmem_w0..gmem_w<N-1> (largest "
+        "first, each to the least-filled bundle; 0: one bundle per weight) so they stream in "
+        "parallel (default: all weights share one bundle gmem_w)",
+    )
+    compile_cmd.add_argument(
         "--print-pipeline", action="store_true", help="print the pass pipelines and exit"
     )
     _add_llm_compile_options(compile_cmd)
@@ -231,6 +240,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         max_lut=args.max_lut,
         max_ff=args.max_ff,
         max_unroll=args.max_unroll,
+        weight_banks=args.weight_banks,
     )
     optimization_pipeline(optimize)  # validates the level and budget options
     if args.print_pipeline:
@@ -279,7 +289,8 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="LLM: KV-cache positions, the longest prompt + generation (default: 256)",
+        help="LLM: KV-cache positions, the longest prompt + generation "
+        "(default: 256, or the model's limit if lower)",
     )
     parser.add_argument(
         "--prefill-chunk",

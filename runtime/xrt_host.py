@@ -36,7 +36,14 @@ __all__ = [
 
 # Size in bytes of every C type a kernel buffer may have (weights: float, int8_t, uint8_t for
 # packed int4, uint16_t for fp16 bits; int32_t for token ids).
-CTYPE_SIZES: dict[str, int] = {"float": 4, "int32_t": 4, "uint16_t": 2, "int8_t": 1, "uint8_t": 1}
+CTYPE_SIZES: dict[str, int] = {
+    "float": 4,
+    "int32_t": 4,
+    "uint16_t": 2,
+    "int16_t": 2,
+    "int8_t": 1,
+    "uint8_t": 1,
+}
 BUFFER_CTYPES = tuple(CTYPE_SIZES)
 SCALAR_CTYPES = ("int32_t",)
 

@@ -39,7 +39,7 @@ def tiny_llama(folder: Path, *, layers: int = 2, seed: int = 0) -> Path:
     config = LlamaConfig(
         vocab_size=VOCAB,
         hidden_size=64,
-        intermediate_size=112,
+        intermediate_size=128,
         num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,

@@ -9,6 +9,7 @@ model is checked on the lowered matmul before and after hls-loop-permute.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,13 +22,20 @@ import torch
 from llmhls.compiler.context import parse_module
 from llmhls.compiler.emit.hlscpp import EmittedKernel, emit_hlscpp
 from llmhls.compiler.frontend import LoadedModel, export_module
-from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, Interface, import_program
+from llmhls.compiler.importer import (
+    ROLE_INPUT,
+    ROLE_OUTPUT,
+    Interface,
+    find_function,
+    import_program,
+)
 from llmhls.compiler.legalize import HLS_LEGALIZE_PIPELINE
 from llmhls.compiler.lowering import lower_to_affine
 from llmhls.compiler.toolchain import ap_types_include_dir, hls_include_dir
 from llmhls.errors import OptionError
 from llmhls.passes import directives
-from llmhls.passes.analysis.loops import Loop, loop_forest
+from llmhls.passes.analysis.loops import Loop, accesses, loop_forest
+from llmhls.passes.dataflow.weight_layout import weight_layouts
 from llmhls.passes.legalize.ir_utils import functions
 from llmhls.passes.loop.initiation_interval import achieved_ii
 from llmhls.passes.pipeline import run_pipeline
@@ -157,6 +165,8 @@ def _run_kernel(lowered: Lowered, pipeline: str, work: Path) -> tuple[list[np.nd
     module = lowered.module()
     if pipeline:
         run_pipeline(module, pipeline)
+    with module.context:
+        layouts = weight_layouts(find_function(module, lowered.loaded.name))
     kernel = emit_hlscpp(module, top=lowered.loaded.name)
     work.mkdir()
     (work / f"{kernel.top}.h").write_text(kernel.header)
@@ -169,6 +179,8 @@ def _run_kernel(lowered: Lowered, pipeline: str, work: Path) -> tuple[list[np.nd
         if iface.role == ROLE_OUTPUT:
             continue
         value = next(inputs).numpy() if iface.role == ROLE_INPUT else iface.value
+        if arg["arg"] in layouts:  # a weight hls-weight-layout permuted is stored permuted
+            value = np.transpose(value, layouts[arg["arg"]])
         (work / f"{arg['arg']}.bin").write_bytes(
             np.ascontiguousarray(value, dtype=_NUMPY[arg["ctype"]]).tobytes()
         )
@@ -241,6 +253,27 @@ def test_permute_makes_matmul_parallel_innermost_and_keeps_bits(
     _assert_matches_torch(permuted, linear)
 
 
+def test_weight_layout_streams_the_permuted_matmul_and_keeps_bits(
+    linear: Lowered, tmp_path: Path
+) -> None:
+    module = linear.module()
+    run_pipeline(module, "builtin.module(hls-loop-permute, hls-weight-layout)")
+    with module.context:
+        # j (the 8 output features) innermost walked dim 0 of fc.weight [8][16]: now [16][8].
+        assert weight_layouts(find_function(module, "linear_relu")) == {"fc_weight": (1, 0)}
+        innermost = _matmul_innermost(module)
+        weight = [a for a in accesses(innermost.op) if "16x8" in str(a.memref.type)]
+        assert len(weight) == 1 and weight[0].stride(innermost.iv) == 1
+    reference, _ = _run_kernel(linear, "builtin.module(hls-loop-permute)", tmp_path / "plain")
+    laid_out, source = _run_kernel(
+        linear, "builtin.module(hls-loop-permute, hls-weight-layout)", tmp_path / "laid_out"
+    )
+    # Row stride 8 (the output features) on the outer counter, unit stride on the inner one.
+    assert re.search(r"fc_weight\[i\d \+ i\d\*8\]", source), source
+    _assert_bit_identical(laid_out, reference)
+    _assert_matches_torch(laid_out, linear)
+
+
 def test_achieved_ii_before_and_after_permute(linear: Lowered) -> None:
     module = linear.module()
     with module.context:
@@ -294,10 +327,12 @@ def test_all_loop_passes_write_consistent_directives(cnn: Lowered) -> None:
             assert not any(directives.get_pipeline(other.op) for other in inner)
         # The conv's w loop (stride 1 on the output) went innermost: consecutive pipelined
         # iterations write different elements, so the conv does not wait for its adder
-        # (II 7); its two unrolled copies read two input pixels on one m_axi port: II 2.
+        # (II 7); its two unrolled copies read two adjacent input pixels, which the next
+        # iteration continues: a burst, one beat of the 512-bit widened m_axi port: II 1
+        # (without port widening, two reads on one port: II 2).
         conv = max(pipelined, key=lambda loop: loop.depth)
         assert conv.depth == 6 and conv.trip_count == 4
-        assert directives.get_pipeline(conv.op) == directives.Pipeline(1, 2)
+        assert directives.get_pipeline(conv.op) == directives.Pipeline(1, 1)
         assert directives.get_unroll(conv.op) == 2
         for loop in loops:
             factor = directives.get_unroll(loop.op)

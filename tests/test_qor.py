@@ -2,6 +2,9 @@
 
 Figures used below (u280 at 300 MHz): on-chip load 2, store 1, m_axi load 64,
 fmul 3 cycles / 3 DSP, fadd 4 cycles / 2 DSP. Buffers above 1 Kb default to BRAM.
+m_axi ports are widened to 512 bits: a pipelined burst of E elements of w bits takes
+ceil(E * w / 512) cycles of its bundle. Earlier cases burst one element per iteration
+(1 cycle either way), so only the unrolled-burst cases below depend on the widening.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from llmhls.errors import LlmhlsError, OptionError
 from llmhls.passes import directives as hls
 from llmhls.passes.analysis.loops import loop_forest
 from llmhls.passes.legalize.ir_utils import top_function, walk_ops
+from llmhls.passes.loop.initiation_interval import achieved_ii
+from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.qor.estimator import QorReport, analyze, estimate
 from llmhls.targets import get_target
 
@@ -355,6 +360,91 @@ def test_maxi_burst_vs_single_reads(stride: str, ii: int, latency: int) -> None:
     # D = 64 + 3 + 1 = 68; latency = 127 * II + 68
     assert (loop.ii_achieved, loop.latency) == (ii, latency)
     assert loop.offchip_bytes == 1024
+
+
+@pytest.mark.parametrize(
+    ("stride", "unroll", "ii", "latency"),
+    [
+        # m_axi ports are widened to 512 bits (max_widen_bitwidth): a pipelined burst of U f32
+        # takes ceil(32U / 512) cycles of its bundle, reads (x, gmem_in) and writes (y,
+        # gmem_out) alike. D = 64 + 3 + 1 = 68 as above; latency = (128/U - 1) * II + 68.
+        ("1", 4, 1, 99),  # 4 x 32 = 128 bits: 1 beat; 31 * 1 + 68 (unwidened: II 4, 192)
+        ("1", 16, 1, 75),  # 512 bits: 1 beat; 7 * 1 + 68 (unwidened: II 16, 180)
+        ("1", 32, 2, 74),  # 1024 bits: 2 beats; 3 * 2 + 68 (unwidened: II 32, 164)
+        # stride 2 is no burst, unchanged: 4 single reads, 4 * 64 / 16 = 16 >= 4; the 4
+        # contiguous writes are a burst (1 beat). 31 * 16 + 68.
+        ("2", 4, 16, 564),
+    ],
+)
+def test_unrolled_maxi_bursts_use_widened_port(
+    stride: str, unroll: int, ii: int, latency: int
+) -> None:
+    module = _module(STREAM_SQUARE.replace("{stride}", stride), MAXI_ARGS)
+    loop_op = _loops(module)[0]
+    hls.set_pipeline(loop_op, hls.Pipeline(1))
+    hls.set_unroll(loop_op, unroll)
+    loop = _run(module).loop("L_k_sq_0")
+    assert (loop.ii_model, loop.ii_achieved, loop.latency) == (ii, ii, latency)
+    assert loop.ii_limit == ("target" if ii == 1 else "memory:gmem_in")
+    if stride == "1":  # the II model hls-loop-pipeline records agrees on bursts
+        with module.context:
+            assert achieved_ii(loop_forest(top_function(module))[0], 1) == ii
+
+
+COPY = """
+affine.for %i = 0 to 256 {
+  %v = affine.load %x[%i] : memref<256x{t}>
+  affine.store %v, %y[%i] : memref<256x{t}>
+} loc("k:copy")
+"""
+
+
+@pytest.mark.parametrize(("element", "ii", "latency"), [("f32", 4, 77), ("i8", 1, 68)])
+def test_widened_burst_beats_follow_element_width(element: str, ii: int, latency: int) -> None:
+    args = f"%x: memref<256x{element}> {INPUT}, %y: memref<256x{element}> {OUTPUT}"
+    module = _module(COPY.replace("{t}", element), args)
+    loop_op = _loops(module)[0]
+    hls.set_pipeline(loop_op, hls.Pipeline(1))
+    hls.set_unroll(loop_op, 64)
+    loop = _run(module).loop("L_k_copy_0")
+    # 64 elements per iteration: f32 2048 bits = 4 beats, i8 512 bits = 1 beat.
+    # D = m_axi read 64 + store 1 = 65; latency = (256/64 - 1) * II + 65.
+    assert (loop.ii_achieved, loop.latency) == (ii, latency)
+
+
+WEIGHT_SUM = """
+affine.for %i = 0 to 1024 {
+  %a = affine.load %w0[%i] : memref<1024xf32>
+  %b = affine.load %w1[%i] : memref<1024xf32>
+  %s = arith.addf %a, %b : f32
+  affine.store %s, %y[%i] : memref<1024xf32>
+} loc("k:add")
+"""
+WEIGHT_ARGS = (
+    '%w0: memref<1024xf32> {llmhls.arg = "w0", llmhls.role = "weight"}, '
+    '%w1: memref<1024xf32> {llmhls.arg = "w1", llmhls.role = "weight"}, '
+    f"%y: memref<1024xf32> {OUTPUT}"
+)
+
+
+@pytest.mark.parametrize(("banks", "ii", "latency", "bram"), [(None, 4, 193, 4), (2, 2, 131, 6)])
+def test_weight_bundles_stream_in_parallel(
+    banks: int | None, ii: int, latency: int, bram: int
+) -> None:
+    module = _module(WEIGHT_SUM, WEIGHT_ARGS)
+    if banks is not None:
+        run_pipeline(module, f"builtin.module(hls-weight-banks{{banks={banks}}})")
+    loop_op = _loops(module)[0]
+    hls.set_pipeline(loop_op, hls.Pipeline(1))
+    hls.set_unroll(loop_op, 32)
+    report = _run(module)
+    loop = report.loop("L_k_add_0")
+    # Two bursts of 32 f32 (2 beats each): on one gmem_w bundle 4 cycles, on gmem_w0 and
+    # gmem_w1 2 each (y: 2 beats on gmem_out). D = 64 + fadd 4 + 1 = 69; latency =
+    # (1024/32 - 1) * II + 69. Each bundle adds 2 BRAM18K (gmem_w + gmem_out, or 3 bundles).
+    assert (loop.ii_achieved, loop.latency) == (ii, latency)
+    assert loop.ii_limit == ("memory:gmem_w" if banks is None else "memory:gmem_out")
+    assert report.resources["bram"] == bram
 
 
 # -- dataflow --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ attributes. Conventions of the printed code:
 from __future__ import annotations
 
 import math
+import re
 import struct
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from llmhls.compiler.emit.affine_expr import affine_expr_to_c, linearize
 from llmhls.dialects.hlsdf import is_stream_type, stream_depth, stream_element
 from llmhls.errors import UnsupportedError
 from llmhls.passes import directives
+from llmhls.passes.analysis.costs import MAXI_WIDEN_BITS
 from llmhls.passes.legalize.ir_utils import (
     c_identifier,
     describe_location,
@@ -36,11 +38,13 @@ from llmhls.passes.legalize.ir_utils import (
     functions,
     has_body,
     location_label,
+    maxi_bundle,
     symbol_name,
     walk_ops,
 )
 
 INDENT = "  "
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _BINARY_OPS = {
     "arith.addf": "+",
@@ -299,9 +303,16 @@ class FunctionEmitter:
                 # (for a strided view: up to the last element it can address).
                 params.append(f"{const}{ctype} {name}[{_addressed_extent(mem)}]")
             self._bind_storage(arg, name)
-            bundle = {"output": "gmem_out", "weight": "gmem_w"}.get(role, "gmem_in")
+            bundle = maxi_bundle(info)
+            if not _IDENTIFIER.fullmatch(bundle):
+                raise UnsupportedError(
+                    f"argument '{name}' of '@{self.name}' has m_axi bundle {bundle!r}, "
+                    "not a C identifier"
+                )
+            # Vitis widens bursts of narrow elements to 512-bit beats (AXI data width).
             pragmas.append(
-                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={bundle} depth={size}"
+                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={bundle} "
+                f"depth={size} max_widen_bitwidth={MAXI_WIDEN_BITS}"
             )
             pragmas.append(f"#pragma HLS INTERFACE s_axilite port={name} bundle=control")
             self.arg_infos.append(

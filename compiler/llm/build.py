@@ -34,13 +34,14 @@ from llmhls import __version__
 from llmhls.compiler.driver import KernelBuild, build_kernel
 from llmhls.compiler.frontend import export_module
 from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
+from llmhls.compiler.llm.kv_cache import AttentionSite, split_at_kv_cache
 from llmhls.compiler.llm.source import LoadedLlm
 from llmhls.compiler.llm.stages import ROPE_BUFFER, LlmStages, build_stages, fp32_linear
 from llmhls.compiler.llm.testbench import TESTBENCH, golden_data, render_llm_testbench
 from llmhls.compiler.optimize import OptimizeOptions
 from llmhls.compiler.tcl import render_run_hls_tcl
 from llmhls.compiler.testbench import DTYPES
-from llmhls.errors import InputError, OptionError
+from llmhls.errors import InputError, OptionError, UnsupportedError
 from llmhls.runtime.xrt_host import render_xrt_host
 from llmhls.targets import Target, get_target
 
@@ -48,13 +49,15 @@ _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "hls_templates"
 KV_HEADER = _TEMPLATES / "include" / "llmhls_kv_attention.h"
 WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
 STAGE_KINDS = ("embed", "pre", "post", "head")
+DEFAULT_MAX_CONTEXT = 256
+STAGE_ONCHIP_KIB = 64  # LLM stages: interfaces up to this size get on-chip copies
 BUDGET_FIELDS = ("max_dsp", "max_bram", "max_uram", "max_lut", "max_ff")
 STAGE_FUNCTIONS = {"embed": "embed", "pre": "layer_pre", "post": "layer_post", "head": "head"}
 
 
 @dataclass
 class LlmCompileOptions:
-    max_context: int = 256
+    max_context: int | None = None  # None: DEFAULT_MAX_CONTEXT, capped at the model's positions
     prefill_chunk: int = 16  # rows per prefill step (capped at max_context)
     weights: str = "fp32"
     group_size: int = 32  # int4 group along the input dimension
@@ -64,6 +67,14 @@ class LlmCompileOptions:
     force: bool = False
     dump_ir: bool = False
     optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
+
+    def resolved(self, max_positions: int) -> LlmCompileOptions:
+        """These options with the context length decided and every value checked."""
+        options = self
+        if self.max_context is None:
+            options = dataclasses.replace(self, max_context=min(DEFAULT_MAX_CONTEXT, max_positions))
+        options.validate(max_positions)
+        return options
 
     def validate(self, max_positions: int) -> None:
         if self.weights not in WEIGHT_FORMATS:
@@ -85,6 +96,8 @@ class StageBuild:
     kind: str  # embed / pre / post / head
     rows: int
     build: KernelBuild
+    inputs: list[str]  # top-kernel variables bound to the stage's inputs, in order
+    outputs: list[str]
 
     @property
     def function(self) -> str:
@@ -120,33 +133,28 @@ def linear_factory(fmt: str, group_size: int) -> Callable:
     return lambda weight, bias: QuantLinear.from_weight(weight, bias, fmt, group_size)
 
 
-def _example_inputs(kind: str, stages: LlmStages, rows: int) -> tuple[torch.Tensor, ...]:
-    cfg = stages.cfg
-    tokens = torch.arange(rows, dtype=torch.int64) % cfg.vocab_size
-    positions = torch.arange(rows, dtype=torch.int64)
+def _layer_inputs(cfg, rows: int, context: int) -> tuple[torch.Tensor, ...]:
+    """Example (hidden, positions, k_cache, v_cache) of one layer step over `rows` rows."""
     hidden = torch.randn(rows, cfg.hidden_size, generator=torch.Generator().manual_seed(rows))
-    if kind == "embed":
-        return (tokens, positions) if stages.embed_takes_positions else (tokens,)
-    if kind == "pre":
-        return (hidden, positions) if stages.pre_takes_positions else (hidden,)
-    if kind == "post":
-        attention = torch.randn(rows, cfg.num_heads * cfg.head_dim)
-        return (attention, hidden)
-    return (hidden[:1],)
+    # Positions that do not start at 0, so the causal-window check sees a real window.
+    positions = torch.arange(rows, dtype=torch.int64) + min(3, context - rows)
+    cache = torch.zeros(cfg.num_kv_heads, context, cfg.head_dim)
+    return hidden, positions, cache, cache.clone()
 
 
+LAYER_INPUTS = ["hidden", "positions", "k_cache", "v_cache"]
 EMBED_SHARE = 0.02  # of the resource budget, per embedding variant (a row copy needs little)
 
 
-def _stage_shares(modules: dict[str, torch.nn.Module], rows_list: list[int]) -> dict:
+def _stage_shares(params: dict[str, int], rows_list: list[int]) -> dict:
     """Each stage kernel's share of the part's resource budget, keyed by (kind, rows).
 
     All stage kernels exist side by side on the device, so each -O2 search gets a
     slice of the budget, not all of it: the embeddings a fixed small share, the
     rest split between decode (1 row, plus the head) and prefill (when its chunk
-    differs), and within each by the stage's weight count, its share of the work.
+    differs), and within each by the stage's weight reads per token, its share of
+    the work.
     """
-    params = {k: sum(p.numel() for p in m.state_dict().values()) for k, m in modules.items()}
     groups = {1: ["pre", "post", "head"]}
     if len(rows_list) > 1:
         groups[rows_list[-1]] = ["pre", "post"]
@@ -166,17 +174,80 @@ def _stage_budget(optimize: OptimizeOptions, share: float) -> OptimizeOptions:
     )
 
 
+@dataclass
+class StageModule:
+    """A module to compile as one stage, its example inputs, the top variables of its ports."""
+
+    module: torch.nn.Module
+    example: tuple[torch.Tensor, ...]
+    inputs: list[str]  # top-kernel variables bound to the stage's inputs, in order
+    outputs: list[str]
+
+
+def _stage_modules(stages: LlmStages, rows: int, context: int) -> dict[str, StageModule]:
+    """embed / pre / post / head for one row count; pre and post cut by the KV-cache pass."""
+    cfg = stages.cfg
+    example = _layer_inputs(cfg, rows, context)
+    split = split_at_kv_cache(stages.layer(0), example, LAYER_INPUTS)
+    expected = AttentionSite(
+        cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, context, 1.0 / math.sqrt(cfg.head_dim)
+    )
+    if dataclasses.replace(split.site, scale=expected.scale) != expected or not math.isclose(
+        split.site.scale, expected.scale, rel_tol=1e-6
+    ):
+        raise UnsupportedError(f"the layer's attention {split.site} is not the config's {expected}")
+    values = dict(zip(LAYER_INPUTS, example, strict=True))
+    attention = torch.randn(rows, cfg.num_heads * cfg.head_dim)
+    tokens = torch.arange(rows, dtype=torch.int64) % cfg.vocab_size
+    embed_inputs = ["token_ids", "positions"] if stages.embed_takes_positions else ["token_ids"]
+    return {
+        "embed": StageModule(
+            stages.embed,
+            (tokens, values["positions"])[: len(embed_inputs)],
+            embed_inputs,
+            ["hidden"],
+        ),
+        "pre": StageModule(
+            split.pre,
+            tuple(values[name] for name in split.pre_inputs),
+            list(split.pre_inputs),
+            ["q", "k", "v"],
+        ),
+        "post": StageModule(
+            split.post,
+            (attention, *(values[name] for name in split.post_inputs)),
+            ["attention", *split.post_inputs],
+            ["hidden_next"],
+        ),
+        "head": StageModule(stages.head, (values["hidden"][:1],), ["last"], ["logits"]),
+    }
+
+
 def _compile_stages(
-    stages: LlmStages, rows_list: list[int], target: Target, optimize: OptimizeOptions
+    stages: LlmStages, rows_list: list[int], context: int, target: Target, optimize
 ) -> list[StageBuild]:
-    pre, post = stages.layer(0)
-    modules = {"embed": stages.embed, "pre": pre, "post": post, "head": stages.head}
-    shares = _stage_shares(modules, rows_list)
+    layer = stages.layer(0)
+    params = {
+        "embed": stages.embed,
+        "pre": layer.pre,
+        "post": layer.post,
+        "head": stages.head,
+    }
+    # Work per token: the layer stages run once per layer, the others once.
+    runs = {"embed": 1, "pre": stages.cfg.num_layers, "post": stages.cfg.num_layers, "head": 1}
+    shares = _stage_shares(
+        {k: runs[k] * sum(p.numel() for p in m.state_dict().values()) for k, m in params.items()},
+        rows_list,
+    )
     builds = []
-    for kind in STAGE_KINDS:
-        for rows in [1] if kind == "head" else rows_list:
+    for rows in rows_list:
+        modules = _stage_modules(stages, rows, context)
+        for kind in STAGE_KINDS:
+            if kind == "head" and rows != 1:
+                continue
+            stage = modules[kind]
             name = STAGE_FUNCTIONS[kind] if kind == "head" else f"{STAGE_FUNCTIONS[kind]}_c{rows}"
-            loaded = export_module(modules[kind], _example_inputs(kind, stages, rows), name)
+            loaded = export_module(stage.module, stage.example, name)
             share = shares[(kind, rows)]
             header = (
                 f"llmhls {__version__}: LLM stage '{name}' ({rows} row(s)), called by llm_top; "
@@ -189,32 +260,47 @@ def _compile_stages(
                 header_comment=header,
                 interface_pragmas=False,
             )
-            builds.append(StageBuild(kind, rows, build))
+            builds.append(StageBuild(kind, rows, build, stage.inputs, stage.outputs))
     return builds
 
 
-def _weight_arrays(
-    stages: LlmStages, builds: list[StageBuild]
-) -> dict[tuple[str, str], WeightArray]:
-    """Every weight argument, keyed by (stage kind, PyTorch name), with all layers' values."""
-    arrays: dict[tuple[str, str], WeightArray] = {}
-    layers = [stages.layer(i) for i in range(stages.cfg.num_layers)]
-    modules = {"embed": stages.embed, "head": stages.head}
+def _stored(value: np.ndarray, iface) -> np.ndarray:
+    """A weight as its kernel reads it: in `iface.shape`, permuted by hls-weight-layout."""
+    value = np.asarray(value).reshape(iface.shape)
+    if iface.layout is not None:
+        value = np.transpose(value, iface.layout)
+    return np.ascontiguousarray(value).reshape(-1)
+
+
+WeightKey = tuple[str, str, tuple[int, ...] | None]  # (stage kind, PyTorch name, layout)
+
+
+def _weight_key(stage: StageBuild, iface) -> WeightKey:
+    return (stage.kind, iface.name, iface.layout)
+
+
+def _weight_arrays(stages: LlmStages, builds: list[StageBuild]) -> dict[WeightKey, WeightArray]:
+    """Every weight argument with all layers' values, stored as the kernels read it.
+
+    Decode and prefill stages share a weight array when they read it in the same
+    layout; when hls-weight-layout chose different layouts for them, each gets
+    its own copy (named after its row count).
+    """
+    arrays: dict[WeightKey, WeightArray] = {}
+    layers = [stages.layer(i).state_dict() for i in range(stages.cfg.num_layers)]
     for stage in builds:
         for iface in stage.build.interfaces:
-            key = (stage.kind, iface.name)
+            key = _weight_key(stage, iface)
             if iface.role != ROLE_WEIGHT or key in arrays:
                 continue
             name = f"{stage.kind}_{iface.arg}"
-            if stage.kind in modules or iface.name == ROPE_BUFFER:
-                value = np.ascontiguousarray(iface.value).reshape(-1)
+            if any(k[:2] == key[:2] for k in arrays):
+                name = f"{name}_c{stage.rows}"
+            if stage.kind in ("embed", "head") or iface.name.endswith(ROPE_BUFFER):
+                value = _stored(iface.value, iface)
                 arrays[key] = WeightArray(name, value.dtype.name, 0, value)
                 continue
-            index = 0 if stage.kind == "pre" else 1
-            per_layer = [
-                layer[index].state_dict()[iface.name].detach().contiguous().numpy().reshape(-1)
-                for layer in layers
-            ]
+            per_layer = [_stored(state[iface.name].detach().numpy(), iface) for state in layers]
             value = np.concatenate(per_layer)
             arrays[key] = WeightArray(name, value.dtype.name, per_layer[0].size, value)
     for bank, array in enumerate(arrays.values()):
@@ -223,16 +309,21 @@ def _weight_arrays(
     return arrays
 
 
-def _call(stage: StageBuild, arrays: dict[tuple[str, str], WeightArray], bindings: dict) -> str:
+def _call(stage: StageBuild, arrays: dict[WeightKey, WeightArray]) -> str:
     """The C++ call of a stage from the top, arguments in the stage's signature order."""
     by_arg = {iface.arg: iface for iface in stage.build.interfaces}
+    roles = [iface.role for iface in stage.build.interfaces]
+    if roles.count(ROLE_INPUT) != len(stage.inputs) or roles.count(ROLE_OUTPUT) != len(
+        stage.outputs
+    ):
+        raise AssertionError(f"stage '{stage.function}' has an unexpected signature: {roles}")
     args = []
-    outputs = iter(bindings["outputs"])
-    inputs = iter(bindings["inputs"])
+    outputs = iter(stage.outputs)
+    inputs = iter(stage.inputs)
     for info in stage.build.kernel.arguments:
         iface = by_arg[info["arg"]]
         if iface.role == ROLE_WEIGHT:
-            array = arrays[(stage.kind, iface.name)]
+            array = arrays[_weight_key(stage, iface)]
             offset = f" + layer * k{array.name}_per_layer" if array.per_layer else ""
             args.append(f"{array.name}{offset}")
         elif iface.role == ROLE_INPUT:
@@ -240,27 +331,6 @@ def _call(stage: StageBuild, arrays: dict[tuple[str, str], WeightArray], binding
         elif iface.role == ROLE_OUTPUT:
             args.append(next(outputs))
     return f"{stage.function}({', '.join(args)})"
-
-
-def _bindings(kind: str, stages: LlmStages) -> dict[str, list[str]]:
-    """Top-kernel variables for a stage's inputs and outputs, in forward() order."""
-    if kind == "embed":
-        inputs = ["token_ids", "positions"] if stages.embed_takes_positions else ["token_ids"]
-        return {"inputs": inputs, "outputs": ["hidden"]}
-    if kind == "pre":
-        inputs = ["hidden", "positions"] if stages.pre_takes_positions else ["hidden"]
-        return {"inputs": inputs, "outputs": ["q", "k", "v"]}
-    if kind == "post":
-        return {"inputs": ["attention", "hidden"], "outputs": ["hidden_next"]}
-    return {"inputs": ["last"], "outputs": ["logits"]}
-
-
-def _check_stage_signature(stage: StageBuild, bindings: dict[str, list[str]]) -> None:
-    roles = [iface.role for iface in stage.build.interfaces]
-    if roles.count(ROLE_INPUT) != len(bindings["inputs"]) or roles.count(ROLE_OUTPUT) != len(
-        bindings["outputs"]
-    ):
-        raise AssertionError(f"stage '{stage.function}' has an unexpected signature: {roles}")
 
 
 def _kernel_args(kind: str, arrays: list[WeightArray], cfg, options: LlmCompileOptions) -> list:
@@ -317,7 +387,7 @@ def _interface_pragmas(args: list[dict]) -> list[str]:
 def _render_top(
     stages: LlmStages,
     builds: list[StageBuild],
-    arrays: dict[tuple[str, str], WeightArray],
+    arrays: dict[WeightKey, WeightArray],
     kernels: dict[str, dict],
     options: LlmCompileOptions,
     chunk: int,
@@ -330,9 +400,7 @@ def _render_top(
         calls = {}
         for stage in builds:
             if stage.kind == "head" or stage.rows == rows:
-                bindings = _bindings(stage.kind, stages)
-                _check_stage_signature(stage, bindings)
-                calls[f"{stage.kind}_call"] = _call(stage, arrays, bindings)
+                calls[f"{stage.kind}_call"] = _call(stage, arrays)
         steps.append({"rows": rows, **calls})
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
@@ -460,7 +528,7 @@ def _performance(
 def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) -> LlmCompileResult:
     """Compile a loaded LLM into a prefill + decode accelerator project at `out_dir`."""
     cfg = loaded.config
-    options.validate(cfg.max_positions)
+    options = options.resolved(cfg.max_positions)
     target = get_target(options.target)
     clock = options.clock_mhz or target.clock_mhz
     out_dir = Path(out_dir)
@@ -468,13 +536,21 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
         raise InputError(f"output path '{out_dir}' exists and is not a directory")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not options.force:
         raise InputError(f"output directory '{out_dir}' is not empty (use --force to replace it)")
-    optimize = dataclasses.replace(options.optimize, target=target.name, clock_mhz=clock)
+    # Every weight of a stage gets its own m_axi bundle, as the top kernel gives it its own bank,
+    # and only small tensors get on-chip copies: a layer's weights change with every call.
+    optimize = dataclasses.replace(
+        options.optimize,
+        target=target.name,
+        clock_mhz=clock,
+        weight_banks=0,
+        max_onchip_kib=min(options.optimize.max_onchip_kib, STAGE_ONCHIP_KIB),
+    )
     chunk = min(options.prefill_chunk, options.max_context)
     timings: dict[str, float] = {}
 
     start = time.perf_counter()
     stages = build_stages(cfg, loaded.model, linear_factory(options.weights, options.group_size))
-    builds = _compile_stages(stages, sorted({1, chunk}), target, optimize)
+    builds = _compile_stages(stages, sorted({1, chunk}), options.max_context, target, optimize)
     timings["stages_s"] = time.perf_counter() - start
 
     start = time.perf_counter()

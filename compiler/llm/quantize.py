@@ -87,14 +87,14 @@ def _check_format(fmt: str, group_size: int, in_features: int) -> None:
     if fmt != "int4":
         return
     if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size <= 0:
-        raise OptionError(f"int4 group_size must be a positive integer, got {group_size!r}")
+        raise OptionError(f"int4 --group-size must be a positive integer, got {group_size!r}")
     if group_size % 2:
         raise OptionError(
-            f"int4 group_size must be even (two weights share a byte), got {group_size}"
+            f"int4 --group-size must be even (two weights share a byte), got {group_size}"
         )
     if in_features % group_size:
         raise OptionError(
-            f"int4 group_size {group_size} does not divide the layer's {in_features} inputs"
+            f"int4 --group-size {group_size} does not divide the layer's {in_features} inputs"
         )
 
 

@@ -1,22 +1,23 @@
-"""The stages of a decoder-only LLM, rebuilt as small torch modules the MLIR flow compiles.
+"""A decoder-only LLM rebuilt from its Hugging Face weights as plain torch modules.
+
+`DecoderLayer` is one layer written the usual PyTorch way: it takes its KV
+cache as inputs, appends this step's K/V rows with `index_copy` and attends
+with `scaled_dot_product_attention` under a causal-window mask. The
+KV-cache buffering pass (`kv_cache.py`) finds that update in the exported
+graph and cuts the layer into the stages the MLIR flow compiles:
+
+- `layer_pre`: norm, Q/K/V projections and RoPE (the layer's `pre` part);
+- `layer_post`: output projection, residual, norm, MLP, residual (`post`).
 
 A transformer's decoder layers are identical, so llmhls compiles one layer once
 and the top kernel calls it for every layer with that layer's weights (temporal
-reuse). A layer is cut at the KV cache into two stages:
+reuse). `embed` (token, and for GPT-2 position, embeddings) and `head` (final
+norm + LM head) run once per step.
 
-- `layer_pre`: norm, Q/K/V projections and RoPE; hidden [C, D] → q [C, H, Dh],
-  k [C, KVH, Dh], v [C, KVH, Dh];
-- `layer_post`: output projection, residual, norm, MLP, residual;
-  attention [C, H·Dh] and hidden [C, D] → new hidden [C, D].
-
-The KV-cache append and the attention over positions [0, pos] sit between the
-two, in the top kernel (`llmhls_kv_attention.h`). `embed` (token, and for GPT-2
-position, embeddings) and `head` (final norm + LM head) run once per step.
-
-Each stage is built per layer from the Hugging Face weights so the weights can
-be quantized per layer; the layer-0 module is the one exported and compiled.
-Formulas follow transformers' own modules (RMSNorm in float32, rotate-half
-RoPE, GPT-2's tanh GELU) so the kernels match `generate` token for token.
+Each layer is built from its own Hugging Face weights so the weights can be
+quantized per layer; layer 0 is the one exported and compiled. Formulas follow
+transformers' own modules (RMSNorm in float32, rotate-half RoPE, GPT-2's tanh
+GELU) so the kernels match `generate` token for token.
 """
 
 from __future__ import annotations
@@ -179,6 +180,40 @@ class Gpt2Post(nn.Module):
         return hidden + self.fc_out(gelu_tanh(self.fc_in(self.ln_2(hidden))))
 
 
+class DecoderLayer(nn.Module):
+    """One decoder layer over its own KV cache slices [kv_heads, max_context, head_dim].
+
+    forward(hidden [C, D], positions [C], k_cache, v_cache) → (hidden, k_cache, v_cache),
+    the caches returned with rows `positions` replaced (functional update).
+    """
+
+    def __init__(self, cfg: LlmConfig, pre: nn.Module, post: nn.Module, rope: bool) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.pre = pre
+        self.post = post
+        self.rope = rope
+
+    def forward(
+        self, hidden: Tensor, positions: Tensor, k_cache: Tensor, v_cache: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        cfg = self.cfg
+        rows = hidden.shape[0]
+        q, k, v = self.pre(hidden, positions) if self.rope else self.pre(hidden)
+        k_cache = k_cache.index_copy(1, positions, k.transpose(0, 1))
+        v_cache = v_cache.index_copy(1, positions, v.transpose(0, 1))
+        mask = positions[:, None] >= torch.arange(k_cache.shape[1])[None, :]
+        attention = nn.functional.scaled_dot_product_attention(
+            q.transpose(0, 1),
+            k_cache,
+            v_cache,
+            attn_mask=mask,
+            enable_gqa=cfg.num_heads != cfg.num_kv_heads,
+        )
+        attention = attention.transpose(0, 1).reshape(rows, cfg.num_heads * cfg.head_dim)
+        return self.post(attention, hidden), k_cache, v_cache
+
+
 class TokenEmbed(nn.Module):
     """Llama: the token embedding row of each token."""
 
@@ -218,13 +253,12 @@ class Head(nn.Module):
 
 @dataclass
 class LlmStages:
-    """Builders of every stage; `layer(l)` gives layer l's (pre, post) with its own weights."""
+    """Builders of every stage; `layer(l)` gives layer l with its own weights."""
 
     cfg: LlmConfig
     embed: nn.Module
     head: nn.Module
-    layer: Callable[[int], tuple[nn.Module, nn.Module]]
-    pre_takes_positions: bool
+    layer: Callable[[int], DecoderLayer]
     embed_takes_positions: bool
 
 
@@ -238,11 +272,12 @@ def build_stages(cfg: LlmConfig, model: nn.Module, linear: LinearFactory) -> Llm
             cfg,
             TokenEmbed(body.embed_tokens.weight),
             head,
-            lambda i: (
+            lambda i: DecoderLayer(
+                cfg,
                 LlamaPre(cfg, body.layers[i], linear),
                 LlamaPost(cfg, body.layers[i], linear),
+                rope=True,
             ),
-            pre_takes_positions=True,
             embed_takes_positions=False,
         )
     body = model.transformer
@@ -252,7 +287,8 @@ def build_stages(cfg: LlmConfig, model: nn.Module, linear: LinearFactory) -> Llm
         cfg,
         TokenPositionEmbed(body.wte.weight, body.wpe.weight),
         head,
-        lambda i: (Gpt2Pre(cfg, body.h[i], linear), Gpt2Post(cfg, body.h[i], linear)),
-        pre_takes_positions=False,
+        lambda i: DecoderLayer(
+            cfg, Gpt2Pre(cfg, body.h[i], linear), Gpt2Post(cfg, body.h[i], linear), rope=False
+        ),
         embed_takes_positions=True,
     )

@@ -84,6 +84,8 @@ REGISTER_READ_LATENCY = 0  # completely partitioned arrays are plain registers
 STREAM_LATENCY = 1  # hls::stream read/write (FIFO handshake)
 MAXI_READ_LATENCY = 64  # first beat of an AXI read burst from HBM/DDR at 300 MHz
 MAXI_MAX_OUTSTANDING = 16  # Vitis m_axi default num_read_outstanding
+# max_widen_bitwidth of every m_axi port: a burst of narrow elements moves this many bits a beat.
+MAXI_WIDEN_BITS = 512
 RAM_PORTS = 2  # true dual-port BRAM/URAM: two accesses per cycle per bank
 
 # On-chip memory geometry (UltraScale+). An 18 Kb BRAM is one of these depth x width
@@ -135,3 +137,8 @@ def scale_cycles(cycles: int, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
 def op_latency(name: str, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
     """Cycles for `name` at `clock_mhz` (latencies grow with the clock)."""
     return scale_cycles(op_cost(name).latency, clock_mhz)
+
+
+def burst_beats(elements: int, bits: int) -> int:
+    """Beats (cycles) of an m_axi burst of `elements` x `bits`, widened to MAXI_WIDEN_BITS."""
+    return -(-elements * bits // MAXI_WIDEN_BITS)

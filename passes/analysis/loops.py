@@ -221,6 +221,25 @@ def _map_result_form(
     return {k: v for k, v in coeffs.items() if v}, constant
 
 
+def index_forms(
+    op: ir.Operation, ivs: set[ir.Value]
+) -> list[tuple[dict[ir.Value, int], int] | None]:
+    """Each index of an affine/memref load or store as Σ coeff·iv + const over `ivs`.
+
+    One entry per memref dimension; None where the index is not linear in `ivs`
+    (floordiv/mod, or an operand that is neither a counter, a constant nor index math).
+    """
+    is_store = op.name in STORE_OPS
+    operands = list(op.operands)[2:] if is_store else list(op.operands)[1:]
+    if op.name in ("affine.load", "affine.store"):
+        affine_map = ir.AffineMapAttr(op.attributes["map"]).value
+        return [
+            _map_result_form(result, affine_map.n_dims, operands, ivs, 0)
+            for result in affine_map.results
+        ]
+    return [_index_form(value, ivs) for value in operands]
+
+
 def _flat_form(
     op: ir.Operation, memref: ir.Value, indices: list[ir.Value], ivs: set[ir.Value]
 ) -> tuple[dict[ir.Value, int], int] | None:

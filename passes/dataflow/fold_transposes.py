@@ -6,8 +6,9 @@ buffer alone can exceed the part's BRAM, and the copy reads every weight
 once more. When a copy nest writes each element of a local buffer exactly
 once (its store indices are a permutation of its loop counters), reads a
 tensor that nothing in the function writes, and the buffer is otherwise only
-loaded, every load of the buffer is rewritten to load the source at the
-permuted index, and the copy and the buffer are deleted. Results are
+loaded (or rewritten by later copies: a reused buffer), every load of what the
+copy wrote is rewritten to load the source at the permuted index, and the copy
+(and the buffer, once nothing uses it) is deleted. Results are
 bit-identical: the same elements are read, only from where they already are.
 """
 
@@ -37,9 +38,11 @@ class FoldTransposes(Pass):
     def run(self, module: ir.Module) -> None:
         with module.context, ir.Location.unknown():
             for func in functions(module):
-                if has_body(func):
-                    for nest in loop_forest(func):
-                        _fold(nest)
+                # A fold erases ops the forest points at: look again after each one.
+                while has_body(func) and any(
+                    _fold(nest, forest) for forest in [loop_forest(func)] for nest in forest
+                ):
+                    pass
 
 
 def _perfect_chain(nest: Loop) -> list[Loop] | None:
@@ -52,31 +55,41 @@ def _perfect_chain(nest: Loop) -> list[Loop] | None:
     return chain
 
 
-def _fold(nest: Loop) -> None:
+def _copy_of(nest: Loop) -> tuple[list[Loop], ir.Operation, ir.Operation] | None:
+    """(loop chain, load, store) when `nest` is a perfect nest copying one value per iteration."""
     chain = _perfect_chain(nest)
     if chain is None or any(loop.op.name != "affine.for" for loop in chain):
-        return
+        return None
     body = [op.operation for op in chain[-1].body_block().operations]
     if len(body) != 3 or body[0].name != "affine.load" or body[1].name != "affine.store":
-        return
+        return None
     load, store = body[0], body[1]
     if store.operands[0] != load.results[0]:
-        return
+        return None
+    return chain, load, store
+
+
+def _fold(nest: Loop, forest: list[Loop]) -> bool:
+    """Fold the copy `nest` into its readers; True when it did (and erased ops)."""
+    copy = _copy_of(nest)
+    if copy is None:
+        return False
+    chain, load, store = copy
     ivs = [loop.iv for loop in chain]
     buffer = store.operands[1]
     owner = buffer.owner
     if isinstance(owner, ir.Block) or owner.operation.name != "memref.alloc":
-        return
+        return False
     alloc = owner.operation
     mem = ir.MemRefType(buffer.type)
     store_map = ir.AffineMapAttr(store.attributes["map"]).value
     load_map = ir.AffineMapAttr(load.attributes["map"]).value
     if store_map.n_symbols or load_map.n_symbols:
-        return
+        return False
     permutation = _store_permutation(store_map, list(store.operands)[2:], ivs, chain, mem)
     load_operands = list(load.operands)[1:]
     if permutation is None or any(v not in ivs for v in load_operands):
-        return
+        return False
     # The load's indices as expressions of the loop counters (d_j = counter j).
     to_counters = ir.AffineMap.get(
         len(ivs), 0, [ir.AffineDimExpr.get(ivs.index(v)) for v in load_operands]
@@ -84,10 +97,10 @@ def _fold(nest: Loop) -> None:
     source_index = [expr.compose(to_counters) for expr in load_map.results]
     source = load.operands[0]
     if is_written(root_buffer(source)):
-        return
-    readers = [use.owner for use in buffer.uses if use.owner.operation != store]
-    if not readers or any(r.operation.name != "affine.load" for r in readers):
-        return
+        return False
+    readers = _readers_of_copy(buffer, store, nest.op, forest)
+    if not readers:
+        return False
     # B[k] holds X[L(iv)] with iv[permutation[k]] = k-th index: express L over B's indices.
     to_buffer_space = ir.AffineMap.get(
         mem.rank,
@@ -110,7 +123,56 @@ def _fold(nest: Loop) -> None:
         reader.results[0].replace_all_uses_with(replacement.result)
         reader.erase()
     nest.op.erase()
-    alloc.erase()
+    if not list(buffer.uses):
+        alloc.erase()
+    return True
+
+
+def _readers_of_copy(
+    buffer: ir.Value, store: ir.Operation, nest: ir.Operation, forest: list[Loop]
+) -> list[ir.Operation] | None:
+    """The loads that read what this copy nest wrote, or None when that is not clear-cut.
+
+    A buffer may be reused by several copies (bufferization shares one buffer
+    between dead-after-use transposes, e.g. the K and V weights of a layer): the
+    loads of this copy are those between it and the next top-level op writing
+    the buffer, which must be another whole copy (after a partial write, later
+    loads would still read this copy's values). Any use other than loads and
+    copy stores is refused.
+    """
+    function = nest.operation.parent.operation
+    order = {op.operation: i for i, op in enumerate(function.regions[0].blocks[0].operations)}
+    copies = {}
+    for loop in forest:
+        copy = _copy_of(loop)
+        if copy is not None:
+            copies[order[loop.op.operation]] = copy[2].operation
+
+    def top_level(op: ir.Operation) -> int:
+        op = op.operation
+        while op.parent.operation != function:
+            op = op.parent.operation
+        return order[op]
+
+    start = top_level(nest)
+    writes, loads = [], []
+    for use in buffer.uses:
+        owner = use.owner.operation
+        if owner == store:
+            continue
+        if owner.name == "affine.load":
+            loads.append(owner)
+        elif owner.name == "affine.store" and use.operand_number == 1:
+            writes.append((top_level(owner), owner))
+        else:
+            return None
+    later = sorted(((index, op) for index, op in writes if index > start), key=lambda w: w[0])
+    if any(index == start for index, _ in writes):
+        return None
+    if later and (later[0][0] not in copies or copies[later[0][0]] != later[0][1]):
+        return None  # the next write is not a whole copy: later loads may still see this one
+    end = later[0][0] if later else len(order)
+    return [load for load in loads if start < top_level(load) < end] or None
 
 
 def _store_permutation(

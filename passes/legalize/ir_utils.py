@@ -88,6 +88,17 @@ def function_arg_attrs(func: ir.Operation) -> list[dict[str, str]]:
     return result
 
 
+BUNDLE_ATTR = "llmhls.bundle"  # m_axi bundle of a top-function argument (hls-weight-banks)
+ROLE_BUNDLES = {"output": "gmem_out", "weight": "gmem_w"}  # default per role; else gmem_in
+
+
+def maxi_bundle(arg_attrs: dict[str, str]) -> str:
+    """The m_axi bundle of an argument: its `llmhls.bundle`, else its role's default."""
+    return arg_attrs.get(BUNDLE_ATTR) or ROLE_BUNDLES.get(
+        arg_attrs.get("llmhls.role", "input"), "gmem_in"
+    )
+
+
 def set_function_type(func: ir.Operation, inputs: list[ir.Type], results: list[ir.Type]) -> None:
     func.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(inputs, results))
 

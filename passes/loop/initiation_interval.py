@@ -17,7 +17,10 @@ Vitis HLS starts a new iteration every II cycles; it cannot go below two bounds:
   ram_1p/ram_2p/ram_s2p bindings); a cyclic partition spreads accesses over
   banks by `offset mod factor`, a complete one turns the array into
   registers. Function arguments are m_axi ports: one read and one write per
-  cycle per bundle (bundles as the emitter assigns them, by role). Buffers
+  cycle per bundle (bundles as the emitter assigns them: `llmhls.bundle`, else
+  by role), except that a burst (one iteration's offsets of an access are
+  contiguous and the next iteration continues them) is widened to
+  MAXI_WIDEN_BITS per cycle: E elements of w bits take ceil(E*w/512). Buffers
   reached through views or dataflow task arguments count as the buffer they
   alias (see `storage`).
 
@@ -42,10 +45,16 @@ from llmhls.passes.analysis.costs import (
     MAXI_READ_LATENCY,
     RAM_PORTS,
     REFERENCE_CLOCK_MHZ,
+    burst_beats,
     op_latency,
 )
 from llmhls.passes.analysis.loops import LOAD_OPS, LOOP_OPS, Access, Loop, accesses, loop_forest
-from llmhls.passes.legalize.ir_utils import function_arg_attrs, walk_ops, yielded_values
+from llmhls.passes.legalize.ir_utils import (
+    function_arg_attrs,
+    maxi_bundle,
+    walk_ops,
+    yielded_values,
+)
 from llmhls.passes.loop.nest import constant_bounds
 from llmhls.passes.loop.storage import is_top_argument, storage
 
@@ -141,7 +150,7 @@ def _memory_ii(
     for root, group in by_root.items():
         if is_top_argument(root):
             bundle = _bundle(root)
-            reads, writes = _distinct_count(group, copies)
+            reads, writes = _maxi_count(group, copies, loop, root)
             totals = bundles.setdefault(bundle, [0, 0])
             totals[0] += reads
             totals[1] += writes
@@ -159,8 +168,44 @@ def _bundle(argument: ir.Value) -> str:
     block_arg = ir.BlockArgument(argument)
     func = block_arg.owner.owner.operation
     attrs = function_arg_attrs(func)
-    role = attrs[block_arg.arg_number].get("llmhls.role", "input") if attrs else "input"
-    return {"output": "gmem_out", "weight": "gmem_w"}.get(role, "gmem_in")
+    return maxi_bundle(attrs[block_arg.arg_number] if attrs else {})
+
+
+def _maxi_count(
+    group: list[Access], copies: dict[ir.Value, tuple[int, int]], loop: Loop, root: ir.Value
+) -> tuple[int, int]:
+    """Cycles of (reads, writes) one pipelined iteration of `loop` needs on an m_axi port.
+
+    Bursts cost their widened beats, other accesses one cycle per distinct address.
+    """
+    # bind_storage imports this module, so its element_bits is looked up at call time.
+    from llmhls.passes.loop.bind_storage import element_bits
+
+    bits = element_bits(ir.MemRefType(root.type).element_type)
+    per_iteration = loop.step * (copies[loop.iv][0] if loop.iv in copies else 1)
+    seen: set[tuple] = set()
+    singles: list[Access] = []
+    reads = writes = 0
+    for access in group:
+        offsets = _offsets(access, copies)
+        distinct = set(offsets) if offsets is not None else set()
+        advance = access.stride(loop.iv)
+        if (
+            not distinct
+            or advance is None
+            or advance * per_iteration != len(distinct)
+            or max(distinct) - min(distinct) + 1 != len(distinct)
+        ):
+            singles.append(access)
+            continue
+        key = (access.is_store, _fixed_part(access, copies), min(distinct), len(distinct))
+        if key in seen:
+            continue
+        seen.add(key)
+        beats = burst_beats(len(distinct), bits)
+        reads, writes = (reads, writes + beats) if access.is_store else (reads + beats, writes)
+    single_reads, single_writes = _distinct_count(singles, copies)
+    return reads + single_reads, writes + single_writes
 
 
 def _distinct_count(

@@ -35,10 +35,14 @@ Memory ports (one pipelined iteration, or one unrolled group of a sequential loo
   block a div ceil(E/P)); cycles per bank by bind type (t2p/unbound ceil((r+w)/2), 1p r+w,
   2p max(ceil((r+w)/2), w), s2p max(r, w), rom_2p ceil(r/2)); accesses whose
   non-unrolled part differs are assumed to meet in one bank; registers have no limit.
-  m_axi bundle (gmem_in/gmem_w/gmem_out by role): 1 read + 1 write per cycle, and in a
-  pipelined loop ceil(non-burst reads * MAXI_READ_LATENCY / MAXI_MAX_OUTSTANDING). A read is
-  a burst when one iteration's addresses are contiguous and the next iteration continues
-  them; reads invariant in the loop (no store to that argument in it) are hoisted.
+  m_axi bundle (the argument's llmhls.bundle, else gmem_in/gmem_w/gmem_out by role): per
+  cycle 1 read + 1 write element, and in a pipelined loop ceil(non-burst reads *
+  MAXI_READ_LATENCY / MAXI_MAX_OUTSTANDING). In a pipelined loop a read or write is a burst
+  when one iteration's addresses are contiguous and the next iteration continues them;
+  ports are widened to MAXI_WIDEN_BITS = 512 (max_widen_bitwidth), so a burst of E elements
+  of w bits takes ceil(E*w/512) cycles of its bundle instead of E (a pipelined loop unrolled
+  U times over a unit-stride f32 weight: ceil(32U/512) = ceil(U/16)). Reads invariant in
+  the loop (no store to that argument in it) are hoisted.
   P_X = the busiest memory's cycles.
 Pipelined loop L (hlsdf.pipeline ii = II_t)
   depth(X) = crit(X body) + sum_M [depth(M) + (T_M - 1)*C_M] + sum calls latency
@@ -104,6 +108,7 @@ from llmhls.passes.legalize.ir_utils import (
     functions,
     has_body,
     location_label,
+    maxi_bundle,
     symbol_name,
     top_function,
 )
@@ -119,7 +124,6 @@ _SKIP_OPS = frozenset(
     {"arith.constant", "memref.dealloc", "func.return", *_BUFFER_OPS, *VIEW_OPS, STREAM_CREATE}
 )
 _TERMINATORS = ("affine.yield", "scf.yield")
-_BUNDLES = {"output": "gmem_out", "weight": "gmem_w"}  # else gmem_in (as the emitter assigns)
 
 
 # -- structure (independent of directives) ------------------------------------------
@@ -847,7 +851,7 @@ class _Evaluator:
             elements=math.prod(mem.shape) if mem.rank else 1,
             width=element_bits(mem.element_type),
             impl="maxi",
-            bundle=_BUNDLES.get(attrs.get("llmhls.role", "input"), "gmem_in"),
+            bundle=maxi_bundle(attrs),
             read_latency=self.maxi_latency,
         )
         self._storage[arg] = found
@@ -1073,13 +1077,13 @@ class _Evaluator:
                 fixed = frozenset(
                     (iv, c) for iv, c in access.coefficients.items() if iv not in expanded
                 )
-            if storage.kind == "maxi" and not access.is_store and pipelined is not None:
+            if storage.kind == "maxi" and pipelined is not None:
                 advance = (
                     access.coefficients.get(pipelined.loop.iv, 0) * pipelined.loop.step * unroll
                     if access.coefficients is not None
                     else None
                 )
-                if advance == 0 and storage not in written:
+                if advance == 0 and not access.is_store and storage not in written:
                     continue  # loop-invariant: hoisted out of the pipeline
                 burst = (
                     offsets is not None
@@ -1098,13 +1102,16 @@ class _Evaluator:
             if storage.kind == "maxi":
                 totals = maxi.setdefault(storage.bundle, [0, 0, 0])
                 for fixed, (reads, writes, opaque_r, opaque_w) in by_fixed.items():
-                    count = len(reads) + opaque_r
-                    totals[0] += count
-                    totals[1] += len(writes) + opaque_w
-                    if pipelined is not None and not (
-                        isinstance(fixed, tuple) and fixed[-1] == "burst"
-                    ):
-                        totals[2] += count
+                    read_count, write_count = len(reads) + opaque_r, len(writes) + opaque_w
+                    if isinstance(fixed, tuple) and fixed[-1] == "burst":
+                        # Widened port: a burst moves MAXI_WIDEN_BITS per beat.
+                        totals[0] += costs.burst_beats(read_count, storage.width)
+                        totals[1] += costs.burst_beats(write_count, storage.width)
+                        continue
+                    totals[0] += read_count
+                    totals[1] += write_count
+                    if pipelined is not None:
+                        totals[2] += read_count
                 continue
             cycles = self._bank_cycles(storage, by_fixed)
             if cycles > worst:
@@ -1590,10 +1597,14 @@ def _assumptions(target: Target, clock_mhz: float, evaluator: _Evaluator) -> lis
         f"loads: BRAM/URAM/LUTRAM {costs.BRAM_READ_LATENCY}, "
         f"registers {costs.REGISTER_READ_LATENCY}, m_axi {evaluator.maxi_latency} cycles; "
         f"stores {costs.BRAM_WRITE_LATENCY}",
-        f"m_axi bundles move 1 read + 1 write element per cycle; pipelined burst reads need "
+        f"m_axi bundles move 1 read + 1 write element per cycle, or "
+        f"{costs.MAXI_WIDEN_BITS} bits per cycle of a pipelined burst (ports widened to "
+        f"max_widen_bitwidth={costs.MAXI_WIDEN_BITS}: a burst of E elements of w bits takes "
+        f"ceil(E x w / {costs.MAXI_WIDEN_BITS}) cycles); pipelined burst reads need "
         f"one {evaluator.maxi_latency}-cycle latency, non-burst reads are limited to "
         f"{costs.MAXI_MAX_OUTSTANDING} outstanding (II >= reads x {evaluator.maxi_latency} / "
-        f"{costs.MAXI_MAX_OUTSTANDING}); loop-invariant reads are hoisted",
+        f"{costs.MAXI_MAX_OUTSTANDING}); loop-invariant reads are hoisted; bundles are "
+        "gmem_in/gmem_w/gmem_out by role unless hls-weight-banks assigned gmem_w<k>",
         "pipelined loop: latency = (ceil(N/U) - 1) x II + D, II = max(target, recurrence, "
         "memory ports); loops inside it are fully unrolled",
         "sequential loop: latency = ceil(N/U) x (D + max(0, (U-1) x C, P - 1) + 1) + 1",

@@ -1,0 +1,218 @@
+"""Weight precision of LLM linear layers: quantization error, packing, bytes, and kernels.
+
+Every format's forward must also compile through the MLIR flow and C-simulate
+like PyTorch, since the dequantization runs inside the kernel.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from llmhls.compiler.csim import run_csim
+from llmhls.compiler.driver import CompileOptions, compile_model
+from llmhls.compiler.frontend import export_module
+from llmhls.compiler.llm.quantize import (
+    FP16_MAX,
+    WEIGHT_FORMATS,
+    QuantLinear,
+    dequantized_weight,
+    pack_int4,
+    unpack_int4,
+)
+from llmhls.compiler.optimize import OptimizeOptions
+from llmhls.errors import InputError, OptionError
+
+OUT, IN, BATCH = 48, 64, 2
+
+# Stored arrays per format for an OUT x IN layer with bias (group size 32): name → (dtype, shape).
+STORED = {
+    "fp32": {"weight": (torch.float32, (OUT, IN))},
+    "fp16": {"weight_fp16": (torch.int16, (OUT, IN))},
+    "int8": {"weight_q": (torch.int8, (OUT, IN)), "weight_scale": (torch.float32, (OUT,))},
+    "int4": {
+        "weight_packed": (torch.int8, (OUT, IN // 2)),
+        "weight_scale": (torch.float32, (OUT, IN // 32)),
+    },
+}
+
+
+def layer_weights(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows of very different scales, one all-zero row, and a bias."""
+    gen = torch.Generator().manual_seed(seed)
+    weight = torch.randn(OUT, IN, generator=gen) * torch.logspace(-3, 1, OUT).unsqueeze(1)
+    weight[5] = 0.0
+    weight[7, :5] = torch.tensor([6.0e-8, -2.0e-6, 3.0e-5, 0.0, -0.0])  # fp16 subnormals, zeros
+    return weight, torch.randn(OUT, generator=gen)
+
+
+def test_int8_error_is_within_half_a_step_per_channel() -> None:
+    weight, _ = layer_weights()
+    layer = QuantLinear.from_weight(weight, None, "int8")
+    scale = layer.weight_scale
+    assert torch.equal(scale, (weight.double().abs().amax(1) / 127).float())
+    assert int(layer.weight_q.abs().max()) == 127
+    err = (weight - dequantized_weight(layer)).abs().amax(1)
+    assert bool((err <= scale / 2 * (1 + 1e-4)).all()), (err / scale).max()
+    assert float(err[5]) == 0.0 and float(scale[5]) == 0.0  # all-zero row stays exact
+
+
+@pytest.mark.parametrize("group_size", [32, 16, 2])
+def test_int4_error_is_within_half_a_step_per_group(group_size: int) -> None:
+    weight, _ = layer_weights(1)
+    layer = QuantLinear.from_weight(weight, None, "int4", group_size)
+    groups = IN // group_size
+    assert layer.weight_scale.shape == (OUT, groups)
+    q = unpack_int4(layer.weight_packed)
+    assert int(q.min()) >= -8 and int(q.max()) <= 7
+    err = (weight - dequantized_weight(layer)).abs().reshape(OUT, groups, group_size).amax(-1)
+    assert bool((err <= layer.weight_scale / 2 * (1 + 1e-4)).all())
+
+
+def test_int4_packing_order() -> None:
+    """Byte j of a row: low nibble = q[2j] + 8, high nibble = q[2j + 1] + 8."""
+    q = torch.tensor([[-8, 7, 0, -1], [1, 2, -3, 3]], dtype=torch.int8)
+    packed = pack_int4(q)
+    assert packed.dtype == torch.int8 and packed.shape == (2, 2)
+    assert packed.view(torch.uint8).tolist() == [[0xF0, 0x78], [0xA9, 0xB5]]
+    assert torch.equal(unpack_int4(packed), q)
+    every = torch.arange(-8, 8, dtype=torch.int8).repeat(16).reshape(16, 16)
+    every = every[:, torch.randperm(16, generator=torch.Generator().manual_seed(2))]
+    assert torch.equal(unpack_int4(pack_int4(every)), every)
+    # A layer stores exactly the packing of its own rounded values.
+    weight, _ = layer_weights(3)
+    layer = QuantLinear.from_weight(weight, None, "int4")
+    rounded = dequantized_weight(layer).reshape(OUT, IN // 32, 32) / layer.weight_scale[..., None]
+    rounded = torch.nan_to_num(rounded).round().to(torch.int8).reshape(OUT, IN)
+    assert torch.equal(layer.weight_packed, pack_int4(rounded))
+    with pytest.raises(InputError, match=r"\[-8, 7\]"):
+        pack_int4(torch.tensor([[8, 0]]))
+
+
+def test_fp16_stores_ieee_half_bits() -> None:
+    weight, _ = layer_weights()
+    layer = QuantLinear.from_weight(weight, None, "fp16")
+    assert torch.equal(layer.weight_fp16.view(torch.float16), weight.half())
+    assert torch.equal(dequantized_weight(layer), weight.half().float())
+
+
+def test_fp16_decode_is_exact_for_every_finite_half() -> None:
+    """The in-graph integer decode reproduces all 63,488 finite halves bit for bit.
+
+    With x = identity, each output is one product x·w plus zeros, so y = W^T exactly.
+    """
+    bits = torch.arange(-32768, 32768, dtype=torch.int32).to(torch.int16)
+    finite = bits[torch.isfinite(bits.view(torch.float16))]
+    assert finite.numel() == 63488
+    values = finite.view(torch.float16).float().reshape(-1, 128)
+    layer = QuantLinear.from_weight(values, None, "fp16")
+    assert torch.equal(layer.weight_fp16.reshape(-1), finite)
+    out = layer(torch.eye(128))
+    assert torch.equal(out, values.t())
+
+
+@pytest.mark.parametrize("fmt", WEIGHT_FORMATS)
+def test_forward_equals_dequantized_linear(fmt: str) -> None:
+    weight, bias = layer_weights(4)
+    x = torch.randn(3, 5, IN, generator=torch.Generator().manual_seed(5))
+    for b in (bias, None):
+        layer = QuantLinear.from_weight(weight, b, fmt)
+        expected = x @ dequantized_weight(layer).t() + (0.0 if b is None else b)
+        got = layer(x)
+        assert got.shape == (3, 5, OUT)
+        scale = float(expected.abs().max())
+        torch.testing.assert_close(got, expected, rtol=0, atol=2e-6 * scale)
+
+
+@pytest.mark.parametrize("fmt", WEIGHT_FORMATS)
+def test_weight_bytes_and_stored_arrays(fmt: str) -> None:
+    weight, bias = layer_weights()
+    expected = {
+        "fp32": OUT * IN * 4,
+        "fp16": OUT * IN * 2,
+        "int8": OUT * IN + OUT * 4,
+        "int4": OUT * IN // 2 + OUT * (IN // 32) * 4,
+    }[fmt]
+    assert QuantLinear.from_weight(weight, None, fmt).weight_bytes() == expected
+    layer = QuantLinear.from_weight(weight, bias, fmt)
+    assert layer.weight_bytes() == expected + OUT * 4
+    stored = {name: (t.dtype, tuple(t.shape)) for name, t in layer.named_buffers()}
+    assert stored == {**STORED[fmt], "bias": (torch.float32, (OUT,))}
+    assert set(layer.state_dict()) == set(stored)  # persistent: the weights of the kernel
+
+
+def test_format_and_group_size_errors() -> None:
+    weight, bias = layer_weights()
+    with pytest.raises(OptionError, match="unknown weight format 'q4_0'"):
+        QuantLinear.from_weight(weight, bias, "q4_0")
+    with pytest.raises(OptionError, match="--group-size 48 does not divide the layer's 64 inputs"):
+        QuantLinear.from_weight(weight, bias, "int4", 48)
+    with pytest.raises(OptionError, match="must be even"):
+        QuantLinear.from_weight(torch.randn(4, 66), None, "int4", 3)
+    for bad in (0, -32, 2.0, True):
+        with pytest.raises(OptionError, match="positive integer"):
+            QuantLinear.from_weight(weight, bias, "int4", bad)
+    QuantLinear.from_weight(weight, bias, "int8", 48)  # group_size matters to int4 only
+    with pytest.raises(OptionError, match="fp16 cannot hold"):
+        QuantLinear.from_weight(torch.full((2, 4), FP16_MAX * 1.01), None, "fp16")
+
+
+def test_weight_errors() -> None:
+    weight, bias = layer_weights()
+    bad = weight.clone()
+    bad[3, 3] = float("nan")
+    with pytest.raises(InputError, match="NaN or inf"):
+        QuantLinear.from_weight(bad, bias, "int8")
+    with pytest.raises(InputError, match=r"float \[out, in\]"):
+        QuantLinear.from_weight(weight[0], bias, "int8")
+    with pytest.raises(InputError, match=r"bias must have shape \(48,\)"):
+        QuantLinear.from_weight(weight, bias[:5], "int4")
+    with pytest.raises(InputError, match="takes 64 input features"):
+        QuantLinear.from_weight(weight, bias, "int4")(torch.ones(4, 32))
+
+
+def _largest_local_float_array(kernel: str) -> int:
+    """Elements of the largest `static float name[N]` buffer that is not a port copy."""
+    sizes = [
+        int(size)
+        for name, size in re.findall(r"static float (\w+)\[(\d+)\];", kernel)
+        if not name.endswith("_buffer")
+    ]
+    return max(sizes, default=0)
+
+
+@pytest.mark.parametrize("level", [1, 2])
+@pytest.mark.parametrize("fmt", WEIGHT_FORMATS)
+def test_kernel_csim_matches_pytorch(fmt: str, level: int, tmp_path: Path) -> None:
+    """The dequantizing kernel compiles at -O1/-O2 and C-simulates within 1e-4."""
+    weight, bias = layer_weights(6)
+    layer = QuantLinear.from_weight(weight, bias, fmt)
+    x = torch.randn(BATCH, IN, generator=torch.Generator().manual_seed(7))
+    name = f"linear_{fmt}"
+    loaded = export_module(layer, (x,), name)
+    options = CompileOptions(optimize=OptimizeOptions(level=level))
+    result = compile_model(loaded, tmp_path / name, options)
+
+    weights = {i["name"]: i for i in result.manifest["interfaces"] if i["role"] == "weight"}
+    assert list(weights) == [*STORED[fmt], "bias"]
+    assert sum(i["bytes"] for i in weights.values()) == layer.weight_bytes()
+    ctypes = {"fp32": "float", "fp16": "int16_t", "int8": "int8_t", "int4": "int8_t"}
+    first = next(iter(weights.values()))
+    kernel = (tmp_path / name / "kernel" / f"{name}.cpp").read_text()
+    assert f"const {ctypes[fmt]}* {first['arg']}" in kernel
+    # The dequantized weight never needs more float storage than one [in, out] copy,
+    # and int4 decodes one nibble half at a time.
+    limit = {"fp32": 0, "fp16": IN * OUT, "int8": IN * OUT, "int4": IN * OUT // 2}[fmt]
+    assert _largest_local_float_array(kernel) <= limit
+
+    csim = run_csim(tmp_path / name)
+    assert csim.passed, csim.to_json()
+    assert csim.max_rel_err <= 1e-4
+    # The golden outputs csim checked against are the dequantized layer's.
+    golden = np.fromfile(tmp_path / name / "data/golden/output0.bin", dtype="<f4")
+    expected = (x @ dequantized_weight(layer).t() + bias).reshape(-1).numpy()
+    assert np.abs(golden - expected).max() <= 1e-5 * np.abs(expected).max()
