@@ -227,3 +227,16 @@ def test_xrt_host_emitted(project) -> None:
     host = (out / "host" / "llm_host.cpp").read_text()
     assert "llm_decode" in host and "llm_prefill" in host
     assert "xrt_coreutil" in (out / "host" / "CMakeLists.txt").read_text()
+
+
+def test_compile_is_deterministic(tmp_path: Path) -> None:
+    folder = tiny_llama(tmp_path / "hf", layers=1)
+    loaded = load_llm(folder)
+    options = LlmCompileOptions(max_context=16, prefill_chunk=4)
+    first, second = tmp_path / "a", tmp_path / "b"
+    compile_llm(loaded, first, options)
+    compile_llm(loaded, second, options)
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for relative in files:
+        assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
