@@ -37,6 +37,7 @@ STORED = {
     "int4": {
         "weight_packed": (torch.int8, (OUT, IN // 2)),
         "weight_scale": (torch.float32, (OUT, IN // 32)),
+        "weight_min": (torch.float32, (OUT, IN // 32)),
     },
 }
 
@@ -68,29 +69,44 @@ def test_int4_error_is_within_half_a_step_per_group(group_size: int) -> None:
     groups = IN // group_size
     assert layer.weight_scale.shape == (OUT, groups)
     q = unpack_int4(layer.weight_packed)
-    assert int(q.min()) >= -8 and int(q.max()) <= 7
+    assert int(q.min()) >= 0 and int(q.max()) <= 15
     err = (weight - dequantized_weight(layer)).abs().reshape(OUT, groups, group_size).amax(-1)
-    assert bool((err <= layer.weight_scale / 2 * (1 + 1e-4)).all())
+    # Half a step, plus float32 rounding of q * scale + min (relative to the group's range).
+    span = weight.abs().reshape(OUT, groups, group_size).amax(-1)
+    assert bool((err <= layer.weight_scale / 2 * (1 + 1e-4) + 1e-6 * span).all())
+
+
+def test_int4_keeps_a_q4_1_grid_exactly() -> None:
+    """Weights already on an asymmetric 4-bit grid (a Q4_1 GGUF's) come back exactly."""
+    gen = torch.Generator().manual_seed(4)
+    q = torch.randint(0, 16, (OUT, IN), generator=gen)
+    q[:, 0::32], q[:, 1::32] = 0, 15  # every group uses both ends of its grid
+    scale = torch.rand(OUT, IN // 32, generator=gen).half().float() + 0.01
+    minimum = -torch.rand(OUT, IN // 32, generator=gen).half().float()
+    weight = (q.reshape(OUT, -1, 32) * scale[..., None] + minimum[..., None]).reshape(OUT, IN)
+    layer = QuantLinear.from_weight(weight, None, "int4")
+    assert torch.equal(unpack_int4(layer.weight_packed), q.to(torch.int8))
+    torch.testing.assert_close(dequantized_weight(layer), weight, rtol=0, atol=1e-6)
 
 
 def test_int4_packing_order() -> None:
-    """Byte j of a row: low nibble = q[2j] + 8, high nibble = q[2j + 1] + 8."""
-    q = torch.tensor([[-8, 7, 0, -1], [1, 2, -3, 3]], dtype=torch.int8)
+    """Byte j of a row: low nibble = q[2j], high nibble = q[2j + 1]."""
+    q = torch.tensor([[0, 15, 8, 7], [9, 10, 5, 11]], dtype=torch.int8)
     packed = pack_int4(q)
     assert packed.dtype == torch.int8 and packed.shape == (2, 2)
     assert packed.view(torch.uint8).tolist() == [[0xF0, 0x78], [0xA9, 0xB5]]
     assert torch.equal(unpack_int4(packed), q)
-    every = torch.arange(-8, 8, dtype=torch.int8).repeat(16).reshape(16, 16)
+    every = torch.arange(0, 16, dtype=torch.int8).repeat(16).reshape(16, 16)
     every = every[:, torch.randperm(16, generator=torch.Generator().manual_seed(2))]
     assert torch.equal(unpack_int4(pack_int4(every)), every)
     # A layer stores exactly the packing of its own rounded values.
     weight, _ = layer_weights(3)
     layer = QuantLinear.from_weight(weight, None, "int4")
-    rounded = dequantized_weight(layer).reshape(OUT, IN // 32, 32) / layer.weight_scale[..., None]
-    rounded = torch.nan_to_num(rounded).round().to(torch.int8).reshape(OUT, IN)
-    assert torch.equal(layer.weight_packed, pack_int4(rounded))
-    with pytest.raises(InputError, match=r"\[-8, 7\]"):
-        pack_int4(torch.tensor([[8, 0]]))
+    grouped = dequantized_weight(layer).reshape(OUT, IN // 32, 32) - layer.weight_min[..., None]
+    rounded = torch.nan_to_num(grouped / layer.weight_scale[..., None]).round()
+    assert torch.equal(layer.weight_packed, pack_int4(rounded.to(torch.int8).reshape(OUT, IN)))
+    with pytest.raises(InputError, match=r"\[0, 15\]"):
+        pack_int4(torch.tensor([[16, 0]]))
 
 
 def test_fp16_stores_ieee_half_bits() -> None:
@@ -135,7 +151,7 @@ def test_weight_bytes_and_stored_arrays(fmt: str) -> None:
         "fp32": OUT * IN * 4,
         "fp16": OUT * IN * 2,
         "int8": OUT * IN + OUT * 4,
-        "int4": OUT * IN // 2 + OUT * (IN // 32) * 4,
+        "int4": OUT * IN // 2 + 2 * OUT * (IN // 32) * 4,  # nibbles, scales and minimums
     }[fmt]
     assert QuantLinear.from_weight(weight, None, fmt).weight_bytes() == expected
     layer = QuantLinear.from_weight(weight, bias, fmt)

@@ -15,11 +15,14 @@ Stored forms (buffers of `QuantLinear`, out x in = the nn.Linear weight shape):
   Weights beyond the half range (|w| > 65504) are refused, so no inf/NaN bits.
 - int8: `weight_q` int8 [out, in] in [-127, 127] and `weight_scale` float32
   [out]: symmetric per output channel, scale = max|w| / 127, w ~ q * scale.
-- int4: `weight_packed` int8 [out, in / 2] and `weight_scale` float32
-  [out, in / group_size]: symmetric per group of `group_size` consecutive
-  inputs, scale = max|w| / 7, q = round(w / scale) in [-8, 7]. Each q is stored
-  as the nibble q + 8 (0..15); byte j of a row holds input 2j in its low nibble
-  and input 2j + 1 in its high nibble: byte = (q[2j] + 8) | (q[2j+1] + 8) << 4.
+- int4: `weight_packed` int8 [out, in / 2], `weight_scale` and `weight_min`
+  float32 [out, in / group_size]: asymmetric per group of `group_size`
+  consecutive inputs (GGUF's Q4_1 form), scale = (max w - min w) / 15,
+  min = min w, q = round((w - min) / scale) in [0, 15], w ~ q * scale + min.
+  Byte j of a row holds input 2j in its low nibble and input 2j + 1 in its
+  high nibble: byte = q[2j] | q[2j+1] << 4. A group whose weights sit on a
+  4-bit grid that uses both its end points (a Q4_1 GGUF's weights) comes back
+  exactly, up to float32 rounding.
   The bytes are kept in an int8 tensor because a uint8 kernel argument is
   emitted as `int8_t*` (torch-mlir makes ui8 signless) while the testbench and
   manifest would declare `uint8_t`; the bytes on disk are the same either way.
@@ -51,33 +54,31 @@ WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
 DEFAULT_GROUP_SIZE = 32
 FP16_MAX = 65504.0  # largest finite half
 INT8_MAX = 127
-INT4_MIN, INT4_MAX = -8, 7
-INT4_OFFSET = 8  # stored nibble = q + 8
+INT4_LEVELS = 15  # nibbles 0..15
 
 # The fp16 decode computes |w| * 2^25 (see _decode_fp16); the matmul result is scaled back.
 _FP16_UNSCALE = 2.0**-25
 
 
 def pack_int4(q: Tensor) -> Tensor:
-    """int values in [-8, 7], shape [out, in] (in even) → int8 bytes [out, in / 2].
+    """Nibbles q in [0, 15], [out, in] → int8 bytes [out, in / 2].
 
-    Byte j of a row: low nibble = q[2j] + 8, high nibble = q[2j + 1] + 8.
+    Byte j of a row: low nibble = q[2j], high nibble = q[2j + 1].
     """
     if q.dim() != 2 or q.shape[1] % 2:
         raise InputError(f"int4 packing needs a 2-D [out, in] tensor with even in, got {q.shape}")
-    if q.numel() and (int(q.min()) < INT4_MIN or int(q.max()) > INT4_MAX):
-        raise InputError("int4 values must lie in [-8, 7]")
-    nibbles = q.to(torch.int32) + INT4_OFFSET
+    if bool((q < 0).any()) or bool((q > INT4_LEVELS).any()):
+        raise InputError("int4 values must lie in [0, 15]")
+    nibbles = q.to(torch.int32)
     packed = nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)
-    return packed.to(torch.uint8).view(torch.int8).contiguous()
+    return packed.to(torch.uint8).view(torch.int8)
 
 
 def unpack_int4(packed: Tensor) -> Tensor:
-    """The inverse of `pack_int4`: int8 [out, in / 2] bytes → int8 values [out, in] in [-8, 7]."""
-    data = packed.view(torch.uint8).to(torch.int32)
-    low = (data & 0xF) - INT4_OFFSET
-    high = (data >> 4) - INT4_OFFSET
-    return torch.stack([low, high], dim=-1).reshape(packed.shape[0], -1).to(torch.int8)
+    """The inverse of `pack_int4`: int8 [out, in / 2] bytes → int8 nibbles [out, in] in [0, 15]."""
+    raw = packed.view(torch.uint8).to(torch.int32)
+    q = torch.stack((raw & 0xF, raw >> 4), dim=-1).reshape(packed.shape[0], -1)
+    return q.to(torch.int8)
 
 
 def _check_format(fmt: str, group_size: int, in_features: int) -> None:
@@ -129,6 +130,24 @@ def _symmetric(weight: Tensor, levels: int) -> tuple[Tensor, Tensor]:
     q = torch.round(wide / safe).clamp(-levels - 1, levels)
     q = torch.where(divisor > 0, q, torch.zeros_like(q))
     return q.to(torch.int8), scale
+
+
+def _asymmetric(weight: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Round `weight` [..., n] to q * scale + min per row of its last dim, q in [0, 15].
+
+    scale = (max - min) / 15 and min in float32; q = round((w - min) / scale) in
+    float64, so |w - (q * scale + min)| <= scale / 2 (plus float32 rounding).
+    Constant rows get scale 0, q 0 and min = their value.
+    """
+    wide = weight.detach().to(torch.float64)
+    minimum = wide.amin(dim=-1)
+    scale = ((wide.amax(dim=-1) - minimum) / INT4_LEVELS).to(torch.float32)
+    minimum = minimum.to(torch.float32)
+    divisor = scale.to(torch.float64).unsqueeze(-1)
+    safe = torch.where(divisor > 0, divisor, torch.ones_like(divisor))
+    q = torch.round((wide - minimum.to(torch.float64).unsqueeze(-1)) / safe).clamp(0, INT4_LEVELS)
+    q = torch.where(divisor > 0, q, torch.zeros_like(q))
+    return q.to(torch.int8), scale, minimum
 
 
 def _fp16_bits(weight: Tensor) -> Tensor:
@@ -187,9 +206,10 @@ class QuantLinear(nn.Module):
             buffers["weight_q"], buffers["weight_scale"] = _symmetric(weight, INT8_MAX)
         else:
             groups = in_features // group_size
-            q, scale = _symmetric(weight.reshape(out_features, groups, group_size), INT4_MAX)
+            q, scale, minimum = _asymmetric(weight.reshape(out_features, groups, group_size))
             buffers["weight_packed"] = pack_int4(q.reshape(out_features, in_features))
             buffers["weight_scale"] = scale
+            buffers["weight_min"] = minimum
         if bias is not None:
             buffers["bias"] = bias.detach().to(torch.float32)
         return cls(fmt, in_features, out_features, buffers, group_size if fmt == "int4" else None)
@@ -226,19 +246,20 @@ class QuantLinear(nn.Module):
     def _int4_matmul(self, rows: Tensor) -> Tensor:
         """x W^T as even inputs x low nibbles + odd inputs x high nibbles.
 
-        Each half is decoded into one [in/2, out] float buffer; the low half's
-        matmul runs before the high half is decoded, so both reuse one buffer.
-        Lines are in this order on purpose (the lowering allocates in op order).
+        Each half is decoded (q * scale + min) into one [in/2, out] float
+        buffer; the low half's matmul runs before the high half is decoded, so
+        both reuse one buffer. Lines are in this order on purpose (the lowering
+        allocates in op order).
         """
         packed = self.weight_packed.t()  # [in/2, out]: loads fold the transpose
         groups = self.in_features // self.group_size
         scale = self.weight_scale.t().reshape(groups, 1, self.out_features)
+        minimum = self.weight_min.t().reshape(groups, 1, self.out_features)
         shape = (groups, self.group_size // 2, self.out_features)
-        # `int8 - 8` crashes torch-mlir's lowering (segfault, not an error); `+ (-8)` lowers.
-        low = (packed & 0xF) + (-INT4_OFFSET)
-        y = rows[:, 0::2] @ (low.reshape(shape) * scale).reshape(-1, self.out_features)
-        high = ((packed >> 4) & 0xF) + (-INT4_OFFSET)
-        return y + rows[:, 1::2] @ (high.reshape(shape) * scale).reshape(-1, self.out_features)
+        low = (packed & 0xF).reshape(shape) * scale + minimum
+        y = rows[:, 0::2] @ low.reshape(-1, self.out_features)
+        high = ((packed >> 4) & 0xF).reshape(shape) * scale + minimum
+        return y + rows[:, 1::2] @ high.reshape(-1, self.out_features)
 
 
 def _decode_fp16(bits: Tensor) -> Tensor:
@@ -277,6 +298,5 @@ def dequantized_weight(module: QuantLinear) -> Tensor:
     q = unpack_int4(module.weight_packed).to(torch.float32)
     groups = module.in_features // module.group_size
     grouped = q.reshape(module.out_features, groups, module.group_size)
-    return (grouped * module.weight_scale.unsqueeze(-1)).reshape(
-        module.out_features, module.in_features
-    )
+    weight = grouped * module.weight_scale.unsqueeze(-1) + module.weight_min.unsqueeze(-1)
+    return weight.reshape(module.out_features, module.in_features)
