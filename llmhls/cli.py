@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -338,10 +339,16 @@ def _compile_llm(args: argparse.Namespace, optimize) -> int:
         dump_ir=args.dump_ir,
         optimize=optimize,
     )
+    start = time.perf_counter()
     loaded = load_llm(args.model)
+    load_s = time.perf_counter() - start
     result = compile_llm(loaded, Path(args.output), options)
     total = sum(result.timings.values())
-    print(f"llmhls: wrote {result.out_dir} ({loaded.config.arch}, {total:.1f} s)")
+    cfg = loaded.config
+    print(
+        f"llmhls: wrote {result.out_dir} ({cfg.arch}, {cfg.num_layers} layers, "
+        f"--weights {options.weights}; load {load_s:.1f} s, compile {total:.1f} s)"
+    )
     print(format_llm_report(result.report))
     return 0
 
@@ -521,6 +528,7 @@ def run_cli(
 ) -> int:
     """Parse, dispatch, and turn every error into one line (traceback only with --debug)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bars from model loading
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     if not debug:

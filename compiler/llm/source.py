@@ -194,6 +194,7 @@ def load_llm(path: str | Path) -> LoadedLlm:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     if path.is_dir():
         folder, kwargs = path, {}
         # Name an unsupported architecture before transformers reports it its own way.
