@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +31,7 @@ from llmhls.compiler.importer import (
 from llmhls.compiler.legalize import HLS_LEGALIZE_PIPELINE
 from llmhls.compiler.lowering import AFFINE_LOWERING_PIPELINE, lower_to_affine
 from llmhls.compiler.optimize import OptimizeOptions, optimization_pipeline
+from llmhls.compiler.staging import staged_directory
 from llmhls.compiler.tcl import render_run_hls_tcl
 from llmhls.compiler.testbench import DTYPES, render_testbench
 from llmhls.errors import InputError, OptionError
@@ -307,10 +305,7 @@ def _write_project(
     dumps: dict[str, str],
     qor: QorReport,
 ) -> None:
-    out_dir = out_dir.absolute()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_directory(out_dir) as staging:
         (staging / "kernel").mkdir()
         (staging / "tb").mkdir()
         (staging / f"kernel/{kernel.top}.cpp").write_text(kernel.source)
@@ -340,10 +335,3 @@ def _write_project(
             (staging / "ir").mkdir()
             for name, text in dumps.items():
                 (staging / "ir" / name).write_text(text)
-        os.chmod(staging, 0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

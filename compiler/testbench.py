@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 
 from llmhls.errors import InputError
+from llmhls.hls_templates import render
 from llmhls.names import CPP_KEYWORDS
 
 # Folder, relative to the project root, that holds each role's `<arg>.bin`.
@@ -37,7 +37,6 @@ _TB_NAMES_TEXT = (
     "read_bin write_bin Check compare_float compare_exact report kRelTolerance kScaleFloor"
 )
 TESTBENCH_RESERVED = frozenset(_TB_NAMES_TEXT.split()) | CPP_KEYWORDS
-_TEMPLATES = Path(__file__).resolve().parent.parent / "hls_templates"
 
 
 @dataclass(frozen=True)
@@ -278,14 +277,6 @@ def render_testbench(manifest: dict[str, Any]) -> str:
     interfaces = manifest_interfaces(manifest)
     if any(i.arg == top for i in interfaces):
         raise InputError(f"manifest.json: an interface's arg equals the top function name {top!r}")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
     args = [
         {
             "arg": i.arg,
@@ -298,7 +289,8 @@ def render_testbench(manifest: dict[str, Any]) -> str:
         }
         for i in interfaces
     ]
-    return env.get_template("tb.cpp.j2").render(
+    return render(
+        "tb.cpp.j2",
         top=top,
         model=_comment_text(str(manifest.get("model", top))),
         target=_comment_text(str(manifest.get("target", "unspecified"))),

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import torch
 
@@ -21,10 +20,10 @@ from llmhls.compiler.csim import compile_objects, link_binary
 from llmhls.compiler.llm.reference import ReferenceDecoder
 from llmhls.compiler.llm.stages import LlmStages
 from llmhls.errors import CSimError
+from llmhls.hls_templates import render
 
 TESTBENCH = "tb/tb_llm.cpp"
 REL_TOLERANCE = 1e-4
-_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "hls_templates"
 
 
 def golden_data(stages: LlmStages, max_context: int, chunk: int) -> dict[str, np.ndarray]:
@@ -48,14 +47,8 @@ def render_llm_testbench(manifest: dict[str, Any], golden: dict[str, np.ndarray]
     llm = manifest["llm"]
     args = llm["kernels"]["decode"]["args"]
     weights = [a for a in args if "file" in a]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return env.get_template("tb_llm.cpp.j2").render(
+    return render(
+        "tb_llm.cpp.j2",
         model=manifest["model"],
         target=manifest["target"],
         weights=weights,
