@@ -56,13 +56,17 @@ def test_config_read_from_gguf(smollm2) -> None:
 
 
 def test_greedy_tokens_equal_transformers(smollm2) -> None:
+    """`llmhls run --backend csim` (fp32, greedy) generates transformers' 16 tokens."""
     loaded, out = smollm2
-    tokenizer = loaded.tokenizer
-    prompt = tokenizer("The three primary colors are")["input_ids"]
-    backend = CsimBackend(out, load_manifest(out))
-    result = generate(
-        backend, load_manifest(out)["llm"], prompt, 16, SamplingOptions(), stop_at_eos=False
-    )
+    prompt = loaded.tokenizer("The three primary colors are")["input_ids"]
+    result = subprocess.run(
+        [sys.executable, "-m", "llmhls.cli", "run", str(out), "--backend", "csim",
+         "--prompt-ids", ",".join(map(str, prompt)), "--max-new-tokens", "16",
+         "--ignore-eos", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    tokens = json.loads(result.stdout.strip().splitlines()[-1])["tokens"]
     ids = torch.tensor([prompt])
     with torch.no_grad():
         expected = loaded.model.generate(
@@ -72,8 +76,19 @@ def test_greedy_tokens_equal_transformers(smollm2) -> None:
             min_new_tokens=16,
             do_sample=False,
         )[0, len(prompt) :].tolist()
-    assert result.tokens == expected
-    assert len(set(result.tokens)) >= 4
+    assert tokens == expected
+    assert len(set(tokens)) >= 4
+
+
+def test_generation_api_matches_cli(smollm2) -> None:
+    """Through the runtime API a shorter generation is a prefix of a longer one (cache reset)."""
+    loaded, out = smollm2
+    prompt = loaded.tokenizer("The three primary colors are")["input_ids"]
+    backend = CsimBackend(out, load_manifest(out))
+    llm = load_manifest(out)["llm"]
+    full = generate(backend, llm, prompt, 16, SamplingOptions(), stop_at_eos=False)
+    again = generate(backend, llm, prompt, 8, SamplingOptions(), stop_at_eos=False)
+    assert again.tokens == full.tokens[:8]
 
 
 def test_cli_chat_answer(smollm2) -> None:

@@ -1,4 +1,4 @@
-"""hls-fold-transposes: read through a transposed copy instead of making it.
+"""hls-fold-transposes: read through a transposed (or decoded) copy instead of making it.
 
 `nn.Linear` lowers to `W^T` materialized by a copy loop into a local buffer
 as large as the weight, then a matmul over that buffer. For LLM weights that
@@ -8,8 +8,16 @@ once (its store indices are a permutation of its loop counters), reads a
 tensor that nothing in the function writes, and the buffer is otherwise only
 loaded (or rewritten by later copies: a reused buffer), every load of what the
 copy wrote is rewritten to load the source at the permuted index, and the copy
-(and the buffer, once nothing uses it) is deleted. Results are
-bit-identical: the same elements are read, only from where they already are.
+(and the buffer, once nothing uses it) is deleted. Results are bit-identical:
+the same elements are read, only from where they already are.
+
+Weights stored narrow (int8, packed int4, fp16 bits) are decoded the same way:
+a nest that loads weight arguments, applies cheap element-wise ops (casts, bit
+masks and shifts, scale and offset: `DECODE_OPS`) and stores one value per
+element is folded too, the loads and ops cloned at each reader. The decode is
+then recomputed where the value is used, as a streaming dequantizer does, and
+no decoded float copy of the weight is ever allocated. Only weight arguments
+qualify, so no other arithmetic is duplicated.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from torch_mlir.dialects import affine
 
 from llmhls.passes.analysis.loops import Loop, loop_forest, root_buffer
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body
+from llmhls.passes.legalize.ir_utils import function_arg_attrs, functions, has_body
 from llmhls.passes.loop.bind_storage import is_written
 from llmhls.passes.loop.nest import constant_bounds, only_child
 from llmhls.passes.registry import register_pass
@@ -55,18 +63,58 @@ def _perfect_chain(nest: Loop) -> list[Loop] | None:
     return chain
 
 
-def _copy_of(nest: Loop) -> tuple[list[Loop], ir.Operation, ir.Operation] | None:
-    """(loop chain, load, store) when `nest` is a perfect nest copying one value per iteration."""
+# Cheap, side-effect-free ops a weight-decoding nest may apply between its loads and its
+# store (casts, integer bit fiddling, scale and offset): recomputing them at each reader
+# costs a few operators, while materializing the decoded weight costs a weight-sized buffer.
+DECODE_OPS = frozenset({
+    "arith.extsi", "arith.extui", "arith.trunci", "arith.sitofp", "arith.uitofp",
+    "arith.fptosi", "arith.fptoui", "arith.extf", "arith.truncf", "arith.bitcast",
+    "arith.andi", "arith.ori", "arith.xori", "arith.shli", "arith.shrsi", "arith.shrui",
+    "arith.addi", "arith.subi", "arith.muli", "arith.addf", "arith.subf", "arith.mulf",
+    "arith.negf", "arith.maxsi", "arith.minsi", "arith.maxui", "arith.minui", "arith.maximumf",
+    "arith.minimumf", "arith.cmpi", "arith.cmpf", "arith.select",
+})  # fmt: skip
+
+
+@dataclass
+class _Copy:
+    """A perfect nest storing, per iteration, a value computed from loads of its counters."""
+
+    chain: list[Loop]
+    loads: list[ir.Operation]
+    ops: list[ir.Operation]  # DECODE_OPS between the loads and the store, in order
+    store: ir.Operation
+
+
+def _copy_of(nest: Loop) -> _Copy | None:
     chain = _perfect_chain(nest)
     if chain is None or any(loop.op.name != "affine.for" for loop in chain):
         return None
     body = [op.operation for op in chain[-1].body_block().operations]
-    if len(body) != 3 or body[0].name != "affine.load" or body[1].name != "affine.store":
+    if len(body) < 3 or body[-2].name != "affine.store" or body[-1].name != "affine.yield":
         return None
-    load, store = body[0], body[1]
-    if store.operands[0] != load.results[0]:
+    ivs = [loop.iv for loop in chain]
+    loads = [op for op in body[:-2] if op.name == "affine.load"]
+    ops = [op for op in body[:-2] if op.name != "affine.load"]
+    if not loads or any(op.name not in DECODE_OPS for op in ops):
         return None
-    return chain, load, store
+    if any(operand in ivs for op in ops for operand in op.operands):
+        return None  # a value computed from the counters themselves, not from loaded data
+    store = body[-2]
+    if store.operands[0].owner.operation not in [*loads, *ops]:
+        return None
+    return _Copy(chain, loads, ops, store)
+
+
+def _weight_argument(value: ir.Value) -> bool:
+    """Whether `value` is a function argument marked as a weight."""
+    root = root_buffer(value)
+    if not isinstance(root.owner, ir.Block):
+        return False
+    func = root.owner.owner.operation
+    attrs = function_arg_attrs(func)
+    index = ir.BlockArgument(root).arg_number
+    return index < len(attrs) and attrs[index].get("llmhls.role") == "weight"
 
 
 def _fold(nest: Loop, forest: list[Loop]) -> bool:
@@ -74,7 +122,7 @@ def _fold(nest: Loop, forest: list[Loop]) -> bool:
     copy = _copy_of(nest)
     if copy is None:
         return False
-    chain, load, store = copy
+    chain, store = copy.chain, copy.store
     ivs = [loop.iv for loop in chain]
     buffer = store.operands[1]
     owner = buffer.owner
@@ -83,25 +131,30 @@ def _fold(nest: Loop, forest: list[Loop]) -> bool:
     alloc = owner.operation
     mem = ir.MemRefType(buffer.type)
     store_map = ir.AffineMapAttr(store.attributes["map"]).value
-    load_map = ir.AffineMapAttr(load.attributes["map"]).value
-    if store_map.n_symbols or load_map.n_symbols:
+    if store_map.n_symbols:
         return False
     permutation = _store_permutation(store_map, list(store.operands)[2:], ivs, chain, mem)
-    load_operands = list(load.operands)[1:]
-    if permutation is None or any(v not in ivs for v in load_operands):
+    if permutation is None:
         return False
-    # The load's indices as expressions of the loop counters (d_j = counter j).
-    to_counters = ir.AffineMap.get(
-        len(ivs), 0, [ir.AffineDimExpr.get(ivs.index(v)) for v in load_operands]
-    )
-    source_index = [expr.compose(to_counters) for expr in load_map.results]
-    source = load.operands[0]
-    if is_written(root_buffer(source)):
-        return False
+    sources = []  # per load: (source memref, its indices as expressions of the counters)
+    for load in copy.loads:
+        load_map = ir.AffineMapAttr(load.attributes["map"]).value
+        load_operands = list(load.operands)[1:]
+        if load_map.n_symbols or any(v not in ivs for v in load_operands):
+            return False
+        to_counters = ir.AffineMap.get(
+            len(ivs), 0, [ir.AffineDimExpr.get(ivs.index(v)) for v in load_operands]
+        )
+        source = load.operands[0]
+        if is_written(root_buffer(source)):
+            return False
+        if copy.ops and not _weight_argument(source):
+            return False  # recompute only weight decoding, never arbitrary arithmetic
+        sources.append((source, [expr.compose(to_counters) for expr in load_map.results]))
     readers = _readers_of_copy(buffer, store, nest.op, forest)
     if not readers:
         return False
-    # B[k] holds X[L(iv)] with iv[permutation[k]] = k-th index: express L over B's indices.
+    # B[k] holds f(X[L(iv)]) with iv[permutation[k]] = k-th index: express L over B's indices.
     to_buffer_space = ir.AffineMap.get(
         mem.rank,
         0,
@@ -110,17 +163,27 @@ def _fold(nest: Loop, forest: list[Loop]) -> bool:
     for reader in readers:
         reader = reader.operation
         reader_map = ir.AffineMapAttr(reader.attributes["map"]).value
-        results = [expr.compose(to_buffer_space).compose(reader_map) for expr in source_index]
-        new_map = ir.AffineMap.get(reader_map.n_dims, reader_map.n_symbols, results)
-        replacement = affine.AffineLoadOp(
-            ir.MemRefType(source.type).element_type,
-            source,
-            list(reader.operands)[1:],
-            new_map,
-            ip=ir.InsertionPoint(reader),
-            loc=reader.location,
-        )
-        reader.results[0].replace_all_uses_with(replacement.result)
+        point = ir.InsertionPoint(reader)
+        values: dict[ir.Value, ir.Value] = {}
+        for load, (source, source_index) in zip(copy.loads, sources, strict=True):
+            results = [expr.compose(to_buffer_space).compose(reader_map) for expr in source_index]
+            new_map = ir.AffineMap.get(reader_map.n_dims, reader_map.n_symbols, results)
+            replacement = affine.AffineLoadOp(
+                ir.MemRefType(source.type).element_type,
+                source,
+                list(reader.operands)[1:],
+                new_map,
+                ip=point,
+                loc=reader.location,
+            )
+            values[load.results[0]] = replacement.result
+        for op in copy.ops:
+            clone = op.clone(ip=point)
+            for index, operand in enumerate(op.operands):
+                if operand in values:
+                    clone.operands[index] = values[operand]
+            values[op.results[0]] = clone.results[0]
+        reader.results[0].replace_all_uses_with(values[store.operands[0]])
         reader.erase()
     nest.op.erase()
     if not list(buffer.uses):
@@ -146,7 +209,7 @@ def _readers_of_copy(
     for loop in forest:
         copy = _copy_of(loop)
         if copy is not None:
-            copies[order[loop.op.operation]] = copy[2].operation
+            copies[order[loop.op.operation]] = copy
 
     def top_level(op: ir.Operation) -> int:
         op = op.operation
@@ -169,10 +232,25 @@ def _readers_of_copy(
     later = sorted(((index, op) for index, op in writes if index > start), key=lambda w: w[0])
     if any(index == start for index, _ in writes):
         return None
-    if later and (later[0][0] not in copies or copies[later[0][0]] != later[0][1]):
-        return None  # the next write is not a whole copy: later loads may still see this one
+    if later and not _overwrites(copies.get(later[0][0]), later[0][1], buffer):
+        return None  # the next write keeps some of this copy's values: later loads may see them
     end = later[0][0] if later else len(order)
     return [load for load in loads if start < top_level(load) < end] or None
+
+
+def _overwrites(copy: _Copy | None, store: ir.Operation, buffer: ir.Value) -> bool:
+    """Whether `store` belongs to a copy that writes all of `buffer` without reading it."""
+    if copy is None or copy.store.operation != store:
+        return False
+    if any(root_buffer(load.operands[0]) == buffer for load in copy.loads):
+        return False
+    store_map = ir.AffineMapAttr(store.attributes["map"]).value
+    ivs = [loop.iv for loop in copy.chain]
+    mem = ir.MemRefType(buffer.type)
+    operands = list(store.operands)[2:]
+    return not store_map.n_symbols and (
+        _store_permutation(store_map, operands, ivs, copy.chain, mem) is not None
+    )
 
 
 def _store_permutation(

@@ -148,3 +148,87 @@ func.func @partial_rewrite(%w: memref<3x4xf32>, %y: memref<4x3xf32>, %z: memref<
   }
   return
 }
+
+// A weight decoded on the way into a buffer (int8 -> float, times a scale): the
+// decode is recomputed at each load instead, and no float weight buffer remains.
+// CHECK-LABEL: func.func @decoded_weight
+// CHECK-NOT: memref.alloc
+// CHECK: affine.load %arg0[%{{.*}}, %{{.*}}] : memref<3x4xi8>
+// CHECK-NEXT: arith.sitofp
+// CHECK-NEXT: arith.mulf
+func.func @decoded_weight(%w: memref<3x4xi8> {llmhls.role = "weight"}, %x: memref<4xf32>, %y: memref<3xf32>) {
+  %scale = arith.constant 0.5 : f32
+  %wf = memref.alloc() : memref<3x4xf32>
+  affine.for %a = 0 to 3 {
+    affine.for %b = 0 to 4 {
+      %q = affine.load %w[%a, %b] : memref<3x4xi8>
+      %f = arith.sitofp %q : i8 to f32
+      %d = arith.mulf %f, %scale : f32
+      affine.store %d, %wf[%a, %b] : memref<3x4xf32>
+    }
+  }
+  affine.for %i = 0 to 3 {
+    affine.for %k = 0 to 4 {
+      %p = affine.load %wf[%i, %k] : memref<3x4xf32>
+      %v = affine.load %x[%k] : memref<4xf32>
+      %c = affine.load %y[%i] : memref<3xf32>
+      %m = arith.mulf %p, %v : f32
+      %s = arith.addf %c, %m : f32
+      affine.store %s, %y[%i] : memref<3xf32>
+    }
+  }
+  return
+}
+
+// The same arithmetic on an input that is not a weight is left materialized
+// (recomputing arbitrary arithmetic at every read is not this pass's call).
+// CHECK-LABEL: func.func @computed_input
+// CHECK: memref.alloc() : memref<3x4xf32>
+func.func @computed_input(%w: memref<3x4xi8>, %y: memref<3x4xf32>) {
+  %scale = arith.constant 0.5 : f32
+  %wf = memref.alloc() : memref<3x4xf32>
+  affine.for %a = 0 to 3 {
+    affine.for %b = 0 to 4 {
+      %q = affine.load %w[%a, %b] : memref<3x4xi8>
+      %f = arith.sitofp %q : i8 to f32
+      %d = arith.mulf %f, %scale : f32
+      affine.store %d, %wf[%a, %b] : memref<3x4xf32>
+    }
+  }
+  affine.for %a = 0 to 3 {
+    affine.for %b = 0 to 4 {
+      %v = affine.load %wf[%a, %b] : memref<3x4xf32>
+      affine.store %v, %y[%a, %b] : memref<3x4xf32>
+    }
+  }
+  return
+}
+
+// The next write updates the buffer in place (it reads it): it needs the copy's
+// values, so the copy stays.
+// CHECK-LABEL: func.func @in_place_update
+// CHECK: memref.alloc() : memref<4xf32>
+// CHECK: affine.load %arg0
+// CHECK-NEXT: affine.store %{{.*}}, %alloc
+func.func @in_place_update(%x: memref<4xf32>, %y: memref<4xf32>, %z: memref<4xf32>) {
+  %one = arith.constant 1.0 : f32
+  %t = memref.alloc() : memref<4xf32>
+  affine.for %a = 0 to 4 {
+    %v = affine.load %x[%a] : memref<4xf32>
+    affine.store %v, %t[%a] : memref<4xf32>
+  }
+  affine.for %a = 0 to 4 {
+    %v = affine.load %t[%a] : memref<4xf32>
+    affine.store %v, %y[%a] : memref<4xf32>
+  }
+  affine.for %a = 0 to 4 {
+    %v = affine.load %t[%a] : memref<4xf32>
+    %w = arith.addf %v, %one : f32
+    affine.store %w, %t[%a] : memref<4xf32>
+  }
+  affine.for %a = 0 to 4 {
+    %v = affine.load %t[%a] : memref<4xf32>
+    affine.store %v, %z[%a] : memref<4xf32>
+  }
+  return
+}
