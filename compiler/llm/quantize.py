@@ -15,14 +15,16 @@ Stored forms (buffers of `QuantLinear`, out x in = the nn.Linear weight shape):
   Weights beyond the half range (|w| > 65504) are refused, so no inf/NaN bits.
 - int8: `weight_q` int8 [out, in] in [-127, 127] and `weight_scale` float32
   [out]: symmetric per output channel, scale = max|w| / 127, w ~ q * scale.
-- int4: `weight_packed` int8 [out, in / 2], `weight_scale` and `weight_min`
-  float32 [out, in / group_size]: asymmetric per group of `group_size`
+- int4: `weight_packed` int8 [in / 2, out], `weight_scale` and `weight_min`
+  float32 [in / group_size, out]: asymmetric per group of `group_size`
   consecutive inputs (GGUF's Q4_1 form), scale = (max w - min w) / 15,
   min = min w, q = round((w - min) / scale) in [0, 15], w ~ q * scale + min.
-  Byte j of a row holds input 2j in its low nibble and input 2j + 1 in its
-  high nibble: byte = q[2j] | q[2j+1] << 4. A group whose weights sit on a
-  4-bit grid that uses both its end points (a Q4_1 GGUF's weights) comes back
-  exactly, up to float32 rounding.
+  Byte [j, o] holds input 2j of output o in its low nibble and input 2j + 1
+  in its high nibble: byte = q[o, 2j] | q[o, 2j+1] << 4 (`pack_int4`, then
+  transposed). Stored input-major, so the kernel decodes a group as a plain
+  view of the argument and no transposed or decoded copy is materialized.
+  A group whose weights sit on a 4-bit grid that uses both its end points (a
+  Q4_1 GGUF's weights) comes back exactly, up to float32 rounding.
   The bytes are kept in an int8 tensor because a uint8 kernel argument is
   emitted as `int8_t*` (torch-mlir makes ui8 signless) while the testbench and
   manifest would declare `uint8_t`; the bytes on disk are the same either way.
@@ -207,9 +209,10 @@ class QuantLinear(nn.Module):
         else:
             groups = in_features // group_size
             q, scale, minimum = _asymmetric(weight.reshape(out_features, groups, group_size))
-            buffers["weight_packed"] = pack_int4(q.reshape(out_features, in_features))
-            buffers["weight_scale"] = scale
-            buffers["weight_min"] = minimum
+            packed = pack_int4(q.reshape(out_features, in_features))
+            buffers["weight_packed"] = packed.t().contiguous()
+            buffers["weight_scale"] = scale.t().contiguous()
+            buffers["weight_min"] = minimum.t().contiguous()
         if bias is not None:
             buffers["bias"] = bias.detach().to(torch.float32)
         return cls(fmt, in_features, out_features, buffers, group_size if fmt == "int4" else None)
@@ -244,22 +247,26 @@ class QuantLinear(nn.Module):
         return y.reshape(*x.shape[:-1], self.out_features)
 
     def _int4_matmul(self, rows: Tensor) -> Tensor:
-        """x W^T as even inputs x low nibbles + odd inputs x high nibbles.
+        """x W^T for W = q * scale + min, group by group.
 
-        Each half is decoded (q * scale + min) into one [in/2, out] float
-        buffer; the low half's matmul runs before the high half is decoded, so
-        both reuse one buffer. Lines are in this order on purpose (the lowering
-        allocates in op order).
+        y[o] = sum_g (scale[g, o] * sum_k x[g, k] q[g, k, o] + min[g, o] * sum_k x[g, k]):
+        the nibbles are only cast to float (a decode that hls-fold-transposes
+        folds into the batched matmul's reads, so no float copy of the weight
+        exists), and scale and min apply once per group and output instead of
+        once per weight. Even inputs meet the low nibbles, odd inputs the high.
         """
-        packed = self.weight_packed.t()  # [in/2, out]: loads fold the transpose
         groups = self.in_features // self.group_size
-        scale = self.weight_scale.t().reshape(groups, 1, self.out_features)
-        minimum = self.weight_min.t().reshape(groups, 1, self.out_features)
-        shape = (groups, self.group_size // 2, self.out_features)
-        low = (packed & 0xF).reshape(shape) * scale + minimum
-        y = rows[:, 0::2] @ low.reshape(-1, self.out_features)
-        high = ((packed >> 4) & 0xF).reshape(shape) * scale + minimum
-        return y + rows[:, 1::2] @ high.reshape(-1, self.out_features)
+        half = self.group_size // 2
+        packed = self.weight_packed.view(groups, half, self.out_features)
+        pairs = rows.reshape(-1, groups, half, 2).transpose(0, 1)  # [groups, C, half, 2]
+        low = (packed & 0xF).to(torch.float32)
+        dots = torch.bmm(pairs[..., 0], low)  # [groups, C, out]
+        high = ((packed >> 4) & 0xF).to(torch.float32)
+        dots = dots + torch.bmm(pairs[..., 1], high)
+        sums = pairs.sum(dim=(-1, -2)).unsqueeze(-1)  # [groups, C, 1]
+        scale = self.weight_scale.view(groups, 1, self.out_features)
+        minimum = self.weight_min.view(groups, 1, self.out_features)
+        return (dots * scale + sums * minimum).sum(0)
 
 
 def _decode_fp16(bits: Tensor) -> Tensor:
@@ -295,8 +302,9 @@ def dequantized_weight(module: QuantLinear) -> Tensor:
         return module.weight_fp16.view(torch.float16).to(torch.float32)
     if module.fmt == "int8":
         return module.weight_q.to(torch.float32) * module.weight_scale.unsqueeze(1)
-    q = unpack_int4(module.weight_packed).to(torch.float32)
+    q = unpack_int4(module.weight_packed.t()).to(torch.float32)
     groups = module.in_features // module.group_size
     grouped = q.reshape(module.out_features, groups, module.group_size)
-    weight = grouped * module.weight_scale.unsqueeze(-1) + module.weight_min.unsqueeze(-1)
+    scale, minimum = module.weight_scale.t(), module.weight_min.t()
+    weight = grouped * scale.unsqueeze(-1) + minimum.unsqueeze(-1)
     return weight.reshape(module.out_features, module.in_features)

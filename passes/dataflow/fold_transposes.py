@@ -118,7 +118,7 @@ def _weight_argument(value: ir.Value) -> bool:
 
 
 def _fold(nest: Loop, forest: list[Loop]) -> bool:
-    """Fold the copy `nest` into its readers; True when it did (and erased ops)."""
+    """Fold the copy `nest` into its readers; True when the IR changed (ops erased or merged)."""
     copy = _copy_of(nest)
     if copy is None:
         return False
@@ -136,6 +136,8 @@ def _fold(nest: Loop, forest: list[Loop]) -> bool:
     permutation = _store_permutation(store_map, list(store.operands)[2:], ivs, chain, mem)
     if permutation is None:
         return False
+    if _absorb_in_place_update(copy, buffer, nest.op, forest):
+        return True  # the IR changed: the caller looks again with a fresh loop forest
     sources = []  # per load: (source memref, its indices as expressions of the counters)
     for load in copy.loads:
         load_map = ir.AffineMapAttr(load.attributes["map"]).value
@@ -236,6 +238,89 @@ def _readers_of_copy(
         return None  # the next write keeps some of this copy's values: later loads may see them
     end = later[0][0] if later else len(order)
     return [load for load in loads if start < top_level(load) < end] or None
+
+
+def _absorb_in_place_update(
+    copy: _Copy, buffer: ir.Value, nest: ir.Operation, forest: list[Loop]
+) -> bool:
+    """Merge the next nest into `copy` when it only updates `buffer` in place, element-wise.
+
+    Bufferization writes chains of element-wise ops (a decode's shift, then mask)
+    back into one buffer; once merged, the copy computes the final value and can
+    be folded as a whole. Required: the update is the next top-level op touching
+    the buffer, has the copy's loop bounds, reads the buffer only at the element
+    it writes (its store's index), and applies DECODE_OPS to loads of unwritten
+    weight arguments otherwise.
+    """
+    function = nest.operation.parent.operation
+    ops = [op.operation for op in function.regions[0].blocks[0].operations]
+    start = next(i for i, op in enumerate(ops) if op == nest.operation)
+    after = None
+    for op in ops[start + 1 :]:
+        if any(
+            use.owner.operation.parent is not None and _inside(use.owner.operation, op)
+            for use in buffer.uses
+        ):
+            after = op
+            break
+    if after is None or after.name != "affine.for":
+        return False
+    loop = next((candidate for candidate in forest if candidate.op.operation == after), None)
+    update = _copy_of(loop) if loop is not None else None
+    if update is None or update.store.operands[1] != buffer or len(update.chain) != len(copy.chain):
+        return False
+    for mine, theirs in zip(copy.chain, update.chain, strict=True):
+        if (
+            constant_bounds(mine.op) != constant_bounds(theirs.op)
+            or constant_bounds(mine.op) is None
+        ):
+            return False
+    ivs = {theirs.iv: mine.iv for mine, theirs in zip(copy.chain, update.chain, strict=True)}
+    if (
+        update.store.attributes["map"] != copy.store.attributes["map"]
+        or [ivs.get(v) for v in list(update.store.operands)[2:]] != list(copy.store.operands)[2:]
+    ):
+        return False
+    own = [load for load in update.loads if root_buffer(load.operands[0]) == buffer]
+    if len(own) != 1 or own[0].operands[0] != buffer:
+        return False
+    if (
+        own[0].attributes["map"] != update.store.attributes["map"]
+        or list(own[0].operands)[1:] != list(update.store.operands)[2:]
+    ):
+        return False
+    others = [load for load in update.loads if load != own[0]]
+    if any(
+        is_written(root_buffer(load.operands[0])) or not _weight_argument(load.operands[0])
+        for load in others
+    ):
+        return False
+    point = ir.InsertionPoint(copy.store)
+    values: dict[ir.Value, ir.Value] = {own[0].results[0]: copy.store.operands[0]}
+    for op in [*others, *update.ops]:
+        clone = op.clone(ip=point)
+        for index, operand in enumerate(op.operands):
+            if operand in values:
+                clone.operands[index] = values[operand]
+            elif operand in ivs:
+                clone.operands[index] = ivs[operand]
+        values[op.results[0]] = clone.results[0]
+        if op.name == "affine.load":
+            copy.loads.append(clone)
+        else:
+            copy.ops.append(clone)
+    copy.store.operands[0] = values[update.store.operands[0]]
+    after.erase()
+    return True
+
+
+def _inside(op: ir.Operation, ancestor: ir.Operation) -> bool:
+    while op is not None:
+        if op == ancestor:
+            return True
+        parent = op.parent
+        op = parent.operation if parent is not None else None
+    return False
 
 
 def _overwrites(copy: _Copy | None, store: ir.Operation, buffer: ir.Value) -> bool:

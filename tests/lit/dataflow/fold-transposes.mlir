@@ -232,3 +232,74 @@ func.func @in_place_update(%x: memref<4xf32>, %y: memref<4xf32>, %z: memref<4xf3
   }
   return
 }
+
+// A decode written back into its own buffer (packed int4: shift, then mask in
+// place, as bufferization reuses one buffer): the update is merged into the
+// copy first, so the whole decode folds into the reader and no buffer remains.
+// CHECK-LABEL: func.func @decoded_in_place
+// CHECK-NOT: memref.alloc
+// CHECK: affine.load %arg0[%{{.*}}, %{{.*}}] : memref<3x4xi8>
+// CHECK-NEXT: arith.shrsi
+// CHECK-NEXT: arith.andi
+// CHECK-NEXT: arith.sitofp
+func.func @decoded_in_place(%w: memref<3x4xi8> {llmhls.role = "weight"}, %x: memref<4xf32>, %y: memref<3xf32>) {
+  %four = arith.constant 4 : i8
+  %mask = arith.constant 15 : i8
+  %t = memref.alloc() : memref<3x4xi8>
+  affine.for %a = 0 to 3 {
+    affine.for %b = 0 to 4 {
+      %q = affine.load %w[%a, %b] : memref<3x4xi8>
+      %s = arith.shrsi %q, %four : i8
+      affine.store %s, %t[%a, %b] : memref<3x4xi8>
+    }
+  }
+  affine.for %a = 0 to 3 {
+    affine.for %b = 0 to 4 {
+      %q = affine.load %t[%a, %b] : memref<3x4xi8>
+      %m = arith.andi %q, %mask : i8
+      affine.store %m, %t[%a, %b] : memref<3x4xi8>
+    }
+  }
+  affine.for %i = 0 to 3 {
+    affine.for %k = 0 to 4 {
+      %q = affine.load %t[%i, %k] : memref<3x4xi8>
+      %p = arith.sitofp %q : i8 to f32
+      %v = affine.load %x[%k] : memref<4xf32>
+      %c = affine.load %y[%i] : memref<3xf32>
+      %m = arith.mulf %p, %v : f32
+      %s = arith.addf %c, %m : f32
+      affine.store %s, %y[%i] : memref<3xf32>
+    }
+  }
+  return
+}
+
+// The in-place update reads the buffer at another element (it mirrors each
+// row): merging it would read values the copy has not computed yet, so both
+// loops and the buffer stay.
+// CHECK-LABEL: func.func @update_reads_another_element
+// CHECK: memref.alloc() : memref<3x4xi8>
+func.func @update_reads_another_element(%w: memref<3x4xi8> {llmhls.role = "weight"}, %y: memref<3x4xi8>) {
+  %mask = arith.constant 15 : i8
+  %t = memref.alloc() : memref<3x4xi8>
+  affine.for %a = 0 to 3 {
+    affine.for %b = 0 to 4 {
+      %q = affine.load %w[%a, %b] : memref<3x4xi8>
+      affine.store %q, %t[%a, %b] : memref<3x4xi8>
+    }
+  }
+  affine.for %a = 0 to 3 {
+    affine.for %b = 0 to 4 {
+      %q = affine.load %t[%a, -%b + 3] : memref<3x4xi8>
+      %m = arith.andi %q, %mask : i8
+      affine.store %m, %t[%a, %b] : memref<3x4xi8>
+    }
+  }
+  affine.for %a = 0 to 3 {
+    affine.for %b = 0 to 4 {
+      %q = affine.load %t[%a, %b] : memref<3x4xi8>
+      affine.store %q, %y[%a, %b] : memref<3x4xi8>
+    }
+  }
+  return
+}
