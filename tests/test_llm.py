@@ -156,6 +156,12 @@ def test_project_layout(project) -> None:
     assert "llmhls::attention_window" in top
     report = json.loads((out / "report.json").read_text())
     assert report["decode"]["bytes_per_token"] >= report["decode"]["weight_bytes_per_token"] > 0
+    # report.md: the decode figures and a row per stage, linking its loop-by-loop report.
+    summary = (out / "report.md").read_text()
+    assert "roofline tokens/s" in summary
+    for name, stage in report["stages"].items():
+        assert f"| [`{name}`](reports/{name}.md) | {stage['latency_cycles']:,} |" in summary
+        assert "## Loops" in (out / "reports" / f"{name}.md").read_text()
 
 
 def test_prompt_errors(project) -> None:

@@ -41,6 +41,7 @@ from llmhls.compiler.tcl import render_run_hls_tcl
 from llmhls.compiler.testbench import DTYPES
 from llmhls.errors import InputError, OptionError, UnsupportedError
 from llmhls.hls_templates import TEMPLATES_DIR, render
+from llmhls.passes.qor.report import render_markdown
 from llmhls.runtime.xrt_host import render_xrt_host
 from llmhls.targets import Target, get_target
 
@@ -608,6 +609,9 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
     files.update(render_xrt_host(manifest))
     files["manifest.json"] = json.dumps(manifest, indent=2) + "\n"
     files["report.json"] = json.dumps(report, indent=2) + "\n"
+    files["report.md"] = render_llm_markdown(report)
+    for stage in builds:  # where each stage's cycles and resources go, loop by loop
+        files[f"reports/{stage.function}.md"] = render_markdown(stage.build.qor.to_dict())
     files.update({array.file: array.value for array in weights})
     files.update({f"data/{name}.bin": value for name, value in golden.items()})
     if options.dump_ir:
@@ -684,6 +688,37 @@ def _write_project(out_dir: Path, files: dict[str, str | np.ndarray], tokenizer:
                 path.write_text(content)
         if tokenizer is not None:
             tokenizer.save_pretrained(staging / "tokenizer")
+
+
+def render_llm_markdown(report: dict[str, Any]) -> str:
+    """report.md of an LLM project: the decode figures, then one row per stage kernel."""
+    lines = [
+        f"# QoR estimate: `{report['model']}` decoding accelerator",
+        "",
+        "Analytical estimate by llmhls's QoR model (not a synthesis result).",
+        "",
+        "```",
+        format_llm_report(report),
+        "```",
+        "",
+        "## Stage kernels",
+        "",
+        "Each stage is compiled once and called per layer (`layer_*`) or per token; "
+        "`reports/<stage>.md` breaks each one down loop by loop.",
+        "",
+        "| stage | latency (cycles) | DSP | BRAM18K | URAM | LUT | FF |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, stage in report["stages"].items():
+        used = stage["resources"]
+        lines.append(
+            f"| [`{name}`](reports/{name}.md) | {stage['latency_cycles']:,} | "
+            + " | ".join(f"{used[key]:,}" for key in ("dsp", "bram", "uram", "lut", "ff"))
+            + " |"
+        )
+    lines += ["", "## Assumptions", ""]
+    lines += [f"- {text}" for text in report["decode"]["assumptions"]]
+    return "\n".join(lines) + "\n"
 
 
 def format_llm_report(report: dict[str, Any]) -> str:
