@@ -74,6 +74,7 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
         if options.weight_banks is not None:
             passes.append(f"hls-weight-banks{{banks={options.weight_banks}}}")
         passes.append(f"hls-loop-pipeline{{target-ii=1 {clock}}}")
+        passes.append("hls-loop-flatten")
     if options.level >= 2:
         budget = " ".join(
             f"max-{key}={getattr(options, f'max_{key}')}"

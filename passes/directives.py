@@ -8,6 +8,7 @@ attribute (on)                           pragma
 hlsdf.pipeline = {ii, achieved_ii} (for)  #pragma HLS pipeline II=<ii>
 hlsdf.unroll = {factor} (for; 0 = full)  #pragma HLS unroll [factor=<f>]
 hlsdf.tripcount = {min, max, avg} (for)  #pragma HLS loop_tripcount min= max= avg=
+hlsdf.flatten = {levels} (pipelined for) #pragma HLS loop_flatten (the `levels` loops above join it)
 hlsdf.partition = {kind, factor} (alloc)  #pragma HLS array_partition variable= <kind> factor= dim=1
 hlsdf.bind_storage = {type, impl} (alloc) #pragma HLS bind_storage variable= type= impl=
 hlsdf.dataflow (func)                    #pragma HLS dataflow
@@ -23,6 +24,7 @@ from torch_mlir import ir
 PIPELINE = "hlsdf.pipeline"
 UNROLL = "hlsdf.unroll"
 TRIPCOUNT = "hlsdf.tripcount"
+FLATTEN = "hlsdf.flatten"
 PARTITION = "hlsdf.partition"
 BIND_STORAGE = "hlsdf.bind_storage"
 DATAFLOW = "hlsdf.dataflow"
@@ -100,6 +102,17 @@ def get_unroll(loop: ir.Operation) -> int | None:
 def set_unroll(loop: ir.Operation, factor: int) -> None:
     with loop.context:
         loop.attributes[UNROLL] = ir.DictAttr.get({"factor": _i64(factor)})
+
+
+def get_flatten(loop: ir.Operation) -> int | None:
+    """How many enclosing loops flatten into this pipelined loop; None when not flattened."""
+    entries = _dict(loop, FLATTEN)
+    return None if entries is None else _int(entries, "levels", 1)
+
+
+def set_flatten(loop: ir.Operation, levels: int) -> None:
+    with loop.context:
+        loop.attributes[FLATTEN] = ir.DictAttr.get({"levels": _i64(levels)})
 
 
 def get_tripcount(loop: ir.Operation) -> TripCount | None:

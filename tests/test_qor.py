@@ -97,6 +97,50 @@ def test_pipelined_outer_loop_unrolls_inner_and_is_port_bound() -> None:
     assert report.resources["dsp"] == 24
 
 
+def test_flattened_nest_fills_the_pipeline_once() -> None:
+    module = _module(NEST)
+    hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
+    hls.set_flatten(_loops(module)[1], 1)
+    report = _run(module)
+    # One pipeline through 4 * 8 iterations: (32 - 1) * 1 + 6 = 37 (57 unflattened).
+    inner, outer = report.loop("L_k_scale_1"), report.loop("L_k_scale_0")
+    assert (inner.ii_achieved, inner.depth, inner.latency) == (1, 6, 37)
+    assert (outer.latency, outer.ii_limit, outer.pipelined) == (37, "flattened", False)
+    assert report.latency_cycles == 37
+    assert report.loop("L_k_scale_1").flops == 32  # every fmul counted once per run
+
+
+# A GEMV with the reduction outside: y[j] comes back one sweep (8 iterations) later.
+GEMV = """
+%x = memref.alloc() : memref<16xf32>
+%w = memref.alloc() : memref<16x8xf32>
+%y = memref.alloc() : memref<8xf32>
+affine.for %k = 0 to 16 {
+  affine.for %j = 0 to SWEEP {
+    %a = affine.load %x[%k] : memref<16xf32>
+    %b = affine.load %w[%k, %j] : memref<16x8xf32>
+    %c = affine.load %y[%j] : memref<8xf32>
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %m : f32
+    affine.store %s, %y[%j] : memref<8xf32>
+  } loc("k:mv")
+} loc("k:mv")
+"""
+
+
+@pytest.mark.parametrize(("sweep", "ii"), [(8, 1), (2, 4)])
+def test_flattened_recurrence_across_the_outer_loop(sweep: int, ii: int) -> None:
+    module = _module(GEMV.replace("SWEEP", str(sweep)))
+    hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
+    hls.set_flatten(_loops(module)[1], 1)
+    inner = _run(module).loop("L_k_mv_1")
+    # y[j]: load 2 + fadd 4 + store 1 = 7 cycles, read again a sweep later: II >= ceil(7 / sweep).
+    # D = 2 + 3 + 4 + 1 = 10; latency = (16 * sweep - 1) * II + 10.
+    assert inner.ii_achieved == ii
+    assert inner.ii_limit == ("target" if ii == 1 else "recurrence (flattened)")
+    assert inner.latency == (16 * sweep - 1) * ii + 10
+
+
 # -- recurrences ----------------------------------------------------------------------
 ACCUMULATE = """
 %x = memref.alloc() : memref<16x32xf32>

@@ -666,6 +666,8 @@ class FunctionEmitter:
         pipeline = directives.get_pipeline(op)
         if pipeline is not None:
             self.emit(indent, f"#pragma HLS pipeline II={pipeline.ii}")
+        if directives.get_flatten(op) is not None:
+            self.emit(indent, "#pragma HLS loop_flatten")
         factor = directives.get_unroll(op)
         if factor is not None:
             self.emit(

@@ -53,6 +53,11 @@ Pipelined loop L (hlsdf.pipeline ii = II_t)
   II       = max(II_t, II_rec, P_L, accesses per iteration of one hlsdf stream);
              a recorded achieved_ii replaces it (both reported, with a warning)
   latency  = (ceil(N/U) - 1)*II + D
+Flattened nest (hlsdf.flatten = {levels = k} on L: the k loops above it, a perfect nest of
+  O = prod of their trip counts, run as one pipeline with L)
+  II       = max(II of L, ceil(chain / ceil(N/U)) over L's load/store pairs): a stored
+             element comes back a whole sweep of L later or more (hls-loop-flatten's rule)
+  latency  = (O * ceil(N/U) - 1)*II + D, reported on every loop of the nest
 Sequential loop X
   D        = crit(X body) + sum latency(inner loops) + sum latency(calls)
   G        = D + max(0, (U - 1)*C_X, P_X - 1)     (P over X's own accesses, U copies)
@@ -1163,6 +1168,9 @@ class _Evaluator:
         pipeline = directives.get_pipeline(info.loop.op)
         if pipeline is not None:
             return self._pipelined(frame, info, trips, unroll, pipeline, entries, instances)
+        nest = _flattened_nest(info)
+        if nest is not None:
+            return self._flattened(frame, nest, entries, instances)
         body = info.body
         lat = self.latencies(frame, body)
         depth = self.critical_path(body, lat)
@@ -1216,13 +1224,17 @@ class _Evaluator:
         pipeline: directives.Pipeline,
         entries: int,
         instances: int,
+        outer: int = 1,
     ) -> _Run:
-        flat = self.flatten(frame, info, entries * trips, instances * unroll)
+        """A pipelined loop; `outer` > 1: the trips of the loops flattened into it."""
+        flat = self.flatten(frame, info, entries * outer * trips, instances * unroll)
         depth = flat.depth
         if unroll > 1:
             depth += (unroll - 1) * self.chain_cost(frame, info, self.latencies(frame, info.body))
         ii_target = max(1, pipeline.ii)
         ii_rec = self.recurrence_ii(frame, info, unroll)
+        sweep = -(-trips // unroll)
+        ii_outer = self.flattened_recurrence_ii(frame, info, sweep) if outer > 1 else 0
         infos = frame.info.loop_of
         items = []
         for access in info.subtree:
@@ -1254,13 +1266,15 @@ class _Evaluator:
                     f"{info.label}: recorded achieved_ii {recorded} differs from the model's "
                     f"{ii_model}; using the recorded one"
                 )
-        latency = (-(-trips // unroll) - 1) * ii + depth
+        if ii_outer > ii:
+            ii, ii_model, limit = ii_outer, max(ii_model, ii_outer), "recurrence (flattened)"
+        latency = (sweep * outer - 1) * ii + depth
         total = _Cost()
         total.add(flat.cost, unroll)
         total.add(costs.LOOP_CONTROL)
         total.add(costs.PIPELINE_CONTROL)
         total.ff += costs.PIPELINE_FF_PER_STAGE * depth
-        flops, offchip = flat.flops * trips, flat.offchip * trips
+        flops, offchip = flat.flops * trips * outer, flat.offchip * trips * outer
         report = self._report(
             frame,
             info,
@@ -1280,6 +1294,59 @@ class _Evaluator:
             limit=limit,
         )
         return _Run(latency, latency, total, flops, offchip, report)
+
+    def flattened_recurrence_ii(self, frame: _Frame, info: _LoopInfo, sweep: int) -> int:
+        """II a flattened nest needs for values carried across its outer loops.
+
+        hls-loop-flatten only flattens nests whose stored buffers are each accessed at
+        one injective offset, so such a value is read again a whole sweep of the
+        pipelined loop (`sweep` iterations) after it is written, or later.
+        """
+        worst = 0
+        for inner in info.walk():
+            body = inner.body
+            lat = self.latencies(frame, body)
+            for load, store in body.pairs:
+                chain = lat[load] + self.path(body, lat, (load,), store, True) + lat[store]
+                worst = max(worst, -(-chain // sweep))
+        return worst
+
+    def _flattened(
+        self, frame: _Frame, nest: list[_LoopInfo], entries: int, instances: int
+    ) -> _Run:
+        """A perfect nest flattened into its pipelined innermost loop (hlsdf.flatten).
+
+        One pipeline runs through every iteration of the nest, so its depth is paid
+        once. Each loop of the nest reports that pipeline's whole latency, entered as
+        often as the nest's outermost loop.
+        """
+        inner = nest[-1]
+        pipeline = directives.get_pipeline(inner.loop.op)
+        assert pipeline is not None
+        outer_trips = [self.trips(loop) for loop in nest[:-1]]
+        outer = math.prod(outer_trips)
+        trips = self.trips(inner)
+        run = self._pipelined(
+            frame, inner, trips, self.unroll(inner, trips), pipeline, entries, instances, outer
+        )
+        report = run.report
+        for loop, loop_trips in reversed(list(zip(nest[:-1], outer_trips, strict=True))):
+            report = self._report(
+                frame,
+                loop,
+                trips=loop_trips,
+                unroll=1,
+                depth=report.depth,
+                latency=run.latency,
+                entries=entries,
+                cost=_Cost(),
+                instances=instances,
+                flops=run.flops,
+                offchip=run.offchip,
+                children=[report],
+                limit="flattened",
+            )
+        return _Run(run.latency, run.interval, run.cost, run.flops, run.offchip, report)
 
     def flatten(self, frame: _Frame, info: _LoopInfo, entries: int, instances: int) -> _Flat:
         """One iteration of `info` with every loop inside it fully unrolled."""
@@ -1526,6 +1593,17 @@ class _Evaluator:
                 last_writer[storage] = index
         pipo = {s for s, who in users.items() if len(who) > 1 and s.kind in ("ram", "reg")}
         return tasks, edges, pipo
+
+
+def _flattened_nest(info: _LoopInfo) -> list[_LoopInfo] | None:
+    """[info, ..., pipelined loop] when `info` is the outermost loop flattened into it."""
+    nest = [info]
+    while len(nest[-1].body.loops) == 1 and not nest[-1].body.calls:
+        nest.append(nest[-1].body.loops[0])
+        if directives.get_pipeline(nest[-1].loop.op) is not None:
+            levels = directives.get_flatten(nest[-1].loop.op)
+            return nest if levels == len(nest) - 1 else None
+    return None
 
 
 def _offsets(access: Access, expansion: list[tuple[ir.Value, int, int]]) -> set[int] | None:
