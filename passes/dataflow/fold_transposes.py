@@ -18,10 +18,16 @@ element is folded too, the loads and ops cloned at each reader. The decode is
 then recomputed where the value is used, as a streaming dequantizer does, and
 no decoded float copy of the weight is ever allocated. Only weight arguments
 qualify, so no other arithmetic is duplicated.
+
+Readers may load the buffer through a static reshape (collapse_shape /
+expand_shape, e.g. a decoded [groups, rows, out] weight read as one matrix):
+their indices are mapped back through the reshape, and a source that is itself
+a reshape is indexed underneath it, the floordiv/mod pairs simplified away.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from torch_mlir import ir
@@ -162,17 +168,25 @@ def _fold(nest: Loop, forest: list[Loop]) -> bool:
         0,
         [ir.AffineDimExpr.get(permutation.index(j)) for j in range(len(ivs))],
     )
-    for reader in readers:
+    views = {reader.operands[0].owner.operation for reader, view_map in readers if view_map}
+    for reader, view_map in readers:
         reader = reader.operation
         reader_map = ir.AffineMapAttr(reader.attributes["map"]).value
+        if view_map is not None:  # the load indexes a reshape of the buffer
+            reader_map = ir.AffineMap.get(
+                reader_map.n_dims,
+                reader_map.n_symbols,
+                [expr.compose(reader_map) for expr in view_map.results],
+            )
         point = ir.InsertionPoint(reader)
         values: dict[ir.Value, ir.Value] = {}
         for load, (source, source_index) in zip(copy.loads, sources, strict=True):
             results = [expr.compose(to_buffer_space).compose(reader_map) for expr in source_index]
+            base, results = _through_reshapes(source, results, reader_map)
             new_map = ir.AffineMap.get(reader_map.n_dims, reader_map.n_symbols, results)
             replacement = affine.AffineLoadOp(
-                ir.MemRefType(source.type).element_type,
-                source,
+                ir.MemRefType(base.type).element_type,
+                base,
                 list(reader.operands)[1:],
                 new_map,
                 ip=point,
@@ -188,15 +202,83 @@ def _fold(nest: Loop, forest: list[Loop]) -> bool:
         reader.results[0].replace_all_uses_with(values[store.operands[0]])
         reader.erase()
     nest.op.erase()
+    for view in views:
+        if not list(view.results[0].uses):
+            view.erase()
     if not list(buffer.uses):
         alloc.erase()
     return True
 
 
+RESHAPE_OPS = ("memref.collapse_shape", "memref.expand_shape")
+
+
+def reshape_index_map(view: ir.Operation) -> ir.AffineMap:
+    """Indices of a collapse_shape/expand_shape result -> indices of its (static) source.
+
+    A collapsed dimension k of source dims (d_0 .. d_n) holds d_j = (k floordiv
+    prod(size_{j+1..n})) mod size_j; an expanded group (e_0 .. e_n) of source dim d
+    holds d = sum_j e_j * prod(size_{j+1..n}).
+    """
+    source = ir.MemRefType(view.operands[0].type)
+    result = ir.MemRefType(view.results[0].type)
+    groups = [
+        [ir.IntegerAttr(d).value for d in ir.ArrayAttr(group)]
+        for group in ir.ArrayAttr(view.attributes["reassociation"])
+    ]
+    if view.name == "memref.collapse_shape":
+        exprs: list[ir.AffineExpr] = []
+        for k, group in enumerate(groups):
+            for j, dim in enumerate(group):
+                inner = math.prod(source.shape[d] for d in group[j + 1 :])
+                expr = ir.AffineExpr.get_floor_div(ir.AffineDimExpr.get(k), inner)
+                exprs.append(expr if j == 0 else ir.AffineExpr.get_mod(expr, source.shape[dim]))
+        return ir.AffineMap.get(result.rank, 0, exprs)
+    exprs = []
+    for group in groups:
+        linear = ir.AffineConstantExpr.get(0)
+        for j, dim in enumerate(group):
+            inner = math.prod(result.shape[d] for d in group[j + 1 :])
+            linear = linear + ir.AffineDimExpr.get(dim) * inner
+        exprs.append(linear)
+    return ir.AffineMap.get(result.rank, 0, exprs)
+
+
+def _through_reshapes(
+    source: ir.Value, index: list[ir.AffineExpr], reader_map: ir.AffineMap
+) -> tuple[ir.Value, list[ir.AffineExpr]]:
+    """Index the buffer under any reshapes of `source` directly, the index simplified.
+
+    A load through a reshape back into the reshaped buffer's space comes out as
+    floordiv/mod pairs that simplify to the plain linear index (int4 groups read
+    back as one matrix: (k floordiv 16) * 16 + k mod 16 = k), so the access stays
+    a unit-stride burst the QoR model and Vitis both recognize.
+    """
+    while not isinstance(source.owner, ir.Block):
+        view = source.owner.operation
+        if (
+            view.name not in RESHAPE_OPS
+            or not ir.MemRefType(view.operands[0].type).has_static_shape
+        ):
+            break
+        current = ir.AffineMap.get(reader_map.n_dims, reader_map.n_symbols, index)
+        index = [
+            ir.AffineExpr.simplify_affine_expr(
+                expr.compose(current), reader_map.n_dims, reader_map.n_symbols
+            )
+            for expr in reshape_index_map(view).results
+        ]
+        source = view.operands[0]
+    return source, index
+
+
 def _readers_of_copy(
     buffer: ir.Value, store: ir.Operation, nest: ir.Operation, forest: list[Loop]
-) -> list[ir.Operation] | None:
+) -> list[tuple[ir.Operation, ir.AffineMap | None]] | None:
     """The loads that read what this copy nest wrote, or None when that is not clear-cut.
+
+    Each comes with the map from its indices to the buffer's when it reads
+    through a reshape (collapse_shape / expand_shape) of the buffer, else None.
 
     A buffer may be reused by several copies (bufferization shares one buffer
     between dead-after-use transposes, e.g. the K and V weights of a layer): the
@@ -226,9 +308,15 @@ def _readers_of_copy(
         if owner == store:
             continue
         if owner.name == "affine.load":
-            loads.append(owner)
+            loads.append((owner, None))
         elif owner.name == "affine.store" and use.operand_number == 1:
             writes.append((top_level(owner), owner))
+        elif owner.name in RESHAPE_OPS and ir.MemRefType(owner.results[0].type).has_static_shape:
+            view_map = reshape_index_map(owner)
+            for view_use in owner.results[0].uses:
+                if view_use.owner.operation.name != "affine.load":
+                    return None  # written or viewed again through the reshape
+                loads.append((view_use.owner.operation, view_map))
         else:
             return None
     later = sorted(((index, op) for index, op in writes if index > start), key=lambda w: w[0])
@@ -237,7 +325,7 @@ def _readers_of_copy(
     if later and not _overwrites(copies.get(later[0][0]), later[0][1], buffer):
         return None  # the next write keeps some of this copy's values: later loads may see them
     end = later[0][0] if later else len(order)
-    return [load for load in loads if start < top_level(load) < end] or None
+    return [(load, view) for load, view in loads if start < top_level(load) < end] or None
 
 
 def _absorb_in_place_update(

@@ -303,3 +303,36 @@ func.func @update_reads_another_element(%w: memref<3x4xi8> {llmhls.role = "weigh
   }
   return
 }
+
+// A decode into a [groups, rows, out] buffer read back through a collapse_shape
+// (int4's groups joined into one matrix): the reader's index is taken back
+// through the reshape (k -> k floordiv 2, k mod 2) and the buffer goes.
+// CHECK-LABEL: func.func @decoded_through_reshape
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: memref.collapse_shape
+// CHECK: affine.load %arg0[%{{.*}} floordiv 2, %{{.*}} mod 2, %{{.*}}] : memref<2x2x3xi8>
+// CHECK-NEXT: arith.sitofp
+func.func @decoded_through_reshape(%w: memref<2x2x3xi8> {llmhls.role = "weight"}, %x: memref<4xf32>, %y: memref<3xf32>) {
+  %t = memref.alloc() : memref<2x2x3xf32>
+  affine.for %g = 0 to 2 {
+    affine.for %r = 0 to 2 {
+      affine.for %o = 0 to 3 {
+        %q = affine.load %w[%g, %r, %o] : memref<2x2x3xi8>
+        %f = arith.sitofp %q : i8 to f32
+        affine.store %f, %t[%g, %r, %o] : memref<2x2x3xf32>
+      }
+    }
+  }
+  %m = memref.collapse_shape %t [[0, 1], [2]] : memref<2x2x3xf32> into memref<4x3xf32>
+  affine.for %o = 0 to 3 {
+    affine.for %k = 0 to 4 {
+      %p = affine.load %m[%k, %o] : memref<4x3xf32>
+      %v = affine.load %x[%k] : memref<4xf32>
+      %c = affine.load %y[%o] : memref<3xf32>
+      %s = arith.mulf %p, %v : f32
+      %a = arith.addf %c, %s : f32
+      affine.store %a, %y[%o] : memref<3xf32>
+    }
+  }
+  return
+}
