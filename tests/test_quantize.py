@@ -202,13 +202,17 @@ def _largest_local_float_array(kernel: str) -> int:
     return max(sizes, default=0)
 
 
+@pytest.mark.parametrize("rows", [1, BATCH])
 @pytest.mark.parametrize("level", [1, 2])
 @pytest.mark.parametrize("fmt", WEIGHT_FORMATS)
-def test_kernel_csim_matches_pytorch(fmt: str, level: int, tmp_path: Path) -> None:
-    """The dequantizing kernel compiles at -O1/-O2 and C-simulates within 1e-4."""
+def test_kernel_csim_matches_pytorch(fmt: str, level: int, rows: int, tmp_path: Path) -> None:
+    """The dequantizing kernel compiles at -O1/-O2 and C-simulates within 1e-4.
+
+    One row is the decode GEMV, several the prefill GEMM (int4 has a form for each).
+    """
     weight, bias = layer_weights(6)
     layer = QuantLinear.from_weight(weight, bias, fmt)
-    x = torch.randn(BATCH, IN, generator=torch.Generator().manual_seed(7))
+    x = torch.randn(rows, IN, generator=torch.Generator().manual_seed(7))
     name = f"linear_{fmt}"
     loaded = export_module(layer, (x,), name)
     options = CompileOptions(optimize=OptimizeOptions(level=level))
@@ -222,8 +226,9 @@ def test_kernel_csim_matches_pytorch(fmt: str, level: int, tmp_path: Path) -> No
     kernel = (tmp_path / name / "kernel" / f"{name}.cpp").read_text()
     assert f"const {ctypes[fmt]}* {first['arg']}" in kernel
     # No float copy of the weight: the decode is recomputed at each read. int4 keeps
-    # only its per-group partial sums ([groups, rows, out], activations, not weights).
-    limit = {"fp32": 0, "fp16": 0, "int8": 0, "int4": IN // 32 * BATCH * OUT}[fmt]
+    # [groups, out] partial sums for one row, one [rows, out] partial sum for several.
+    int4 = IN // 32 * OUT if rows == 1 else rows * OUT
+    limit = {"fp32": 0, "fp16": 0, "int8": 0, "int4": int4}[fmt]
     assert _largest_local_float_array(kernel) <= limit
 
     csim = run_csim(tmp_path / name)

@@ -247,26 +247,35 @@ class QuantLinear(nn.Module):
         return y.reshape(*x.shape[:-1], self.out_features)
 
     def _int4_matmul(self, rows: Tensor) -> Tensor:
-        """x W^T for W = q * scale + min, group by group.
+        """x W^T for W = q * scale + min; even inputs meet the low nibbles, odd the high.
 
-        y[o] = sum_g (scale[g, o] * sum_k x[g, k] q[g, k, o] + min[g, o] * sum_k x[g, k]):
-        the nibbles are only cast to float (a decode that hls-fold-transposes
-        folds into the batched matmul's reads, so no float copy of the weight
-        exists), and scale and min apply once per group and output instead of
-        once per weight. Even inputs meet the low nibbles, odd inputs the high.
+        The nibbles are decoded where the matmul reads them (hls-fold-transposes
+        folds the decode into the loads), so no float copy of the weight is
+        stored. The form depends on the rows of the call:
+        - one row (the decode GEMV): group by group, y[o] = sum_g (scale[g, o] *
+          sum_k x[g, k] q[g, k, o] + min[g, o] * sum_k x[g, k]): scale and min apply
+          once per group and output, over [groups, out] partial sums;
+        - several rows (prefill): q * scale + min per weight read, since the
+          per-group partial sums would be [groups, rows, out], too large for on-chip
+          memory at real sizes (SmolLM2's MLP: 442k floats each).
         """
         groups = self.in_features // self.group_size
         half = self.group_size // 2
-        packed = self.weight_packed.view(groups, half, self.out_features)
-        pairs = rows.reshape(-1, groups, half, 2).transpose(0, 1)  # [groups, C, half, 2]
-        low = (packed & 0xF).to(torch.float32)
-        dots = torch.bmm(pairs[..., 0], low)  # [groups, C, out]
-        high = ((packed >> 4) & 0xF).to(torch.float32)
-        dots = dots + torch.bmm(pairs[..., 1], high)
-        sums = pairs.sum(dim=(-1, -2)).unsqueeze(-1)  # [groups, C, 1]
-        scale = self.weight_scale.view(groups, 1, self.out_features)
-        minimum = self.weight_min.view(groups, 1, self.out_features)
-        return (dots * scale + sums * minimum).sum(0)
+        shape = (groups, half, self.out_features)
+        packed = self.weight_packed.view(shape)
+        if rows.shape[0] == 1:
+            pairs = rows.reshape(-1, groups, half, 2).transpose(0, 1)  # [groups, 1, half, 2]
+            dots = torch.bmm(pairs[..., 0], (packed & 0xF).to(torch.float32))  # [groups, 1, out]
+            dots = dots + torch.bmm(pairs[..., 1], ((packed >> 4) & 0xF).to(torch.float32))
+            sums = pairs.sum(dim=(-1, -2)).unsqueeze(-1)  # [groups, 1, 1]
+            scale = self.weight_scale.view(groups, 1, self.out_features)
+            minimum = self.weight_min.view(groups, 1, self.out_features)
+            return (dots * scale + sums * minimum).sum(0)
+        scale = self.weight_scale.view(groups, 1, self.out_features).expand(shape)
+        minimum = self.weight_min.view(groups, 1, self.out_features).expand(shape)
+        low = ((packed & 0xF).to(torch.float32) * scale + minimum).reshape(-1, self.out_features)
+        high = ((packed >> 4) & 0xF).to(torch.float32) * scale + minimum
+        return rows[:, 0::2] @ low + rows[:, 1::2] @ high.reshape(-1, self.out_features)
 
 
 def _decode_fp16(bits: Tensor) -> Tensor:
