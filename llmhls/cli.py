@@ -68,7 +68,9 @@ unroll factors and the partitions they need, not tile sizes; large weights stay
 on m_axi and are read from .bin files; shapes must be static. LLMs: Llama
 family and GPT-2 only, layers unrolled in time only (one layer pipeline reused),
 the KV cache is float32, a GGUF's quantized weights are dequantized and
-requantized by --weights rather than kept as they are.
+requantized by --weights rather than kept as they are, and each weight matrix
+streams through one m_axi port, so the estimated decode rate is compute-bound,
+far under the HBM roofline that report.md shows next to it.
 """
 
 
