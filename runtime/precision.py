@@ -35,11 +35,8 @@ class PrecisionFigures:
         }
 
 
-def reference_continuation(model: Any, prompt: list[int], new_tokens: int) -> tuple[list, Any]:
-    """(prompt + greedy continuation, the float32 logits predicting each new token).
-
-    Row i of the logits predicts token len(prompt) + i of the sequence.
-    """
+def greedy_tokens(model: Any, prompt: list[int], new_tokens: int) -> list[int]:
+    """transformers' greedy continuation of `prompt`: exactly `new_tokens` token ids."""
     import torch
 
     ids = torch.tensor([prompt])
@@ -51,6 +48,18 @@ def reference_continuation(model: Any, prompt: list[int], new_tokens: int) -> tu
             min_new_tokens=new_tokens,
             do_sample=False,
         )[0].tolist()
+    return sequence[len(prompt) :]
+
+
+def reference_continuation(model: Any, prompt: list[int], new_tokens: int) -> tuple[list, Any]:
+    """(prompt + greedy continuation, the float32 logits predicting each new token).
+
+    Row i of the logits predicts token len(prompt) + i of the sequence.
+    """
+    import torch
+
+    sequence = [*prompt, *greedy_tokens(model, prompt, new_tokens)]
+    with torch.no_grad():
         logits = model(torch.tensor([sequence])).logits[0].float().numpy()
     return sequence, logits[len(prompt) - 1 : len(sequence) - 1]
 

@@ -23,24 +23,12 @@ from llmhls.compiler.llm.source import load_llm
 from llmhls.errors import InputError, OptionError, UnsupportedError
 from llmhls.runtime.csim_backend import CsimBackend
 from llmhls.runtime.generate import generate, load_manifest
+from llmhls.runtime.precision import greedy_tokens
 from llmhls.runtime.sampling import SamplingOptions
 
 MAX_CONTEXT = 48
 CHUNK = 8
 PROMPT = [1, 17, 4, 33, 9, 60, 12, 5, 71, 23, 8]  # 11 tokens: two prefill chunks
-
-
-def hf_greedy(model: torch.nn.Module, prompt: list[int], new_tokens: int) -> list[int]:
-    ids = torch.tensor([prompt])
-    with torch.no_grad():
-        out = model.generate(
-            ids,
-            attention_mask=torch.ones_like(ids),
-            max_new_tokens=new_tokens,
-            min_new_tokens=new_tokens,
-            do_sample=False,
-        )
-    return out[0, len(prompt) :].tolist()
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -82,7 +70,7 @@ def test_csim_tokens_equal_transformers_greedy(project) -> None:
     assert data["prompt_tokens"] == len(PROMPT)
     assert data["tokens_per_s"] > 0
     tokens = data["tokens"]
-    expected = hf_greedy(load_llm(folder).model, PROMPT, 16)
+    expected = greedy_tokens(load_llm(folder).model, PROMPT, 16)
     assert tokens == expected, arch
     assert len(set(tokens)) >= 4, f"{arch}: the continuation barely varies: {tokens}"
 

@@ -19,7 +19,12 @@ from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
 from llmhls.compiler.llm.source import SMOLLM2_MISSING, LoadedLlm, load_llm, smollm2_gguf
 from llmhls.runtime.csim_backend import CsimBackend
 from llmhls.runtime.generate import generate, load_manifest
-from llmhls.runtime.precision import compare_logits, reference_continuation, teacher_forced_logits
+from llmhls.runtime.precision import (
+    compare_logits,
+    greedy_tokens,
+    reference_continuation,
+    teacher_forced_logits,
+)
 from llmhls.runtime.sampling import SamplingOptions
 
 GGUF = smollm2_gguf()
@@ -59,16 +64,7 @@ def test_greedy_tokens_equal_transformers(smollm2) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     tokens = json.loads(result.stdout.strip().splitlines()[-1])["tokens"]
-    ids = torch.tensor([prompt])
-    with torch.no_grad():
-        expected = loaded.model.generate(
-            ids,
-            attention_mask=torch.ones_like(ids),
-            max_new_tokens=16,
-            min_new_tokens=16,
-            do_sample=False,
-        )[0, len(prompt) :].tolist()
-    assert tokens == expected
+    assert tokens == greedy_tokens(loaded.model, prompt, 16)
     assert len(set(tokens)) >= 4
 
 
