@@ -216,17 +216,20 @@ def load_llm(path: str | Path) -> LoadedLlm:
             raise _unsupported_architecture(model_type)
     else:
         folder, kwargs = path.parent, {"gguf_file": path.name}
-    try:
-        hf_config = AutoConfig.from_pretrained(folder, local_files_only=True, **kwargs)
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"'{path}': cannot read the model config ({_one_line(exc)})") from None
-    config = llm_config(hf_config)
+    if path.is_dir():  # config.json is cheap to read: check the shape before the weights
+        try:
+            hf_config = AutoConfig.from_pretrained(folder, local_files_only=True)
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"'{path}': cannot read the model config ({_one_line(exc)})") from None
+        config = llm_config(hf_config)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             folder, local_files_only=True, dtype=torch.float32, **kwargs
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise InputError(f"'{path}': cannot load the weights ({_one_line(exc)})") from None
+    if not path.is_dir():  # a GGUF's config comes with its weights (one parse of the file)
+        config = llm_config(model.config)
     model.eval()
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, **kwargs)
