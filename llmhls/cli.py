@@ -283,6 +283,8 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
+# compiler.llm.quantize.WEIGHT_FORMATS, spelled out so that --help does not import torch.
+LLM_WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
 LLM_OPTIONS = (
     "max_context",
     "prefill_chunk",
@@ -312,14 +314,14 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights",
         default=None,
-        choices=("fp32", "fp16", "int8", "int4"),
+        choices=LLM_WEIGHT_FORMATS,
         help="LLM: weight precision in memory, dequantized in the kernel: fp32 (default), "
         "fp16, int8 (per output channel scales), int4 (group-wise scales, two per byte)",
     )
     parser.add_argument(
         "--head-weights",
         default=None,
-        choices=("fp32", "fp16", "int8", "int4"),
+        choices=LLM_WEIGHT_FORMATS,
         help="LLM: precision of the LM head (vocab x hidden, the largest matrix and the one "
         "nearest the logits); default: as --weights, but int8 under --weights int4",
     )

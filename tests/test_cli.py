@@ -195,3 +195,11 @@ def test_opt_and_translate_tools(tmp_path: Path) -> None:
         [tool("llmhls-translate"), "--emit-hlscpp", str(text)], capture_output=True, text=True
     )
     assert translated.returncode == 0 and "void f(" in translated.stdout
+
+
+def test_cli_weight_choices_are_the_compilers() -> None:
+    """--weights/--head-weights list exactly the formats the LLM compiler knows."""
+    from llmhls.cli import LLM_WEIGHT_FORMATS
+    from llmhls.compiler.llm.quantize import WEIGHT_FORMATS
+
+    assert LLM_WEIGHT_FORMATS == WEIGHT_FORMATS

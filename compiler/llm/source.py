@@ -208,27 +208,28 @@ def load_llm(path: str | Path) -> LoadedLlm:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    config: LlmConfig | None = None
     if path.is_dir():
         folder, kwargs = path, {}
         # Name an unsupported architecture before transformers reports it its own way.
         model_type = _config_json_type(path)
         if _LLAMA_LIKE.get(model_type, model_type) not in SUPPORTED_ARCHITECTURES:
             raise _unsupported_architecture(model_type)
-    else:
-        folder, kwargs = path.parent, {"gguf_file": path.name}
-    if path.is_dir():  # config.json is cheap to read: check the shape before the weights
+        # config.json is cheap to read: check the shape before loading the weights.
         try:
             hf_config = AutoConfig.from_pretrained(folder, local_files_only=True)
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(f"'{path}': cannot read the model config ({_one_line(exc)})") from None
         config = llm_config(hf_config)
+    else:
+        folder, kwargs = path.parent, {"gguf_file": path.name}
     try:
         model = AutoModelForCausalLM.from_pretrained(
             folder, local_files_only=True, dtype=torch.float32, **kwargs
         )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise InputError(f"'{path}': cannot load the weights ({_one_line(exc)})") from None
-    if not path.is_dir():  # a GGUF's config comes with its weights (one parse of the file)
+    if config is None:  # a GGUF's config comes with its weights (one parse of the file)
         config = llm_config(model.config)
     model.eval()
     try:

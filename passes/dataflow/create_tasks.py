@@ -30,6 +30,7 @@ from llmhls.passes.dataflow.task_graph import Task, group_tasks, steps_of
 from llmhls.passes.legalize.ir_utils import (
     c_identifier,
     function_arg_attrs,
+    is_inside,
     location_label,
     symbol_name,
     top_function,
@@ -130,15 +131,6 @@ def _buffer_names(top: ir.Operation) -> dict[ir.Value, str]:
     return names
 
 
-def _inside(op: ir.Operation, container: ir.Operation) -> bool:
-    parent = op
-    while parent is not None and parent.name != "builtin.module":
-        if parent == container:
-            return True
-        parent = parent.parent
-    return False
-
-
 def _captured(task: Task) -> list[ir.Value]:
     """Values used in the task but defined outside it, in first-use order."""
     inside: set[ir.Operation] = set()
@@ -209,7 +201,7 @@ def _is_constant(value: ir.Value) -> bool:
 
 
 def _replace_uses_inside(value: ir.Value, new: ir.Value, container: ir.Operation) -> None:
-    outside = [use.owner for use in value.uses if not _inside(_as_op(use.owner), container)]
+    outside = [use.owner for use in value.uses if not is_inside(_as_op(use.owner), container)]
     value.replace_all_uses_except(new, [_as_op(o) for o in outside])
 
 

@@ -35,7 +35,7 @@ from torch_mlir.dialects import affine
 
 from llmhls.passes.analysis.loops import Loop, loop_forest, root_buffer
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import function_arg_attrs, functions, has_body
+from llmhls.passes.legalize.ir_utils import function_arg_attrs, functions, has_body, is_inside
 from llmhls.passes.loop.bind_storage import is_written
 from llmhls.passes.loop.nest import constant_bounds, only_child
 from llmhls.passes.registry import register_pass
@@ -345,10 +345,7 @@ def _absorb_in_place_update(
     start = next(i for i, op in enumerate(ops) if op == nest.operation)
     after = None
     for op in ops[start + 1 :]:
-        if any(
-            use.owner.operation.parent is not None and _inside(use.owner.operation, op)
-            for use in buffer.uses
-        ):
+        if any(is_inside(use.owner.operation, op) for use in buffer.uses):
             after = op
             break
     if after is None or after.name != "affine.for":
@@ -400,15 +397,6 @@ def _absorb_in_place_update(
     copy.store.operands[0] = values[update.store.operands[0]]
     after.erase()
     return True
-
-
-def _inside(op: ir.Operation, ancestor: ir.Operation) -> bool:
-    while op is not None:
-        if op == ancestor:
-            return True
-        parent = op.parent
-        op = parent.operation if parent is not None else None
-    return False
 
 
 def _overwrites(copy: _Copy | None, store: ir.Operation, buffer: ir.Value) -> bool:

@@ -25,6 +25,17 @@ def has_body(func: ir.Operation) -> bool:
     return len(func.regions[0].blocks) > 0
 
 
+def is_inside(op: ir.Operation, container: ir.Operation) -> bool:
+    """Whether `op` is `container` or nested (at any depth) in one of its regions."""
+    current: ir.Operation | None = op.operation
+    while current is not None:
+        if current == container:
+            return True
+        parent = current.parent
+        current = parent.operation if parent is not None else None
+    return False
+
+
 def walk_ops(op: ir.Operation) -> Iterator[ir.Operation]:
     """Pre-order walk over every nested operation (a list, so callers may erase)."""
     found: list[ir.Operation] = []

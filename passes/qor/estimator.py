@@ -88,6 +88,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1031,22 +1032,29 @@ class _Evaluator:
             worst = max(worst, self.path(body, lat, users, sink, False))
         return worst
 
-    def recurrence_ii(self, frame: _Frame, info: _LoopInfo, unroll: int) -> int:
-        worst = 0
+    def _recurrence_pairs(
+        self, frame: _Frame, info: _LoopInfo
+    ) -> Iterator[tuple[_Block, list[int], int, int]]:
+        """(body, its op latencies, load node, store node) of each recurrence pair in `info`."""
         for inner in info.walk():
             body = inner.body
             if not body.pairs:
                 continue
             lat = self.latencies(frame, body)
             for load, store in body.pairs:
-                dep = self.dependence(
-                    frame, body.nodes[load].access, body.nodes[store].access, info, unroll
-                )
-                if dep is None:
-                    continue
-                distance, copies = dep
-                chain = lat[load] + copies * self.path(body, lat, (load,), store, True) + lat[store]
-                worst = max(worst, -(-chain // distance))
+                yield body, lat, load, store
+
+    def recurrence_ii(self, frame: _Frame, info: _LoopInfo, unroll: int) -> int:
+        worst = 0
+        for body, lat, load, store in self._recurrence_pairs(frame, info):
+            dep = self.dependence(
+                frame, body.nodes[load].access, body.nodes[store].access, info, unroll
+            )
+            if dep is None:
+                continue
+            distance, copies = dep
+            chain = lat[load] + copies * self.path(body, lat, (load,), store, True) + lat[store]
+            worst = max(worst, -(-chain // distance))
         lat = self.latencies(frame, info.body)
         for users, sink in info.body.iter_chains:
             worst = max(worst, unroll * self.path(info.body, lat, users, sink, False))
@@ -1303,12 +1311,9 @@ class _Evaluator:
         pipelined loop (`sweep` iterations) after it is written, or later.
         """
         worst = 0
-        for inner in info.walk():
-            body = inner.body
-            lat = self.latencies(frame, body)
-            for load, store in body.pairs:
-                chain = lat[load] + self.path(body, lat, (load,), store, True) + lat[store]
-                worst = max(worst, -(-chain // sweep))
+        for body, lat, load, store in self._recurrence_pairs(frame, info):
+            chain = lat[load] + self.path(body, lat, (load,), store, True) + lat[store]
+            worst = max(worst, -(-chain // sweep))
         return worst
 
     def _flattened(
