@@ -27,7 +27,7 @@ from torch_mlir.fx import _module_lowering
 from llmhls.compiler.context import DiagnosticCollector, make_context
 from llmhls.compiler.testbench import TESTBENCH_RESERVED
 from llmhls.errors import LlmhlsError, UnsupportedError
-from llmhls.passes.legalize.ir_utils import c_identifier, describe_label, location_label_text
+from llmhls.passes.analysis.ir_utils import c_identifier, describe_label, location_label_text
 
 ROLE_INPUT = "input"
 ROLE_WEIGHT = "weight"

@@ -29,9 +29,9 @@ from torch_mlir import ir
 
 from llmhls.errors import OptionError
 from llmhls.passes import directives
+from llmhls.passes.analysis.ir_utils import symbol_name, top_function
 from llmhls.passes.analysis.loops import Loop, loop_forest
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import symbol_name, top_function
 from llmhls.passes.loop.array_partition import ArrayPartition
 from llmhls.passes.loop.bind_storage import BindStorage
 from llmhls.passes.qor.estimator import analyze, estimate

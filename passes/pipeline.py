@@ -16,7 +16,7 @@ from torch_mlir.passmanager import PassManager
 
 from llmhls.compiler.context import DiagnosticCollector
 from llmhls.errors import LlmhlsError, OptionError
-from llmhls.passes.legalize.ir_utils import describe_label, location_label_text
+from llmhls.passes.analysis.ir_utils import describe_label, location_label_text
 from llmhls.passes.registry import get_pass, is_registered
 
 _ITEM_NAME = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(\{(.*)\})?\s*$", re.S)

@@ -31,7 +31,7 @@ from llmhls.dialects.hlsdf import is_stream_type, stream_depth, stream_element
 from llmhls.errors import UnsupportedError
 from llmhls.passes import directives
 from llmhls.passes.analysis.costs import MAXI_WIDEN_BITS
-from llmhls.passes.legalize.ir_utils import (
+from llmhls.passes.analysis.ir_utils import (
     c_identifier,
     describe_location,
     function_arg_attrs,

@@ -24,10 +24,7 @@ from torch_mlir.dialects import func as func_d
 
 from llmhls.errors import OptionError
 from llmhls.passes import directives
-from llmhls.passes.analysis.loops import loop_forest, root_op
-from llmhls.passes.base import Pass
-from llmhls.passes.dataflow.task_graph import Task, group_tasks, steps_of
-from llmhls.passes.legalize.ir_utils import (
+from llmhls.passes.analysis.ir_utils import (
     c_identifier,
     function_arg_attrs,
     is_inside,
@@ -36,6 +33,9 @@ from llmhls.passes.legalize.ir_utils import (
     top_function,
     walk_ops,
 )
+from llmhls.passes.analysis.loops import loop_forest, root_op
+from llmhls.passes.base import Pass
+from llmhls.passes.dataflow.task_graph import Task, group_tasks, steps_of
 from llmhls.passes.qor.estimator import estimate
 from llmhls.passes.registry import register_pass
 from llmhls.targets import get_target

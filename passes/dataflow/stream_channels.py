@@ -67,6 +67,15 @@ from llmhls.passes.analysis.costs import (
     STREAM_LATENCY,
     op_latency,
 )
+from llmhls.passes.analysis.ir_utils import (
+    functions,
+    has_body,
+    set_function_type,
+    symbol_name,
+    top_function,
+    walk_ops,
+    yielded_values,
+)
 from llmhls.passes.analysis.loops import (
     LOAD_OPS,
     LOOP_OPS,
@@ -78,18 +87,9 @@ from llmhls.passes.analysis.loops import (
     loop_forest,
     root_buffer,
 )
+from llmhls.passes.analysis.nest import constant_bounds, only_child
+from llmhls.passes.analysis.storage import is_top_argument, storage
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import (
-    functions,
-    has_body,
-    set_function_type,
-    symbol_name,
-    top_function,
-    walk_ops,
-    yielded_values,
-)
-from llmhls.passes.loop.nest import constant_bounds, only_child
-from llmhls.passes.loop.storage import is_top_argument, storage
 from llmhls.passes.registry import register_pass
 
 STREAM_READ = "hlsdf.stream_read"

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from torch_mlir import ir
 
+from llmhls.passes.analysis.ir_utils import walk_ops
 from llmhls.passes.analysis.loops import LOAD_OPS, STORE_OPS, root_buffer
-from llmhls.passes.legalize.ir_utils import walk_ops
 
 # Ops that stay in the dataflow region: they allocate, name or reshape storage.
 STAY_OPS = {

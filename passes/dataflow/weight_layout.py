@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from torch_mlir import ir
 
 from llmhls.errors import LlmhlsError
-from llmhls.passes.analysis.loops import LOOP_OPS, index_forms
-from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import (
+from llmhls.passes.analysis.ir_utils import (
     function_arg_attrs,
     set_function_type,
     symbol_name,
     top_function,
 )
+from llmhls.passes.analysis.loops import LOOP_OPS, index_forms
+from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
 
 LAYOUT_ATTR = "llmhls.layout"

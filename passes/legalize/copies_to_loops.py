@@ -12,8 +12,8 @@ from torch_mlir import ir
 from torch_mlir.dialects import affine
 
 from llmhls.errors import UnsupportedError
+from llmhls.passes.analysis.ir_utils import describe_location, walk_ops
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import describe_location, walk_ops
 from llmhls.passes.registry import register_pass
 
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from torch_mlir import ir
 
+from llmhls.passes.analysis.ir_utils import walk_ops
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import walk_ops
 from llmhls.passes.registry import register_pass
 
 

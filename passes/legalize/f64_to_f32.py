@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from torch_mlir import ir
 
+from llmhls.passes.analysis.ir_utils import functions, set_function_type, walk_ops
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, set_function_type, walk_ops
 from llmhls.passes.registry import register_pass
 
 

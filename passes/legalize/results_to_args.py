@@ -15,8 +15,8 @@ from torch_mlir.dialects import func as func_d
 from torch_mlir.dialects import memref
 
 from llmhls.errors import UnsupportedError
+from llmhls.passes.analysis.ir_utils import functions, has_body, set_function_type, symbol_name
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body, set_function_type, symbol_name
 from llmhls.passes.registry import register_pass
 
 

@@ -17,14 +17,14 @@ import networkx as nx
 from torch_mlir import ir
 
 from llmhls.errors import UnsupportedError
-from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import (
+from llmhls.passes.analysis.ir_utils import (
     describe_location,
     functions,
     has_body,
     symbol_name,
     walk_ops,
 )
+from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
 
 SYNTHESIZABLE_DIALECTS = ("func", "affine", "scf", "arith", "math", "memref", "hlsdf")

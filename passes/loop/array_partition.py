@@ -36,11 +36,11 @@ from torch_mlir import ir
 from llmhls.errors import OptionError
 from llmhls.passes import directives
 from llmhls.passes.analysis.costs import REFERENCE_CLOCK_MHZ
+from llmhls.passes.analysis.initiation_interval import refresh_achieved_ii
+from llmhls.passes.analysis.ir_utils import functions, has_body
 from llmhls.passes.analysis.loops import Access, accesses, loop_forest, root_op
+from llmhls.passes.analysis.storage import storage
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body
-from llmhls.passes.loop.initiation_interval import refresh_achieved_ii
-from llmhls.passes.loop.storage import storage
 from llmhls.passes.registry import register_pass
 
 ALLOC_OPS = ("memref.alloc", "memref.alloca")

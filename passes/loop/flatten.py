@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from torch_mlir import ir
 
 from llmhls.passes import directives
+from llmhls.passes.analysis.ir_utils import functions, has_body
 from llmhls.passes.analysis.loops import Loop, loop_forest
+from llmhls.passes.analysis.nest import Band, constant_bounds, only_child, reorder_info
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body
-from llmhls.passes.loop.nest import Band, constant_bounds, only_child, reorder_info
 from llmhls.passes.registry import register_pass
 
 

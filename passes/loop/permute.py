@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from torch_mlir import ir
 
 from llmhls.errors import LlmhlsError
+from llmhls.passes.analysis.ir_utils import functions, has_body, symbol_name
+from llmhls.passes.analysis.nest import Band, ReorderInfo, bands, reorder_info
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body, symbol_name
-from llmhls.passes.loop.nest import Band, ReorderInfo, bands, reorder_info
 from llmhls.passes.registry import register_pass
 
 _BOUND_ATTRS = ("lowerBoundMap", "upperBoundMap", "step")

@@ -28,10 +28,10 @@ from torch_mlir import ir
 from llmhls.errors import OptionError
 from llmhls.passes import directives
 from llmhls.passes.analysis.costs import REFERENCE_CLOCK_MHZ
+from llmhls.passes.analysis.initiation_interval import achieved_ii
+from llmhls.passes.analysis.ir_utils import functions, has_body
 from llmhls.passes.analysis.loops import Loop, loop_forest
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body
-from llmhls.passes.loop.initiation_interval import achieved_ii
 from llmhls.passes.registry import register_pass
 
 LEVELS = ("innermost", "outer-of-innermost")

@@ -30,9 +30,9 @@ from torch_mlir.dialects import affine
 
 from llmhls.errors import LlmhlsError, OptionError
 from llmhls.passes import directives
+from llmhls.passes.analysis.ir_utils import functions, has_body, symbol_name
+from llmhls.passes.analysis.nest import Band, ConstantBounds, bands, constant_bounds, reorder_info
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body, symbol_name
-from llmhls.passes.loop.nest import Band, ConstantBounds, bands, constant_bounds, reorder_info
 from llmhls.passes.registry import register_pass
 
 

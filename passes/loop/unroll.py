@@ -24,9 +24,9 @@ from torch_mlir import ir
 
 from llmhls.errors import OptionError
 from llmhls.passes import directives
+from llmhls.passes.analysis.ir_utils import functions, has_body
 from llmhls.passes.analysis.loops import Loop, loop_forest
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.ir_utils import functions, has_body
 from llmhls.passes.registry import register_pass
 
 

@@ -97,6 +97,16 @@ from torch_mlir import ir
 from llmhls.errors import LlmhlsError, OptionError, UnsupportedError
 from llmhls.passes import directives
 from llmhls.passes.analysis import costs
+from llmhls.passes.analysis.ir_utils import (
+    c_identifier,
+    function_arg_attrs,
+    functions,
+    has_body,
+    location_label,
+    maxi_bundle,
+    symbol_name,
+    top_function,
+)
 from llmhls.passes.analysis.loops import (
     LOOP_OPS,
     VIEW_OPS,
@@ -107,16 +117,6 @@ from llmhls.passes.analysis.loops import (
     linear_form,
     loop_forest,
     root_buffer,
-)
-from llmhls.passes.legalize.ir_utils import (
-    c_identifier,
-    function_arg_attrs,
-    functions,
-    has_body,
-    location_label,
-    maxi_bundle,
-    symbol_name,
-    top_function,
 )
 from llmhls.passes.loop.bind_storage import element_bits
 from llmhls.targets import Target

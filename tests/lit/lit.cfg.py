@@ -9,7 +9,7 @@ config.name = "llmhls"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
-config.excludes = ["Inputs", "lit.cfg.py"]
+config.excludes = ["Inputs", "lit.cfg.py", "test_lit.py"]
 
 # Tools come from the Python environment running lit (the project's venv).
 bin_dir = os.path.dirname(sys.executable)

@@ -7,7 +7,7 @@ model is stated and bounded, teacher-forced along transformers' own greedy
 continuation (`llmhls.runtime.precision`): the largest logit error relative to
 the largest logit, and the rate at which the top-1 token agrees. Tiny random
 models are far more sensitive than trained ones (SmolLM2's bounds are in
-tests/test_smollm2.py, its figures from `benchmarks/llm_precision.py`); the
+tests/e2e/test_smollm2.py, its figures from `benchmarks/llm_precision.py`); the
 bounds here are what these models measure, with a margin.
 """
 

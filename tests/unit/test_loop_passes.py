@@ -34,10 +34,10 @@ from llmhls.compiler.lowering import lower_to_affine
 from llmhls.compiler.toolchain import ap_types_include_dir, hls_include_dir
 from llmhls.errors import OptionError
 from llmhls.passes import directives
+from llmhls.passes.analysis.initiation_interval import achieved_ii
+from llmhls.passes.analysis.ir_utils import functions
 from llmhls.passes.analysis.loops import Loop, accesses, loop_forest
 from llmhls.passes.dataflow.weight_layout import weight_layouts
-from llmhls.passes.legalize.ir_utils import functions
-from llmhls.passes.loop.initiation_interval import achieved_ii
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.registry import all_passes
 

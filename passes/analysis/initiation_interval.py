@@ -48,15 +48,15 @@ from llmhls.passes.analysis.costs import (
     burst_beats,
     op_latency,
 )
-from llmhls.passes.analysis.loops import LOAD_OPS, LOOP_OPS, Access, Loop, accesses, loop_forest
-from llmhls.passes.legalize.ir_utils import (
+from llmhls.passes.analysis.ir_utils import (
     function_arg_attrs,
     maxi_bundle,
     walk_ops,
     yielded_values,
 )
-from llmhls.passes.loop.nest import constant_bounds
-from llmhls.passes.loop.storage import is_top_argument, storage
+from llmhls.passes.analysis.loops import LOAD_OPS, LOOP_OPS, Access, Loop, accesses, loop_forest
+from llmhls.passes.analysis.nest import constant_bounds
+from llmhls.passes.analysis.storage import is_top_argument, storage
 
 _Visit = Callable[[ir.Value], int | None]  # latency from the path's source to a value
 

@@ -15,9 +15,9 @@ from torch_mlir import ir
 from llmhls.compiler.context import parse_module
 from llmhls.errors import LlmhlsError, OptionError
 from llmhls.passes import directives as hls
+from llmhls.passes.analysis.initiation_interval import achieved_ii
+from llmhls.passes.analysis.ir_utils import top_function, walk_ops
 from llmhls.passes.analysis.loops import loop_forest
-from llmhls.passes.legalize.ir_utils import top_function, walk_ops
-from llmhls.passes.loop.initiation_interval import achieved_ii
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.qor.estimator import QorReport, analyze, estimate
 from llmhls.targets import get_target

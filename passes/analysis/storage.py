@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from torch_mlir import ir
 
+from llmhls.passes.analysis.ir_utils import symbol_name
 from llmhls.passes.analysis.loops import root_buffer
-from llmhls.passes.legalize.ir_utils import symbol_name
 
 _MAX_CALL_DEPTH = 16
 

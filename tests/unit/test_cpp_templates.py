@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CPP_TESTS = sorted(p.stem for p in (REPO / "hls_templates" / "tests").glob("*.cpp"))
 
 pytestmark = pytest.mark.skipif(

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from torch_mlir import ir
 
+from llmhls.passes.analysis.ir_utils import walk_ops
 from llmhls.passes.analysis.loops import (
     LOAD_OPS,
     LOOP_OPS,
@@ -45,8 +46,7 @@ from llmhls.passes.analysis.loops import (
     constant_index,
     loop_forest,
 )
-from llmhls.passes.legalize.ir_utils import walk_ops
-from llmhls.passes.loop.storage import storage
+from llmhls.passes.analysis.storage import storage
 
 # Ops a reorderable band may hold besides loops, loads, stores and views: no side effects.
 _PURE_DIALECTS = ("arith", "math", "index")
