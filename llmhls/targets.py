@@ -26,8 +26,42 @@ class MemorySpec:
     kind: str
     size_gb: float
     channels: int
-    gbps_per_channel: float
-    total_gbps: float
+    gbps_per_channel: float  # theoretical peak of one channel
+    total_gbps: float  # theoretical peak of all channels
+    port_width_bits: int  # data width of one channel's AXI port at the memory side
+    source: str
+    # Sustained figures from a named benchmark; None where none is published.
+    measured_gbps_per_channel: float | None = None
+    measured_total_gbps: float | None = None
+    measured_source: str | None = None
+
+    @property
+    def capacity_mb_per_channel(self) -> float:
+        """What one channel holds: a buffer bound to one channel must fit in it."""
+        return self.size_gb * 1024 / self.channels
+
+    @property
+    def sustained_gbps_per_channel(self) -> float:
+        """What one channel delivers: measured where published, else the theoretical peak."""
+        return self.measured_gbps_per_channel or self.gbps_per_channel
+
+    @property
+    def sustained_total_gbps(self) -> float:
+        """What all channels deliver together: measured where published, else the peak."""
+        if self.measured_total_gbps is not None:
+            return self.measured_total_gbps
+        return min(self.total_gbps, self.channels * self.sustained_gbps_per_channel)
+
+    @property
+    def bandwidth_basis(self) -> str:
+        """Where the sustained figures come from, for reports."""
+        if self.measured_source:
+            return f"measured: {self.measured_source}"
+        return f"theoretical peak (no published measurement): {self.source}"
+
+    def bytes_per_cycle_per_channel(self, clock_mhz: float) -> float:
+        """Bytes one channel delivers per kernel clock cycle at `clock_mhz`."""
+        return self.sustained_gbps_per_channel * 1e3 / clock_mhz
 
 
 @dataclass(frozen=True)
@@ -53,7 +87,6 @@ class Target:
     clock_mhz: float
     resources: Resources
     memory: tuple[MemorySpec, ...]
-    axi_data_width_bits: int
     source: str
 
     @property
@@ -95,6 +128,13 @@ def _positive(obj: dict[str, Any], key: str, where: str, *, allow_zero: bool = F
     return value
 
 
+def _optional_positive(obj: dict[str, Any], key: str, where: str) -> float | None:
+    """Fetch a number > 0 that may be null (a figure nobody has published)."""
+    if key in obj and obj[key] is None:
+        return None
+    return float(_positive(obj, key, where))
+
+
 def _parse_memory(raw: dict[str, Any], where: str) -> MemorySpec:
     """Build a MemorySpec, checking that total bandwidth = channels x per-channel (to 1%)."""
     spec = MemorySpec(
@@ -103,7 +143,21 @@ def _parse_memory(raw: dict[str, Any], where: str) -> MemorySpec:
         channels=int(_positive(raw, "channels", where)),
         gbps_per_channel=float(_positive(raw, "gbps_per_channel", where)),
         total_gbps=float(_positive(raw, "total_gbps", where)),
+        port_width_bits=int(_positive(raw, "port_width_bits", where)),
+        source=_field(raw, "source", str, where),
+        measured_gbps_per_channel=_optional_positive(raw, "measured_gbps_per_channel", where),
+        measured_total_gbps=_optional_positive(raw, "measured_total_gbps", where),
+        measured_source=_field(raw, "measured_source", (str, type(None)), where),
     )
+    measured = (spec.measured_gbps_per_channel, spec.measured_total_gbps, spec.measured_source)
+    if any(v is not None for v in measured) and any(v is None for v in measured):
+        raise _bad(
+            where, "measured_gbps_per_channel, measured_total_gbps and measured_source go together"
+        )
+    if spec.measured_gbps_per_channel and spec.measured_gbps_per_channel > spec.gbps_per_channel:
+        raise _bad(where, "measured_gbps_per_channel exceeds the theoretical gbps_per_channel")
+    if spec.measured_total_gbps and spec.measured_total_gbps > spec.total_gbps:
+        raise _bad(where, "measured_total_gbps exceeds the theoretical total_gbps")
     expected = spec.channels * spec.gbps_per_channel
     if not math.isclose(spec.total_gbps, expected, rel_tol=0.01):
         raise _bad(where, f"total_gbps {spec.total_gbps} != channels x gbps_per_channel {expected}")
@@ -138,7 +192,6 @@ def _parse_target(name: str, raw: dict[str, Any]) -> Target:
         clock_mhz=float(_positive(raw, "clock_mhz", where)),
         resources=resources_,
         memory=tuple(memory),
-        axi_data_width_bits=int(_positive(raw, "axi_data_width_bits", where)),
         source=_field(raw, "source", str, where),
     )
 

@@ -52,9 +52,23 @@ def test_datasheet_figures(name: str, part: str, dsp: int, bram_18k: int, uram: 
 def test_u280_memory() -> None:
     u280 = get_target("u280")
     hbm = u280.main_memory
-    assert hbm == MemorySpec(
-        kind="HBM2", size_gb=8.0, channels=32, gbps_per_channel=14.375, total_gbps=460.0
+    assert (hbm.kind, hbm.size_gb, hbm.channels, hbm.gbps_per_channel, hbm.total_gbps) == (
+        "HBM2",
+        8.0,
+        32,
+        14.375,
+        460.0,
     )
+    assert isinstance(hbm, MemorySpec)
+    # PG276: one pseudo channel is a 256-bit AXI port; Shuhai (FCCM'20) measured 13.3 GB/s
+    # per channel and 425 GB/s over all 32 on a U280; U280 HBM holds 256 MB per channel.
+    assert hbm.port_width_bits == 256
+    assert hbm.sustained_gbps_per_channel == 13.3
+    assert hbm.sustained_total_gbps == 425.0
+    assert hbm.capacity_mb_per_channel == 256.0
+    assert "Shuhai" in hbm.bandwidth_basis
+    # 13.3 GB/s at a 300 MHz kernel clock: 44.3 bytes per cycle, less than a 512-bit port asks.
+    assert hbm.bytes_per_cycle_per_channel(300.0) == pytest.approx(44.33, abs=0.01)
     assert [m.kind for m in u280.memory] == ["HBM2", "DDR4"]
     assert u280.memory[1].size_gb == 32.0
     assert u280.peak_bandwidth_gbps == pytest.approx(498.4)
@@ -76,10 +90,14 @@ def test_every_target_is_consistent(name: str) -> None:
     target = get_target(name)
     assert target.clock_mhz > 0
     assert target.clock_period_ns == pytest.approx(1000.0 / target.clock_mhz)
-    assert target.axi_data_width_bits in (128, 256, 512)
     assert target.part.startswith("xc")
     for mem in target.memory:
         assert mem.total_gbps == pytest.approx(mem.channels * mem.gbps_per_channel, rel=0.01)
+        assert mem.port_width_bits in (128, 256, 512)
+        assert mem.source
+        assert mem.sustained_gbps_per_channel <= mem.gbps_per_channel
+        assert mem.sustained_total_gbps <= mem.total_gbps
+        assert mem.capacity_mb_per_channel > 0
     assert target.main_memory.total_gbps == max(m.total_gbps for m in target.memory)
 
 
@@ -116,6 +134,30 @@ def test_parse_rejects_inconsistent_bandwidth() -> None:
     data = _bundled_json()
     data["targets"]["u280"]["memory"][0]["total_gbps"] = 999.0
     with pytest.raises(LlmhlsError, match=r"target 'u280' memory\[0\]: total_gbps 999.0"):
+        parse_targets(json.dumps(data))
+
+
+def test_u55c_channels_hold_twice_the_u280s() -> None:
+    assert get_target("u55c").main_memory.capacity_mb_per_channel == 512.0
+    assert get_target("u55c").main_memory.sustained_total_gbps == 425.0
+
+
+def test_unmeasured_memory_falls_back_to_its_peak_and_says_so() -> None:
+    ddr = get_target("u250").main_memory
+    assert ddr.measured_gbps_per_channel is None
+    assert ddr.sustained_gbps_per_channel == ddr.gbps_per_channel
+    assert ddr.sustained_total_gbps == ddr.total_gbps
+    assert ddr.bandwidth_basis.startswith("theoretical peak")
+
+
+def test_parse_rejects_measured_above_peak_and_partial_measurements() -> None:
+    data = _bundled_json()
+    data["targets"]["u280"]["memory"][0]["measured_gbps_per_channel"] = 20.0
+    with pytest.raises(LlmhlsError, match="measured_gbps_per_channel exceeds"):
+        parse_targets(json.dumps(data))
+    data = _bundled_json()
+    data["targets"]["u280"]["memory"][0]["measured_source"] = None
+    with pytest.raises(LlmhlsError, match="go together"):
         parse_targets(json.dumps(data))
 
 
