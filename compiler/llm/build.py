@@ -31,6 +31,7 @@ from llmhls.compiler.driver import KernelBuild, build_kernel
 from llmhls.compiler.frontend import export_module
 from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
 from llmhls.compiler.llm.kv_cache import AttentionSite, split_at_kv_cache
+from llmhls.compiler.llm.performance import decode_performance
 from llmhls.compiler.llm.quantize import WEIGHT_FORMATS, QuantLinear
 from llmhls.compiler.llm.source import LoadedLlm
 from llmhls.compiler.llm.stages import ROPE_BUFFER, LlmStages, build_stages, fp32_linear
@@ -451,87 +452,6 @@ def _render_top(
     return source, header
 
 
-def _layer_mapping(
-    cfg, builds: list[StageBuild], target: Target, utilization: float, chunks: int
-) -> dict[str, Any]:
-    """How many decoder layers could be laid out side by side, and whether that would pay.
-
-    Decode at batch 1 runs the layers one after another (layer l + 1 needs layer
-    l's output), so extra spatial copies of the layer cannot speed it up; they only
-    overlap prefill chunks (chunk c in layer 2 while chunk c + 1 is in layer 1).
-    """
-    layer = {}
-    for stage in builds:
-        if stage.kind in ("pre", "post") and stage.rows == max(b.rows for b in builds):
-            for key, used in stage.build.qor.resources.items():
-                layer[key] = layer.get(key, 0) + used
-    available = builds[0].build.qor.available
-    fits = min(
-        (int(available[key] * utilization) // used for key, used in layer.items() if used),
-        default=cfg.num_layers,
-    )
-    fits = max(0, min(fits, cfg.num_layers))
-    return {
-        "chosen": "temporal",
-        "layer_copies": 1,
-        "copies_that_fit": fits,
-        "resources_per_layer": layer,
-        "why": (
-            f"{fits} layer cop{'y fits' if fits == 1 else 'ies fit'} in {utilization:.0%} of "
-            f"{target.name}; decode "
-            "(batch 1) runs layers in sequence, so copies would not raise tokens/s, and "
-            f"prefill could overlap at most {min(fits, chunks)} chunk(s): one layer pipeline, "
-            "reused for every layer with its own weights"
-            if fits
-            else f"one layer already exceeds {utilization:.0%} of {target.name}"
-        ),
-    }
-
-
-def _performance(
-    cfg, builds: list[StageBuild], arrays: list[WeightArray], options, target: Target, clock: float
-) -> dict[str, Any]:
-    """Bytes per decoded token and the estimated decode rate against the memory roofline."""
-    embeds = [a for a in arrays if a.name.startswith("embed_")]
-    weight_bytes = sum(a.value.nbytes for a in arrays if a not in embeds)
-    embed_row_bytes = sum(cfg.hidden_size * a.value.itemsize for a in embeds)
-    context = options.max_context / 2  # average position over a full-context generation
-    kv_bytes = int(2 * cfg.num_layers * cfg.num_kv_heads * cfg.head_dim * 4 * (context + 1))
-    per_token = weight_bytes + embed_row_bytes + kv_bytes
-    decode = {b.kind: b.build.qor.latency_cycles for b in builds if b.rows == 1}
-    attention_cycles = int(cfg.num_heads * context * 2 * (cfg.head_dim / 16 + 1))
-    cycles = (
-        decode["embed"]
-        + decode["head"]
-        + cfg.num_layers * (decode["pre"] + decode["post"] + attention_cycles)
-    )
-    memory = max(target.memory, key=lambda m: m.total_gbps)
-    compute_rate = clock * 1e6 / cycles
-    roofline_rate = memory.total_gbps * 1e9 / per_token
-    chunks = -(-options.max_context // min(options.prefill_chunk, options.max_context))
-    return {
-        "bytes_per_token": int(per_token),
-        "weight_bytes_per_token": int(weight_bytes),
-        "kv_bytes_per_token": kv_bytes,
-        "decode_cycles": int(cycles),
-        "attention_cycles_per_layer": attention_cycles,
-        "compute_bound_tokens_per_s": round(compute_rate, 3),
-        "memory": memory.kind,
-        "memory_gbps": memory.total_gbps,
-        "roofline_tokens_per_s": round(roofline_rate, 3),
-        "estimated_tokens_per_s": round(min(compute_rate, roofline_rate), 3),
-        "bound": "memory" if roofline_rate < compute_rate else "compute",
-        "layer_mapping": _layer_mapping(cfg, builds, target, options.optimize.utilization, chunks),
-        "assumptions": [
-            "decode reads every weight once per token; the embedding reads one row",
-            f"KV bytes at the average position {context:g} of a --max-context generation",
-            "attention: 2 passes over the window, 16 MACs per cycle per head (template)",
-            "stage latencies are llmhls's analytical estimates (see each stage's QoR), "
-            "not Vitis; stages run one after another",
-        ],
-    }
-
-
 def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) -> LlmCompileResult:
     """Compile a loaded LLM into a prefill + decode accelerator project at `out_dir`."""
     cfg = loaded.config
@@ -574,7 +494,16 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
         for kind in ("prefill", "decode")
     }
     top_source, top_header = _render_top(stages, builds, arrays, kernels, options, chunk)
-    performance = _performance(cfg, builds, weights, options, target, clock)
+    decode_arrays = {
+        stage.kind: [
+            arrays[_weight_key(stage, i)] for i in stage.build.interfaces if i.role == ROLE_WEIGHT
+        ]
+        for stage in builds
+        if stage.rows == 1
+    }
+    performance = decode_performance(
+        cfg, builds, decode_arrays, kernels["decode"]["args"], options, target, clock
+    )
     manifest = _manifest(loaded, options, target, clock, chunk, builds, kernels, weights)
     start = time.perf_counter()
     golden = golden_data(stages, options.max_context, chunk)
