@@ -59,7 +59,10 @@ def compile_for(target: str, gguf: Path, out: Path, args: argparse.Namespace) ->
         "peak_roofline_tokens_per_s": decode["peak_roofline_tokens_per_s"],
         "memory_gbps": decode["memory_gbps"],
         "bound": decode["bound"],
-        "stages": {s["name"]: [s["cycles"], s["limit"]] for s in decode["stages"]},
+        "stages": {
+            s["name"]: {k: s[k] for k in ("runs_per_token", "compute_cycles", "cycles", "limit")}
+            for s in decode["stages"]
+        },
         "warnings": decode["warnings"],
     }
 
