@@ -261,3 +261,91 @@ def test_capacity_warning_names_the_channel() -> None:
     )
     (warning,) = estimate_decode(big, u280, 300)["warnings"]
     assert "channel 1 (w)" in warning and "400.0 MiB" in warning and "256 MiB" in warning
+
+
+def test_decode_inputs_read_what_decode_reads() -> None:
+    """Embedding: one row; a layer array: its per-layer slice; a shared one: whole; the head
+    also writes the output buffer; every buffer's stored bytes in argument order."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from llmhls.compiler.llm.build import LlmCompileOptions, WeightArray
+
+    cfg = SimpleNamespace(
+        hidden_size=8, num_layers=3, num_heads=4, num_kv_heads=2, head_dim=4, vocab_size=10
+    )
+    embed = WeightArray("embed_w", "float32", 0, np.zeros(10 * 8, np.float32), bundle="gmem_w0")
+    q = WeightArray("pre_q", "int8", 64, np.zeros(3 * 64, np.int8), bundle="gmem_w1")
+    rope = WeightArray("pre_rope", "float32", 0, np.zeros(2, np.float32), bundle="gmem_w2")
+    head = WeightArray("head_w", "float32", 0, np.zeros(80, np.float32), bundle="gmem_w3")
+    builds = [
+        SimpleNamespace(
+            kind=kind,
+            rows=rows,
+            build=SimpleNamespace(qor=SimpleNamespace(latency_cycles=100 * rows + i)),
+        )
+        for i, kind in enumerate(("embed", "pre", "post", "head"))
+        for rows in (1, 4)
+    ]
+    args = [
+        {"name": "token", "kind": "scalar", "ctype": "int32_t"},
+        *(
+            {
+                "kind": "buffer",
+                "ctype": c,
+                "elements": a.value.size,
+                "direction": "in",
+                "bundle": a.bundle,
+            }
+            for a, c in ((embed, "float"), (q, "int8_t"), (rope, "float"), (head, "float"))
+        ),
+        {
+            "kind": "buffer",
+            "ctype": "float",
+            "elements": 3 * 2 * 8 * 4,
+            "direction": "inout",
+            "bundle": "gmem_kv0",
+            "state": "kv",
+        },
+        {
+            "kind": "buffer",
+            "ctype": "float",
+            "elements": 3 * 2 * 8 * 4,
+            "direction": "inout",
+            "bundle": "gmem_kv1",
+            "state": "kv",
+        },
+        {
+            "kind": "buffer",
+            "ctype": "float",
+            "elements": 10,
+            "direction": "out",
+            "bundle": "gmem_io",
+        },
+    ]
+    options = LlmCompileOptions(max_context=8, attention_tile=16)
+    inputs = perf.decode_inputs(
+        cfg, builds, {"embed": [embed], "pre": [q, rope], "post": [], "head": [head]}, args, options
+    )
+    assert inputs.weight_bytes == {
+        "embed": {"gmem_w0": 8 * 4},
+        "pre": {"gmem_w1": 64, "gmem_w2": 2 * 4},
+        "post": {},
+        "head": {"gmem_w3": 80 * 4},
+    }
+    assert inputs.logits_bytes == {"gmem_io": 40}
+    assert inputs.stage_cycles == {"embed": 100, "pre": 101, "post": 102, "head": 103}
+    assert inputs.kv_bundles == ("gmem_kv0", "gmem_kv1") and inputs.kv_itemsize == 4
+    assert list(inputs.stored_bytes) == [
+        "gmem_w0",
+        "gmem_w1",
+        "gmem_w2",
+        "gmem_w3",
+        "gmem_kv0",
+        "gmem_kv1",
+        "gmem_io",
+    ]
+    assert inputs.stored_bytes["gmem_w1"] == 3 * 64 and inputs.stored_bytes["gmem_kv0"] == 768
+    # The tile is capped at the context, as the top kernel's kTile is.
+    assert inputs.attention == AttentionShape(4, 2, 8, 4, 1, 8)
