@@ -36,19 +36,27 @@ class PrecisionFigures:
 
 
 def greedy_tokens(model: Any, prompt: list[int], new_tokens: int) -> list[int]:
-    """transformers' greedy continuation of `prompt`: exactly `new_tokens` token ids."""
+    """The model's greedy continuation of `prompt`: exactly `new_tokens` token ids.
+
+    EOS is a token like any other here, as in `llmhls run --ignore-eos`: each step takes the
+    argmax of the model's own forward pass over its KV cache. transformers' `generate` cannot
+    serve as this reference: with `min_new_tokens` it masks EOS out of the logits, and
+    without it stops at EOS.
+    """
     import torch
 
-    ids = torch.tensor([prompt])
+    tokens: list[int] = []
     with torch.no_grad():
-        sequence = model.generate(
-            ids,
-            attention_mask=torch.ones_like(ids),
-            max_new_tokens=new_tokens,
-            min_new_tokens=new_tokens,
-            do_sample=False,
-        )[0].tolist()
-    return sequence[len(prompt) :]
+        out = model(torch.tensor([prompt]), use_cache=True)
+        for _ in range(new_tokens):
+            token = int(out.logits[0, -1].argmax())
+            tokens.append(token)
+            if len(tokens) == new_tokens:
+                break
+            out = model(
+                torch.tensor([[token]]), past_key_values=out.past_key_values, use_cache=True
+            )
+    return tokens
 
 
 def reference_continuation(model: Any, prompt: list[int], new_tokens: int) -> tuple[list, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from llm_models import tiny_gpt2, tiny_llama
+from llm_models import VOCAB, tiny_gpt2, tiny_llama
 
 from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
 from llmhls.compiler.llm.source import load_llm
@@ -73,6 +73,47 @@ def test_csim_tokens_equal_transformers_greedy(project) -> None:
     expected = greedy_tokens(load_llm(folder).model, PROMPT, 16)
     assert tokens == expected, arch
     assert len(set(tokens)) >= 4, f"{arch}: the continuation barely varies: {tokens}"
+
+
+def _prompt(length: int) -> list[int]:
+    """A BOS token then `length - 1` varied ids (never EOS), deterministic."""
+    return [1, *((7 * i + 5) % (VOCAB - 3) + 3 for i in range(length - 1))]
+
+
+# (prompt length, new tokens asked): one token (the tiny Llama then emits EOS at its 4th
+# step, which the reference must keep as a token, like --ignore-eos), exactly one prefill
+# chunk, 2C+1 tokens (a chunk boundary plus one), a prompt that fills --max-context (one
+# token from the prefill logits, then the context is full), and a generation that runs
+# into the context limit (48 - 40 + 1 = 9 tokens).
+EDGE_CASES = [(1, 8, 8), (CHUNK, 8, 8), (2 * CHUNK + 1, 8, 8), (MAX_CONTEXT, 5, 1), (40, 20, 9)]
+
+
+@pytest.mark.parametrize(("length", "asked", "produced"), EDGE_CASES)
+def test_edge_prompts_match_the_greedy_reference(project, length, asked, produced) -> None:
+    arch, folder, out = project
+    prompt = _prompt(length)
+    manifest = load_manifest(out)
+    backend = CsimBackend(out, manifest)
+    result = generate(backend, manifest["llm"], prompt, asked, SamplingOptions(), stop_at_eos=False)
+    assert len(result.tokens) == produced
+    assert result.stopped_by == ("max_context" if produced < asked else "max_new_tokens")
+    assert result.tokens == greedy_tokens(load_llm(folder).model, prompt, produced), arch
+
+
+def test_greedy_reference_keeps_eos_as_a_token(project) -> None:
+    """The tiny Llama's own forward picks EOS (2) as the 4th token after [1]; so must the
+    reference (transformers' generate with min_new_tokens masks EOS out instead)."""
+    arch, folder, _ = project
+    if arch != "llama":
+        pytest.skip("the EOS case is the tiny Llama's")
+    model = load_llm(folder).model
+    tokens = greedy_tokens(model, [1], 6)
+    sequence = [1]
+    with torch.no_grad():  # a second implementation: full forward, no KV cache
+        for _ in range(6):
+            sequence.append(int(model(torch.tensor([sequence])).logits[0, -1].argmax()))
+    assert tokens == sequence[1:]
+    assert tokens[3] == 2
 
 
 def test_logits_match_transformers(project) -> None:

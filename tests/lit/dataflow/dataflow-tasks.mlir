@@ -28,9 +28,14 @@
 // FUSED-COUNT-2: attributes {hlsdf.task}
 
 // The scaling task's estimated latency is below 0.9x the first task's, so it is
-// fused into it; one task left is no dataflow at all.
+// fused into it; one task left is no dataflow at all: the function keeps its
+// three loop nests in place, with no task or dataflow attribute.
 // TINY-NOT: hlsdf.task
+// TINY-LABEL: func.func @relu_sum(
 // TINY-NOT: hlsdf.dataflow
+// TINY-COUNT-3: affine.for %{{.*}} = 0 to 4 {
+// TINY-NOT: call
+// TINY: return
 // BAD: error: hls-dataflow-tasks fuse-below must be in [0, 1), got 1.5
 func.func @relu_sum(%x: memref<4xf32> {llmhls.arg = "x", llmhls.role = "input"},
                     %y: memref<4xf32> {llmhls.arg = "y", llmhls.role = "output"}) {
