@@ -10,10 +10,10 @@ from __future__ import annotations
 from torch_mlir import ir
 
 from llmhls.passes import directives
+from llmhls.passes.analysis.initiation_interval import Storage
 from llmhls.passes.analysis.loops import (
     root_buffer,
 )
-from llmhls.passes.qor.memory import _Storage
 from llmhls.passes.qor.report_types import TaskReport
 from llmhls.passes.qor.state import _Cost, _Frame, _Run
 from llmhls.passes.qor.structure import _Call, _FuncInfo, _LoopInfo
@@ -28,7 +28,7 @@ class _DataflowModel:
             self.warnings.append(f"call to '@{call.callee}' without a body counts 0 cycles")
             return _Run(0, 0, _Cost(), 0, 0)
         callee = self.analysis.function(call.callee)
-        bindings: dict[ir.Value, _Storage] = {}
+        bindings: dict[ir.Value, Storage] = {}
         for arg, operand in zip(callee.args, call.operands, strict=False):
             if isinstance(operand.type, ir.MemRefType):
                 bindings[arg] = self.storage(frame, root_buffer(operand))
@@ -39,10 +39,10 @@ class _DataflowModel:
         run = self.run_function(callee, bindings)
         if shared:
             self.shared.setdefault(call.callee, run.cost)
-            return _Run(run.latency, run.interval, _Cost(), run.flops, run.offchip)
+            return _Run(run.latency, run.interval, _Cost(), run.flops, run.offchip, bound=run.bound)
         return run
 
-    def run_function(self, info: _FuncInfo, bindings: dict[ir.Value, _Storage]) -> _Run:
+    def run_function(self, info: _FuncInfo, bindings: dict[ir.Value, Storage]) -> _Run:
         key = (info.name, tuple(id(bindings.get(a)) for a in info.args))
         found = self._memo.get(key)
         if found is not None:
@@ -59,6 +59,7 @@ class _DataflowModel:
         flops, offchip = body.flops, self.offchip(frame, body)
         dataflow = directives.is_dataflow(info.op)
         intervals = []
+        slowest = (0, "compute")  # the item that takes longest and what limits it
         for item in body.items:
             if isinstance(item, _LoopInfo):
                 run = self.run_loop(frame, item, 1, 1)
@@ -69,28 +70,35 @@ class _DataflowModel:
             frame.runs.append(run)
             latency += run.latency
             intervals.append(run.interval)
+            slowest = max(slowest, (run.interval if dataflow else run.latency, run.bound))
             cost.add(run.cost)
             flops += run.flops
             offchip += run.offchip
-        interval = max(intervals, default=latency) if dataflow else latency
-        run = _Run(latency, max(1, interval) if dataflow else latency, cost, flops, offchip)
+        latency, bound = self.traffic_bound(latency, offchip)
+        interval, interval_bound = self.traffic_bound(max(intervals, default=latency), offchip)
+        if dataflow:
+            bound = interval_bound
+        if bound == "compute":
+            bound = slowest[1]
+        interval = max(1, interval) if dataflow else latency
+        run = _Run(latency, interval, cost, flops, offchip, bound=bound)
         self._memo[key] = run
         return run
 
     def processes(
         self, frame: _Frame
-    ) -> tuple[list[TaskReport], list[tuple[str, str, str]], set[_Storage]]:
+    ) -> tuple[list[TaskReport], list[tuple[str, str, str]], set[Storage]]:
         """Dataflow processes of the top function, the buffers between them, and the PIPOs."""
         info = frame.info
         dataflow = directives.is_dataflow(info.op)
         if not dataflow:
             return [], [], set()
         tasks: list[TaskReport] = []
-        touched: list[tuple[set[_Storage], set[_Storage]]] = []
+        touched: list[tuple[set[Storage], set[Storage]]] = []
         used: dict[str, int] = {}
         for item, run in zip(info.body.items, frame.runs, strict=True):
-            reads: set[_Storage] = set()
-            writes: set[_Storage] = set()
+            reads: set[Storage] = set()
+            writes: set[Storage] = set()
             if isinstance(item, _LoopInfo):
                 base, kind = item.label, "loop"
                 for access in item.subtree:
@@ -133,8 +141,8 @@ class _DataflowModel:
             )
             touched.append((reads, writes))
         edges: list[tuple[str, str, str]] = []
-        last_writer: dict[_Storage, int] = {}
-        users: dict[_Storage, set[int]] = {}
+        last_writer: dict[Storage, int] = {}
+        users: dict[Storage, set[int]] = {}
         for index, (reads, writes) in enumerate(touched):
             for storage in sorted(reads, key=lambda s: s.name):
                 writer = last_writer.get(storage)

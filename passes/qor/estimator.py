@@ -23,9 +23,10 @@ from torch_mlir import ir
 
 from llmhls.errors import LlmhlsError, OptionError
 from llmhls.passes.analysis import costs
+from llmhls.passes.analysis.initiation_interval import Storage
 from llmhls.passes.qor.dataflow import _DataflowModel
 from llmhls.passes.qor.loops import _LoopModel
-from llmhls.passes.qor.memory import _memory_report, _MemoryModel, _Storage
+from llmhls.passes.qor.memory import _memory_report, _MemoryModel
 from llmhls.passes.qor.report_types import (
     RESOURCE_KEYS,
     LoopReport,
@@ -62,22 +63,29 @@ def _assumptions(target: Target, clock_mhz: float, evaluator: _Evaluator) -> lis
     ref = costs.REFERENCE_CLOCK_MHZ
     peak = _peak_gflops(target, clock_mhz)
     memory = target.main_memory
+    maxi = evaluator.maxi
     return [
         f"operator latencies at {clock_mhz:g} MHz (from {ref:g} MHz figures, scaled): "
         f"fadd/fsub {lat('arith.addf')}, fmul {lat('arith.mulf')}, fdiv {lat('arith.divf')}, "
         f"exp {lat('math.exp')}, sqrt {lat('math.sqrt')}, rsqrt {lat('math.rsqrt')}, "
         f"tanh {lat('math.tanh')}, fma {lat('math.fma')} cycles",
         f"loads: BRAM/URAM/LUTRAM {costs.BRAM_READ_LATENCY}, "
-        f"registers {costs.REGISTER_READ_LATENCY}, m_axi {evaluator.maxi_latency} cycles; "
+        f"registers {costs.REGISTER_READ_LATENCY}, m_axi {maxi.read_latency} cycles; "
         f"stores {costs.BRAM_WRITE_LATENCY}",
-        f"m_axi bundles move 1 read + 1 write element per cycle, or "
-        f"{costs.MAXI_WIDEN_BITS} bits per cycle of a pipelined burst (ports widened to "
-        f"max_widen_bitwidth={costs.MAXI_WIDEN_BITS}: a burst of E elements of w bits takes "
-        f"ceil(E x w / {costs.MAXI_WIDEN_BITS}) cycles); pipelined burst reads need "
-        f"one {evaluator.maxi_latency}-cycle latency, non-burst reads are limited to "
-        f"{costs.MAXI_MAX_OUTSTANDING} outstanding (II >= reads x {evaluator.maxi_latency} / "
-        f"{costs.MAXI_MAX_OUTSTANDING}); loop-invariant reads are hoisted; bundles are "
-        "gmem_in/gmem_w/gmem_out by role unless hls-weight-banks assigned gmem_w<k>",
+        f"m_axi bundles move 1 read + 1 write element per cycle, or {maxi.burst_bits:.4g} bits "
+        f"per cycle of a pipelined burst (ports widened to {costs.MAXI_WIDEN_BITS} bits, capped "
+        f"by one {memory.kind} channel: {memory.sustained_gbps_per_channel:g} GB/s at "
+        f"{clock_mhz:g} MHz; a burst of E elements of w bits takes "
+        f"ceil(E x w / {maxi.burst_bits:.4g}) cycles); pipelined burst reads need "
+        f"one {maxi.read_latency}-cycle latency, non-burst reads are limited to "
+        f"{costs.MAXI_MAX_OUTSTANDING} outstanding (II >= reads x {maxi.read_latency} / "
+        f"{costs.MAXI_MAX_OUTSTANDING}); a loop that reads back an m_axi array it writes gets "
+        "no burst, and its reads and writes all pay that latency; loop-invariant reads are "
+        "hoisted; bundles are gmem_in/gmem_w/gmem_out by role unless hls-weight-banks "
+        "assigned gmem_w<k>",
+        f"all bundles together: a loop or function moving B off-chip bytes takes at least "
+        f"B / {memory.sustained_total_gbps * 1e3 / clock_mhz:.4g} cycles ({memory.kind} "
+        f"{memory.sustained_total_gbps:g} GB/s sustained in all; {memory.bandwidth_basis})",
         "pipelined loop: latency = (ceil(N/U) - 1) x II + D, II = max(target, recurrence, "
         "memory ports); loops inside it are fully unrolled",
         "sequential loop: latency = ceil(N/U) x (D + max(0, (U-1) x C, P - 1) + 1) + 1",
@@ -93,7 +101,9 @@ def _assumptions(target: Target, clock_mhz: float, evaluator: _Evaluator) -> lis
         f"pipelined +{costs.PIPELINE_CONTROL.lut} LUT, +{costs.PIPELINE_CONTROL.ff} FF "
         f"+ {costs.PIPELINE_FF_PER_STAGE} FF per stage",
         f"interfaces: {costs.MAXI_ADAPTER.lut} LUT + {costs.MAXI_ADAPTER.ff} FF + "
-        f"{costs.MAXI_ADAPTER_BRAM18K} BRAM18K per m_axi bundle; s_axilite "
+        f"{costs.MAXI_ADAPTER_BRAM18K_WIDE} BRAM18K per m_axi bundle moving widened bursts, "
+        f"{costs.MAXI_ADAPTER_BRAM18K_NARROW} per narrow (<= {costs.MAXI_NARROW_BITS}-bit) one; "
+        f"s_axilite "
         f"{costs.AXILITE_CONTROL.lut} LUT + {costs.AXILITE_CONTROL.ff} FF + "
         f"{costs.AXILITE_PER_ARG.ff} FF per argument",
         "memories: BRAM18K per bank = best of 16384x1..512x36 shapes; URAM 4096x72; LUTRAM "
@@ -101,7 +111,7 @@ def _assumptions(target: Target, clock_mhz: float, evaluator: _Evaluator) -> lis
         "bits use LUTRAM, larger BRAM",
         f"roofline: peak = {target.resources.dsp} DSP / {costs.DSP_PER_FMA} per FMA x 2 flop x "
         f"{clock_mhz:g} MHz = {peak:.6g} GFLOP/s; bandwidth = {memory.kind} "
-        f"{memory.total_gbps:g} GB/s",
+        f"{memory.sustained_total_gbps:g} GB/s sustained",
         "flops: addf/subf/mulf/divf count 1, math.fma 2; special functions are not counted",
     ]
 
@@ -131,7 +141,7 @@ def estimate(
 
 
 def _estimate(analysis: QorAnalysis, target: Target, clock_mhz: float) -> QorReport:
-    evaluator = _Evaluator(analysis, clock_mhz)
+    evaluator = _Evaluator(analysis, clock_mhz, target.main_memory)
     info = analysis.function(analysis.top)
     bindings = {
         arg: evaluator._maxi(info, arg) for arg in info.args if isinstance(arg.type, ir.MemRefType)
@@ -162,7 +172,7 @@ def _estimate(analysis: QorAnalysis, target: Target, clock_mhz: float) -> QorRep
     for cost in evaluator.shared.values():
         logic.add(cost)
     memories: list[MemoryReport] = []
-    seen: set[_Storage] = set()
+    seen: set[Storage] = set()
     for item_frame in evaluator.frames:
         for op in item_frame.info.buffers:
             storage = evaluator.storage(item_frame, op.results[0])
@@ -176,9 +186,15 @@ def _estimate(analysis: QorAnalysis, target: Target, clock_mhz: float) -> QorRep
                 memories.append(_memory_report(storage, 1))
     used_args = info.arg_reads | info.arg_writes
     bundles = {bindings[info.args[i]].bundle for i in used_args if info.args[i] in bindings}
+    adapters = sum(
+        costs.MAXI_ADAPTER_BRAM18K_WIDE
+        if bundle in evaluator.wide_bundles
+        else costs.MAXI_ADAPTER_BRAM18K_NARROW
+        for bundle in bundles
+    )
     resources = {
         "dsp": logic.dsp,
-        "bram": sum(m.bram for m in memories) + costs.MAXI_ADAPTER_BRAM18K * len(bundles),
+        "bram": sum(m.bram for m in memories) + adapters,
         "uram": sum(m.uram for m in memories),
         "lut": logic.lut
         + sum(m.lut for m in memories)
@@ -207,6 +223,7 @@ def _estimate(analysis: QorAnalysis, target: Target, clock_mhz: float) -> QorRep
         dataflow=dataflow,
         latency_cycles=run.latency,
         interval_cycles=run.interval,
+        bound=run.bound,
         resources=resources,
         available=available,
         offchip_bytes=run.offchip,

@@ -6,8 +6,8 @@ Pipelined loop L (hlsdf.pipeline ii = II_t)
   II_rec   = max ceil(chain / g) over pairs carried across L, g = max(1, d div U);
              k = U * prod T_M of the loops inside L the address ignores (d = 1),
              ceil(U/d) when d < U, else 1; iter_args: U*path
-  II       = max(II_t, II_rec, P_L, accesses per iteration of one hlsdf stream);
-             a recorded achieved_ii replaces it (both reported, with a warning)
+  II       = max(II_t, II_rec, P_L, accesses per iteration of one hlsdf stream): the
+             achieved II, an output of this model (never read from the IR)
   latency  = (ceil(N/U) - 1)*II + D
 Flattened nest (hlsdf.flatten = {levels = k} on L: the k loops above it, a perfect nest of
   O = prod of their trip counts, run as one pipeline with L)
@@ -18,6 +18,10 @@ Sequential loop X
   D        = crit(X body) + sum latency(inner loops) + sum latency(calls)
   G        = D + max(0, (U - 1)*C_X, P_X - 1)     (P over X's own accesses, U copies)
   latency  = ceil(N/U)*(G + 1) + 1                (+1/iteration: counter; +1: exit)
+Any loop, and any function (`dataflow`): latency >= offchip bytes per entry / the bytes all
+  channels of the main memory sustain per cycle (`sustained_total_gbps`). The bound of a
+  loop: "total" when that raises it, "channel" when its II is set by a bundle's channel
+  bandwidth (see `burst_bits`), else "compute".
 Resources
   Operators (op_cost): an op of a pipelined loop counts U * prod T (loops inside); of a
   sequential loop U times; times the copies of enclosing unrolled loops. Loops not fully
@@ -33,6 +37,8 @@ from torch_mlir import ir
 
 from llmhls.passes import directives
 from llmhls.passes.analysis import costs
+from llmhls.passes.analysis.initiation_interval import pipelined_expansion
+from llmhls.passes.analysis.loops import Loop
 from llmhls.passes.qor.report_types import LoopReport
 from llmhls.passes.qor.state import _Cost, _Flat, _Frame, _Run
 from llmhls.passes.qor.structure import _Call, _LoopInfo
@@ -72,9 +78,9 @@ class _LoopModel:
         items = [
             (a, [(info.loop.iv, unroll, info.loop.step)] if unroll > 1 else []) for a in info.direct
         ]
-        ports, _ = self.port_ii(frame, items, None, unroll)
+        ports = self.port_ii(frame, items, None, unroll).cycles
         group = depth + max(0, (unroll - 1) * chain, ports - 1)
-        latency = -(-trips // unroll) * (group + 1) + 1
+        latency, bound = self.traffic_bound(-(-trips // unroll) * (group + 1) + 1, offchip * trips)
         total = _Cost()
         total.add(cost, unroll)
         if unroll < trips:
@@ -92,8 +98,9 @@ class _LoopModel:
             flops=flops * trips,
             offchip=offchip * trips,
             children=children,
+            bound=bound,
         )
-        return _Run(latency, latency, total, flops * trips, offchip * trips, report)
+        return _Run(latency, latency, total, flops * trips, offchip * trips, report, bound)
 
     def _pipelined(
         self,
@@ -116,45 +123,37 @@ class _LoopModel:
         sweep = -(-trips // unroll)
         ii_outer = self.flattened_recurrence_ii(frame, info, sweep) if outer > 1 else 0
         infos = frame.info.loop_of
-        items = []
-        for access in info.subtree:
-            expansion = [(info.loop.iv, unroll, info.loop.step)] if unroll > 1 else []
-            position = access.loops.index(info.loop) if info.loop in access.loops else -1
-            for inner in access.loops[position + 1 :]:
-                inner_trips = self.trips(infos[inner]) if inner in infos else 1
-                if inner_trips > 1:
-                    expansion.append((inner.iv, inner_trips, inner.step))
-            items.append((access, expansion))
-        ii_mem, memory = self.port_ii(frame, items, info, unroll)
+
+        def inner_trips(inner: Loop) -> int:
+            return self.trips(infos[inner]) if inner in infos else 1
+
+        items = [
+            (access, pipelined_expansion(access, info.loop, unroll, inner_trips))
+            for access in info.subtree
+        ]
+        ports = self.port_ii(frame, items, info, unroll)
+        ii_mem, memory = ports.cycles, ports.limit
         ii_stream = max((count * unroll for count in flat.streams.values()), default=0)
-        ii_model = max(ii_target, ii_rec, ii_mem, ii_stream)
-        if ii_model == ii_target:
+        ii = max(ii_target, ii_rec, ii_mem, ii_stream)
+        if ii == ii_target:
             limit = "target"
-        elif ii_model == ii_rec:
+        elif ii == ii_rec:
             limit = "recurrence"
-        elif ii_model == ii_mem:
+        elif ii == ii_mem:
             limit = memory
         else:
             limit = "stream"
-        recorded = pipeline.achieved_ii
-        ii = ii_model
-        if recorded is not None:
-            ii = recorded
-            if recorded != ii_model:
-                limit = "recorded"
-                self.warnings.append(
-                    f"{info.label}: recorded achieved_ii {recorded} differs from the model's "
-                    f"{ii_model}; using the recorded one"
-                )
         if ii_outer > ii:
-            ii, ii_model, limit = ii_outer, max(ii_model, ii_outer), "recurrence (flattened)"
-        latency = (sweep * outer - 1) * ii + depth
+            ii, limit = ii_outer, "recurrence (flattened)"
+        flops, offchip = flat.flops * trips * outer, flat.offchip * trips * outer
+        latency, bound = self.traffic_bound((sweep * outer - 1) * ii + depth, offchip)
+        if bound == "compute" and limit.startswith("channel:"):
+            bound = "channel"
         total = _Cost()
         total.add(flat.cost, unroll)
         total.add(costs.LOOP_CONTROL)
         total.add(costs.PIPELINE_CONTROL)
         total.ff += costs.PIPELINE_FF_PER_STAGE * depth
-        flops, offchip = flat.flops * trips * outer, flat.offchip * trips * outer
         report = self._report(
             frame,
             info,
@@ -170,10 +169,11 @@ class _LoopModel:
             children=flat.reports,
             pipelined=True,
             ii_target=ii_target,
-            iis=(ii_model, recorded, ii),
+            ii=ii,
             limit=limit,
+            bound=bound,
         )
-        return _Run(latency, latency, total, flops, offchip, report)
+        return _Run(latency, latency, total, flops, offchip, report, bound)
 
     def _flattened(
         self, frame: _Frame, nest: list[_LoopInfo], entries: int, instances: int
@@ -209,8 +209,9 @@ class _LoopModel:
                 offchip=run.offchip,
                 children=[report],
                 limit="flattened",
+                bound=run.report.bound,
             )
-        return _Run(run.latency, run.interval, run.cost, run.flops, run.offchip, report)
+        return _Run(run.latency, run.interval, run.cost, run.flops, run.offchip, report, run.bound)
 
     def flatten(self, frame: _Frame, info: _LoopInfo, entries: int, instances: int) -> _Flat:
         """One iteration of `info` with every loop inside it fully unrolled."""
@@ -285,11 +286,11 @@ class _LoopModel:
         children: list[LoopReport],
         pipelined: bool = False,
         ii_target: int | None = None,
-        iis: tuple[int, int | None, int] | None = None,
+        ii: int | None = None,
         limit: str = "",
+        bound: str = "compute",
         unrolled: bool = False,
     ) -> LoopReport:
-        ii_model, ii_recorded, ii_achieved = iis if iis is not None else (None, None, None)
         per_run = 1 if unrolled else entries
         return LoopReport(
             name=info.label,
@@ -298,10 +299,9 @@ class _LoopModel:
             unroll=unroll,
             pipelined=pipelined,
             ii_target=ii_target,
-            ii_model=ii_model,
-            ii_recorded=ii_recorded,
-            ii_achieved=ii_achieved,
+            ii_achieved=ii,
             ii_limit=limit,
+            bound=bound,
             depth=depth,
             latency=latency,
             entries=entries,

@@ -72,8 +72,6 @@ def _ii_text(loop: dict[str, Any]) -> str:
     if not loop["pipelined"]:
         return "-"
     text = f"{loop['ii_target']}/{loop['ii_achieved']}"
-    if loop["ii_recorded"] is not None and loop["ii_recorded"] != loop["ii_model"]:
-        text += f" (model {loop['ii_model']})"
     return text
 
 

@@ -17,10 +17,10 @@ class LoopReport:
     unroll: int
     pipelined: bool
     ii_target: int | None
-    ii_model: int | None  # what this model computes
-    ii_recorded: int | None  # hlsdf.pipeline achieved_ii written by a pass
-    ii_achieved: int | None  # the one used: recorded when present, else the model's
-    ii_limit: str  # what sets the II: target, recurrence, memory:<buffer>, stream, recorded
+    ii_achieved: int | None  # the II this model predicts (pipelined loops)
+    # What sets the II: target, recurrence, memory:<buffer or bundle>, channel:<bundle>
+    # (the bundle's memory channel caps its bursts), stream, flattened.
+    ii_limit: str
     depth: int  # cycles of one iteration (pipelined) or one unrolled group (sequential)
     latency: int  # cycles of one entry of the loop
     entries: int  # times the loop is entered per kernel run
@@ -29,6 +29,7 @@ class LoopReport:
     ff: int
     flops: int  # per kernel run
     offchip_bytes: int  # per kernel run
+    bound: str = "compute"  # compute, channel (one memory channel) or total (all channels)
     unrolled_in_pipeline: bool = False
     loops: list[LoopReport] = field(default_factory=list)
 
@@ -110,6 +111,7 @@ class QorReport:
     dataflow: bool
     latency_cycles: int
     interval_cycles: int
+    bound: str  # what limits the kernel: compute, channel or total (see qor/loops.py)
     resources: dict[str, int]
     available: dict[str, int]
     offchip_bytes: int
@@ -165,6 +167,7 @@ class QorReport:
             "dataflow": self.dataflow,
             "latency_cycles": self.latency_cycles,
             "interval_cycles": self.interval_cycles,
+            "bound": self.bound,
             "latency_us": _round(self.latency_us),
             "interval_us": _round(self.interval_us),
             "resources": dict(self.resources),

@@ -3,7 +3,8 @@
 Traffic and roofline
   offchip bytes = sum over m_axi accesses of executions * element bytes;
   flops = executions of addf/subf/mulf/divf (+2 per math.fma);
-  peak = target DSPs / DSP_PER_FMA * 2 flop * clock; bandwidth = target main memory GB/s;
+  peak = target DSPs / DSP_PER_FMA * 2 flop * clock;
+  bandwidth = the target main memory's sustained GB/s (measured where published);
   intensity = flops / offchip bytes; attainable = min(peak, intensity * bandwidth);
   memory-bound when intensity < peak / bandwidth; achieved = flops / (latency / clock).
 """
@@ -21,7 +22,7 @@ def _peak_gflops(target: Target, clock_mhz: float) -> float:
 
 def _roofline(target: Target, clock_mhz: float, flops: int, offchip: int, latency: int) -> Roofline:
     peak = _peak_gflops(target, clock_mhz)
-    bandwidth = target.main_memory.total_gbps
+    bandwidth = target.main_memory.sustained_total_gbps
     ridge = peak / bandwidth
     intensity = flops / offchip if offchip else None
     attainable = peak if intensity is None else min(peak, intensity * bandwidth)

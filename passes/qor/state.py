@@ -8,9 +8,10 @@ from typing import Any
 from torch_mlir import ir
 
 from llmhls.passes.analysis import costs
-from llmhls.passes.qor.memory import _Storage
+from llmhls.passes.analysis.initiation_interval import MaxiTiming, Storage
 from llmhls.passes.qor.report_types import LoopReport
 from llmhls.passes.qor.structure import QorAnalysis, _FuncInfo
+from llmhls.targets import MemorySpec
 
 
 class _Cost:
@@ -39,6 +40,7 @@ class _Run:
     flops: int  # per entry
     offchip: int  # per entry
     report: LoopReport | None = None
+    bound: str = "compute"  # what limits it: compute, channel or total (see loops.py)
 
 
 @dataclass
@@ -56,7 +58,7 @@ class _Flat:
 class _Frame:
     """A function evaluated with its memref arguments bound to storages."""
 
-    def __init__(self, info: _FuncInfo, bindings: dict[ir.Value, _Storage]) -> None:
+    def __init__(self, info: _FuncInfo, bindings: dict[ir.Value, Storage]) -> None:
         self.info = info
         self.bindings = bindings
         self.runs: list[_Run] = []  # one per item of the function body, in order
@@ -65,12 +67,14 @@ class _Frame:
 class _EvaluatorState:
     """Caches and outputs shared by the mixins of `_Evaluator`."""
 
-    def __init__(self, analysis: QorAnalysis, clock_mhz: float) -> None:
+    def __init__(self, analysis: QorAnalysis, clock_mhz: float, memory: MemorySpec) -> None:
         self.analysis = analysis
         self.clock = clock_mhz
-        self.maxi_latency = costs.scale_cycles(costs.MAXI_READ_LATENCY, clock_mhz)
+        self.memory = memory  # the target's main memory: every m_axi bundle reads it
+        self.maxi = MaxiTiming.of(memory, clock_mhz)
+        self.wide_bundles: set[str] = set()  # bundles that moved widened bursts
         self._op_latency: dict[str, int] = {}
-        self._storage: dict[Any, _Storage] = {}
+        self._storage: dict[Any, Storage] = {}
         self.shared: dict[str, _Cost] = {}  # non-dataflow callees, counted once
         self.frames: list[_Frame] = []
         self.reports: list[LoopReport] = []

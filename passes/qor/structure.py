@@ -348,6 +348,14 @@ class QorAnalysis:
     def has_function(self, name: str) -> bool:
         return name in self._funcs
 
+    def loop_ops(self) -> dict[tuple[str, str], ir.Operation]:
+        """(function, loop label) -> loop op, over the functions analyzed so far."""
+        return {
+            (name, info.label): loop.op
+            for name, func in self._infos.items()
+            for loop, info in func.loop_of.items()
+        }
+
     def function(self, name: str) -> _FuncInfo:
         info = self._infos.get(name)
         if info is not None:

@@ -1,12 +1,8 @@
 """Latencies, critical paths and recurrences of loop bodies.
 
-Recurrences: a load and a later store of one root buffer where the stored value depends
-  (SSA) on the loaded one; path = compute latency from the load's result to the store.
-  Carried across X when the address is the same every iteration (same linear form, X's
-  counter absent), or when the forms are unknown/different (as Vitis assumes), or at
-  distance d = (store const - load const) / stride_X iterations (d = 1 when copies of
-  loops unrolled inside X may overlap the two addresses).
-  chain = load + k*path + store, k = copies that hit the same address in one iteration.
+Recurrences (which pairs are carried, at what distance, and their II: the shared model,
+  `passes/analysis/initiation_interval.py`): path = compute latency from the load's result
+  to the store, along this module's def-use graph.
   C_X = path of the distance-1 pairs (and iter_args: block argument -> yield) of X's body:
   what each further copy adds when unrolled copies chain.
 """
@@ -17,9 +13,8 @@ from collections.abc import Iterator
 
 from llmhls.passes import directives
 from llmhls.passes.analysis import costs
-from llmhls.passes.analysis.loops import (
-    Access,
-)
+from llmhls.passes.analysis.initiation_interval import chain_ii, dependence
+from llmhls.passes.analysis.loops import Access, Loop
 from llmhls.passes.qor.state import _Frame
 from llmhls.passes.qor.structure import _Block, _LoopInfo
 
@@ -107,40 +102,13 @@ class _TimingModel:
     def dependence(
         self, frame: _Frame, load: Access, store: Access, loop: _LoopInfo, unroll: int
     ) -> tuple[int, int] | None:
-        """(distance in unrolled groups, chained copies) of a pair carried across `loop`."""
-        inside = store.loops[store.loops.index(loop.loop) + 1 :] if loop.loop in store.loops else []
+        """The shared model's (distance, chained copies) with this analysis' trip counts."""
         infos = frame.info.loop_of
 
-        def copies_ignoring(access: Access) -> int:
-            total = unroll
-            for inner in inside:
-                if access.coefficients is None or access.stride(inner.iv) == 0:
-                    total *= self.trips(infos[inner]) if inner in infos else 1
-            return total
+        def trips(inner: Loop) -> int:
+            return self.trips(infos[inner]) if inner in infos else 1
 
-        if (
-            load.coefficients is None
-            or store.coefficients is None
-            or load.coefficients != store.coefficients
-        ):
-            return 1, copies_ignoring(store)
-        stride = load.coefficients.get(loop.loop.iv, 0) * loop.loop.step
-        delta = store.constant - load.constant
-        varies_inside = any(store.coefficients.get(inner.iv, 0) for inner in inside)
-        if stride == 0:
-            if delta == 0:
-                return 1, copies_ignoring(store)
-            return (1, 1) if varies_inside else None
-        if delta == 0:
-            return None
-        if delta % stride:
-            return (1, 1) if varies_inside else None
-        distance = delta // stride
-        if distance <= 0:
-            return None
-        if distance < unroll:
-            return 1, -(-unroll // distance)
-        return distance // unroll, 1
+        return dependence(load, store, loop.loop, unroll, trips)
 
     def chain_cost(self, frame: _Frame, info: _LoopInfo, lat: list[int]) -> int:
         """C_X: what one more chained copy of the loop body adds (distance-1 recurrences)."""
@@ -175,8 +143,8 @@ class _TimingModel:
             if dep is None:
                 continue
             distance, copies = dep
-            chain = lat[load] + copies * self.path(body, lat, (load,), store, True) + lat[store]
-            worst = max(worst, -(-chain // distance))
+            path = self.path(body, lat, (load,), store, True)
+            worst = max(worst, chain_ii(lat[load], copies, path, lat[store], distance))
         lat = self.latencies(frame, info.body)
         for users, sink in info.body.iter_chains:
             worst = max(worst, unroll * self.path(info.body, lat, users, sink, False))
@@ -191,6 +159,6 @@ class _TimingModel:
         """
         worst = 0
         for body, lat, load, store in self._recurrence_pairs(frame, info):
-            chain = lat[load] + self.path(body, lat, (load,), store, True) + lat[store]
-            worst = max(worst, -(-chain // sweep))
+            path = self.path(body, lat, (load,), store, True)
+            worst = max(worst, chain_ii(lat[load], 1, path, lat[store], sweep))
         return worst
