@@ -13,10 +13,13 @@ Memory ports (one pipelined iteration, or one unrolled group of a sequential loo
 m_axi bundle (the argument's llmhls.bundle, else gmem_in/gmem_w/gmem_out by role): per
   cycle 1 read + 1 write element. In a pipelined loop a read or write is a burst when one
   iteration's addresses are contiguous and the next iteration continues them; a burst of E
-  elements of w bits takes `burst_beats` = ceil(E*w / B) cycles, B = min(MAXI_WIDEN_BITS,
-  8 x the bytes one memory channel sustains per cycle) (`burst_bits`: ports are widened to
-  max_widen_bitwidth = 512, but one HBM2 pseudo channel carries 13.3 GB/s = 44.3 B per
-  cycle at 300 MHz). Non-burst reads are limited to MAXI_MAX_OUTSTANDING in flight:
+  elements of w bits takes `burst_beats` = ceil(E*w / MAXI_WIDEN_BITS) beats of the port
+  (widened to max_widen_bitwidth = 512). Each bundle has one memory channel, which carries
+  its reads and writes together at `channel_bits` = 8 x sustained_gbps_per_channel x 1e3 /
+  clock bits per cycle (one HBM2 pseudo channel: 13.3 GB/s = 354.7 bits at 300 MHz):
+  `channel_cycles` = ceil(bits moved / channel_bits); for a one-way burst that is
+  ceil(E*w / min(512, channel_bits)). Without a target memory (`buffer_ii`) bundles are
+  not costed. Non-burst reads are limited to MAXI_MAX_OUTSTANDING in flight:
   `single_cycles` = ceil(reads x MAXI_READ_LATENCY / MAXI_MAX_OUTSTANDING). A loop that reads
   and writes the same m_axi argument (read-modify-write) gets no burst at all, and every
   access, read or write, pays the latency over the outstanding limit (UG1448: II >= 64 in
@@ -126,25 +129,37 @@ class MaxiTiming:
     """m_axi timing of one memory at one kernel clock."""
 
     read_latency: int  # cycles to a read's first beat
-    burst_bits: float  # bits one bundle moves per cycle in a burst
+    channel_bits: float  # bits one memory channel (one bundle's) carries per cycle
 
     @classmethod
     def of(cls, memory: MemorySpec, clock_mhz: float) -> MaxiTiming:
-        return cls(
-            costs.scale_cycles(costs.MAXI_READ_LATENCY, clock_mhz), burst_bits(memory, clock_mhz)
-        )
+        latency = costs.scale_cycles(costs.MAXI_READ_LATENCY, clock_mhz)
+        return cls(latency, 8 * memory.bytes_per_cycle_per_channel(clock_mhz))
+
+    @property
+    def burst_bits(self) -> float:
+        """Bits per cycle of a burst in one direction: the widened port or the channel."""
+        return min(float(costs.MAXI_WIDEN_BITS), self.channel_bits)
 
 
-def burst_bits(memory: MemorySpec, clock_mhz: float) -> float:
-    """Bits per cycle of one bundle's burst: the widened port, capped by one memory channel."""
-    return min(float(costs.MAXI_WIDEN_BITS), 8 * memory.bytes_per_cycle_per_channel(clock_mhz))
+@dataclass
+class BundleLoad:
+    """What one iteration asks of one m_axi bundle."""
+
+    reads: int = 0  # cycles of its read channel: port beats of bursts, 1 per other element
+    writes: int = 0  # cycles of its write channel, alike
+    singles: int = 0  # non-burst accesses, limited to MAXI_MAX_OUTSTANDING in flight
+    bits: int = 0  # bits it moves through its memory channel, both directions
 
 
-def burst_beats(elements: int, bits: int, bits_per_cycle: float) -> int:
-    """Cycles a burst of `elements` x `bits` occupies its bundle."""
-    if not elements:
-        return 0
-    return math.ceil(elements * bits / bits_per_cycle - 1e-9)
+def burst_beats(elements: int, bits: int) -> int:
+    """Port beats of a burst of `elements` x `bits` (ports widened to MAXI_WIDEN_BITS)."""
+    return -(-elements * bits // costs.MAXI_WIDEN_BITS)
+
+
+def channel_cycles(bits: int, maxi: MaxiTiming) -> int:
+    """Cycles one memory channel needs to carry `bits`."""
+    return math.ceil(bits / maxi.channel_bits - 1e-9) if bits else 0
 
 
 def single_cycles(count: int, read_latency: int) -> int:
@@ -152,11 +167,11 @@ def single_cycles(count: int, read_latency: int) -> int:
     return -(-count * read_latency // costs.MAXI_MAX_OUTSTANDING)
 
 
-def bundle_cycles(reads: int, writes: int, singles: int, read_latency: int) -> int:
-    """Cycles per iteration of one bundle: its read and write channels and the in-flight limit."""
-    cycles = max(reads, writes)
-    if singles:
-        cycles = max(cycles, single_cycles(singles, read_latency))
+def port_side_cycles(load: BundleLoad, maxi: MaxiTiming) -> int:
+    """Cycles of a bundle's port: its read and write channels and the in-flight limit."""
+    cycles = max(load.reads, load.writes)
+    if load.singles:
+        cycles = max(cycles, single_cycles(load.singles, maxi.read_latency))
     return cycles
 
 
@@ -308,7 +323,7 @@ def port_ii(
         else:
             slot[which].update(found)
     worst = PortBound()
-    bundles: dict[str, list[int]] = {}  # bundle -> [reads, writes, singles, 512-bit r, w]
+    bundles: dict[str, BundleLoad] = {}
     wide: set[str] = set()
     for storage, by_fixed in groups.items():
         if storage.kind != "maxi":
@@ -316,28 +331,28 @@ def port_ii(
             if cycles > worst.cycles:
                 worst = PortBound(cycles, f"memory:{storage.name}")
             continue
-        totals = bundles.setdefault(storage.bundle, [0, 0, 0, 0, 0])
+        load = bundles.setdefault(storage.bundle, BundleLoad())
         for fixed, (reads, writes, opaque_r, opaque_w) in by_fixed.items():
             counts = (len(reads) + opaque_r, len(writes) + opaque_w)
+            load.bits += (counts[0] + counts[1]) * storage.width
             mode = fixed[-1] if isinstance(fixed, tuple) else "single"
-            if mode == "burst" and maxi is not None:
-                for which, count in enumerate(counts):
-                    totals[which] += burst_beats(count, storage.width, maxi.burst_bits)
-                    totals[3 + which] += burst_beats(count, storage.width, costs.MAXI_WIDEN_BITS)
-                    if count * storage.width > costs.MAXI_NARROW_BITS:
-                        wide.add(storage.bundle)
+            if mode == "burst":
+                load.reads += burst_beats(counts[0], storage.width)
+                load.writes += burst_beats(counts[1], storage.width)
+                if max(counts) * storage.width > costs.MAXI_NARROW_BITS:
+                    wide.add(storage.bundle)
                 continue
-            for which, count in enumerate(counts):
-                totals[which] += count
-                totals[3 + which] += count
+            load.reads += counts[0]
+            load.writes += counts[1]
             if pipelined is not None:
-                totals[2] += counts[0] + (counts[1] if mode == "rmw" else 0)
-    latency = maxi.read_latency if maxi is not None else 0
-    for bundle, (reads, writes, singles, wide_r, wide_w) in sorted(bundles.items()):
-        cycles = bundle_cycles(reads, writes, singles, latency)
-        if cycles > worst.cycles:
-            capped = cycles > bundle_cycles(wide_r, wide_w, singles, latency)
-            worst = PortBound(cycles, f"{'channel' if capped else 'memory'}:{bundle}")
+                load.singles += counts[0] + (counts[1] if mode == "rmw" else 0)
+    if maxi is not None:
+        for bundle, load in sorted(bundles.items()):
+            port = port_side_cycles(load, maxi)
+            channel = channel_cycles(load.bits, maxi)
+            if max(port, channel) > worst.cycles:
+                kind = "channel" if channel > port else "memory"
+                worst = PortBound(max(port, channel), f"{kind}:{bundle}")
     return replace(worst, wide=frozenset(wide))
 
 

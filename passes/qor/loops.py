@@ -21,7 +21,7 @@ Sequential loop X
 Any loop, and any function (`dataflow`): latency >= offchip bytes per entry / the bytes all
   channels of the main memory sustain per cycle (`sustained_total_gbps`). The bound of a
   loop: "total" when that raises it, "channel" when its II is set by a bundle's channel
-  bandwidth (see `burst_bits`), else "compute".
+  bandwidth (see `channel_cycles`), else "compute".
 Resources
   Operators (op_cost): an op of a pipelined loop counts U * prod T (loops inside); of a
   sequential loop U times; times the copies of enclosing unrolled loops. Loops not fully
