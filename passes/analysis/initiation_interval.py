@@ -175,6 +175,11 @@ def port_side_cycles(load: BundleLoad, maxi: MaxiTiming) -> int:
     return cycles
 
 
+def adapter_bram18k(widened: bool) -> int:
+    """BRAM18K of one m_axi adapter: its burst FIFOs, 512 bits wide when bursts are widened."""
+    return costs.MAXI_ADAPTER_BRAM18K_WIDE if widened else costs.MAXI_ADAPTER_BRAM18K_NARROW
+
+
 def traffic_cycles(offchip_bytes: int, memory: MemorySpec, clock_mhz: float) -> int:
     """Fewest cycles `offchip_bytes` take over all channels of `memory` together."""
     per_cycle = memory.sustained_total_gbps * 1e3 / clock_mhz

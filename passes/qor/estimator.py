@@ -23,7 +23,7 @@ from torch_mlir import ir
 
 from llmhls.errors import LlmhlsError, OptionError
 from llmhls.passes.analysis import costs
-from llmhls.passes.analysis.initiation_interval import Storage
+from llmhls.passes.analysis.initiation_interval import Storage, adapter_bram18k
 from llmhls.passes.qor.dataflow import _DataflowModel
 from llmhls.passes.qor.loops import _LoopModel
 from llmhls.passes.qor.memory import _memory_report, _MemoryModel
@@ -188,12 +188,7 @@ def _estimate(analysis: QorAnalysis, target: Target, clock_mhz: float) -> QorRep
                 memories.append(_memory_report(storage, 1))
     used_args = info.arg_reads | info.arg_writes
     bundles = {bindings[info.args[i]].bundle for i in used_args if info.args[i] in bindings}
-    adapters = sum(
-        costs.MAXI_ADAPTER_BRAM18K_WIDE
-        if bundle in evaluator.wide_bundles
-        else costs.MAXI_ADAPTER_BRAM18K_NARROW
-        for bundle in bundles
-    )
+    adapters = sum(adapter_bram18k(bundle in evaluator.wide_bundles) for bundle in bundles)
     resources = {
         "dsp": logic.dsp,
         "bram": sum(m.bram for m in memories) + adapters,

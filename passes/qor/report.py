@@ -81,6 +81,13 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+BOUND_TEXT = {
+    "compute": "compute (operators, recurrences, on-chip ports)",
+    "channel": "one memory channel per m_axi bundle",
+    "total": "all memory channels together (the part's sustained total)",
+}
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     """report.md: totals against the target, loops, tasks, memories, assumptions."""
     lines = [
@@ -100,6 +107,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                 f"{_num(data['interval_cycles'])} cycles ({data['interval_us']:.4g} us)",
             ],
             ["dataflow", "yes" if data["dataflow"] else "no"],
+            ["bound", BOUND_TEXT[data["bound"]]],
             ["off-chip traffic", f"{_num(data['offchip_bytes'])} bytes"],
             ["floating-point ops", _num(data["flops"])],
             ["roofline", _roofline_line(data)],
@@ -127,6 +135,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                 _num(loop["unroll"]),
                 _ii_text(loop),
                 loop["ii_limit"] or "-",
+                loop["bound"],
                 _num(loop["depth"]),
                 _num(loop["latency"]),
                 _num(loop["entries"]),
@@ -135,7 +144,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                 _num(loop["ff"]),
             ]
         )
-    header = ["loop", "function", "trips", "unroll", "II target/achieved", "II limit"]
+    header = ["loop", "function", "trips", "unroll", "II target/achieved", "II limit", "bound"]
     header += ["depth", "latency", "entries", "DSP", "LUT", "FF"]
     lines += _table(header, rows) if rows else ["(no loops)"]
     lines += ["", "## Tasks", ""]

@@ -36,6 +36,8 @@ def test_write_report_json_and_markdown(tmp_path: Path) -> None:
     markdown = (tmp_path / "report.md").read_text()
     assert "| latency | 8,833 cycles" in markdown
     assert "| BRAM18K | 32 | 4,032 |" in markdown
+    # a sequential loop of single m_axi reads: latency-bound, not bandwidth-bound
+    assert "| bound | compute (operators, recurrences, on-chip ports) |" in markdown
     assert "`L_k_sq_0`" in markdown
     assert "## Assumptions" in markdown and "memory-bound" in markdown
     # same input, same bytes
