@@ -108,7 +108,9 @@ MAXI_ADAPTER = OpCost(0, lut=1200, ff=1500)
 # (num_read_outstanding = num_write_outstanding = 16 x max_read/write_burst_length = 16
 # beats): about 30 BRAM18K for a 512-bit (widened) port, about 16 for a narrow one
 # (<= MAXI_NARROW_BITS), as committed Vitis reports for U50/U280-class kernels show
-# (DESIGN.md "Cost-model facts").
+# (DESIGN.md "Cost-model facts"). A public csynth report of a 32-bit port shows fewer
+# (gmem_m_axi_U: 4 BRAM18K, vadd of the KRS "ROS 2 publisher" example,
+# ros-acceleration/acceleration_examples): the narrow figure is an upper estimate.
 MAXI_ADAPTER_BRAM18K_WIDE = 30
 MAXI_ADAPTER_BRAM18K_NARROW = 16
 MAXI_NARROW_BITS = 64
