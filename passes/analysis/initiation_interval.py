@@ -26,7 +26,8 @@ m_axi bundle (the argument's llmhls.bundle, else gmem_in/gmem_w/gmem_out by role
   practice when the read must wait for the write). Reads invariant in the loop (no store
   to that argument in it) are hoisted.
   All bundles together: a loop or function moving B off-chip bytes takes at least
-  `traffic_cycles` = ceil(B / (sustained_total_gbps x 1e3 / clock)) cycles.
+  `traffic_cycles` = ceil(B / (sustained_total_gbps x 1e3 / clock)) cycles. Each bundle's
+  adapter costs `adapter_bram18k` BRAM18K: 512-bit FIFOs when it moves widened bursts.
 Recurrences: a load and a later store of one root buffer where the stored value depends
   (SSA) on the loaded one. Carried across a loop X when the address is the same every
   iteration (same linear form, X's counter absent), or when the forms are unknown/different

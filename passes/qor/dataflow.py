@@ -11,9 +11,7 @@ from torch_mlir import ir
 
 from llmhls.passes import directives
 from llmhls.passes.analysis.initiation_interval import Storage
-from llmhls.passes.analysis.loops import (
-    root_buffer,
-)
+from llmhls.passes.analysis.loops import root_buffer
 from llmhls.passes.qor.report_types import TaskReport
 from llmhls.passes.qor.state import _Cost, _Frame, _Run
 from llmhls.passes.qor.structure import _Call, _FuncInfo, _LoopInfo

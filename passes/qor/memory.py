@@ -31,9 +31,7 @@ from llmhls.passes.analysis.initiation_interval import (
     traffic_cycles,
 )
 from llmhls.passes.analysis.ir_utils import element_bits, maxi_bundle
-from llmhls.passes.analysis.loops import (
-    Access,
-)
+from llmhls.passes.analysis.loops import Access
 from llmhls.passes.qor.report_types import MemoryReport
 from llmhls.passes.qor.structure import _Block, _FuncInfo, _LoopInfo
 
