@@ -73,7 +73,7 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
         passes.append("hls-weight-layout")
         if options.weight_banks is not None:
             passes.append(f"hls-weight-banks{{banks={options.weight_banks}}}")
-        passes.append(f"hls-loop-pipeline{{target-ii=1 {clock}}}")
+        passes.append("hls-loop-pipeline{target-ii=1}")
         passes.append("hls-loop-flatten")
     if options.level >= 2:
         budget = " ".join(
@@ -87,8 +87,8 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
         ).strip()
         passes.append(f"hls-dse{{{dse}}}")
     if options.level >= 1:
-        passes.append(f"hls-array-partition{{{clock}}}")
-        passes.append(f"hls-bind-storage{{{clock}}}")
+        passes.append("hls-array-partition")
+        passes.append("hls-bind-storage")
     if options.level >= 2:
         passes.append(
             f"hls-dataflow-tasks{{fuse-below={DATAFLOW_FUSE_BELOW:g} "

@@ -5,7 +5,8 @@ QoR estimator reads them. All arrays are emitted flat (one dimension), so an
 array directive always applies to dim 1 of the printed array.
 
 attribute (on)                           pragma
-hlsdf.pipeline = {ii, achieved_ii} (for)  #pragma HLS pipeline II=<ii>
+hlsdf.pipeline = {ii} (for)              #pragma HLS pipeline II=<ii> (the II Vitis reaches
+                                         is a QoR estimate, never stored here)
 hlsdf.unroll = {factor} (for; 0 = full)  #pragma HLS unroll [factor=<f>]
 hlsdf.tripcount = {min, max, avg} (for)  #pragma HLS loop_tripcount min= max= avg=
 hlsdf.flatten = {levels} (pipelined for) #pragma HLS loop_flatten (the `levels` loops above join it)
@@ -36,8 +37,7 @@ STORAGE_IMPLS = ("bram", "uram", "lutram")
 
 @dataclass(frozen=True)
 class Pipeline:
-    ii: int
-    achieved_ii: int | None = None
+    ii: int  # the target; the achieved II is the QoR estimator's output
 
 
 @dataclass(frozen=True)
@@ -82,15 +82,12 @@ def get_pipeline(loop: ir.Operation) -> Pipeline | None:
     entries = _dict(loop, PIPELINE)
     if entries is None:
         return None
-    return Pipeline(_int(entries, "ii", 1) or 1, _int(entries, "achieved_ii"))
+    return Pipeline(_int(entries, "ii", 1) or 1)
 
 
 def set_pipeline(loop: ir.Operation, pipeline: Pipeline) -> None:
     with loop.context:
-        fields = {"ii": _i64(pipeline.ii)}
-        if pipeline.achieved_ii is not None:
-            fields["achieved_ii"] = _i64(pipeline.achieved_ii)
-        loop.attributes[PIPELINE] = ir.DictAttr.get(fields)
+        loop.attributes[PIPELINE] = ir.DictAttr.get({"ii": _i64(pipeline.ii)})
 
 
 def get_unroll(loop: ir.Operation) -> int | None:

@@ -108,15 +108,10 @@ class _Search:
         return budget
 
     # -- evaluation -----------------------------------------------------------
-    def _refresh_directives(self, *, final: bool = False) -> None:
-        """Partitions and storage for the current unroll factors.
-
-        While searching, recorded achieved IIs are left out (the estimator
-        computes its own); the final call records them on the chosen design.
-        """
-        clock = self.options.clock_mhz
-        ArrayPartition(clock_mhz=clock, refresh_ii=final).run(self.module)
-        BindStorage(clock_mhz=clock, refresh_ii=final).run(self.module)
+    def _refresh_directives(self) -> None:
+        """Partitions and storage for the current unroll factors."""
+        ArrayPartition().run(self.module)
+        BindStorage().run(self.module)
 
     def _evaluate(self) -> tuple[float, bool, dict]:
         self.evaluations += 1
@@ -151,7 +146,6 @@ class _Search:
         candidates = {i: c for i, c in candidates.items() if c}
         if not candidates:
             return
-        _forget_recorded_ii(self.top)
         self._refresh_directives()
         best, _, report = self._evaluate()
         # Nests too small to matter are not explored: each try costs an estimate.
@@ -178,7 +172,7 @@ class _Search:
             self._restore(previous)
             self._refresh_directives()
             saturated.add(nest_index)
-        self._refresh_directives(final=True)
+        self._refresh_directives()
 
     @staticmethod
     def _nest_latencies(report: dict) -> list[int]:
@@ -211,15 +205,6 @@ class _Search:
                     del op.attributes[directives.UNROLL]
             else:
                 directives.set_unroll(op, factor)
-
-
-def _forget_recorded_ii(func: ir.Operation) -> None:
-    """Drop achieved_ii records: they go stale as unroll factors change during the search."""
-    for nest in loop_forest(func):
-        for loop in nest.walk():
-            pipeline = directives.get_pipeline(loop.op)
-            if pipeline is not None and pipeline.achieved_ii is not None:
-                directives.set_pipeline(loop.op, directives.Pipeline(pipeline.ii))
 
 
 def _candidates(nest: Loop) -> list[Loop]:

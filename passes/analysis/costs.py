@@ -104,7 +104,16 @@ LOOP_CONTROL = OpCost(0, lut=40, ff=32)
 PIPELINE_CONTROL = OpCost(0, lut=20, ff=8)
 PIPELINE_FF_PER_STAGE = 2
 MAXI_ADAPTER = OpCost(0, lut=1200, ff=1500)
-MAXI_ADAPTER_BRAM18K = 2
+# An m_axi adapter's BRAM is its read/write data FIFOs, sized by the UG1399 defaults
+# (num_read_outstanding = num_write_outstanding = 16 x max_read/write_burst_length = 16
+# beats): about 30 BRAM18K for a 512-bit (widened) port, about 16 for a narrow one
+# (<= MAXI_NARROW_BITS), as committed Vitis reports for U50/U280-class kernels show
+# (DESIGN.md "Cost-model facts"). A public csynth report of a 32-bit port shows fewer
+# (gmem_m_axi_U: 4 BRAM18K, vadd of the KRS "ROS 2 publisher" example,
+# ros-acceleration/acceleration_examples): the narrow figure is an upper estimate.
+MAXI_ADAPTER_BRAM18K_WIDE = 30
+MAXI_ADAPTER_BRAM18K_NARROW = 16
+MAXI_NARROW_BITS = 64
 AXILITE_CONTROL = OpCost(0, lut=150, ff=200)
 AXILITE_PER_ARG = OpCost(0, lut=20, ff=64)
 
@@ -137,8 +146,3 @@ def scale_cycles(cycles: int, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
 def op_latency(name: str, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
     """Cycles for `name` at `clock_mhz` (latencies grow with the clock)."""
     return scale_cycles(op_cost(name).latency, clock_mhz)
-
-
-def burst_beats(elements: int, bits: int) -> int:
-    """Beats (cycles) of an m_axi burst of `elements` x `bits`, widened to MAXI_WIDEN_BITS."""
-    return -(-elements * bits // MAXI_WIDEN_BITS)

@@ -1,444 +1,429 @@
-"""The initiation interval a pipelined loop can achieve: `achieved_ii(loop, target_ii, clock)`.
+"""The one II and memory-port model: what a pipelined iteration costs each memory and recurrence.
 
-Vitis HLS starts a new iteration every II cycles; it cannot go below two bounds:
+The QoR estimator (passes/qor) asks it for every loop; hls-bind-storage asks
+`buffer_ii` what a port type would cost. The II a loop achieves is an output
+of the estimator (`LoopReport.ii_achieved`), never state kept in the IR.
 
-* recurrence: a value an iteration loads and then stores back to an element
-  a later iteration loads again (an accumulator `C[i][j] += ...` inside a
-  loop that does not move `C`'s address) makes the next iteration wait for
-  load → ops → store: II ≥ (read latency + Σ op latencies on the def-use
-  path + write latency) / dependence distance. A loop's own iter_args (a
-  scalar accumulator) give II ≥ the latency of their update path. A
-  dependence the linear offsets cannot rule out counts at distance 1, as
-  Vitis assumes too.
-* memory ports: each iteration issues its loads and stores (inner loops of a
-  pipelined loop are fully unrolled, an unroll factor on the loop itself
-  copies its body), accesses to one address merged as Vitis merges them. An
-  on-chip buffer serves RAM_PORTS accesses per bank per cycle (fewer for
-  ram_1p/ram_2p/ram_s2p bindings); a cyclic partition spreads accesses over
-  banks by `offset mod factor`, a complete one turns the array into
-  registers. Function arguments are m_axi ports: one read and one write per
-  cycle per bundle (bundles as the emitter assigns them: `llmhls.bundle`, else
-  by role), except that a burst (one iteration's offsets of an access are
-  contiguous and the next iteration continues them) is widened to
-  MAXI_WIDEN_BITS per cycle: E elements of w bits take ceil(E*w/512). Buffers
-  reached through views or dataflow task arguments count as the buffer they
-  alias (see `storage`).
-
-The QoR estimator and hls-loop-pipeline share this module; passes that
-change partitions or bindings call `refresh_achieved_ii` afterwards.
+Memory ports (one pipelined iteration, or one unrolled group of a sequential loop): the
+  distinct addresses of each access over the copies (`Expansion`) are binned into banks
+  (cyclic a mod P, block a div ceil(E/P)); cycles per bank by bind type (`port_cycles`:
+  t2p/unbound ceil((r+w)/2), 1p r+w, 2p max(ceil((r+w)/2), w), s2p max(r, w), rom_2p
+  ceil(r/2) + w); accesses whose non-unrolled part differs are assumed to meet in one bank;
+  registers have no limit.
+m_axi bundle (the argument's llmhls.bundle, else gmem_in/gmem_w/gmem_out by role): per
+  cycle 1 read + 1 write element. In a pipelined loop a read or write is a burst when one
+  iteration's addresses are contiguous and the next iteration continues them; a burst of E
+  elements of w bits takes `burst_beats` = ceil(E*w / MAXI_WIDEN_BITS) beats of the port
+  (widened to max_widen_bitwidth = 512). Each bundle has one memory channel, which carries
+  its reads and writes together at `channel_bits` = 8 x sustained_gbps_per_channel x 1e3 /
+  clock bits per cycle (one HBM2 pseudo channel: 13.3 GB/s = 354.7 bits at 300 MHz):
+  `channel_cycles` = ceil(bits moved / channel_bits); for a one-way burst that is
+  ceil(E*w / min(512, channel_bits)). Without a target memory (`buffer_ii`) bundles are
+  not costed. Non-burst reads are limited to MAXI_MAX_OUTSTANDING in flight:
+  `single_cycles` = ceil(reads x MAXI_READ_LATENCY / MAXI_MAX_OUTSTANDING). A loop that reads
+  and writes the same m_axi argument (read-modify-write) gets no burst at all, and every
+  access, read or write, pays the latency over the outstanding limit (UG1448: II >= 64 in
+  practice when the read must wait for the write). Reads invariant in the loop (no store
+  to that argument in it) are hoisted.
+  All bundles together: a loop or function moving B off-chip bytes takes at least
+  `traffic_cycles` = ceil(B / (sustained_total_gbps x 1e3 / clock)) cycles. Each bundle's
+  adapter costs `adapter_bram18k` BRAM18K: 512-bit FIFOs when it moves widened bursts.
+Recurrences: a load and a later store of one root buffer where the stored value depends
+  (SSA) on the loaded one. Carried across a loop X when the address is the same every
+  iteration (same linear form, X's counter absent), or when the forms are unknown/different
+  (as Vitis assumes), or at distance d = (store const - load const) / stride_X iterations
+  (`dependence`; d = 1 when copies of loops unrolled inside X may overlap the addresses).
+  `chain_ii` = ceil((load + k x path + store) / d), k = copies that hit the same address
+  in one iteration.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from itertools import product
+from dataclasses import dataclass, replace
+from typing import Any
 
 from torch_mlir import ir
 
 from llmhls.passes import directives
-from llmhls.passes.analysis.costs import (
-    BRAM_READ_LATENCY,
-    BRAM_WRITE_LATENCY,
-    MAXI_READ_LATENCY,
-    RAM_PORTS,
-    REFERENCE_CLOCK_MHZ,
-    burst_beats,
-    op_latency,
-)
-from llmhls.passes.analysis.ir_utils import (
-    function_arg_attrs,
-    maxi_bundle,
-    walk_ops,
-    yielded_values,
-)
-from llmhls.passes.analysis.loops import LOAD_OPS, LOOP_OPS, Access, Loop, accesses, loop_forest
-from llmhls.passes.analysis.nest import constant_bounds
-from llmhls.passes.analysis.storage import is_top_argument, storage
+from llmhls.passes.analysis import costs
+from llmhls.passes.analysis.ir_utils import element_bits
+from llmhls.passes.analysis.loops import Access, Loop, accesses
+from llmhls.passes.analysis.storage import storage as storage_root
+from llmhls.targets import MemorySpec
 
-_Visit = Callable[[ir.Value], int | None]  # latency from the path's source to a value
+MAX_ENUMERATED = 4096  # addresses enumerated per access for banking; above: worst case
 
-MAX_ENUMERATED_COPIES = 4096  # above this many unrolled copies, count accesses without banks
+# (counter, copies, step) of the loops whose iterations run inside one iteration (group).
+Expansion = list[tuple[ir.Value, int, int]]
 
 
+# -- storages --------------------------------------------------------------------------
+@dataclass(eq=False)
+class Storage:
+    """Where a root buffer lives, as the directives say."""
+
+    name: str
+    function: str
+    kind: str  # "maxi", "ram", "reg", "stream"
+    elements: int
+    width: int
+    partition: str = "none"
+    banks: int = 1
+    impl: str = "bram"
+    port_type: str = "ram_t2p"
+    bundle: str = ""
+    read_latency: int = costs.BRAM_READ_LATENCY
+    op: ir.Operation | None = None
+
+    def bank(self, offset: int) -> int:
+        if self.partition == "cyclic":
+            return offset % self.banks
+        if self.partition == "block":
+            return min(self.banks - 1, max(0, offset // -(-self.elements // self.banks)))
+        return 0
+
+
+def on_chip_storage(
+    op: ir.Operation, holder: ir.Operation, root: ir.Value, name: str, function: str
+) -> Storage:
+    """The storage of an alloc or get_global `op` (`holder`: its memref.global, or itself)."""
+    port_default = "rom_2p" if "constant" in holder.attributes else "ram_t2p"
+    partition = directives.get_partition(op) or directives.get_partition(holder)
+    bind = directives.get_bind_storage(op) or directives.get_bind_storage(holder)
+    mem = ir.MemRefType(root.type)
+    elements = math.prod(mem.shape) if mem.rank else 1
+    width = element_bits(mem.element_type)
+    kind, banks, scheme = "ram", 1, "none"
+    if partition is not None:
+        scheme = partition.kind
+        banks = elements if scheme == "complete" else max(1, min(partition.factor, elements))
+    if scheme == "complete":
+        kind, impl, latency = "reg", "registers", costs.REGISTER_READ_LATENCY
+    else:
+        bank_bits = -(-elements // banks) * width
+        impl = (
+            bind.impl
+            if bind is not None
+            else ("lutram" if bank_bits <= costs.LUTRAM_MAX_BITS else "bram")
+        )
+        latency = costs.BRAM_READ_LATENCY
+    return Storage(
+        name=name,
+        function=function,
+        kind=kind,
+        elements=elements,
+        width=width,
+        partition=scheme,
+        banks=banks,
+        impl=impl,
+        port_type=bind.type if bind is not None else port_default,
+        read_latency=latency,
+        op=holder,
+    )
+
+
+# -- m_axi -----------------------------------------------------------------------------
 @dataclass(frozen=True)
-class IIBounds:
-    """Lower bounds on a pipelined loop's II, with what causes each (None when it is 1)."""
+class MaxiTiming:
+    """m_axi timing of one memory at one kernel clock."""
 
-    recurrence: int = 1
-    memory: int = 1
-    recurrence_op: ir.Operation | None = None  # the store closing the slowest recurrence
-    memory_buffer: ir.Value | None = None  # the storage (see `storage`) with the busiest port
+    read_latency: int  # cycles to a read's first beat
+    channel_bits: float  # bits one memory channel (one bundle's) carries per cycle
 
-    def achieved(self, target_ii: int) -> int:
-        return max(target_ii, self.recurrence, self.memory)
+    @classmethod
+    def of(cls, memory: MemorySpec, clock_mhz: float) -> MaxiTiming:
+        latency = costs.scale_cycles(costs.MAXI_READ_LATENCY, clock_mhz)
+        return cls(latency, 8 * memory.bytes_per_cycle_per_channel(clock_mhz))
 
-
-def achieved_ii(loop: Loop, target_ii: int, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
-    """The II Vitis can reach for `loop` pipelined with `target_ii` at `clock_mhz`."""
-    return ii_bounds(loop, clock_mhz).achieved(target_ii)
-
-
-def ii_bounds(loop: Loop, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> IIBounds:
-    """Recurrence and memory-port bounds of `loop` as if pipelined (see module doc)."""
-    found = accesses(loop.op, [loop.enclosing()[0]])
-    copies = _copy_loops(loop)
-    recurrence, recurrence_op = _recurrence_ii(loop, found, copies, clock_mhz)
-    memory, memory_buffer = _memory_ii(loop, found, copies)
-    return IIBounds(recurrence, memory, recurrence_op, memory_buffer)
+    @property
+    def burst_bits(self) -> float:
+        """Bits per cycle of a burst in one direction: the widened port or the channel."""
+        return min(float(costs.MAXI_WIDEN_BITS), self.channel_bits)
 
 
-def refresh_achieved_ii(func: ir.Operation, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> None:
-    """Recompute `achieved_ii` of every pipelined loop in `func`."""
-    for top in loop_forest(func):
-        for loop in top.walk():
-            pipeline = directives.get_pipeline(loop.op)
-            if pipeline is not None:
-                achieved = achieved_ii(loop, pipeline.ii, clock_mhz)
-                directives.set_pipeline(loop.op, directives.Pipeline(pipeline.ii, achieved))
+@dataclass
+class BundleLoad:
+    """What one iteration asks of one m_axi bundle."""
+
+    reads: int = 0  # cycles of its read channel: port beats of bursts, 1 per other element
+    writes: int = 0  # cycles of its write channel, alike
+    singles: int = 0  # non-burst accesses, limited to MAXI_MAX_OUTSTANDING in flight
+    bits: int = 0  # bits it moves through its memory channel, both directions
 
 
-# -- unrolled copies ------------------------------------------------------------
-def _copy_loops(loop: Loop) -> dict[ir.Value, tuple[int, int]]:
-    """Counter → (copies, step) for the loops whose iterations run in one pipelined iteration."""
-    copies: dict[ir.Value, tuple[int, int]] = {}
-    factor = directives.get_unroll(loop.op)
-    if factor is not None and loop.trip_count:
-        count = loop.trip_count if factor == 0 else min(factor, loop.trip_count)
-        if count > 1:
-            copies[loop.iv] = (count, loop.step)
-    for inner in list(loop.walk())[1:]:
-        if inner.trip_count and inner.trip_count > 1:
-            copies[inner.iv] = (inner.trip_count, inner.step)
-    return copies
+def burst_beats(elements: int, bits: int) -> int:
+    """Port beats of a burst of `elements` x `bits` (ports widened to MAXI_WIDEN_BITS)."""
+    return -(-elements * bits // costs.MAXI_WIDEN_BITS)
 
 
-def _copy_count(access: Access, copies: dict[ir.Value, tuple[int, int]]) -> int:
-    return math.prod(copies[loop.iv][0] for loop in access.loops if loop.iv in copies)
+def channel_cycles(bits: int, maxi: MaxiTiming) -> int:
+    """Cycles one memory channel needs to carry `bits`."""
+    return math.ceil(bits / maxi.channel_bits - 1e-9) if bits else 0
 
 
-def _offsets(access: Access, copies: dict[ir.Value, tuple[int, int]]) -> list[int] | None:
-    """Flat offsets (without the fixed part) the copies of `access` touch; None if unknown."""
-    if access.coefficients is None or _copy_count(access, copies) > MAX_ENUMERATED_COPIES:
+def single_cycles(count: int, read_latency: int) -> int:
+    """Cycles `count` non-burst accesses need with MAXI_MAX_OUTSTANDING of them in flight."""
+    return -(-count * read_latency // costs.MAXI_MAX_OUTSTANDING)
+
+
+def port_side_cycles(load: BundleLoad, maxi: MaxiTiming) -> int:
+    """Cycles of a bundle's port: its read and write channels and the in-flight limit."""
+    cycles = max(load.reads, load.writes)
+    if load.singles:
+        cycles = max(cycles, single_cycles(load.singles, maxi.read_latency))
+    return cycles
+
+
+def adapter_bram18k(widened: bool) -> int:
+    """BRAM18K of one m_axi adapter: its burst FIFOs, 512 bits wide when bursts are widened."""
+    return costs.MAXI_ADAPTER_BRAM18K_WIDE if widened else costs.MAXI_ADAPTER_BRAM18K_NARROW
+
+
+def traffic_cycles(offchip_bytes: int, memory: MemorySpec, clock_mhz: float) -> int:
+    """Fewest cycles `offchip_bytes` take over all channels of `memory` together."""
+    per_cycle = memory.sustained_total_gbps * 1e3 / clock_mhz
+    return math.ceil(offchip_bytes / per_cycle - 1e-9) if offchip_bytes else 0
+
+
+# -- on-chip ports ---------------------------------------------------------------------
+def port_cycles(reads: int, writes: int, port_type: str) -> int:
+    """Cycles one RAM bank needs for `reads` + `writes` accesses (Vitis bind_storage types)."""
+    if not reads and not writes:
+        return 0
+    if port_type == "ram_1p":
+        cycles = reads + writes
+    elif port_type == "ram_2p":  # one read/write port + one read port
+        cycles = max(-(-(reads + writes) // 2), writes)
+    elif port_type == "ram_s2p":  # one read port + one write port
+        cycles = max(reads, writes)
+    elif port_type == "rom_1p":
+        cycles = reads + writes
+    elif port_type.startswith("rom"):
+        cycles = -(-reads // 2) + writes
+    else:  # true dual port: ram_t2p and unbound buffers
+        cycles = -(-(reads + writes) // costs.RAM_PORTS)
+    return max(1, cycles)
+
+
+def bank_cycles(storage: Storage, by_fixed: dict[Any, list[Any]]) -> int:
+    """Cycles of the busiest bank; `by_fixed`: per fixed part [reads, writes, opaque r, w]."""
+    per_key = []
+    for reads, writes, opaque_r, opaque_w in by_fixed.values():
+        banks: dict[int, list[int]] = {}
+        for offset in reads:
+            banks.setdefault(storage.bank(offset), [0, 0])[0] += 1
+        for offset in writes:
+            banks.setdefault(storage.bank(offset), [0, 0])[1] += 1
+        if opaque_r or opaque_w:  # unknown addresses: all in one bank
+            slot = banks.setdefault(0, [0, 0])
+            slot[0] += opaque_r
+            slot[1] += opaque_w
+        per_key.append(banks)
+    if len(per_key) == 1:
+        return max(
+            (port_cycles(r, w, storage.port_type) for r, w in per_key[0].values()), default=0
+        )
+    # Different non-unrolled parts may meet in any bank: assume the busiest ones do.
+    reads = sum(max((r for r, _ in banks.values()), default=0) for banks in per_key)
+    writes = sum(max((w for _, w in banks.values()), default=0) for banks in per_key)
+    return port_cycles(reads, writes, storage.port_type)
+
+
+# -- copies ----------------------------------------------------------------------------
+def offsets(access: Access, expansion: Expansion) -> set[int] | None:
+    """Distinct flat offsets the copies of `access` touch (None: unknown or too many)."""
+    coefficients = access.coefficients
+    if coefficients is None:
         return None
-    terms = [
-        [access.coefficients.get(loop.iv, 0) * copies[loop.iv][1] * t for t in range(count)]
-        for loop in access.loops
-        if loop.iv in copies
-        for count in [copies[loop.iv][0]]
-    ]
-    return [access.constant + sum(combo) for combo in product(*terms)]
-
-
-def _fixed_part(access: Access, copies: dict[ir.Value, tuple[int, int]]) -> frozenset:
-    """The coefficients of counters that do not vary within one pipelined iteration."""
-    assert access.coefficients is not None
-    return frozenset((iv, c) for iv, c in access.coefficients.items() if iv not in copies)
-
-
-# -- memory ports ------------------------------------------------------------------
-def _memory_ii(
-    loop: Loop, found: list[Access], copies: dict[ir.Value, tuple[int, int]]
-) -> tuple[int, ir.Value | None]:
-    by_root: dict[ir.Value, list[Access]] = {}
-    for access in found:
-        by_root.setdefault(storage(access.root), []).append(access)
-    worst, worst_root = 1, None
-    bundles: dict[str, list[int]] = {}  # m_axi bundle → [reads, writes] per iteration
-    for root, group in by_root.items():
-        if is_top_argument(root):
-            bundle = _bundle(root)
-            reads, writes = _maxi_count(group, copies, loop, root)
-            totals = bundles.setdefault(bundle, [0, 0])
-            totals[0] += reads
-            totals[1] += writes
-            if max(totals) > worst:
-                worst, worst_root = max(totals), root
+    found = [access.constant]
+    for iv, copies, step in expansion:
+        coeff = coefficients.get(iv, 0) * step
+        if coeff == 0 or copies <= 1:
             continue
-        ii = _buffer_ii(root.owner.operation, group, copies)
-        if ii > worst:
-            worst, worst_root = ii, root
-    return worst, worst_root
+        if len(found) * copies > MAX_ENUMERATED:
+            return None
+        found = [base + coeff * k for base in found for k in range(copies)]
+    return set(found)
 
 
-def _bundle(argument: ir.Value) -> str:
-    """The m_axi bundle of a function argument (mirrors FunctionEmitter.signature)."""
-    block_arg = ir.BlockArgument(argument)
-    func = block_arg.owner.owner.operation
-    attrs = function_arg_attrs(func)
-    return maxi_bundle(attrs[block_arg.arg_number] if attrs else {})
+def copy_count(access: Access, expansion: Expansion) -> int:
+    """Copies of `access` whose addresses may differ."""
+    total = 1
+    for iv, copies, _ in expansion:
+        if access.coefficients is None or access.coefficients.get(iv, 0):
+            total *= copies
+    return total
 
 
-def _maxi_count(
-    group: list[Access], copies: dict[ir.Value, tuple[int, int]], loop: Loop, root: ir.Value
-) -> tuple[int, int]:
-    """Cycles of (reads, writes) one pipelined iteration of `loop` needs on an m_axi port.
+def pipelined_expansion(
+    access: Access, loop: Loop, unroll: int, trips: Callable[[Loop], int]
+) -> Expansion:
+    """What runs in one iteration of pipelined `loop`: its unroll copies, inner loops in full."""
+    expansion = [(loop.iv, unroll, loop.step)] if unroll > 1 else []
+    position = access.loops.index(loop) if loop in access.loops else -1
+    for inner in access.loops[position + 1 :]:
+        inner_trips = trips(inner)
+        if inner_trips > 1:
+            expansion.append((inner.iv, inner_trips, inner.step))
+    return expansion
 
-    Bursts cost their widened beats, other accesses one cycle per distinct address.
-    """
-    # bind_storage imports this module, so its element_bits is looked up at call time.
-    from llmhls.passes.loop.bind_storage import element_bits
 
-    bits = element_bits(ir.MemRefType(root.type).element_type)
-    per_iteration = loop.step * (copies[loop.iv][0] if loop.iv in copies else 1)
-    seen: set[tuple] = set()
-    singles: list[Access] = []
-    reads = writes = 0
-    for access in group:
-        offsets = _offsets(access, copies)
-        distinct = set(offsets) if offsets is not None else set()
-        advance = access.stride(loop.iv)
-        if (
-            not distinct
-            or advance is None
-            or advance * per_iteration != len(distinct)
-            or max(distinct) - min(distinct) + 1 != len(distinct)
-        ):
-            singles.append(access)
+# -- the port bound --------------------------------------------------------------------
+@dataclass(frozen=True)
+class PortBound:
+    """Cycles the busiest memory needs per iteration (group), and what it is."""
+
+    cycles: int = 0
+    limit: str = ""  # memory:<buffer or bundle>, channel:<bundle> when the channel caps it
+    wide: frozenset[str] = frozenset()  # bundles that moved widened (> 64-bit) bursts
+
+
+def port_ii(
+    items: list[tuple[Access, Expansion, Storage]],
+    pipelined: Loop | None,
+    unroll: int,
+    maxi: MaxiTiming | None,
+) -> PortBound:
+    """The port bound of one iteration of `pipelined` (None: one group of a sequential loop)."""
+    groups: dict[Storage, dict[Any, list[Any]]] = {}
+    written: set[Storage] = set()
+    read: set[Storage] = set()
+    for access, _, storage in items:
+        (written if access.is_store else read).add(storage)
+    for access, expansion, storage in items:
+        if storage.kind == "reg":
             continue
-        key = (access.is_store, _fixed_part(access, copies), min(distinct), len(distinct))
-        if key in seen:
+        expanded = {iv for iv, _, _ in expansion}
+        found = offsets(access, expansion)
+        if access.coefficients is None:
+            fixed: Any = ("opaque", id(access))
+        else:
+            fixed = frozenset(
+                (iv, c) for iv, c in access.coefficients.items() if iv not in expanded
+            )
+        if storage.kind == "maxi" and pipelined is not None:
+            advance = (
+                access.coefficients.get(pipelined.iv, 0) * pipelined.step * unroll
+                if access.coefficients is not None
+                else None
+            )
+            if advance == 0 and not access.is_store and storage not in written:
+                continue  # loop-invariant: hoisted out of the pipeline
+            if storage in written and storage in read:
+                mode = "rmw"  # read back what the loop writes: no burst (UG1448)
+            elif (
+                found is not None
+                and advance == len(found)
+                and max(found) - min(found) + 1 == len(found)
+            ):
+                mode = "burst"
+            else:
+                mode = "single"
+            fixed = (fixed, mode)
+        slot = groups.setdefault(storage, {}).setdefault(fixed, [set(), set(), 0, 0])
+        which = 1 if access.is_store else 0
+        if found is None:
+            slot[2 + which] += copy_count(access, expansion)
+        else:
+            slot[which].update(found)
+    worst = PortBound()
+    bundles: dict[str, BundleLoad] = {}
+    wide: set[str] = set()
+    for storage, by_fixed in groups.items():
+        if storage.kind != "maxi":
+            cycles = bank_cycles(storage, by_fixed)
+            if cycles > worst.cycles:
+                worst = PortBound(cycles, f"memory:{storage.name}")
             continue
-        seen.add(key)
-        beats = burst_beats(len(distinct), bits)
-        reads, writes = (reads, writes + beats) if access.is_store else (reads + beats, writes)
-    single_reads, single_writes = _distinct_count(singles, copies)
-    return reads + single_reads, writes + single_writes
-
-
-def _distinct_count(
-    group: list[Access], copies: dict[ir.Value, tuple[int, int]]
-) -> tuple[int, int]:
-    """Distinct (reads, writes) one pipelined iteration issues on a buffer."""
-    seen: set[tuple] = set()
-    reads = writes = 0
-    for access in group:
-        offsets = _offsets(access, copies)
-        if offsets is None:
-            count = _copy_count(access, copies)
-            reads, writes = (reads, writes + count) if access.is_store else (reads + count, writes)
-            continue
-        fixed = _fixed_part(access, copies)
-        for offset in offsets:
-            key = (access.is_store, fixed, offset)
-            if key not in seen:
-                seen.add(key)
-                reads, writes = (reads, writes + 1) if access.is_store else (reads + 1, writes)
-    return reads, writes
+        load = bundles.setdefault(storage.bundle, BundleLoad())
+        for fixed, (reads, writes, opaque_r, opaque_w) in by_fixed.items():
+            counts = (len(reads) + opaque_r, len(writes) + opaque_w)
+            load.bits += (counts[0] + counts[1]) * storage.width
+            mode = fixed[-1] if isinstance(fixed, tuple) else "single"
+            if mode == "burst":
+                load.reads += burst_beats(counts[0], storage.width)
+                load.writes += burst_beats(counts[1], storage.width)
+                if max(counts) * storage.width > costs.MAXI_NARROW_BITS:
+                    wide.add(storage.bundle)
+                continue
+            load.reads += counts[0]
+            load.writes += counts[1]
+            if pipelined is not None:
+                load.singles += counts[0] + (counts[1] if mode == "rmw" else 0)
+    if maxi is not None:
+        for bundle, load in sorted(bundles.items()):
+            port = port_side_cycles(load, maxi)
+            channel = channel_cycles(load.bits, maxi)
+            if max(port, channel) > worst.cycles:
+                kind = "channel" if channel > port else "memory"
+                worst = PortBound(max(port, channel), f"{kind}:{bundle}")
+    return replace(worst, wide=frozenset(wide))
 
 
 def buffer_ii(loop: Loop, buffer: ir.Value, port_type: str | None = None) -> int:
     """Cycles per iteration of `loop` (pipelined) the busiest bank of on-chip `buffer` needs.
 
-    `buffer` is an alloc or get_global result; `port_type` overrides its
-    bind_storage type (to ask "what if ram_1p?").
+    `buffer` is an alloc result; `port_type` overrides its bind_storage type (to ask
+    "what if ram_1p?"). Trip counts are the static ones.
     """
-    found = [a for a in accesses(loop.op, [loop.enclosing()[0]]) if storage(a.root) == buffer]
+    found = [a for a in accesses(loop.op, [loop.enclosing()[0]]) if storage_root(a.root) == buffer]
     if not found:
         return 1
-    return _buffer_ii(buffer.owner.operation, found, _copy_loops(loop), port_type)
+    alloc = buffer.owner.operation
+    held = on_chip_storage(alloc, alloc, buffer, "", "")
+    if port_type is not None:
+        held = replace(held, port_type=port_type)
+    factor = directives.get_unroll(loop.op)
+    trips = loop.trip_count or 1
+    unroll = 1 if factor is None else max(1, trips if factor == 0 else min(factor, trips))
+    items = [
+        (a, pipelined_expansion(a, loop, unroll, lambda inner: inner.trip_count or 1), held)
+        for a in found
+    ]
+    return max(1, port_ii(items, loop, unroll, None).cycles)
 
 
-def _buffer_ii(
-    alloc: ir.Operation,
-    group: list[Access],
-    copies: dict[ir.Value, tuple[int, int]],
-    port_type: str | None = None,
-) -> int:
-    """Cycles per iteration the busiest bank of an on-chip buffer needs."""
-    is_alloc = alloc.name in ("memref.alloc", "memref.alloca")
-    partition = directives.get_partition(alloc) if is_alloc else None
-    if port_type is None:
-        binding = directives.get_bind_storage(alloc) if is_alloc else None
-        port_type = binding.type if binding else ("" if is_alloc else "rom_2p")
-    if partition is not None and partition.kind == "complete":
-        return 1
-    if partition is not None and partition.kind == "block":
-        reads, writes = _distinct_count(group, copies)
-        factor = max(1, partition.factor)
-        return port_ii(math.ceil(reads / factor), math.ceil(writes / factor), port_type)
-    banks = partition.factor if partition is not None else 1
-    per_group: dict[frozenset | None, Counter] = {}  # fixed part → (bank, is_store) → count
-    seen: set[tuple] = set()
-    for access in group:
-        offsets = _offsets(access, copies)
-        if offsets is None:
-            counter = per_group.setdefault(None, Counter())
-            counter[(0, access.is_store)] += _copy_count(access, copies)
-            continue
-        fixed = _fixed_part(access, copies)
-        counter = per_group.setdefault(fixed, Counter())
-        for offset in offsets:
-            key = (access.is_store, fixed, offset)
-            if key not in seen:
-                seen.add(key)
-                counter[(offset % banks, access.is_store)] += 1
-    if len(per_group) == 1:
-        counter = next(iter(per_group.values()))
-        bank_ids = {bank for bank, _ in counter}
-        return max(port_ii(counter[(b, False)], counter[(b, True)], port_type) for b in bank_ids)
-    # Groups whose fixed parts differ may land on any bank: assume their busiest banks coincide.
-    reads = sum(max((c[k] for k in c if not k[1]), default=0) for c in per_group.values())
-    writes = sum(max((c[k] for k in c if k[1]), default=0) for c in per_group.values())
-    return port_ii(reads, writes, port_type)
+# -- recurrences -----------------------------------------------------------------------
+def dependence(
+    load: Access, store: Access, loop: Loop, unroll: int, trips: Callable[[Loop], int]
+) -> tuple[int, int] | None:
+    """(distance in unrolled groups, chained copies) of a pair carried across `loop`."""
+    inside = store.loops[store.loops.index(loop) + 1 :] if loop in store.loops else []
 
+    def copies_ignoring(access: Access) -> int:
+        total = unroll
+        for inner in inside:
+            if access.coefficients is None or access.stride(inner.iv) == 0:
+                total *= trips(inner)
+        return total
 
-def port_ii(reads: int, writes: int, port_type: str = "") -> int:
-    """Cycles one RAM bank needs for `reads` + `writes` accesses (Vitis bind_storage types)."""
-    if port_type == "ram_1p":
-        cycles = reads + writes
-    elif port_type == "ram_2p":  # one read/write port + one read-only port
-        cycles = max(math.ceil((reads + writes) / 2), writes)
-    elif port_type == "ram_s2p":  # one read port + one write port
-        cycles = max(reads, writes)
-    elif port_type.startswith("rom"):
-        cycles = math.ceil(reads / (1 if port_type == "rom_1p" else 2))
-    else:  # true dual port (ram_t2p, and what llmhls assumes without a binding)
-        cycles = math.ceil((reads + writes) / RAM_PORTS)
-    return max(1, cycles)
-
-
-# -- recurrences ---------------------------------------------------------------------
-def _recurrence_ii(
-    loop: Loop, found: list[Access], copies: dict[ir.Value, tuple[int, int]], clock_mhz: float
-) -> tuple[int, ir.Operation | None]:
-    inside = set(walk_ops(loop.op))
-    worst, worst_op = 1, None
-    body = loop.body_block()
-    terminator = list(body.operations)[-1].operation
-    for index, arg in enumerate(list(body.arguments)[1:]):
-        chain = _path_latency(terminator.operands[index], arg, inside, clock_mhz)
-        if chain is not None and max(1, chain) > worst:
-            worst, worst_op = max(1, chain), terminator
-    held_in = {access: storage(access.root) for access in found}
-    loads = [a for a in found if not a.is_store]
-    for store in (a for a in found if a.is_store):
-        for load in loads:
-            if held_in[load] != held_in[store]:
-                continue
-            distance = _distance(load, store, loop, copies)
-            if distance is None:
-                continue
-            chain = _path_latency(store.op.operands[0], load.op.results[0], inside, clock_mhz)
-            if chain is None:
-                continue
-            serial = math.prod(
-                copies[inner.iv][0]
-                for inner in store.loops
-                if inner.iv in copies and store.stride(inner.iv) == 0
-            )
-            read = _read_latency(held_in[load], clock_mhz)
-            ii = math.ceil((read + serial * chain + BRAM_WRITE_LATENCY) / distance)
-            if ii > worst:
-                worst, worst_op = ii, store.op
-    return worst, worst_op
-
-
-def _read_latency(root: ir.Value, clock_mhz: float) -> int:
-    if is_top_argument(root):
-        return max(1, math.ceil(MAXI_READ_LATENCY * clock_mhz / REFERENCE_CLOCK_MHZ))
-    return BRAM_READ_LATENCY
-
-
-def _distance(
-    load: Access, store: Access, loop: Loop, copies: dict[ir.Value, tuple[int, int]]
-) -> int | None:
-    """Smallest number of iterations of `loop` after which `load` may read what `store` wrote."""
-    if load.coefficients is None or store.coefficients is None:
-        return 1
-    if _fixed_part(load, {**copies, loop.iv: (1, 1)}) != _fixed_part(
-        store, {**copies, loop.iv: (1, 1)}
+    if (
+        load.coefficients is None
+        or store.coefficients is None
+        or load.coefficients != store.coefficients
     ):
-        return 1
-    # One pipelined iteration covers all unrolled copies of the loop's own counter.
-    per_iteration = loop.step * (copies[loop.iv][0] if loop.iv in copies else 1)
-    stride = store.stride(loop.iv) * per_iteration
-    if load.stride(loop.iv) * per_iteration != stride:
-        return 1
-    # Offsets the copies add on top of the fixed part, as an interval.
-    load_offsets, store_offsets = _offsets(load, copies), _offsets(store, copies)
-    if load_offsets is None or store_offsets is None:
-        return 1
-    low = min(store_offsets) - max(load_offsets)
-    high = max(store_offsets) - min(load_offsets)
+        return 1, copies_ignoring(store)
+    stride = load.coefficients.get(loop.iv, 0) * loop.step
+    delta = store.constant - load.constant
+    varies_inside = any(store.coefficients.get(inner.iv, 0) for inner in inside)
     if stride == 0:
-        return 1 if low <= 0 <= high else None
-    if stride < 0:
-        stride, low, high = -stride, -high, -low
-    first = max(1, -(-low // stride))
-    return first if first * stride <= high else None
-
-
-def _path_latency(
-    target: ir.Value, source: ir.Value, inside: set[ir.Operation], clock_mhz: float
-) -> int | None:
-    """Longest def-use latency from `source` to `target` through ops in `inside`; None: no path."""
-    memo: dict[ir.Value, int | None] = {}
-
-    def visit(value: ir.Value) -> int | None:
-        if value == source:
-            return 0
-        if value in memo:
-            return memo[value]
-        memo[value] = None  # cycle guard
-        owner = value.owner
-        if isinstance(owner, ir.Block):
-            result = _through_iter_arg(value, owner, inside, visit)
-        else:
-            result = _through_op(value, owner.operation, inside, visit, clock_mhz)
-        memo[value] = result
-        return result
-
-    return visit(target)
-
-
-def _through_iter_arg(
-    value: ir.Value, block: ir.Block, inside: set[ir.Operation], visit: _Visit
-) -> int | None:
-    parent = block.owner.operation
-    index = ir.BlockArgument(value).arg_number
-    if parent not in inside or parent.name not in LOOP_OPS or index == 0:
+        if delta == 0:
+            return 1, copies_ignoring(store)
+        return (1, 1) if varies_inside else None
+    if delta == 0:
         return None
-    inits = _loop_inits(parent)
-    return visit(inits[index - 1]) if index - 1 < len(inits) else None
-
-
-def _loop_inits(op: ir.Operation) -> list[ir.Value]:
-    if op.name == "affine.for":
-        return list(op.opview.inits)
-    return list(op.operands)[3:]
-
-
-def _through_op(
-    value: ir.Value, op: ir.Operation, inside: set[ir.Operation], visit: _Visit, clock_mhz: float
-) -> int | None:
-    if op not in inside or op.name in LOAD_OPS:
+    if delta % stride:
+        return (1, 1) if varies_inside else None
+    distance = delta // stride
+    if distance <= 0:
         return None
-    best: int | None = None
-    if op.name in LOOP_OPS:
-        index = ir.OpResult(value).result_number
-        body = op.regions[0].blocks[0]
-        yielded = list(body.operations)[-1].operation.operands[index]
-        through = visit(yielded)
-        if through is None:
-            return None
-        carried = _path_latency(yielded, body.arguments[index + 1], inside, clock_mhz) or 0
-        trips = _constant_trips(op)
-        return through + max(0, trips - 1) * carried
-    for operand in op.operands:
-        latency = visit(operand)
-        if latency is not None and (best is None or latency > best):
-            best = latency
-    if op.regions and len(op.results):
-        for yielded_value in yielded_values(op, ir.OpResult(value).result_number):
-            latency = visit(yielded_value)
-            if latency is not None and (best is None or latency > best):
-                best = latency
-    return None if best is None else best + op_latency(op.name, clock_mhz)
+    if distance < unroll:
+        return 1, -(-unroll // distance)
+    return distance // unroll, 1
 
 
-def _constant_trips(op: ir.Operation) -> int:
-    bounds = constant_bounds(op)
-    return bounds.trip_count if bounds is not None else 1
+def chain_ii(read: int, copies: int, path: int, write: int, distance: int) -> int:
+    """II of a recurrence: load, `copies` chained compute paths and store, over `distance`."""
+    return -(-(read + copies * path + write) // distance)

@@ -41,11 +41,10 @@ read latency).
 
 A FIFO moves one element per access: a pipelined loop that now reads or
 writes a stream k times per iteration (unrolled copies) cannot go below
-II = k, so the pass raises the recorded `achieved_ii` of such loops to what
-the QoR model computes for streams. Such loops were unrolled by the DSE for
-parallel buffer ports; `max-copies=n` (0: no limit) keeps a buffer instead
-when either task would access the FIFO more than n times per pipelined
-iteration.
+II = k, which the QoR model derives from the stream accesses. Such loops
+were unrolled by the DSE for parallel buffer ports; `max-copies=n` (0: no
+limit) keeps a buffer instead when either task would access the FIFO more
+than n times per pipelined iteration.
 """
 
 from __future__ import annotations
@@ -184,8 +183,6 @@ class StreamChannels(Pass):
         channel.load.results[0].replace_all_uses_with(read)
         _erase_access(channel.store, first_index=2)
         _erase_access(channel.load, first_index=1)
-        _raise_stream_ii(channel.write_loops)
-        _raise_stream_ii(channel.read_loops)
 
     def _write_latency(self, channel: _Channel) -> int:
         """Cycles from the start of a producer iteration to the end of its write (estimate)."""
@@ -492,14 +489,3 @@ def _copies(loops: list[Loop]) -> tuple[Loop | None, int]:
     for inner in loops[loops.index(loop) + 1 :]:
         copies *= inner.trip_count or 1
     return loop, copies
-
-
-def _raise_stream_ii(loops: list[Loop]) -> None:
-    """A pipelined loop accessing the stream k times per iteration cannot reach II < k."""
-    loop, copies = _copies(loops)
-    if loop is None:
-        return
-    pipeline = directives.get_pipeline(loop.op)
-    current = pipeline.achieved_ii if pipeline.achieved_ii is not None else pipeline.ii
-    if copies > current:
-        directives.set_pipeline(loop.op, directives.Pipeline(pipeline.ii, copies))

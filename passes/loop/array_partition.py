@@ -21,8 +21,7 @@ non-affine offset under an unrolled counter only if it is that small.
 Only `memref.alloc` buffers are partitioned (also when a dataflow task
 reaches them through its arguments): arguments of the top function are
 m_axi ports and globals are ROMs the emitter initializes. Buffers not accessed
-under an unrolled or pipelined loop keep one bank. The pass refreshes the
-achieved II of pipelined loops, which depends on the banks.
+under an unrolled or pipelined loop keep one bank.
 """
 
 from __future__ import annotations
@@ -35,8 +34,6 @@ from torch_mlir import ir
 
 from llmhls.errors import OptionError
 from llmhls.passes import directives
-from llmhls.passes.analysis.costs import REFERENCE_CLOCK_MHZ
-from llmhls.passes.analysis.initiation_interval import refresh_achieved_ii
 from llmhls.passes.analysis.ir_utils import functions, has_body
 from llmhls.passes.analysis.loops import Access, accesses, loop_forest, root_op
 from llmhls.passes.analysis.storage import storage
@@ -55,8 +52,6 @@ class ArrayPartition(Pass):
     summary = "cyclic/complete partitions so each unrolled copy of an access has its own bank"
     max_factor: int = 64
     complete_threshold: int = 16  # elements; arrays this small become registers
-    clock_mhz: float = REFERENCE_CLOCK_MHZ  # for the refreshed achieved_ii of pipelined loops
-    refresh_ii: bool = True  # hls-dse skips it while searching and refreshes once at the end
 
     def run(self, module: ir.Module) -> None:
         if self.max_factor < 1:
@@ -85,9 +80,6 @@ class ArrayPartition(Pass):
                 partition = self.choose(alloc, requirements)
                 if partition is not None:
                     directives.set_partition(alloc, partition)
-            if self.refresh_ii:
-                for func in bodies:
-                    refresh_achieved_ii(func, self.clock_mhz)
 
     def choose(
         self, alloc: ir.Operation, needs: list[list[tuple[int, int]] | None]

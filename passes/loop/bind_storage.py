@@ -13,8 +13,7 @@ The type is ram_2p (one read/write port plus one read port) for written
 buffers; a buffer that is only read gets ram_1p unless a pipelined loop
 would then need more cycles per iteration (see `initiation_interval`).
 Completely partitioned arrays are registers and get no binding. Function
-arguments (m_axi) and globals (ROMs) are left alone. The pass refreshes
-the achieved II of pipelined loops, which depends on the port count.
+arguments (m_axi) and globals (ROMs) are left alone.
 """
 
 from __future__ import annotations
@@ -26,9 +25,8 @@ from torch_mlir import ir
 
 from llmhls.errors import OptionError
 from llmhls.passes import directives
-from llmhls.passes.analysis.costs import REFERENCE_CLOCK_MHZ
-from llmhls.passes.analysis.initiation_interval import buffer_ii, refresh_achieved_ii
-from llmhls.passes.analysis.ir_utils import functions, has_body, walk_ops
+from llmhls.passes.analysis.initiation_interval import buffer_ii
+from llmhls.passes.analysis.ir_utils import element_bits, functions, has_body, walk_ops
 from llmhls.passes.analysis.loops import LOAD_OPS, STORE_OPS, VIEW_OPS, Loop, loop_forest
 from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
@@ -45,8 +43,6 @@ class BindStorage(Pass):
     summary = "bind local buffers to LUTRAM/BRAM/URAM by bank size; ram_1p when only read"
     uram_threshold_kib: int = 128
     lutram_threshold_bits: int = 1024
-    clock_mhz: float = REFERENCE_CLOCK_MHZ  # for the refreshed achieved_ii of pipelined loops
-    refresh_ii: bool = True  # hls-dse skips it while searching and refreshes once at the end
 
     def run(self, module: ir.Module) -> None:
         if self.uram_threshold_kib < 1 or self.lutram_threshold_bits < 0:
@@ -71,9 +67,6 @@ class BindStorage(Pass):
                         binding = self.choose(op, pipelined)
                         if binding is not None:
                             directives.set_bind_storage(op, binding)
-            if self.refresh_ii:
-                for func in bodies:
-                    refresh_achieved_ii(func, self.clock_mhz)
 
     def choose(self, alloc: ir.Operation, pipelined: list[Loop]) -> directives.BindStorage | None:
         """The binding of one buffer (None: completely partitioned, i.e. registers)."""
@@ -96,16 +89,6 @@ class BindStorage(Pass):
             for loop in pipelined
         )
         return directives.BindStorage(impl, "ram_1p" if one_port else "ram_2p")
-
-
-def element_bits(element: ir.Type) -> int:
-    """Storage bits of one element (index is stored as 64 bits, i1 as 1)."""
-    element = element.maybe_downcast() if hasattr(element, "maybe_downcast") else element
-    if isinstance(element, ir.IntegerType):
-        return element.width
-    if isinstance(element, ir.FloatType):
-        return element.width
-    return 64  # index
 
 
 def is_written(buffer: ir.Value) -> bool:

@@ -1,12 +1,13 @@
-"""hls-loop-pipeline: mark loops for pipelining with the II they can actually achieve.
+"""hls-loop-pipeline: mark loops for pipelining with a target II.
 
 Pipelining overlaps iterations so a loop of N iterations takes about
 N·II + depth cycles instead of N·depth. Vitis pipelines what the pragma
 names, fully unrolling every loop inside it, and silently settles for a
-larger II when a recurrence or a memory port forbids the target; the
-attribute records both (`hlsdf.pipeline = {ii = target, achieved_ii = A}`)
-so the QoR report and the DSE see the real figure (see
-`initiation_interval`).
+larger II when a recurrence or a memory port forbids the target. The
+attribute records the target only (`hlsdf.pipeline = {ii = target}`); the
+II a loop reaches is the QoR estimator's output (`LoopReport.ii_achieved`,
+from the one II model in `analysis/initiation_interval.py`), which
+`hls-qor-annotate` writes out for inspection.
 
 level=innermost (default): every loop with no loop inside it that is not
 fully unrolled (a fully unrolled loop is part of its parent's body, so its
@@ -16,7 +17,7 @@ loops instead, which unrolls them, when the unrolled body stays within
 A marked loop never encloses another marked loop; marks from an earlier
 run are replaced. Run it after hls-loop-unroll (a full unroll moves the
 pipeline up a level) and before hls-array-partition / hls-bind-storage,
-which need to know what is pipelined and refresh `achieved_ii` afterwards.
+which need to know what is pipelined.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from torch_mlir import ir
 
 from llmhls.errors import OptionError
 from llmhls.passes import directives
-from llmhls.passes.analysis.costs import REFERENCE_CLOCK_MHZ
-from llmhls.passes.analysis.initiation_interval import achieved_ii
 from llmhls.passes.analysis.ir_utils import functions, has_body
 from llmhls.passes.analysis.loops import Loop, loop_forest
 from llmhls.passes.base import Pass
@@ -40,14 +39,13 @@ LEVELS = ("innermost", "outer-of-innermost")
 @register_pass
 @dataclass(frozen=True)
 class LoopPipeline(Pass):
-    """Set hlsdf.pipeline = {ii, achieved_ii} on the innermost (or next outer) loops."""
+    """Set hlsdf.pipeline = {ii} on the innermost (or next outer) loops."""
 
     name = "hls-loop-pipeline"
-    summary = "pipeline innermost loops; record the achieved II (recurrences, memory ports)"
+    summary = "pipeline innermost loops (or their parents) with a target II"
     target_ii: int = 1
     level: str = "innermost"  # or outer-of-innermost
     max_unroll: int = 256  # outer-of-innermost: most copies the inner loops may unroll into
-    clock_mhz: float = REFERENCE_CLOCK_MHZ
 
     def check(self) -> None:
         if self.target_ii < 1:
@@ -58,10 +56,6 @@ class LoopPipeline(Pass):
             raise OptionError(
                 f"hls-loop-pipeline option level must be one of {', '.join(LEVELS)}, "
                 f"got '{self.level}'"
-            )
-        if not 10.0 <= self.clock_mhz <= 1000.0:
-            raise OptionError(
-                f"hls-loop-pipeline option clock-mhz {self.clock_mhz:g} is outside 10..1000"
             )
 
     def run(self, module: ir.Module) -> None:
@@ -77,10 +71,7 @@ class LoopPipeline(Pass):
                             del loop.op.attributes[directives.PIPELINE]
                 for top in forest:
                     for loop in self._targets(top):
-                        achieved = achieved_ii(loop, self.target_ii, self.clock_mhz)
-                        directives.set_pipeline(
-                            loop.op, directives.Pipeline(self.target_ii, achieved)
-                        )
+                        directives.set_pipeline(loop.op, directives.Pipeline(self.target_ii))
 
     def _targets(self, top: Loop) -> list[Loop]:
         innermost = _innermost(top)

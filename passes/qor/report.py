@@ -72,8 +72,6 @@ def _ii_text(loop: dict[str, Any]) -> str:
     if not loop["pipelined"]:
         return "-"
     text = f"{loop['ii_target']}/{loop['ii_achieved']}"
-    if loop["ii_recorded"] is not None and loop["ii_recorded"] != loop["ii_model"]:
-        text += f" (model {loop['ii_model']})"
     return text
 
 
@@ -81,6 +79,13 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
     return lines
+
+
+BOUND_TEXT = {
+    "compute": "compute (operators, recurrences, on-chip ports)",
+    "channel": "one memory channel per m_axi bundle",
+    "total": "all memory channels together (the part's sustained total)",
+}
 
 
 def render_markdown(data: dict[str, Any]) -> str:
@@ -102,6 +107,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                 f"{_num(data['interval_cycles'])} cycles ({data['interval_us']:.4g} us)",
             ],
             ["dataflow", "yes" if data["dataflow"] else "no"],
+            ["bound", BOUND_TEXT[data["bound"]]],
             ["off-chip traffic", f"{_num(data['offchip_bytes'])} bytes"],
             ["floating-point ops", _num(data["flops"])],
             ["roofline", _roofline_line(data)],
@@ -129,6 +135,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                 _num(loop["unroll"]),
                 _ii_text(loop),
                 loop["ii_limit"] or "-",
+                loop["bound"],
                 _num(loop["depth"]),
                 _num(loop["latency"]),
                 _num(loop["entries"]),
@@ -137,7 +144,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                 _num(loop["ff"]),
             ]
         )
-    header = ["loop", "function", "trips", "unroll", "II target/achieved", "II limit"]
+    header = ["loop", "function", "trips", "unroll", "II target/achieved", "II limit", "bound"]
     header += ["depth", "latency", "entries", "DSP", "LUT", "FF"]
     lines += _table(header, rows) if rows else ["(no loops)"]
     lines += ["", "## Tasks", ""]

@@ -58,7 +58,7 @@ def test_o2_kernel_carries_the_directives(matmul: object, tmp_path: Path) -> Non
     compile_model(matmul, tmp_path / "o2", CompileOptions())
     kernel = (tmp_path / "o2" / "kernel" / "matmul.cpp").read_text()
     assert "#pragma HLS pipeline II=1" in kernel
-    assert "#pragma HLS unroll factor=" in kernel
+    assert "#pragma HLS unroll" in kernel  # full or partial: the DSE picks
     assert "#pragma HLS array_partition variable=" in kernel
 
 

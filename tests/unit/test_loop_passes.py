@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch_mlir import ir
 
 from llmhls.compiler.context import parse_module
 from llmhls.compiler.emit.hlscpp import EmittedKernel, emit_hlscpp
@@ -34,7 +35,6 @@ from llmhls.compiler.lowering import lower_to_affine
 from llmhls.compiler.toolchain import ap_types_include_dir, hls_include_dir
 from llmhls.errors import OptionError
 from llmhls.passes import directives
-from llmhls.passes.analysis.initiation_interval import achieved_ii
 from llmhls.passes.analysis.ir_utils import functions
 from llmhls.passes.analysis.loops import Loop, accesses, loop_forest
 from llmhls.passes.dataflow.weight_layout import weight_layouts
@@ -228,6 +228,11 @@ def _loops(module) -> list[Loop]:
     return [loop for func in functions(module) for top in loop_forest(func) for loop in top.walk()]
 
 
+def _qor_ii(loop: Loop) -> int:
+    """The II hls-qor-annotate wrote on a pipelined loop."""
+    return ir.IntegerAttr(ir.DictAttr(loop.op.attributes["hlsdf.qor"])["ii"]).value
+
+
 def _matmul_innermost(module) -> Loop:
     """The innermost loop of the one 3-deep nest (the Linear's matmul)."""
     deep = [loop for loop in _loops(module) if loop.depth == 2]
@@ -274,19 +279,24 @@ def test_weight_layout_streams_the_permuted_matmul_and_keeps_bits(
     _assert_matches_torch(laid_out, linear)
 
 
-def test_achieved_ii_before_and_after_permute(linear: Lowered) -> None:
-    module = linear.module()
-    with module.context:
-        innermost = _matmul_innermost(module)
+@pytest.mark.parametrize(
+    ("passes", "ii"),
+    [
         # k innermost: accumulating into the m_axi output waits for its read (64), fadd (4)
         # and write (1); at 150 MHz the read takes 32 cycles and the fadd 2.
-        assert achieved_ii(innermost, 1) == 69
-        assert achieved_ii(innermost, 1, clock_mhz=150.0) == 35
-        assert achieved_ii(innermost, 80) == 80
-    run_pipeline(module, "builtin.module(hls-loop-permute)")
+        ("hls-loop-pipeline, hls-qor-annotate", 69),
+        ("hls-loop-pipeline, hls-qor-annotate{clock-mhz=150}", 35),
+        ("hls-loop-pipeline{target-ii=80}, hls-qor-annotate", 80),
+        # j innermost: no recurrence, but the loop reads back the m_axi output it writes:
+        # no burst, its read and write each wait 64 cycles with 16 in flight: 2 x 64 / 16.
+        ("hls-loop-permute, hls-loop-pipeline, hls-qor-annotate", 8),
+    ],
+)
+def test_achieved_ii_before_and_after_permute(linear: Lowered, passes: str, ii: int) -> None:
+    module = linear.module()
+    run_pipeline(module, f"builtin.module({passes})")
     with module.context:
-        # j innermost: one read and one write per cycle on the output bundle, no recurrence.
-        assert achieved_ii(_matmul_innermost(module), 1) == 1
+        assert _qor_ii(_matmul_innermost(module)) == ii
 
 
 @pytest.fixture(scope="module")
@@ -314,15 +324,14 @@ def test_all_loop_passes_keep_cnn_bits(
 
 def test_all_loop_passes_write_consistent_directives(cnn: Lowered) -> None:
     module = cnn.module()
-    run_pipeline(module, ALL_LOOP_PASSES)
+    run_pipeline(module, ALL_LOOP_PASSES.replace(")", ", hls-qor-annotate)"))
     with module.context:
         loops = _loops(module)
         pipelined = [loop for loop in loops if directives.get_pipeline(loop.op)]
         assert pipelined
         for loop in pipelined:
             pipeline = directives.get_pipeline(loop.op)
-            assert pipeline.achieved_ii == achieved_ii(loop, pipeline.ii)
-            assert pipeline.achieved_ii >= pipeline.ii
+            assert _qor_ii(loop) >= pipeline.ii
             inner = list(loop.walk())[1:]
             assert not any(directives.get_pipeline(other.op) for other in inner)
         # The conv's w loop (stride 1 on the output) went innermost: consecutive pipelined
@@ -332,7 +341,8 @@ def test_all_loop_passes_write_consistent_directives(cnn: Lowered) -> None:
         # (without port widening, two reads on one port: II 2).
         conv = max(pipelined, key=lambda loop: loop.depth)
         assert conv.depth == 6 and conv.trip_count == 4
-        assert directives.get_pipeline(conv.op) == directives.Pipeline(1, 1)
+        assert directives.get_pipeline(conv.op) == directives.Pipeline(1)
+        assert _qor_ii(conv) == 1
         assert directives.get_unroll(conv.op) == 2
         for loop in loops:
             factor = directives.get_unroll(loop.op)
@@ -368,7 +378,8 @@ def test_unroll_factor_is_a_divisor_of_the_trip_count(
     "item",
     [
         "hls-loop-pipeline{target-ii=0}",
-        "hls-loop-pipeline{clock-mhz=5}",
+        "hls-qor-annotate{clock-mhz=5}",
+        "hls-qor-annotate{target=nope}",
         "hls-loop-tile{tile-size=-1}",
         "hls-loop-unroll{depth=-2}",
         "hls-array-partition{complete-threshold=-1}",

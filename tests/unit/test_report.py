@@ -29,13 +29,15 @@ def test_write_report_json_and_markdown(tmp_path: Path) -> None:
     for key in ("target", "clock_mhz", "latency_cycles", "interval_cycles", "latency_us"):
         assert key in data
     assert data["latency_cycles"] == 8833
-    assert data["resources"]["bram"] == 4
+    assert data["resources"]["bram"] == 2 * 16  # two narrow m_axi adapters (costs.py)
     assert data["roofline"]["bound"] == "memory"
     assert data["loops"][0]["name"] == "L_k_sq_0"
     assert data["task_graph"]["nodes"] == [{"name": "k", "latency": 8833}]
     markdown = (tmp_path / "report.md").read_text()
     assert "| latency | 8,833 cycles" in markdown
-    assert "| BRAM18K | 4 | 4,032 |" in markdown
+    assert "| BRAM18K | 32 | 4,032 |" in markdown
+    # a sequential loop of single m_axi reads: latency-bound, not bandwidth-bound
+    assert "| bound | compute (operators, recurrences, on-chip ports) |" in markdown
     assert "`L_k_sq_0`" in markdown
     assert "## Assumptions" in markdown and "memory-bound" in markdown
     # same input, same bytes
@@ -47,7 +49,7 @@ def test_print_report_table_shows_totals() -> None:
     table = print_report_table(_single().to_dict())
     assert "latency  8,833 cycles" in table
     lines = {line.split()[0]: line.split()[1:] for line in table.splitlines() if line.strip()}
-    assert lines["BRAM18K"][:2] == ["4", "4,032"]
+    assert lines["BRAM18K"][:2] == ["32", "4,032"]
     assert lines["DSP"][:2] == ["3", "9,024"]
     assert "fits: yes" in table
     assert "L_k_sq_0" in table

@@ -64,7 +64,7 @@ func.func private @k_task0_copy(%x: memref<6x5xf32>, %t: memref<6x5xf32> {llmhls
     affine.for %j = 0 to 5 {
       %v = affine.load %x[%i, %j] : memref<6x5xf32>
       affine.store %v, %t[%i, %j] : memref<6x5xf32>
-    } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+    } {hlsdf.pipeline = {ii = 1 : i64}}
   }
   return
 }
@@ -76,7 +76,7 @@ func.func private @k_task1_scale(%t: memref<6x5xf32> {llmhls.arg = "t"}, %y: mem
       %v = affine.load %t[%i, %j] : memref<6x5xf32>
       %m = arith.mulf %v, %two : f32
       affine.store %m, %y[%i, %j] : memref<6x5xf32>
-    } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+    } {hlsdf.pipeline = {ii = 1 : i64}}
   }
   return
 }

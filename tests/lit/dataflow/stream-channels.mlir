@@ -1,6 +1,7 @@
 // RUN: llmhls-opt %s --mlir-print-debuginfo --pass-pipeline='builtin.module(hls-stream-channels)' | filecheck %s
 // RUN: llmhls-opt %s --mlir-print-debuginfo --pass-pipeline='builtin.module(hls-stream-channels)' | llmhls-translate --emit-hlscpp | filecheck %s --check-prefix=CPP
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-stream-channels{min-depth=8})' | filecheck %s --check-prefix=DEEP
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-stream-channels, hls-qor-annotate)' | filecheck %s --check-prefix=QOR
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-stream-channels{max-copies=1})' | filecheck %s --check-prefix=ONE
 // RUN: not llmhls-opt %s --pass-pipeline='builtin.module(hls-stream-channels{min-depth=0})' 2>&1 | filecheck %s --check-prefix=BAD
 
@@ -10,13 +11,15 @@
 // Depth: the producer's latency up to its write, at least min-depth and at
 // most the 128 elements: x_load reads m_axi (64 cycles) + the write = 65;
 // relu reads a stream (1) + maximumf (1) + the write (1) = 3.
-// x_load is unrolled twice: two FIFO writes per pipelined iteration raise
-// its recorded achieved II to 2.
+// x_load is unrolled twice: two FIFO writes per pipelined iteration give it
+// II 2 in the QoR estimate.
+// QOR-LABEL: func.func private @k_task0_x_load
+// QOR: hlsdf.qor = {bound = "compute", ii = 2 : i64, latency = {{[0-9]+}} : i64, limit = "stream"}
 // CHECK-LABEL: func.func private @k_task0_x_load
 // CHECK-SAME: %arg1: !hlsdf.stream<f32, 65 : i64>
 // CHECK: %[[V:.*]] = affine.load %arg0
 // CHECK-NEXT: "hlsdf.stream_write"(%arg1, %[[V]])
-// CHECK-NEXT: } {hlsdf.pipeline = {achieved_ii = 2 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 2 : i64}}
+// CHECK-NEXT: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 2 : i64}}
 // CHECK-LABEL: func.func private @k_task1_act_relu
 // CHECK-SAME: %arg0: !hlsdf.stream<f32, 65 : i64>
 // CHECK-SAME: %arg1: !hlsdf.stream<f32, 3 : i64>
@@ -75,7 +78,7 @@ module {
       affine.for %j = 0 to 16 {
         %v = affine.load %x[%i, %j] : memref<8x16xf32>
         affine.store %v, %xb[%i, %j] : memref<8x16xf32>
-      } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 2 : i64}}
+      } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 2 : i64}}
     }
     return
   }
@@ -86,7 +89,7 @@ module {
         %v = affine.load %xb[%i, %j] : memref<8x16xf32>
         %r = arith.maximumf %v, %zero : f32
         affine.store %r, %act[%i, %j] : memref<8x16xf32>
-      } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+      } {hlsdf.pipeline = {ii = 1 : i64}}
     }
     return
   }
@@ -97,7 +100,7 @@ module {
         %v = affine.load %act[%i, %j] : memref<8x16xf32>
         %m = arith.mulf %v, %two : f32
         affine.store %m, %y[%i, %j] : memref<8x16xf32>
-      } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+      } {hlsdf.pipeline = {ii = 1 : i64}}
     }
     return
   }

@@ -6,8 +6,8 @@
 // fadd (5 DSP). With 12 DSP the search stops at 2 copies; unconstrained it
 // unrolls the 64-iteration loop by the largest factor tried (64 = full).
 // TIGHT: affine.for %{{.*}} = 0 to 64 {
-// TIGHT: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 2 : i64}}
-// FREE: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 0 : i64}}
+// TIGHT: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 2 : i64}}
+// FREE: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 0 : i64}}
 // BAD: error: hls-dse objective must be latency or interval, got 'power'
 func.func @axpy(%x: memref<64xf32> {llmhls.arg = "x", llmhls.role = "input"},
                 %y: memref<64xf32> {llmhls.arg = "y", llmhls.role = "input"},

@@ -1,16 +1,23 @@
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-array-partition)' | filecheck %s
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-array-partition{max-factor=16 complete-threshold=0})' | filecheck %s --check-prefix=CAP
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-qor-annotate)' | filecheck %s --check-prefix=ONEBANK
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-array-partition, hls-qor-annotate)' | filecheck %s --check-prefix=QOR
 // RUN: not llmhls-opt %s --pass-pipeline='builtin.module(hls-array-partition{max-factor=0})' 2>&1 | filecheck %s --check-prefix=BAD
 
 // Pipelining j unrolls k (4 iterations): B[k][j] copies are 8 elements
 // apart (cyclic 8*4 = 32), A[i][k] copies 1 apart (cyclic 4). C[i][j] does
-// not move with k: one address, no partition. The achieved II is refreshed:
-// with the banks, every access gets its own port.
+// not move with k: one address, no partition. The II the QoR model gives
+// drops with the banks from 2 (A's and B's 4 reads each share one two-port
+// bank: ceil(4/2)) to 1, every access on its own port.
 // CHECK-LABEL: func.func @matmul_tile
 // CHECK-DAG: %[[A:.*]] = memref.alloc() {hlsdf.partition = {factor = 4 : i64, kind = "cyclic"}} : memref<4x16xf32>
 // CHECK-DAG: %[[B:.*]] = memref.alloc() {hlsdf.partition = {factor = 32 : i64, kind = "cyclic"}} : memref<16x8xf32>
 // CHECK-DAG: %[[C:.*]] = memref.alloc() : memref<4x8xf32>
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}}
+// ONEBANK-LABEL: func.func @matmul_tile
+// ONEBANK: hlsdf.qor = {bound = "compute", ii = 2 : i64, latency = {{[0-9]+}} : i64, limit = "memory:buf"}
+// QOR-LABEL: func.func @matmul_tile
+// QOR: hlsdf.qor = {bound = "compute", ii = 1 : i64, latency = {{[0-9]+}} : i64, limit = "target"}
 // With max-factor=16, 32 cyclic banks are too many: B's copies are 8 apart,
 // so 16 blocks of 8 elements (one row each) separate them.
 // CAP-LABEL: func.func @matmul_tile
@@ -31,7 +38,7 @@ func.func @matmul_tile(%out: memref<4x8xf32>) {
           %4 = arith.addf %2, %3 : f32
           affine.store %4, %c[%i, %j] : memref<4x8xf32>
         }
-      } {hlsdf.pipeline = {ii = 1 : i64, achieved_ii = 4 : i64}}
+      } {hlsdf.pipeline = {ii = 1 : i64}}
     }
   }
   return
@@ -74,8 +81,13 @@ func.func @merge(%arg: memref<36xf32>) {
 // 64 that separates every access's copies is searched: 5 banks.
 // CHECK-LABEL: func.func @mixed
 // CHECK: memref.alloc() {hlsdf.partition = {factor = 5 : i64, kind = "cyclic"}} : memref<8x64xf32>
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// With one bank, 4 reads + 4 writes on two ports take 4 cycles; with 5 banks, 1.
+// ONEBANK-LABEL: func.func @mixed
+// ONEBANK-COUNT-2: hlsdf.qor = {bound = "compute", ii = 4 : i64, latency = {{[0-9]+}} : i64, limit = "memory:buf"}
+// QOR-LABEL: func.func @mixed
+// QOR-COUNT-2: hlsdf.qor = {bound = "compute", ii = 1 : i64, latency = {{[0-9]+}} : i64, limit = "target"}
 func.func @mixed() {
   %t = memref.alloc() : memref<8x64xf32>
   affine.for %r = 0 to 8 {
@@ -95,9 +107,13 @@ func.func @mixed() {
 
 // A dataflow task reaches its caller's buffer through an argument: the
 // caller's alloc is partitioned, and the task's loop, which counted one bank
-// (4 reads + 4 writes on two ports: II 4), is refreshed to II 1.
+// (4 reads + 4 writes on two ports: II 4), reaches II 1.
 // CHECK-LABEL: func.func private @task
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// ONEBANK-LABEL: func.func private @task
+// ONEBANK: hlsdf.qor = {bound = "compute", ii = 4 : i64, latency = {{[0-9]+}} : i64, limit = "memory:buf"}
+// QOR-LABEL: func.func private @task
+// QOR: hlsdf.qor = {bound = "compute", ii = 1 : i64, latency = {{[0-9]+}} : i64, limit = "target"}
 // CHECK-LABEL: func.func @top
 // CHECK: memref.alloc() {hlsdf.partition = {factor = 4 : i64, kind = "cyclic"}} : memref<64xf32>
 func.func private @task(%buf: memref<64xf32>) attributes {hlsdf.task} {
@@ -105,7 +121,7 @@ func.func private @task(%buf: memref<64xf32>) attributes {hlsdf.task} {
     %0 = affine.load %buf[%i] : memref<64xf32>
     %1 = arith.addf %0, %0 : f32
     affine.store %1, %buf[%i] : memref<64xf32>
-  } {hlsdf.pipeline = {ii = 1 : i64, achieved_ii = 4 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+  } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
   return
 }
 func.func @top() attributes {hlsdf.dataflow} {

@@ -15,8 +15,8 @@
 // CHECK: memref.alloc() {hlsdf.bind_storage = {impl = "bram", type = "ram_1p"}} : memref<64xi64>
 // CHECK: memref.alloc() {hlsdf.bind_storage = {impl = "bram", type = "ram_2p"}} : memref<64xi64>
 // The second read would double the II with one port; with two it stays 1.
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}}
 // OPTS-LABEL: func.func @storage
 // OPTS: {impl = "bram", type = "ram_2p"}} : memref<16xf32>
 // OPTS: {impl = "bram", type = "ram_2p"}} : memref<256x256xf32>

@@ -26,7 +26,7 @@ func.func @directives(%x: memref<32xf32> {llmhls.arg = "x", llmhls.role = "input
     affine.for %i = affine_map<(d0) -> (d0)>(%t) to min affine_map<(d0) -> (d0 + 8, 30)>(%t) {
       %v = affine.load %x[%i] : memref<32xf32>
       affine.store %v, %y[%i] : memref<32xf32>
-    } {hlsdf.pipeline = {ii = 1 : i64, achieved_ii = 1 : i64},
+    } {hlsdf.pipeline = {ii = 1 : i64},
        hlsdf.tripcount = {min = 6 : i64, max = 8 : i64, avg = 8 : i64}} loc("mlp:fc")
   } loc("mlp:fc")
   return

@@ -1,26 +1,36 @@
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline)' | filecheck %s
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline{level=outer-of-innermost target-ii=2})' | filecheck %s --check-prefix=OUTER
-// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline{clock-mhz=600})' | filecheck %s --check-prefix=FAST
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline, hls-qor-annotate)' | filecheck %s --check-prefix=QOR
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline, hls-qor-annotate{clock-mhz=600})' | filecheck %s --check-prefix=FAST
+// RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline{level=outer-of-innermost target-ii=2}, hls-qor-annotate)' | filecheck %s --check-prefix=OUTERQOR
 // RUN: not llmhls-opt %s --pass-pipeline='builtin.module(hls-loop-pipeline{level=middle})' 2>&1 | filecheck %s --check-prefix=BAD
 
+// The pass records the target II only (hlsdf.pipeline = {ii}); the II each
+// loop reaches is the QoR estimate, which hls-qor-annotate writes out (the
+// one II model of passes/analysis/initiation_interval.py).
 // Accumulating into an on-chip buffer in the innermost loop, whose counter
 // the address does not use: each iteration waits for the previous one's
 // BRAM read (2) + fadd (4) + write (1) = 7 cycles.
 // CHECK-LABEL: func.func @reduction_innermost
 // CHECK: arith.addf
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 7 : i64, ii = 1 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}}
 // CHECK-NEXT: }
 // CHECK-NEXT: }
-// The fadd takes 8 cycles at 600 MHz.
+// QOR-LABEL: func.func @reduction_innermost
+// QOR: hlsdf.qor = {bound = "compute", ii = 7 : i64, latency = {{[0-9]+}} : i64, limit = "recurrence"}
+// The fadd takes 8 cycles at 600 MHz: 2 + 8 + 1.
 // FAST-LABEL: func.func @reduction_innermost
-// FAST: } {hlsdf.pipeline = {achieved_ii = 11 : i64, ii = 1 : i64}}
-// Pipelining j unrolls k: A and B are read 16 times per iteration through
-// their m_axi bundles (gmem_in and gmem_w, one read per cycle each); C's
-// address moves with j, so there is no recurrence.
+// FAST: hlsdf.qor = {bound = "compute", ii = 11 : i64, latency = {{[0-9]+}} : i64, limit = "recurrence"}
+// Pipelining j unrolls k: C's address moves with j, so there is no
+// recurrence; A's 16 reads do not move with j (hoisted), B's 16 reads are
+// 8 apart: single beats, at most 16 in flight over the 64-cycle m_axi
+// latency: 16 x 64 / 16 = 64 cycles of gmem_w per iteration.
 // OUTER-LABEL: func.func @reduction_innermost
 // OUTER: affine.for %{{.*}} = 0 to 16 {
 // OUTER: }
-// OUTER-NEXT: } {hlsdf.pipeline = {achieved_ii = 16 : i64, ii = 2 : i64}}
+// OUTER-NEXT: } {hlsdf.pipeline = {ii = 2 : i64}}
+// OUTERQOR-LABEL: func.func @reduction_innermost
+// OUTERQOR: hlsdf.qor = {bound = "compute", ii = 64 : i64, latency = {{[0-9]+}} : i64, limit = "memory:gmem_w"}
 func.func @reduction_innermost(%a: memref<4x16xf32> {llmhls.role = "input"},
                                %b: memref<16x8xf32> {llmhls.role = "weight"}) {
   %c = memref.alloc() : memref<4x8xf32>
@@ -42,7 +52,9 @@ func.func @reduction_innermost(%a: memref<4x16xf32> {llmhls.role = "input"},
 // The same after hls-loop-permute: j innermost, one read per bundle and a
 // read + write on C's two ports per iteration: II 1.
 // CHECK-LABEL: func.func @parallel_innermost
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}}
+// QOR-LABEL: func.func @parallel_innermost
+// QOR: hlsdf.qor = {bound = "compute", ii = 1 : i64, latency = {{[0-9]+}} : i64, limit = "target"}
 func.func @parallel_innermost(%a: memref<4x16xf32> {llmhls.role = "input"},
                               %b: memref<16x8xf32> {llmhls.role = "weight"}) {
   %c = memref.alloc() : memref<4x8xf32>
@@ -61,9 +73,12 @@ func.func @parallel_innermost(%a: memref<4x16xf32> {llmhls.role = "input"},
   return
 }
 
-// Accumulating into an m_axi argument: the read alone takes 64 cycles.
+// Accumulating into an m_axi argument: the read alone takes 64 cycles;
+// 64 + fadd 4 + write 1 = 69.
 // CHECK-LABEL: func.func @maxi_accumulator
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 69 : i64, ii = 1 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}}
+// QOR-LABEL: func.func @maxi_accumulator
+// QOR: hlsdf.qor = {bound = "compute", ii = 69 : i64, latency = {{[0-9]+}} : i64, limit = "recurrence"}
 func.func @maxi_accumulator(%x: memref<8xf32>, %s: memref<1xf32> {llmhls.role = "output"}) {
   affine.for %i = 0 to 8 {
     %0 = affine.load %x[%i] : memref<8xf32>
@@ -77,8 +92,11 @@ func.func @maxi_accumulator(%x: memref<8xf32>, %s: memref<1xf32> {llmhls.role = 
 // Four unrolled copies read and write four elements: one bank with two ports
 // needs 4 cycles, a cyclic partition by 4 serves them in one.
 // CHECK-LABEL: func.func @ports
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 4 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
-// CHECK: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// CHECK: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 4 : i64}}
+// QOR-LABEL: func.func @ports
+// QOR: hlsdf.qor = {bound = "compute", ii = 4 : i64, latency = {{[0-9]+}} : i64, limit = "memory:buf"}
+// QOR: hlsdf.qor = {bound = "compute", ii = 1 : i64, latency = {{[0-9]+}} : i64, limit = "target"}
 func.func @ports(%y: memref<16xf32> {llmhls.role = "output"}) {
   %one = memref.alloc() : memref<16xf32>
   %four = memref.alloc() {hlsdf.partition = {kind = "cyclic", factor = 4 : i64}} : memref<16xf32>
@@ -94,14 +112,18 @@ func.func @ports(%y: memref<16xf32> {llmhls.role = "output"}) {
 }
 
 // A fully unrolled innermost loop is part of its parent's body: the parent
-// is pipelined. A scalar accumulator (iter_args) limits II to its fadd.
+// is pipelined. A scalar accumulator (iter_args) limits II to its fadd (4).
 // CHECK-LABEL: func.func @unrolled_and_scalar
 // CHECK: affine.for %{{.*}} = 0 to 4 {
 // CHECK-NOT: hlsdf.pipeline
 // CHECK: } {hlsdf.unroll = {factor = 0 : i64}}
-// CHECK-NEXT: } {hlsdf.pipeline = {achieved_ii = 1 : i64, ii = 1 : i64}}
+// CHECK-NEXT: } {hlsdf.pipeline = {ii = 1 : i64}}
 // CHECK: affine.yield
-// CHECK-NEXT: } {hlsdf.pipeline = {achieved_ii = 4 : i64, ii = 1 : i64}}
+// CHECK-NEXT: } {hlsdf.pipeline = {ii = 1 : i64}}
+// QOR-LABEL: func.func @unrolled_and_scalar
+// QOR: hlsdf.qor = {bound = "compute", ii = 1 : i64, latency = {{[0-9]+}} : i64, limit = "target"}
+// QOR: affine.yield
+// QOR-NEXT: hlsdf.qor = {bound = "compute", ii = 4 : i64, latency = {{[0-9]+}} : i64, limit = "recurrence"}
 func.func @unrolled_and_scalar(%x: memref<8x4xf32>, %y: memref<8x4xf32> {llmhls.role = "output"},
                                %s: memref<1xf32> {llmhls.role = "output"}) {
   %buf = memref.alloc() {hlsdf.partition = {kind = "complete", factor = 0 : i64}} : memref<8x4xf32>
