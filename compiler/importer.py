@@ -20,11 +20,11 @@ from torch.export import ExportedProgram
 from torch.export.graph_signature import InputKind, OutputKind
 from torch_mlir import ir
 from torch_mlir.compiler_utils import OutputType
-from torch_mlir.extras.fx_decomp_util import get_decomposition_table
 from torch_mlir.extras.fx_importer import ContextCache, FxImporter
 from torch_mlir.fx import _module_lowering
 
 from llmhls.compiler.context import DiagnosticCollector, make_context
+from llmhls.compiler.decompositions import decomposition_table
 from llmhls.compiler.testbench import TESTBENCH_RESERVED
 from llmhls.errors import LlmhlsError, UnsupportedError
 from llmhls.passes.analysis.ir_utils import c_identifier, describe_label, location_label_text
@@ -204,7 +204,7 @@ def import_program(program: ExportedProgram, *, func_name: str) -> ImportedModel
     """ExportedProgram → MLIR module at linalg-on-tensors, arguments tagged with interfaces."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    program = program.run_decompositions(get_decomposition_table())
+    program = program.run_decompositions(decomposition_table())
     interfaces, _ = _interfaces(program)
     _check_dtypes(program)
     timings["decompose_s"] = time.perf_counter() - start
