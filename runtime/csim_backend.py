@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from llmhls.compiler.csim import compile_objects, link_binary
 from llmhls.errors import CSimError, InputError
+from llmhls.toolchain import compile_objects, link_binary
 
 BUILD_DIR = "csim_build/llm"
 _CTYPES = {

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from llmhls.compiler.csim import compile_objects, link_binary
 from llmhls.compiler.llm.reference import ReferenceDecoder
 from llmhls.compiler.llm.stages import LlmStages
 from llmhls.errors import CSimError
 from llmhls.hls_templates import render
+from llmhls.toolchain import compile_objects, link_binary
 
 TESTBENCH = "tb/tb_llm.cpp"
 REL_TOLERANCE = 1e-4

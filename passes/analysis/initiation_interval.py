@@ -56,7 +56,7 @@ from llmhls.passes.analysis.ir_utils import (
 )
 from llmhls.passes.analysis.loops import LOAD_OPS, LOOP_OPS, Access, Loop, accesses, loop_forest
 from llmhls.passes.analysis.nest import constant_bounds
-from llmhls.passes.analysis.storage import is_top_argument, storage
+from llmhls.passes.analysis.storage import element_bits, is_top_argument, storage
 
 _Visit = Callable[[ir.Value], int | None]  # latency from the path's source to a value
 
@@ -178,9 +178,6 @@ def _maxi_count(
 
     Bursts cost their widened beats, other accesses one cycle per distinct address.
     """
-    # bind_storage imports this module, so its element_bits is looked up at call time.
-    from llmhls.passes.loop.bind_storage import element_bits
-
     bits = element_bits(ir.MemRefType(root.type).element_type)
     per_iteration = loop.step * (copies[loop.iv][0] if loop.iv in copies else 1)
     seen: set[tuple] = set()

@@ -29,7 +29,8 @@ from llmhls.passes import directives
 from llmhls.passes.analysis.costs import REFERENCE_CLOCK_MHZ
 from llmhls.passes.analysis.initiation_interval import buffer_ii, refresh_achieved_ii
 from llmhls.passes.analysis.ir_utils import functions, has_body, walk_ops
-from llmhls.passes.analysis.loops import LOAD_OPS, STORE_OPS, VIEW_OPS, Loop, loop_forest
+from llmhls.passes.analysis.loops import Loop, loop_forest
+from llmhls.passes.analysis.storage import element_bits, is_written
 from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
 
@@ -96,28 +97,3 @@ class BindStorage(Pass):
             for loop in pipelined
         )
         return directives.BindStorage(impl, "ram_1p" if one_port else "ram_2p")
-
-
-def element_bits(element: ir.Type) -> int:
-    """Storage bits of one element (index is stored as 64 bits, i1 as 1)."""
-    element = element.maybe_downcast() if hasattr(element, "maybe_downcast") else element
-    if isinstance(element, ir.IntegerType):
-        return element.width
-    if isinstance(element, ir.FloatType):
-        return element.width
-    return 64  # index
-
-
-def is_written(buffer: ir.Value) -> bool:
-    """Whether any use of `buffer` (or of a view of it) may write it."""
-    for use in buffer.uses:
-        user = use.owner.operation
-        if user.name in VIEW_OPS and use.operand_number == 0:
-            if any(is_written(result) for result in user.results):
-                return True
-        elif user.name in STORE_OPS:
-            if use.operand_number == 1:
-                return True
-        elif user.name not in LOAD_OPS and user.name != "memref.dealloc":
-            return True  # calls, copies, anything unknown
-    return False
