@@ -23,15 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from llmhls.compiler.testbench import (
-    ROLE_DIRS,
-    Interface,
-    compare,
-    manifest_interfaces,
-    manifest_rel_tolerance,
-    manifest_top,
-)
+from llmhls.compiler.testbench import check_testbench_names, compare
 from llmhls.errors import CSimError, InputError, OptionError
+from llmhls.project import ROLE_DIRS, Interface, load_kernel_manifest
 from llmhls.toolchain import compile_objects, link_binary
 
 BUILD_DIR = "csim_build"
@@ -94,37 +88,20 @@ class Project:
 
 def load_project(project_dir: Path) -> Project:
     """Read and check PROJECT/manifest.json and the sources it names (InputError if not)."""
-    root = Path(project_dir).resolve()
-    if not root.is_dir():
-        raise InputError(f"{project_dir}: no such project directory")
-    manifest_path = root / "manifest.json"
-    if not manifest_path.is_file():
-        raise InputError(f"{manifest_path}: missing (not a compiled llmhls project?)")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"{manifest_path}: not valid JSON ({err})") from err
-    if not isinstance(manifest, dict):
-        raise InputError(f"{manifest_path}: must hold a JSON object")
-    source = str(manifest_path)
-    top = manifest_top(manifest, source)
-    interfaces = manifest_interfaces(manifest, source)
-    rel_tol = manifest_rel_tolerance(manifest, source)
-    kernel_files = manifest.get("kernel_files")
-    testbench = manifest.get("testbench")
-    if not isinstance(kernel_files, list) or not kernel_files:
-        raise InputError(f"{source}: 'kernel_files' must be a non-empty list of paths")
-    if not isinstance(testbench, str):
-        raise InputError(f"{source}: 'testbench' must be a path")
+    manifest = load_kernel_manifest(project_dir)
+    root = manifest.root.resolve()
+    source = str(manifest.path)
+    interfaces = list(manifest.interfaces)
+    check_testbench_names(interfaces, source)
     sources = []
-    for rel in [*kernel_files, testbench]:
-        if not isinstance(rel, str) or not (root / rel).is_file():
-            raise InputError(f"{root / str(rel)}: missing source file named in {source}")
+    for rel in [*manifest.kernel_files, manifest.testbench]:
+        if not (root / rel).is_file():
+            raise InputError(f"{root / rel}: missing source file named in {source}")
         sources.append(root / rel)
-    header = root / "kernel" / f"{top}.h"
+    header = root / "kernel" / f"{manifest.top}.h"
     if not header.is_file():
         raise InputError(f"{header}: missing kernel header")
-    return Project(root, top, interfaces, rel_tol, sources)
+    return Project(root, manifest.top, interfaces, manifest.rel_tolerance, sources)
 
 
 def run_csim(
