@@ -25,7 +25,7 @@ import numpy as np
 
 from llmhls.compiler.testbench import check_testbench_names, compare
 from llmhls.errors import CSimError, InputError, OptionError
-from llmhls.project import ROLE_DIRS, Interface, load_kernel_manifest
+from llmhls.project import ROLE_DIRS, Interface, KernelManifest, load_kernel_manifest
 from llmhls.toolchain import compile_objects, link_binary
 
 BUILD_DIR = "csim_build"
@@ -74,16 +74,11 @@ def _json_number(value: float) -> float | None:
 
 @dataclass(frozen=True)
 class Project:
-    """A compiled project, checked: its manifest's facts and the files csim needs."""
+    """A kernel project csim can build: its checked manifest and the sources it names."""
 
-    root: Path
-    top: str
-    interfaces: list[Interface]
-    rel_tol: float
-    sources: list[Path]
-
-    def of_role(self, role: str) -> list[Interface]:
-        return [i for i in self.interfaces if i.role == role]
+    manifest: KernelManifest
+    root: Path  # resolved
+    sources: list[Path]  # kernel files, then the testbench
 
 
 def load_project(project_dir: Path) -> Project:
@@ -101,7 +96,7 @@ def load_project(project_dir: Path) -> Project:
     header = root / "kernel" / f"{manifest.top}.h"
     if not header.is_file():
         raise InputError(f"{header}: missing kernel header")
-    return Project(root, manifest.top, interfaces, manifest.rel_tolerance, sources)
+    return Project(manifest, root, sources)
 
 
 def run_csim(
@@ -127,11 +122,11 @@ def run_csim(
         raise InputError(f"{outputs_npz}: its folder does not exist")
     program = project.root / "program.pt2"
     if inputs_npz is None:
-        needed = project.interfaces
+        needed = list(project.manifest.interfaces)
     else:
         if not program.is_file():
             raise InputError(f"{program}: missing; needed to compute golden outputs for --inputs")
-        needed = project.of_role("weight")
+        needed = project.manifest.of_role("weight")
     for iface in needed:
         iface.check_size(project.root / iface.rel_file)
     user_inputs = None if inputs_npz is None else read_inputs_npz(Path(inputs_npz), project)
@@ -150,12 +145,12 @@ def run_csim(
             inputs_dir, golden_dir = tmp / "inputs", tmp / "golden"
             inputs_dir.mkdir()
             golden_dir.mkdir()
-            for iface, array in zip(project.of_role("input"), user_inputs, strict=True):
+            for iface, array in zip(project.manifest.of_role("input"), user_inputs, strict=True):
                 (inputs_dir / f"{iface.arg}.bin").write_bytes(array.tobytes())
             start = time.perf_counter()
-            golden = torch_golden(program, user_inputs, project.of_role("output"))
+            golden = torch_golden(program, user_inputs, project.manifest.of_role("output"))
             golden_s = time.perf_counter() - start
-            for iface, array in zip(project.of_role("output"), golden, strict=True):
+            for iface, array in zip(project.manifest.of_role("output"), golden, strict=True):
                 (golden_dir / f"{iface.arg}.bin").write_bytes(array.tobytes())
         results_dir = tmp / "results"
         results_dir.mkdir()
@@ -166,13 +161,15 @@ def run_csim(
 
         outputs: list[dict[str, Any]] = []
         results: dict[str, np.ndarray] = {}
-        for iface in project.of_role("output"):
+        for iface in project.manifest.of_role("output"):
             result_path = results_dir / f"{iface.arg}.bin"
             if not result_path.is_file() or result_path.stat().st_size != iface.nbytes:
                 raise CSimError(f"{binary}: wrote no complete result for output '{iface.name}'")
             out = _read_bin(result_path, iface)
             ref = _read_bin(golden_dir / f"{iface.arg}.bin", iface)
-            check = compare(out, ref, is_float=iface.info.is_float, rel_tol=project.rel_tol)
+            check = compare(
+                out, ref, is_float=iface.info.is_float, rel_tol=project.manifest.rel_tolerance
+            )
             results[iface.name] = out
             outputs.append(
                 {
@@ -230,7 +227,7 @@ def read_inputs_npz(path: Path, project: Project) -> list[np.ndarray]:
             arrays = {key: loaded[key] for key in loaded.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
         raise InputError(f"{path}: not a readable .npz file ({err})") from err
-    inputs = project.of_role("input")
+    inputs = project.manifest.of_role("input")
     expected = ", ".join(repr(i.name) for i in inputs) or "none"
     by_key = {i.arg: i for i in inputs} | {i.name: i for i in inputs}
     given: dict[str, np.ndarray] = {}
@@ -340,7 +337,7 @@ def build_testbench(project: Project, *, jobs: int | None = None) -> tuple[Path,
     objects, rebuilt = compile_objects(
         project.root, project.sources, build_dir, [project.root / "kernel"], jobs=jobs
     )
-    binary = build_dir / f"tb_{project.top}"
+    binary = build_dir / f"tb_{project.manifest.top}"
     relinked = link_binary(objects, binary)
     return binary, not (rebuilt or relinked)
 
