@@ -34,9 +34,8 @@ setup(
     package_dir=PACKAGE_DIRS,
     package_data={
         "llmhls": ["data/*.json"],
-        "llmhls.hls_templates": ["*.h", "*.j2", "include/*.h"],
+        "llmhls.hls_templates": ["*.h", "*.j2", "include/*.h", "host/*.j2"],
         "llmhls.dialects": ["*.mlir"],
-        "llmhls.runtime": ["templates/*.j2"],
     },
     include_package_data=True,
 )

@@ -39,8 +39,8 @@ def main() -> None:
 
     from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
     from llmhls.compiler.llm.source import SMOLLM2_MISSING, load_llm, smollm2_gguf
+    from llmhls.project import load_llm_manifest
     from llmhls.runtime.csim_backend import CsimBackend
-    from llmhls.runtime.generate import load_manifest
     from llmhls.runtime.precision import (
         compare_logits,
         reference_continuation,
@@ -69,7 +69,7 @@ def main() -> None:
             start = time.perf_counter()
             compiled = compile_llm(loaded, out, options)
             compile_s = time.perf_counter() - start
-            backend = CsimBackend(out, load_manifest(out))
+            backend = CsimBackend(load_llm_manifest(out))
             kernel_logits = [
                 teacher_forced_logits(backend, prompt, sequence)
                 for prompt, (sequence, _) in zip(prompts, references, strict=True)

@@ -54,33 +54,3 @@ def read_module(path: str, context: ir.Context | None = None) -> ir.Module:
     if not file.is_file():
         raise InputError(f"MLIR file '{path}' does not exist")
     return parse_module(file.read_text(), path, context)
-
-
-class DiagnosticCollector:
-    """Collects MLIR diagnostics instead of letting MLIR print them to stderr.
-
-    Used around every pass pipeline so a failure becomes one error line that
-    names the op and the PyTorch code it came from.
-    """
-
-    def __init__(self, context: ir.Context) -> None:
-        self.context = context
-        self.messages: list[tuple[str, str]] = []  # (location, message)
-        self._handler = None
-
-    def __enter__(self) -> DiagnosticCollector:
-        def record(diagnostic: ir.Diagnostic) -> bool:
-            if diagnostic.severity == ir.DiagnosticSeverity.ERROR:
-                self.messages.append((str(diagnostic.location), str(diagnostic.message)))
-            return True
-
-        self._handler = self.context.attach_diagnostic_handler(record)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._handler is not None:
-            self._handler.detach()
-            self._handler = None
-
-    def first(self) -> tuple[str, str] | None:
-        return self.messages[0] if self.messages else None

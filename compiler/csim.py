@@ -12,34 +12,24 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-import shutil
 import signal
 import subprocess
 import tempfile
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from llmhls.compiler.testbench import (
-    ROLE_DIRS,
-    Interface,
-    compare,
-    manifest_interfaces,
-    manifest_rel_tolerance,
-    manifest_top,
-)
-from llmhls.compiler.toolchain import ap_types_include_dir, hls_include_dir
+from llmhls.compiler.testbench import check_testbench_names, compare
 from llmhls.errors import CSimError, InputError, OptionError
+from llmhls.project import ROLE_DIRS, Interface, KernelManifest, load_kernel_manifest
+from llmhls.toolchain import compile_objects, link_binary
 
 BUILD_DIR = "csim_build"
 DEFAULT_TIMEOUT_S = 600.0
-CXX_FLAGS = ("-std=c++14", "-O2")
 
 
 @dataclass
@@ -84,51 +74,29 @@ def _json_number(value: float) -> float | None:
 
 @dataclass(frozen=True)
 class Project:
-    """A compiled project, checked: its manifest's facts and the files csim needs."""
+    """A kernel project csim can build: its checked manifest and the sources it names."""
 
-    root: Path
-    top: str
-    interfaces: list[Interface]
-    rel_tol: float
-    sources: list[Path]
-
-    def of_role(self, role: str) -> list[Interface]:
-        return [i for i in self.interfaces if i.role == role]
+    manifest: KernelManifest
+    root: Path  # resolved
+    sources: list[Path]  # kernel files, then the testbench
 
 
 def load_project(project_dir: Path) -> Project:
     """Read and check PROJECT/manifest.json and the sources it names (InputError if not)."""
-    root = Path(project_dir).resolve()
-    if not root.is_dir():
-        raise InputError(f"{project_dir}: no such project directory")
-    manifest_path = root / "manifest.json"
-    if not manifest_path.is_file():
-        raise InputError(f"{manifest_path}: missing (not a compiled llmhls project?)")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"{manifest_path}: not valid JSON ({err})") from err
-    if not isinstance(manifest, dict):
-        raise InputError(f"{manifest_path}: must hold a JSON object")
-    source = str(manifest_path)
-    top = manifest_top(manifest, source)
-    interfaces = manifest_interfaces(manifest, source)
-    rel_tol = manifest_rel_tolerance(manifest, source)
-    kernel_files = manifest.get("kernel_files")
-    testbench = manifest.get("testbench")
-    if not isinstance(kernel_files, list) or not kernel_files:
-        raise InputError(f"{source}: 'kernel_files' must be a non-empty list of paths")
-    if not isinstance(testbench, str):
-        raise InputError(f"{source}: 'testbench' must be a path")
+    manifest = load_kernel_manifest(project_dir)
+    root = manifest.root.resolve()
+    source = str(manifest.path)
+    interfaces = list(manifest.interfaces)
+    check_testbench_names(interfaces, source)
     sources = []
-    for rel in [*kernel_files, testbench]:
-        if not isinstance(rel, str) or not (root / rel).is_file():
-            raise InputError(f"{root / str(rel)}: missing source file named in {source}")
+    for rel in [*manifest.kernel_files, manifest.testbench]:
+        if not (root / rel).is_file():
+            raise InputError(f"{root / rel}: missing source file named in {source}")
         sources.append(root / rel)
-    header = root / "kernel" / f"{top}.h"
+    header = root / "kernel" / f"{manifest.top}.h"
     if not header.is_file():
         raise InputError(f"{header}: missing kernel header")
-    return Project(root, top, interfaces, rel_tol, sources)
+    return Project(manifest, root, sources)
 
 
 def run_csim(
@@ -154,11 +122,11 @@ def run_csim(
         raise InputError(f"{outputs_npz}: its folder does not exist")
     program = project.root / "program.pt2"
     if inputs_npz is None:
-        needed = project.interfaces
+        needed = list(project.manifest.interfaces)
     else:
         if not program.is_file():
             raise InputError(f"{program}: missing; needed to compute golden outputs for --inputs")
-        needed = project.of_role("weight")
+        needed = project.manifest.of_role("weight")
     for iface in needed:
         iface.check_size(project.root / iface.rel_file)
     user_inputs = None if inputs_npz is None else read_inputs_npz(Path(inputs_npz), project)
@@ -177,12 +145,12 @@ def run_csim(
             inputs_dir, golden_dir = tmp / "inputs", tmp / "golden"
             inputs_dir.mkdir()
             golden_dir.mkdir()
-            for iface, array in zip(project.of_role("input"), user_inputs, strict=True):
+            for iface, array in zip(project.manifest.of_role("input"), user_inputs, strict=True):
                 (inputs_dir / f"{iface.arg}.bin").write_bytes(array.tobytes())
             start = time.perf_counter()
-            golden = torch_golden(program, user_inputs, project.of_role("output"))
+            golden = torch_golden(program, user_inputs, project.manifest.of_role("output"))
             golden_s = time.perf_counter() - start
-            for iface, array in zip(project.of_role("output"), golden, strict=True):
+            for iface, array in zip(project.manifest.of_role("output"), golden, strict=True):
                 (golden_dir / f"{iface.arg}.bin").write_bytes(array.tobytes())
         results_dir = tmp / "results"
         results_dir.mkdir()
@@ -193,13 +161,15 @@ def run_csim(
 
         outputs: list[dict[str, Any]] = []
         results: dict[str, np.ndarray] = {}
-        for iface in project.of_role("output"):
+        for iface in project.manifest.of_role("output"):
             result_path = results_dir / f"{iface.arg}.bin"
             if not result_path.is_file() or result_path.stat().st_size != iface.nbytes:
                 raise CSimError(f"{binary}: wrote no complete result for output '{iface.name}'")
             out = _read_bin(result_path, iface)
             ref = _read_bin(golden_dir / f"{iface.arg}.bin", iface)
-            check = compare(out, ref, is_float=iface.info.is_float, rel_tol=project.rel_tol)
+            check = compare(
+                out, ref, is_float=iface.info.is_float, rel_tol=project.manifest.rel_tolerance
+            )
             results[iface.name] = out
             outputs.append(
                 {
@@ -257,7 +227,7 @@ def read_inputs_npz(path: Path, project: Project) -> list[np.ndarray]:
             arrays = {key: loaded[key] for key in loaded.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
         raise InputError(f"{path}: not a readable .npz file ({err})") from err
-    inputs = project.of_role("input")
+    inputs = project.manifest.of_role("input")
     expected = ", ".join(repr(i.name) for i in inputs) or "none"
     by_key = {i.arg: i for i in inputs} | {i.name: i for i in inputs}
     given: dict[str, np.ndarray] = {}
@@ -367,143 +337,9 @@ def build_testbench(project: Project, *, jobs: int | None = None) -> tuple[Path,
     objects, rebuilt = compile_objects(
         project.root, project.sources, build_dir, [project.root / "kernel"], jobs=jobs
     )
-    binary = build_dir / f"tb_{project.top}"
+    binary = build_dir / f"tb_{project.manifest.top}"
     relinked = link_binary(objects, binary)
     return binary, not (rebuilt or relinked)
-
-
-def compile_objects(
-    root: Path,
-    sources: list[Path],
-    build_dir: Path,
-    include_dirs: list[Path],
-    *,
-    extra_flags: tuple[str, ...] = (),
-    jobs: int | None = None,
-) -> tuple[list[Path], bool]:
-    """Compile each source under `root` to its own object in `build_dir`, in parallel.
-
-    An object is reused while it is newer than every file g++ saw in it (its
-    -MMD depfile) and its command line is unchanged. Returns the objects and
-    whether any was rebuilt. The HLS headers (ap_types, hls_stream/hls_math) come
-    before `include_dirs`.
-    """
-    gxx = shutil.which("g++")
-    if gxx is None:
-        raise CSimError("g++ not found on PATH: C-simulation needs a C++14 compiler")
-    includes = [hls_include_dir(), ap_types_include_dir(), *include_dirs]
-    flags = [*CXX_FLAGS, *extra_flags, *(f"-I{d}" for d in includes)]
-    objects: list[Path] = []
-    stale: list[tuple[Path, Path, list[str]]] = []
-    for src in sources:
-        stem = src.relative_to(root).with_suffix("").as_posix().replace("/", "__")
-        obj = build_dir / f"{stem}.o"
-        command = [gxx, *flags, "-c", str(src), "-o", str(obj), "-MMD", "-MF", f"{obj}.d"]
-        objects.append(obj)
-        if not _fresh(obj, command, _depfile_inputs(Path(f"{obj}.d"))):
-            stale.append((src.relative_to(root), obj, command))
-    if stale:
-        workers = min(len(stale), jobs or os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            errors = list(pool.map(lambda job: _compile(*job), stale))
-        for error in errors:
-            if error:
-                raise CSimError(error)
-    return objects, bool(stale)
-
-
-def link_binary(objects: list[Path], target: Path, extra_flags: tuple[str, ...] = ()) -> bool:
-    """Link `objects` into `target` unless it is up to date; True when it was relinked."""
-    gxx = shutil.which("g++") or "g++"
-    link = [gxx, *extra_flags, *(str(o) for o in objects), "-o", str(target)]
-    if _fresh(target, link, objects):
-        return False
-    error = _run_gxx(link, target, f"linking {target.name}")
-    if error:
-        raise CSimError(error)
-    _record(target, link)
-    return True
-
-
-def _compile(src: Path, obj: Path, command: list[str]) -> str:
-    """Compile one source; returns the error line ('' on success)."""
-    error = _run_gxx(command, obj, f"compiling {src}", depfile=Path(f"{obj}.d"))
-    if not error:
-        _record(obj, command)
-    return error
-
-
-def _run_gxx(command: list[str], target: Path, what: str, depfile: Path | None = None) -> str:
-    """Run g++ writing to temporary names, renamed into place only on success.
-
-    Returns '' or one line: what failed, g++'s first error line and the log's path.
-    """
-    suffix = f".{os.getpid()}.tmp"
-    tmp_target = Path(f"{target}{suffix}")
-    tmp_dep = Path(f"{depfile}{suffix}") if depfile else None
-    actual = [str(tmp_target) if arg == str(target) else arg for arg in command]
-    if depfile is not None and tmp_dep is not None:
-        actual = [str(tmp_dep) if arg == str(depfile) else arg for arg in actual]
-    log = Path(f"{target}.log")
-    env = {**os.environ, "LC_ALL": "C"}
-    try:
-        proc = subprocess.run(actual, capture_output=True, text=True, errors="replace", env=env)
-        log.write_text(proc.stdout + proc.stderr)
-        if proc.returncode != 0:
-            return f"g++ failed {what}: {_first_error(proc.stderr, proc.returncode)} (log: {log})"
-        os.replace(tmp_target, target)
-        if depfile is not None and tmp_dep is not None:
-            os.replace(tmp_dep, depfile)
-        return ""
-    except OSError as err:
-        return f"g++ failed {what}: {err}"
-    finally:
-        tmp_target.unlink(missing_ok=True)
-        if tmp_dep is not None:
-            tmp_dep.unlink(missing_ok=True)
-
-
-def _first_error(stderr: str, returncode: int) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    for marker in ("undefined reference", "error:", "error"):
-        for line in lines:
-            if marker in line:
-                return line
-    return lines[0] if lines else f"exit status {returncode}"
-
-
-def _record(target: Path, command: list[str]) -> None:
-    """Remember the command that made `target`, so a changed command rebuilds it."""
-    Path(f"{target}.cmd").write_text("\n".join(command) + "\n")
-
-
-def _fresh(target: Path, command: list[str], inputs: list[Path] | None) -> bool:
-    """True if `target` exists, came from `command`, and is newer than every input."""
-    if inputs is None or not target.is_file():
-        return False
-    try:
-        if Path(f"{target}.cmd").read_text() != "\n".join(command) + "\n":
-            return False
-        built = target.stat().st_mtime_ns
-        return all(path.stat().st_mtime_ns < built for path in inputs)
-    except OSError:
-        return False
-
-
-def _depfile_inputs(depfile: Path) -> list[Path] | None:
-    """Files named in a g++ -MMD depfile (source and headers), or None if unreadable."""
-    try:
-        text = depfile.read_text()
-    except OSError:
-        return None
-    rule = text.replace("\\\n", " ")
-    _, sep, prereqs = rule.partition(": ")
-    if not sep:
-        return None
-    prereqs = prereqs.split("\n", 1)[0]
-    tokens = re.findall(r"(?:\\.|[^\s\\])+", prereqs)
-    paths = [Path(re.sub(r"\\(.)", r"\1", token)) for token in tokens]
-    return paths or None
 
 
 # ---------------------------------------------------------------------------

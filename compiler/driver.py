@@ -8,7 +8,6 @@ only when everything succeeded, so a failure never leaves half a project.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,6 @@ from llmhls.compiler.frontend import LoadedModel
 from llmhls.compiler.importer import (
     ROLE_INPUT,
     ROLE_OUTPUT,
-    ROLE_WEIGHT,
     Interface,
     find_function,
     import_program,
@@ -31,29 +29,17 @@ from llmhls.compiler.importer import (
 from llmhls.compiler.legalize import HLS_LEGALIZE_PIPELINE
 from llmhls.compiler.lowering import AFFINE_LOWERING_PIPELINE, lower_to_affine
 from llmhls.compiler.optimize import OptimizeOptions, optimization_pipeline
+from llmhls.compiler.options import CompileOptions
 from llmhls.compiler.staging import staged_directory
 from llmhls.compiler.tcl import render_run_hls_tcl
-from llmhls.compiler.testbench import DTYPES, render_testbench
-from llmhls.errors import InputError, OptionError
+from llmhls.compiler.testbench import render_testbench
+from llmhls.errors import OptionError
 from llmhls.passes.dataflow.weight_layout import weight_layouts
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.qor.estimator import QorReport, estimate
 from llmhls.passes.qor.report import write_report
+from llmhls.project import DTYPES, MANIFEST_FILE, ROLE_DIRS, check_output_dir, manifest_text
 from llmhls.targets import Target, get_target
-
-DEFAULT_TOLERANCE = 1e-4
-_DATA_DIR = {ROLE_INPUT: "data/inputs", ROLE_WEIGHT: "data/weights", ROLE_OUTPUT: "data/golden"}
-
-
-@dataclass
-class CompileOptions:
-    target: str = "u280"
-    clock_mhz: float | None = None  # None: the target's default clock
-    force: bool = False
-    cosim: bool = False
-    dump_ir: bool = False
-    tolerance: float = DEFAULT_TOLERANCE
-    optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
 
 
 @dataclass
@@ -81,7 +67,7 @@ def compile_model(loaded: LoadedModel, out_dir: Path, options: CompileOptions) -
     if not 10.0 <= clock_mhz <= 1000.0:
         raise OptionError(f"--clock-mhz {clock_mhz:g} is outside 10..1000 MHz")
     out_dir = Path(out_dir)
-    _check_destination(out_dir, options.force)
+    check_output_dir(out_dir, options.force)
     # The optimization passes budget against the resolved part and clock.
     options = dataclasses.replace(
         options,
@@ -184,13 +170,6 @@ def _asm(module) -> str:
     return module.operation.get_asm(large_elements_limit=16)
 
 
-def _check_destination(out_dir: Path, force: bool) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"output path '{out_dir}' exists and is not a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise InputError(f"output directory '{out_dir}' is not empty (use --force to replace it)")
-
-
 def _header_comment(
     loaded: LoadedModel, target: Target, clock_mhz: float, optimize: OptimizeOptions
 ) -> str:
@@ -284,7 +263,7 @@ def _manifest_interface(iface: Interface) -> dict:
         "shape": list(iface.stored_shape),
         "dtype": iface.dtype,
         "ctype": DTYPES[iface.dtype].ctype,
-        "file": f"{_DATA_DIR[iface.role]}/{iface.arg}.bin",
+        "file": f"{ROLE_DIRS[iface.role]}/{iface.arg}.bin",
         "bytes": int(iface.value.nbytes) if iface.value is not None else 0,
     }
     if iface.layout is not None:
@@ -328,7 +307,7 @@ def _write_project(
             path = staging / entry["file"]
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(np.ascontiguousarray(stored_value(iface)).tobytes())
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        (staging / MANIFEST_FILE).write_text(manifest_text(manifest))
         write_report(staging, qor)
         torch.export.save(loaded.program, staging / "program.pt2")
         if options.dump_ir:

@@ -23,11 +23,12 @@ from torch_mlir.compiler_utils import OutputType
 from torch_mlir.extras.fx_importer import ContextCache, FxImporter
 from torch_mlir.fx import _module_lowering
 
-from llmhls.compiler.context import DiagnosticCollector, make_context
+from llmhls.compiler.context import make_context
 from llmhls.compiler.decompositions import decomposition_table
 from llmhls.compiler.testbench import TESTBENCH_RESERVED
 from llmhls.errors import LlmhlsError, UnsupportedError
 from llmhls.passes.analysis.ir_utils import c_identifier, describe_label, location_label_text
+from llmhls.passes.pipeline import DiagnosticCollector
 
 ROLE_INPUT = "input"
 ROLE_WEIGHT = "weight"

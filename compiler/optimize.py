@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmhls.errors import OptionError
+from llmhls.targets import DEFAULT_TARGET
 
 OPT_LEVELS = (0, 1, 2)
 DEFAULT_OPT_LEVEL = 2
@@ -33,7 +34,7 @@ DATAFLOW_FUSE_BELOW = 0.02
 @dataclass(frozen=True)
 class OptimizeOptions:
     level: int = DEFAULT_OPT_LEVEL
-    target: str = "u280"
+    target: str = DEFAULT_TARGET
     clock_mhz: float = 300.0
     max_onchip_kib: int = 512  # interfaces up to this size get an on-chip copy
     utilization: float = 0.8  # share of the part the DSE may use

@@ -2,16 +2,13 @@
 
 The testbench (`hls_templates/tb.cpp.j2`) and the Python side of `llmhls csim`
 (`compiler/csim.py`) must agree on file names, dtypes and the error metric, so
-both read the manifest through `manifest_interfaces` here and both compute
+both read the manifest through `llmhls.project` and both compute
 `compare` the same way: max |out - golden| relative to max |golden|.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,17 +16,16 @@ import numpy as np
 from llmhls.errors import InputError
 from llmhls.hls_templates import render
 from llmhls.names import CPP_KEYWORDS
-
-# Folder, relative to the project root, that holds each role's `<arg>.bin`.
-ROLE_DIRS = {"input": "data/inputs", "weight": "data/weights", "output": "data/golden"}
-
-# Relative error to output scale allowed when a manifest states none (DESIGN.md, fp32).
-DEFAULT_REL_TOLERANCE = 1e-4
+from llmhls.project import (
+    MANIFEST_FILE,
+    Interface,
+    manifest_interfaces,
+    manifest_rel_tolerance,
+    manifest_top,
+)
 
 # Floor of the output scale, so an all-zero golden output does not divide by zero.
 SCALE_FLOOR = 1e-30
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # Names the testbench itself uses in main() and its helpers; an argument may not take one.
 _TB_NAMES_TEXT = (
@@ -39,154 +35,15 @@ _TB_NAMES_TEXT = (
 TESTBENCH_RESERVED = frozenset(_TB_NAMES_TEXT.split()) | CPP_KEYWORDS
 
 
-@dataclass(frozen=True)
-class DType:
-    """How one manifest dtype looks in C++ and in numpy (`.bin` files are little-endian)."""
-
-    ctype: str
-    numpy: str
-    is_float: bool
-
-
-DTYPES: dict[str, DType] = {
-    "float32": DType("float", "<f4", True),
-    "int64": DType("int64_t", "<i8", False),
-    "int32": DType("int32_t", "<i4", False),
-    "int16": DType("int16_t", "<i2", False),
-    "int8": DType("int8_t", "i1", False),
-    "uint8": DType("uint8_t", "u1", False),
-    "bool": DType("bool", "?", False),
-}
-
-
-@dataclass(frozen=True)
-class Interface:
-    """One argument of the top function, as the manifest describes it."""
-
-    name: str
-    arg: str
-    role: str
-    shape: tuple[int, ...]  # as stored in the .bin file and indexed by the kernel
-    dtype: str
-    # A weight stored permuted (hls-weight-layout): shape = original_shape permuted by layout.
-    layout: tuple[int, ...] | None = None
-    original_shape: tuple[int, ...] | None = None
-
-    @property
-    def info(self) -> DType:
-        return DTYPES[self.dtype]
-
-    @property
-    def count(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def nbytes(self) -> int:
-        return self.count * _itemsize(self.dtype)
-
-    @property
-    def rel_file(self) -> str:
-        """Where the project keeps this argument's data (outputs: the golden values)."""
-        return f"{ROLE_DIRS[self.role]}/{self.arg}.bin"
-
-    def check_size(self, path: Path) -> None:
-        """InputError unless `path` exists and holds exactly this interface's bytes."""
-        if not path.is_file():
-            raise InputError(f"{path}: missing {self.role} file for '{self.name}'")
-        size = path.stat().st_size
-        if size != self.nbytes:
-            raise InputError(
-                f"{path}: holds {size} bytes, expected {self.nbytes} for '{self.name}' "
-                f"({self.dtype}{list(self.shape)})"
-            )
-
-
-def _itemsize(dtype: str) -> int:
-    sizes = {"float32": 4, "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint8": 1, "bool": 1}
-    return sizes[dtype]
-
-
-def manifest_interfaces(manifest: dict[str, Any], source: str = "manifest.json") -> list[Interface]:
-    """The manifest's interfaces in call order, or InputError naming the bad entry."""
-    items = manifest.get("interfaces")
-    if not isinstance(items, list) or not items:
-        raise InputError(f"{source}: 'interfaces' must be a non-empty list")
-    result: list[Interface] = []
-    for index, item in enumerate(items):
-        where = f"{source}: interfaces[{index}]"
-        if not isinstance(item, dict):
-            raise InputError(f"{where} is not an object")
-        for key in ("name", "arg", "role", "shape", "dtype"):
-            if key not in item:
-                raise InputError(f"{where} has no '{key}'")
-        name, arg, role, shape, dtype = (
-            item["name"],
-            item["arg"],
-            item["role"],
-            item["shape"],
-            item["dtype"],
-        )
-        where = f"{source}: interface '{name}'"
-        if not isinstance(name, str) or not name or not name.isprintable():
-            raise InputError(f"{source}: interfaces[{index}] has a bad name {name!r}")
-        if not isinstance(arg, str) or not _IDENTIFIER.match(arg):
-            raise InputError(f"{where}: arg {arg!r} is not a C identifier")
-        if role not in ROLE_DIRS:
-            raise InputError(f"{where}: role {role!r} is not one of {sorted(ROLE_DIRS)}")
-        if not isinstance(shape, list) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
-        ):
-            raise InputError(f"{where}: shape {shape!r} is not a list of sizes")
-        if dtype not in DTYPES:
-            raise InputError(f"{where}: dtype {dtype!r} is not one of {sorted(DTYPES)}")
-        ctype = item.get("ctype", DTYPES[dtype].ctype)
-        if ctype != DTYPES[dtype].ctype:
-            raise InputError(
-                f"{where}: ctype {ctype!r} does not match dtype {dtype} ({DTYPES[dtype].ctype})"
-            )
-        layout, original = _layout(item, tuple(shape), where)
-        result.append(Interface(name, arg, role, tuple(shape), dtype, layout, original))
-    for field in ("name", "arg"):
-        seen: set[str] = set()
-        for iface in result:
-            value = getattr(iface, field)
-            if value in seen:
-                raise InputError(f"{source}: two interfaces share the {field} {value!r}")
-            seen.add(value)
-    if not any(iface.role == "output" for iface in result):
-        raise InputError(f"{source}: no interface has role 'output'")
-    taken = {f"{i.arg}_golden" for i in result if i.role == "output"}
-    for iface in result:
+def check_testbench_names(interfaces: list[Interface], source: str = MANIFEST_FILE) -> None:
+    """InputError if an argument would clash with a name the testbench itself declares."""
+    taken = {f"{i.arg}_golden" for i in interfaces if i.role == "output"}
+    for iface in interfaces:
         if iface.arg in TESTBENCH_RESERVED or iface.arg in taken:
             raise InputError(
                 f"{source}: interface '{iface.name}': arg {iface.arg!r} clashes with a "
                 "C++ keyword or a testbench name; rename it"
             )
-    return result
-
-
-def _int_list(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    )
-
-
-def _layout(
-    item: dict[str, Any], shape: tuple[int, ...], where: str
-) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
-    """An entry's (layout, original_shape), both or neither, checked against its shape."""
-    if "layout" not in item and "original_shape" not in item:
-        return None, None
-    layout, original = item.get("layout"), item.get("original_shape")
-    if not _int_list(layout) or sorted(layout) != list(range(len(shape))):
-        raise InputError(f"{where}: layout {layout!r} is not a permutation of {len(shape)} dims")
-    if not _int_list(original) or len(original) != len(shape):
-        raise InputError(f"{where}: original_shape {original!r} does not match its layout")
-    if any(shape[k] != original[axis] for k, axis in enumerate(layout)):
-        raise InputError(
-            f"{where}: shape {list(shape)} is not original_shape {original} permuted by {layout}"
-        )
-    return tuple(layout), tuple(original)
 
 
 @dataclass(frozen=True)
@@ -223,25 +80,6 @@ def compare(out: np.ndarray, golden: np.ndarray, *, is_float: bool, rel_tol: flo
     return Check(max_abs, max_rel, passed)
 
 
-def manifest_top(manifest: dict[str, Any], source: str = "manifest.json") -> str:
-    """The top function's name, checked to be a C identifier."""
-    top = manifest.get("top")
-    if not isinstance(top, str) or not _IDENTIFIER.match(top):
-        raise InputError(f"{source}: 'top' must be a C identifier, got {top!r}")
-    return top
-
-
-def manifest_rel_tolerance(manifest: dict[str, Any], source: str = "manifest.json") -> float:
-    """The `tolerance.rel` that float outputs must meet (DESIGN.md's 1e-4 when absent)."""
-    tolerance = manifest.get("tolerance", {})
-    if not isinstance(tolerance, dict):
-        raise InputError(f"{source}: 'tolerance' must be an object like {{\"rel\": 1e-4}}")
-    rel = tolerance.get("rel", DEFAULT_REL_TOLERANCE)
-    if isinstance(rel, bool) or not isinstance(rel, (int, float)) or not 0 <= rel < math.inf:
-        raise InputError(f"{source}: tolerance.rel must be a finite number >= 0, got {rel!r}")
-    return float(rel)
-
-
 def _c_string(text: str) -> str:
     """A C string literal holding `text` (names are printable; quote and backslash escaped)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -275,6 +113,7 @@ def render_testbench(manifest: dict[str, Any]) -> str:
     """C++14 testbench source for the manifest's top function (deterministic text)."""
     top = manifest_top(manifest)
     interfaces = manifest_interfaces(manifest)
+    check_testbench_names(interfaces)
     if any(i.arg == top for i in interfaces):
         raise InputError(f"manifest.json: an interface's arg equals the top function name {top!r}")
     args = [

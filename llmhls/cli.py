@@ -79,8 +79,13 @@ def _add_debug(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Defaults come from the option dataclasses (torch-free modules, so --help stays fast).
+    from llmhls.compiler.optimize import OptimizeOptions
+    from llmhls.compiler.options import CompileOptions
     from llmhls.targets import target_names
 
+    defaults = CompileOptions()
+    optimize = OptimizeOptions()
     parser = argparse.ArgumentParser(
         prog="llmhls", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -105,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compile_cmd.add_argument(
         "--target",
-        default="u280",
-        help=f"FPGA part to build for: {', '.join(target_names())} (default: u280)",
+        default=defaults.target,
+        help=f"FPGA part to build for: {', '.join(target_names())} (default: {defaults.target})",
     )
     compile_cmd.add_argument(
         "--clock-mhz", type=float, default=None, help="target clock in MHz (default: the target's)"
@@ -129,24 +134,26 @@ def build_parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument(
         "--tolerance",
         type=float,
-        default=1e-4,
-        help="csim relative error tolerance (default: 1e-4)",
+        default=defaults.tolerance,
+        help=f"csim relative error tolerance (default: {defaults.tolerance:g})",
     )
     compile_cmd.add_argument(
         "-O",
         dest="opt_level",
         type=int,
-        default=2,
+        default=optimize.level,
         metavar="LEVEL",
         help="optimization level: -O0 no directives; -O1 on-chip interface buffers, "
-        "pipelined inner loops, matching partitions; -O2 (default) adds loop permutation, "
-        "an unroll/partition search under the resource budget, dataflow tasks and streams",
+        "pipelined inner loops, matching partitions; -O2 adds loop permutation, "
+        "an unroll/partition search under the resource budget, dataflow tasks and streams "
+        f"(default: -O{optimize.level})",
     )
     compile_cmd.add_argument(
         "--max-onchip-kib",
         type=int,
-        default=512,
-        help="interfaces up to this size are copied on chip at -O1/-O2 (default: 512)",
+        default=optimize.max_onchip_kib,
+        help="interfaces up to this size are copied on chip at -O1/-O2 "
+        f"(default: {optimize.max_onchip_kib})",
     )
     for key, what in (
         ("dsp", "DSP slices"),
@@ -158,23 +165,27 @@ def build_parser() -> argparse.ArgumentParser:
         compile_cmd.add_argument(
             f"--max-{key}",
             type=int,
-            default=0,
+            default=getattr(optimize, f"max_{key}"),
             metavar="N",
             help=f"-O2 budget: at most N {what} (default: --utilization of the part)",
         )
     compile_cmd.add_argument(
         "--utilization",
         type=float,
-        default=0.8,
-        help="-O2 budget: share of the part's resources the search may use (default: 0.8)",
+        default=optimize.utilization,
+        help="-O2 budget: share of the part's resources the search may use "
+        f"(default: {optimize.utilization:g})",
     )
     compile_cmd.add_argument(
-        "--max-unroll", type=int, default=64, help="-O2: largest unroll factor tried (default: 64)"
+        "--max-unroll",
+        type=int,
+        default=optimize.max_unroll,
+        help=f"-O2: largest unroll factor tried (default: {optimize.max_unroll})",
     )
     compile_cmd.add_argument(
         "--weight-banks",
         type=int,
-        default=None,
+        default=optimize.weight_banks,
         metavar="N",
         help="-O1/-O2: spread the weights over N m_axi bundles gmem_w0..gmem_w<N-1> (largest "
         "first, each to the least-filled bundle; 0: one bundle per weight) so they stream in "
@@ -227,8 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    from llmhls.compiler.driver import CompileOptions, compile_model, pipelines
+    from llmhls.compiler.driver import compile_model, pipelines
     from llmhls.compiler.optimize import OptimizeOptions, optimization_pipeline
+    from llmhls.compiler.options import CompileOptions
     from llmhls.targets import get_target
 
     optimize = OptimizeOptions(
@@ -283,8 +295,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return 0
 
 
-# compiler.llm.quantize.WEIGHT_FORMATS, spelled out so that --help does not import torch.
-LLM_WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
+# LlmCompileOptions fields with a flag; each flag defaults to None so a given one is seen.
 LLM_OPTIONS = (
     "max_context",
     "prefill_chunk",
@@ -296,32 +307,37 @@ LLM_OPTIONS = (
 
 
 def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
+    from llmhls.compiler.options import DEFAULT_MAX_CONTEXT, WEIGHT_FORMATS, LlmCompileOptions
+
+    llm = LlmCompileOptions()
     parser.add_argument(
         "--max-context",
         type=int,
         default=None,
         metavar="N",
         help="LLM: KV-cache positions, the longest prompt + generation "
-        "(default: 256, or the model's limit if lower)",
+        f"(default: {DEFAULT_MAX_CONTEXT}, or the model's limit if lower)",
     )
     parser.add_argument(
         "--prefill-chunk",
         type=int,
         default=None,
         metavar="N",
-        help="LLM: prompt rows the prefill kernel processes per step (default: 16)",
+        help="LLM: prompt rows the prefill kernel processes per step "
+        f"(default: {llm.prefill_chunk})",
     )
     parser.add_argument(
         "--weights",
         default=None,
-        choices=LLM_WEIGHT_FORMATS,
-        help="LLM: weight precision in memory, dequantized in the kernel: fp32 (default), "
-        "fp16, int8 (per output channel scales), int4 (group-wise scales, two per byte)",
+        choices=WEIGHT_FORMATS,
+        help="LLM: weight precision in memory, dequantized in the kernel: fp32, "
+        "fp16, int8 (per output channel scales), int4 (group-wise scales, two per byte) "
+        f"(default: {llm.weights})",
     )
     parser.add_argument(
         "--head-weights",
         default=None,
-        choices=LLM_WEIGHT_FORMATS,
+        choices=WEIGHT_FORMATS,
         help="LLM: precision of the LM head (vocab x hidden, the largest matrix and the one "
         "nearest the logits); default: as --weights, but int8 under --weights int4",
     )
@@ -330,20 +346,22 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="LLM --weights int4: input columns per scale (default: 32)",
+        help=f"LLM --weights int4: input columns per scale (default: {llm.group_size})",
     )
     parser.add_argument(
         "--attention-tile",
         type=int,
         default=None,
         metavar="N",
-        help="LLM: cache positions per burst into the on-chip attention tile (default: 32)",
+        help="LLM: cache positions per burst into the on-chip attention tile "
+        f"(default: {llm.attention_tile})",
     )
 
 
 def _compile_llm(args: argparse.Namespace, optimize) -> int:
-    from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm, format_llm_report
+    from llmhls.compiler.llm.build import compile_llm, format_llm_report
     from llmhls.compiler.llm.source import load_llm
+    from llmhls.compiler.options import LlmCompileOptions
 
     defaults = LlmCompileOptions()
     options = LlmCompileOptions(
@@ -425,11 +443,11 @@ def _parse_ids(text: str) -> list[int]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from llmhls.project import load_llm_manifest
     from llmhls.runtime.generate import (
         TextStream,
         check_prompt,
         generate,
-        load_manifest,
         load_tokenizer,
         open_backend,
     )
@@ -437,12 +455,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     sampling = SamplingOptions(args.temperature, args.top_k, args.top_p, args.seed)
     sampling.validate()
-    project = Path(args.project)
-    manifest = load_manifest(project)
-    llm = manifest["llm"]
+    manifest = load_llm_manifest(Path(args.project))
+    llm = manifest.llm
     tokenizer = None
     if args.prompt is not None:
-        tokenizer = load_tokenizer(project, manifest)
+        tokenizer = load_tokenizer(manifest)
         text = args.prompt
         if args.chat:
             text = tokenizer.apply_chat_template(
@@ -454,7 +471,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         prompt_ids = _parse_ids(args.prompt_ids)
     check_prompt(prompt_ids, args.max_new_tokens, llm)
-    backend = open_backend(args.backend, project, manifest, args.xclbin)
+    backend = open_backend(args.backend, manifest, args.xclbin)
 
     def write(text: str) -> None:
         sys.stdout.write(text)
@@ -487,13 +504,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_csim(args: argparse.Namespace) -> int:
     from llmhls.compiler.csim import run_csim
+    from llmhls.project import load_manifest
 
-    manifest_path = Path(args.project) / "manifest.json"
-    if manifest_path.is_file() and '"kind": "llm"' in manifest_path.read_text():
+    manifest = load_manifest(Path(args.project))
+    if manifest.is_llm:
         from llmhls.compiler.llm.testbench import csim_json, run_llm_csim
-        from llmhls.runtime.generate import load_manifest
 
-        llm_result = run_llm_csim(Path(args.project), load_manifest(Path(args.project)))
+        llm_result = run_llm_csim(manifest)
         print(csim_json(llm_result))
         return 0 if llm_result["passed"] else 1
     result = run_csim(Path(args.project), inputs_npz=args.inputs, outputs_npz=args.outputs)
@@ -504,7 +521,9 @@ def _cmd_csim(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from llmhls.errors import InputError
     from llmhls.passes.qor.report import print_report_table, write_plots
+    from llmhls.project import load_manifest
 
+    manifest = load_manifest(Path(args.project))
     path = Path(args.project) / "report.json"
     if not path.is_file():
         raise InputError(f"'{path}' does not exist: compile the project with llmhls compile first")
@@ -515,7 +534,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
         return 0
-    if "decode" in data:  # an LLM project: decode figures per token
+    if manifest.is_llm:  # decode figures per token
         from llmhls.compiler.llm.build import format_llm_report
 
         print(format_llm_report(data))

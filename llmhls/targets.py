@@ -17,6 +17,7 @@ from typing import Any
 from llmhls.errors import LlmhlsError, OptionError
 
 _DATA_FILE = "targets.json"
+DEFAULT_TARGET = "u280"  # the part `llmhls compile` builds for unless --target says otherwise
 
 
 @dataclass(frozen=True)

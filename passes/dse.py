@@ -36,7 +36,7 @@ from llmhls.passes.loop.array_partition import ArrayPartition
 from llmhls.passes.loop.bind_storage import BindStorage
 from llmhls.passes.qor.estimator import analyze, estimate
 from llmhls.passes.registry import register_pass
-from llmhls.targets import get_target
+from llmhls.targets import DEFAULT_TARGET, get_target
 
 RESOURCE_KEYS = ("dsp", "bram", "uram", "lut", "ff")
 PROGRESS_AFTER_S = 2.0
@@ -49,7 +49,7 @@ class DesignSpaceExploration(Pass):
 
     name = "hls-dse"
     summary = "greedy unroll/partition search minimizing estimated latency under a resource budget"
-    target: str = "u280"
+    target: str = DEFAULT_TARGET
     clock_mhz: float = 300.0
     objective: str = "latency"  # or "interval" (dataflow throughput)
     utilization: float = 0.8

@@ -14,7 +14,6 @@ import re
 from torch_mlir import ir
 from torch_mlir.passmanager import PassManager
 
-from llmhls.compiler.context import DiagnosticCollector
 from llmhls.errors import LlmhlsError, OptionError
 from llmhls.passes.analysis.ir_utils import describe_label, location_label_text
 from llmhls.passes.registry import get_pass, is_registered
@@ -119,3 +118,33 @@ def _pipeline_failure(pipeline: str, diagnostics: DiagnosticCollector, exc: Exce
     if len(passes) > 80:
         passes = passes[:77] + "..."
     return f"pass pipeline failed{where}: {message.splitlines()[0]} (pipeline: {passes})"
+
+
+class DiagnosticCollector:
+    """Collects MLIR diagnostics instead of letting MLIR print them to stderr.
+
+    Used around every pass pipeline so a failure becomes one error line that
+    names the op and the PyTorch code it came from.
+    """
+
+    def __init__(self, context: ir.Context) -> None:
+        self.context = context
+        self.messages: list[tuple[str, str]] = []  # (location, message)
+        self._handler = None
+
+    def __enter__(self) -> DiagnosticCollector:
+        def record(diagnostic: ir.Diagnostic) -> bool:
+            if diagnostic.severity == ir.DiagnosticSeverity.ERROR:
+                self.messages.append((str(diagnostic.location), str(diagnostic.message)))
+            return True
+
+        self._handler = self.context.attach_diagnostic_handler(record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handler is not None:
+            self._handler.detach()
+            self._handler = None
+
+    def first(self) -> tuple[str, str] | None:
+        return self.messages[0] if self.messages else None

@@ -12,12 +12,12 @@ from __future__ import annotations
 import ctypes
 import hashlib
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from llmhls.compiler.csim import compile_objects, link_binary
 from llmhls.errors import CSimError, InputError
+from llmhls.project import HostArg, HostSpec, LlmManifest
+from llmhls.toolchain import compile_objects, link_binary
 
 BUILD_DIR = "csim_build/llm"
 _CTYPES = {
@@ -31,35 +31,34 @@ _CTYPES = {
 }
 
 
-def _c_param(arg: dict[str, Any]) -> str:
-    if arg["kind"] == "scalar":
-        return f"{arg['ctype']} {arg['name']}"
-    const = "const " if arg["direction"] == "in" else ""
-    return f"{const}{arg['ctype']} *{arg['name']}"
+def _c_param(arg: HostArg) -> str:
+    if arg.kind == "scalar":
+        return f"{arg.ctype} {arg.name}"
+    const = "const " if arg.direction == "in" else ""
+    return f"{const}{arg.ctype} *{arg.name}"
 
 
-def abi_source(kernels: dict[str, dict]) -> str:
+def abi_source(spec: HostSpec) -> str:
     """C-linkage wrappers around the top functions, so ctypes can find them unmangled."""
     lines = ["#include <cstdint>", '#include "llm_top.h"', "", 'extern "C" {']
-    for kernel in kernels.values():
-        params = ", ".join(_c_param(arg) for arg in kernel["args"])
-        names = ", ".join(arg["name"] for arg in kernel["args"])
-        lines.append(
-            f"void llmhls_{kernel['function']}({params}) {{ {kernel['function']}({names}); }}"
-        )
+    for kernel in spec.kernels:
+        params = ", ".join(_c_param(arg) for arg in kernel.args)
+        names = ", ".join(arg.name for arg in kernel.args)
+        lines.append(f"void llmhls_{kernel.function}({params}) {{ {kernel.function}({names}); }}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def build_library(project_dir: Path, manifest: dict[str, Any]) -> Path:
+def build_library(manifest: LlmManifest) -> Path:
     """Compile the project's kernels and the C ABI into PROJECT/csim_build/llm/libllm.so."""
+    project_dir = manifest.root
     build_dir = project_dir / BUILD_DIR
     build_dir.mkdir(parents=True, exist_ok=True)
-    abi = abi_source(manifest["llm"]["kernels"])
+    abi = abi_source(manifest.llm)
     abi_path = build_dir / "llm_abi.cpp"
     if not abi_path.is_file() or abi_path.read_text() != abi:
         abi_path.write_text(abi)
-    sources = [project_dir / f for f in manifest["kernel_files"]] + [abi_path]
+    sources = [project_dir / f for f in manifest.kernel_files] + [abi_path]
     for source in sources:
         if not source.is_file():
             raise InputError(f"{source}: kernel source missing from the project")
@@ -76,38 +75,33 @@ class CsimBackend:
 
     name = "csim"
 
-    def __init__(self, project_dir: Path, manifest: dict[str, Any]) -> None:
-        self.project_dir = project_dir
-        self.llm = manifest["llm"]
-        library = build_library(project_dir, manifest)
+    def __init__(self, manifest: LlmManifest) -> None:
+        self.project_dir = manifest.root
+        self.spec = manifest.llm
+        library = build_library(manifest)
         try:
             self._lib = ctypes.CDLL(str(library))
         except OSError as err:
             raise CSimError(f"{library}: cannot load the C-simulation library ({err})") from None
         self._buffers: dict[str, np.ndarray] = {}
         self._functions = {}
-        for kind, kernel in self.llm["kernels"].items():
-            function = getattr(self._lib, f"llmhls_{kernel['function']}")
+        for kernel in self.spec.kernels:
+            function = getattr(self._lib, f"llmhls_{kernel.function}")
             function.restype = None
             function.argtypes = [
-                _CTYPES[a["ctype"]][0] if a["kind"] == "scalar" else ctypes.c_void_p
-                for a in kernel["args"]
+                _CTYPES[a.ctype][0] if a.kind == "scalar" else ctypes.c_void_p for a in kernel.args
             ]
-            self._functions[kind] = (function, kernel["args"])
-            for arg in kernel["args"]:
-                if arg["kind"] == "buffer" and arg["name"] not in self._buffers:
-                    self._buffers[arg["name"]] = self._allocate(arg)
-        self.vocab_size = int(self.llm["vocab_size"])
+            self._functions[kernel.which] = (function, kernel.args)
+            for arg in kernel.buffers:
+                if arg.name not in self._buffers:
+                    self._buffers[arg.name] = self._allocate(arg)
+        self.vocab_size = self.spec.vocab_size
 
-    def _allocate(self, arg: dict[str, Any]) -> np.ndarray:
-        dtype = _CTYPES[arg["ctype"]][1]
-        if "file" not in arg:
-            return np.zeros(arg["elements"], dtype=dtype)
-        path = self.project_dir / arg["file"]
-        expected = arg["elements"] * np.dtype(dtype).itemsize
-        if not path.is_file() or path.stat().st_size != expected:
-            raise InputError(f"{path}: weight file missing or not {expected} bytes")
-        return np.fromfile(path, dtype=dtype)
+    def _allocate(self, arg: HostArg) -> np.ndarray:
+        dtype = _CTYPES[arg.ctype][1]
+        if arg.file is None:
+            return np.zeros(arg.elements, dtype=dtype)
+        return np.fromfile(arg.weight_path(self.project_dir), dtype=dtype)
 
     def reset(self) -> None:
         """Forget the KV cache: a new generation starts at position 0."""
@@ -117,7 +111,7 @@ class CsimBackend:
     def _call(self, kind: str, scalars: dict[str, int]) -> np.ndarray:
         function, args = self._functions[kind]
         values = [
-            scalars[a["name"]] if a["kind"] == "scalar" else self._buffers[a["name"]].ctypes.data
+            scalars[a.name] if a.kind == "scalar" else self._buffers[a.name].ctypes.data
             for a in args
         ]
         function(*values)
@@ -132,6 +126,6 @@ class CsimBackend:
         return self._call("decode", {"token": int(token), "pos": int(pos)})
 
 
-def library_fingerprint(manifest: dict[str, Any]) -> str:
+def library_fingerprint(manifest: LlmManifest) -> str:
     """A short hash of the kernel ABI (for logs: which build a run used)."""
-    return hashlib.sha256(abi_source(manifest["llm"]["kernels"]).encode()).hexdigest()[:12]
+    return hashlib.sha256(abi_source(manifest.llm).encode()).hexdigest()[:12]

@@ -7,7 +7,6 @@ steps only (prefill is timed apart), the way decoding rates are usually quoted.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from llmhls.errors import InputError, OptionError
+from llmhls.project import HostSpec, LlmManifest
 from llmhls.runtime.sampling import Sampler, SamplingOptions
 
 BACKENDS = ("csim", "xrt")
@@ -60,58 +60,41 @@ class GenerationResult:
         }
 
 
-def load_manifest(project_dir: Path) -> dict[str, Any]:
-    path = project_dir / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text())
-    except OSError:
-        raise InputError(f"'{project_dir}' is not an llmhls project (no manifest.json)") from None
-    except ValueError as err:
-        raise InputError(f"{path}: not valid JSON ({err})") from None
-    if manifest.get("kind") != "llm" or "llm" not in manifest:
-        raise InputError(
-            f"'{project_dir}' holds a kernel project, not an LLM one "
-            "(compile a Hugging Face folder or GGUF file for `llmhls run`)"
-        )
-    return manifest
-
-
-def open_backend(name: str, project_dir: Path, manifest: dict, xclbin: Path | None) -> Backend:
+def open_backend(name: str, manifest: LlmManifest, xclbin: Path | None) -> Backend:
     if name == "csim":
         from llmhls.runtime.csim_backend import CsimBackend
 
-        return CsimBackend(project_dir, manifest)
+        return CsimBackend(manifest)
     if name == "xrt":
         from llmhls.runtime.xrt_backend import XrtBackend
 
-        return XrtBackend(project_dir, manifest, xclbin)
+        return XrtBackend(manifest.root, manifest.llm, xclbin)
     raise OptionError(f"--backend {name} is not one of {', '.join(BACKENDS)}")
 
 
-def load_tokenizer(project_dir: Path, manifest: dict) -> Any:
-    folder = manifest["llm"].get("tokenizer")
-    if not folder:
+def load_tokenizer(manifest: LlmManifest) -> Any:
+    if not manifest.tokenizer:
         raise InputError(
-            f"project '{project_dir}' has no tokenizer (the model shipped none): use --prompt-ids"
+            f"project '{manifest.root}' has no tokenizer (the model shipped none): use --prompt-ids"
         )
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(project_dir / folder, local_files_only=True)
+    return AutoTokenizer.from_pretrained(manifest.root / manifest.tokenizer, local_files_only=True)
 
 
-def check_prompt(prompt_ids: list[int], max_new_tokens: int, llm: dict) -> None:
+def check_prompt(prompt_ids: list[int], max_new_tokens: int, llm: HostSpec) -> None:
     """Reject what the kernels cannot run, each with one line naming the limit."""
     if not prompt_ids:
         raise OptionError("the prompt is empty: give --prompt text or --prompt-ids with a token")
     if max_new_tokens < 1:
         raise OptionError(f"--max-new-tokens {max_new_tokens} must be at least 1")
-    context = int(llm["max_context"])
+    context = llm.max_context
     if len(prompt_ids) > context:
         raise OptionError(
             f"the prompt has {len(prompt_ids)} tokens, more than the project's "
             f"--max-context {context}"
         )
-    vocab = int(llm["vocab_size"])
+    vocab = llm.vocab_size
     bad = [t for t in prompt_ids if not 0 <= t < vocab]
     if bad:
         raise OptionError(f"prompt token id {bad[0]} is outside the vocabulary 0..{vocab - 1}")
@@ -119,7 +102,7 @@ def check_prompt(prompt_ids: list[int], max_new_tokens: int, llm: dict) -> None:
 
 def generate(
     backend: Backend,
-    llm: dict,
+    llm: HostSpec,
     prompt_ids: list[int],
     max_new_tokens: int,
     sampling: SamplingOptions,
@@ -131,8 +114,8 @@ def generate(
     """Prefill the prompt, then decode until max_new_tokens, EOS or the context is full."""
     check_prompt(prompt_ids, max_new_tokens, llm)
     sampler = Sampler(sampling)
-    context = int(llm["max_context"])
-    eos = llm.get("eos_token_id") if stop_at_eos else None
+    context = llm.max_context
+    eos = llm.eos_token_id if stop_at_eos else None
     backend.reset()
     start = time.perf_counter()
     logits = backend.prefill(np.asarray(prompt_ids, dtype=np.int32), 0)

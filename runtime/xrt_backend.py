@@ -1,7 +1,7 @@
 """XRT backend of the LLM host runtime: runs llm_prefill / llm_decode on an FPGA through pyxrt.
 
 Everything the backend needs to call the kernels comes from the manifest's "llm" section (parsed by
-`runtime.xrt_host.parse_llm_section`, shared with the generated C++ host): the order of the
+`llmhls.project.parse_llm_section`, shared with the generated C++ host): the order of the
 arguments in each call, which buffers hold weights (loaded from their .bin files once) and which
 hold the KV cache (zeroed by `reset`, kept on the device between calls). pyxrt is imported only
 when the backend is created, so llmhls works without XRT for every other backend.
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from llmhls.errors import InputError, LlmhlsError, OptionError, UnsupportedError
-from llmhls.runtime.xrt_host import HostArg, HostKernel, HostSpec, parse_llm_section
+from llmhls.project import HostKernel, HostSpec
 
 __all__ = ["PYXRT_MISSING", "XrtBackend", "find_xclbin"]
 
@@ -52,35 +52,23 @@ def find_xclbin(project_dir: Path, xclbin: Path | None) -> Path:
     return found[0]
 
 
-def _check_weight_file(path: Path, arg: HostArg) -> None:
-    """The weight file exists and holds exactly elements * sizeof(ctype) bytes."""
-    if not path.is_file():
-        raise InputError(f"weight file {path} ({arg.name}) not found")
-    size = path.stat().st_size
-    if size != arg.nbytes:
-        raise InputError(
-            f"weight file {path} has {size} bytes, expected {arg.nbytes} "
-            f"({arg.elements} x {arg.ctype})"
-        )
-
-
 class XrtBackend:
     """The compiled LLM on an XRT device: prefill a prompt, decode one token at a time."""
 
     def __init__(
         self,
         project_dir: Path,
-        manifest: dict[str, Any],
+        spec: HostSpec,
         xclbin: Path | None = None,
         device_index: int = 0,
     ) -> None:
         pyxrt = _import_pyxrt()
-        self.spec: HostSpec = parse_llm_section(manifest)
+        self.spec = spec
         self.project_dir = Path(project_dir)
         self.xclbin = find_xclbin(self.project_dir, xclbin)
         # Check every weight before touching the device, so a broken project fails at once.
         for arg in self.spec.weights:
-            _check_weight_file(self.project_dir / str(arg.file), arg)
+            arg.weight_path(self.project_dir)
 
         self._pyxrt = pyxrt
         self._to_device = pyxrt.xclBOSyncDirection.XCL_BO_SYNC_BO_TO_DEVICE
@@ -179,8 +167,7 @@ class XrtBackend:
             if key not in self._pool:
                 bo = self._pyxrt.bo(self._device, arg.nbytes, self._pyxrt.bo.normal, group)
                 if arg.role == "weight":
-                    path = self.project_dir / str(arg.file)
-                    _check_weight_file(path, arg)
+                    path = arg.weight_path(self.project_dir)
                     self._upload(bo, np.fromfile(path, dtype=np.uint8))
                 elif arg.role == "scratch":
                     self._upload(bo, np.zeros(arg.nbytes, np.uint8))

@@ -19,7 +19,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,66 +32,26 @@ from llmhls.compiler.frontend import export_module
 from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
 from llmhls.compiler.llm.kv_cache import AttentionSite, split_at_kv_cache
 from llmhls.compiler.llm.performance import decode_performance
-from llmhls.compiler.llm.quantize import WEIGHT_FORMATS, QuantLinear
+from llmhls.compiler.llm.quantize import QuantLinear
 from llmhls.compiler.llm.source import LoadedLlm
 from llmhls.compiler.llm.stages import ROPE_BUFFER, LlmStages, build_stages, fp32_linear
 from llmhls.compiler.llm.testbench import TESTBENCH, golden_data, render_llm_testbench
+from llmhls.compiler.llm.xrt_host import render_xrt_host
 from llmhls.compiler.optimize import OptimizeOptions
+from llmhls.compiler.options import LlmCompileOptions
 from llmhls.compiler.staging import staged_directory
 from llmhls.compiler.tcl import render_run_hls_tcl
-from llmhls.compiler.testbench import DTYPES
-from llmhls.errors import InputError, OptionError, UnsupportedError
+from llmhls.errors import UnsupportedError
 from llmhls.hls_templates import TEMPLATES_DIR, render
 from llmhls.passes.qor.report import render_markdown
-from llmhls.runtime.xrt_host import render_xrt_host
+from llmhls.project import DTYPES, LLM_KIND, MANIFEST_FILE, check_output_dir, manifest_text
 from llmhls.targets import Target, get_target
 
 KV_HEADER = TEMPLATES_DIR / "include" / "llmhls_kv_attention.h"
 STAGE_KINDS = ("embed", "pre", "post", "head")
-DEFAULT_MAX_CONTEXT = 256
 STAGE_ONCHIP_KIB = 64  # LLM stages: interfaces up to this size get on-chip copies
 BUDGET_FIELDS = ("max_dsp", "max_bram", "max_uram", "max_lut", "max_ff")
 STAGE_FUNCTIONS = {"embed": "embed", "pre": "layer_pre", "post": "layer_post", "head": "head"}
-
-
-@dataclass
-class LlmCompileOptions:
-    max_context: int | None = None  # None: DEFAULT_MAX_CONTEXT, capped at the model's positions
-    prefill_chunk: int = 16  # rows per prefill step (capped at max_context)
-    weights: str = "fp32"
-    head_weights: str | None = None  # None: default_head_weights(weights)
-    group_size: int = 32  # int4 group along the input dimension
-    attention_tile: int = 32  # cache positions per burst into the on-chip tile
-    target: str = "u280"
-    clock_mhz: float | None = None
-    force: bool = False
-    dump_ir: bool = False
-    optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
-
-    def resolved(self, max_positions: int) -> LlmCompileOptions:
-        """These options with the context length decided and every value checked."""
-        options = self
-        if self.max_context is None:
-            options = dataclasses.replace(self, max_context=min(DEFAULT_MAX_CONTEXT, max_positions))
-        if options.head_weights is None:
-            options = dataclasses.replace(options, head_weights=default_head_weights(self.weights))
-        options.validate(max_positions)
-        return options
-
-    def validate(self, max_positions: int) -> None:
-        for flag, fmt in (("--weights", self.weights), ("--head-weights", self.head_weights)):
-            if fmt not in WEIGHT_FORMATS:
-                raise OptionError(f"{flag} {fmt} is not one of {', '.join(WEIGHT_FORMATS)}")
-        if self.max_context < 1:
-            raise OptionError(f"--max-context {self.max_context} must be at least 1")
-        if self.max_context > max_positions:
-            raise OptionError(
-                f"--max-context {self.max_context} exceeds the model's {max_positions} positions"
-            )
-        if self.prefill_chunk < 1:
-            raise OptionError(f"--prefill-chunk {self.prefill_chunk} must be at least 1")
-        if self.attention_tile < 1:
-            raise OptionError(f"--attention-tile {self.attention_tile} must be at least 1")
 
 
 @dataclass
@@ -125,18 +85,6 @@ class LlmCompileResult:
     timings: dict[str, float]
     manifest: dict[str, Any]
     report: dict[str, Any]
-
-
-def default_head_weights(weights: str) -> str:
-    """The LM head's format when --head-weights is not given: --weights, but int8 under int4.
-
-    The head (vocab x hidden) is the largest single matrix and the one whose error
-    lands on the logits directly; 4-bit mixes (llama.cpp's among them) keep it wider.
-    On SmolLM2-135M an int8 head under int4 layers costs 7% more bytes per token and
-    cuts the largest logit error from 21% to 3.6% (top-1 agreement 91.7% -> 99.0%,
-    `benchmarks/llm_precision.py`).
-    """
-    return "int8" if weights == "int4" else weights
 
 
 def linear_factory(fmt: str, group_size: int) -> Callable:
@@ -459,10 +407,7 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
     target = get_target(options.target)
     clock = options.clock_mhz or target.clock_mhz
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"output path '{out_dir}' exists and is not a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not options.force:
-        raise InputError(f"output directory '{out_dir}' is not empty (use --force to replace it)")
+    check_output_dir(out_dir, options.force)
     # Every weight of a stage gets its own m_axi bundle, as the top kernel gives it its own bank,
     # and only small tensors get on-chip copies: a layer's weights change with every call.
     optimize = dataclasses.replace(
@@ -536,7 +481,7 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
     files[TESTBENCH] = render_llm_testbench(manifest, golden)
     files["run_hls.tcl"] = _run_hls_tcl(loaded.name, manifest, target, clock)
     files.update(render_xrt_host(manifest))
-    files["manifest.json"] = json.dumps(manifest, indent=2) + "\n"
+    files[MANIFEST_FILE] = manifest_text(manifest)
     files["report.json"] = json.dumps(report, indent=2) + "\n"
     files["report.md"] = render_llm_markdown(report)
     for stage in builds:  # where each stage's cycles and resources go, loop by loop
@@ -559,7 +504,7 @@ def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -
     cache_shape = [cfg.num_layers, cfg.num_kv_heads, options.max_context, cfg.head_dim]
     return {
         "llmhls_version": __version__,
-        "kind": "llm",
+        "kind": LLM_KIND,
         "model": loaded.name,
         "source": Path(loaded.source).name,
         "target": target.name,

@@ -40,6 +40,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from llmhls.compiler.options import DEFAULT_GROUP_SIZE, WEIGHT_FORMATS
 from llmhls.errors import InputError, OptionError
 
 __all__ = [
@@ -52,8 +53,6 @@ __all__ = [
     "unpack_int4",
 ]
 
-WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
-DEFAULT_GROUP_SIZE = 32
 FP16_MAX = 65504.0  # largest finite half
 INT8_MAX = 127
 INT4_LEVELS = 15  # nibbles 0..15

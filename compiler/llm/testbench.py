@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from llmhls.compiler.csim import compile_objects, link_binary
 from llmhls.compiler.llm.reference import ReferenceDecoder
 from llmhls.compiler.llm.stages import LlmStages
 from llmhls.errors import CSimError
 from llmhls.hls_templates import render
+from llmhls.project import LlmManifest
+from llmhls.toolchain import compile_objects, link_binary
 
 TESTBENCH = "tb/tb_llm.cpp"
 REL_TOLERANCE = 1e-4
@@ -62,11 +62,12 @@ def render_llm_testbench(manifest: dict[str, Any], golden: dict[str, np.ndarray]
     )
 
 
-def run_llm_csim(project_dir: Path, manifest: dict[str, Any], timeout_s: float = 3600) -> dict:
+def run_llm_csim(manifest: LlmManifest, timeout_s: float = 3600) -> dict:
     """Build and run tb_llm; returns its checks as a dict (`passed` plus each line)."""
+    project_dir = manifest.root
     build_dir = project_dir / "csim_build" / "tb_llm"
     build_dir.mkdir(parents=True, exist_ok=True)
-    sources = [project_dir / f for f in [*manifest["kernel_files"], TESTBENCH]]
+    sources = [project_dir / f for f in [*manifest.kernel_files, TESTBENCH]]
     start = time.perf_counter()
     objects, _ = compile_objects(project_dir, sources, build_dir, [project_dir / "kernel"])
     binary = build_dir / "tb_llm"

@@ -48,8 +48,8 @@ from torch_mlir import ir
 
 from llmhls.passes import directives
 from llmhls.passes.analysis import costs
-from llmhls.passes.analysis.ir_utils import element_bits
 from llmhls.passes.analysis.loops import Access, Loop, accesses
+from llmhls.passes.analysis.storage import element_bits
 from llmhls.passes.analysis.storage import storage as storage_root
 from llmhls.targets import MemorySpec
 

@@ -129,13 +129,3 @@ def top_function(module: ir.Module) -> ir.Operation:
         names = ", ".join(symbol_name(f) for f in candidates) or "none"
         raise LlmhlsError(f"expected exactly one public function with a body, found: {names}")
     return candidates[0]
-
-
-def element_bits(element: ir.Type) -> int:
-    """Storage bits of one element (index is stored as 64 bits, i1 as 1)."""
-    element = element.maybe_downcast() if hasattr(element, "maybe_downcast") else element
-    if isinstance(element, ir.IntegerType):
-        return element.width
-    if isinstance(element, ir.FloatType):
-        return element.width
-    return 64  # index

@@ -12,7 +12,7 @@ from __future__ import annotations
 from torch_mlir import ir
 
 from llmhls.passes.analysis.ir_utils import symbol_name
-from llmhls.passes.analysis.loops import root_buffer
+from llmhls.passes.analysis.loops import LOAD_OPS, STORE_OPS, VIEW_OPS, root_buffer
 
 _MAX_CALL_DEPTH = 16
 
@@ -63,3 +63,28 @@ def _caller_operand(argument: ir.Value) -> ir.Value | None:
             ):
                 return op.operands[index]
     return None
+
+
+def element_bits(element: ir.Type) -> int:
+    """Storage bits of one element (index is stored as 64 bits, i1 as 1)."""
+    element = element.maybe_downcast() if hasattr(element, "maybe_downcast") else element
+    if isinstance(element, ir.IntegerType):
+        return element.width
+    if isinstance(element, ir.FloatType):
+        return element.width
+    return 64  # index
+
+
+def is_written(buffer: ir.Value) -> bool:
+    """Whether any use of `buffer` (or of a view of it) may write it."""
+    for use in buffer.uses:
+        user = use.owner.operation
+        if user.name in VIEW_OPS and use.operand_number == 0:
+            if any(is_written(result) for result in user.results):
+                return True
+        elif user.name in STORE_OPS:
+            if use.operand_number == 1:
+                return True
+        elif user.name not in LOAD_OPS and user.name != "memref.dealloc":
+            return True  # calls, copies, anything unknown
+    return False

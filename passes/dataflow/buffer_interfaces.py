@@ -18,9 +18,9 @@ from torch_mlir.dialects import memref
 
 from llmhls.errors import OptionError
 from llmhls.passes.analysis.ir_utils import function_arg_attrs, top_function
+from llmhls.passes.analysis.storage import element_bits
 from llmhls.passes.base import Pass
 from llmhls.passes.legalize.copies_to_loops import build_copy_nest
-from llmhls.passes.loop.bind_storage import element_bits
 from llmhls.passes.registry import register_pass
 
 

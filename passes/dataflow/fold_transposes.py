@@ -36,8 +36,8 @@ from torch_mlir.dialects import affine
 from llmhls.passes.analysis.ir_utils import function_arg_attrs, functions, has_body, is_inside
 from llmhls.passes.analysis.loops import Loop, loop_forest, root_buffer
 from llmhls.passes.analysis.nest import constant_bounds, only_child
+from llmhls.passes.analysis.storage import is_written
 from llmhls.passes.base import Pass
-from llmhls.passes.loop.bind_storage import is_written
 from llmhls.passes.registry import register_pass
 
 

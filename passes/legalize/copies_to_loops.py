@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torch_mlir import ir
-from torch_mlir.dialects import affine
 
 from llmhls.errors import UnsupportedError
+from llmhls.passes.analysis.copy_nest import build_copy_nest
 from llmhls.passes.analysis.ir_utils import describe_location, walk_ops
 from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
@@ -39,30 +39,3 @@ def _lower_copy(op: ir.Operation) -> None:
         raise UnsupportedError(f"memref.copy of dynamic shape {mem} from {describe_location(op)}")
     build_copy_nest(source, target, ir.InsertionPoint(op), op.location)
     op.erase()
-
-
-def build_copy_nest(
-    source: ir.Value, target: ir.Value, ip: ir.InsertionPoint, loc: ir.Location
-) -> tuple[ir.Operation, ir.Operation, ir.Operation]:
-    """Insert `for ... target[idx] = source[idx]` at `ip`; returns (outer loop, load, store).
-
-    The innermost loop walks the last dimension, so copies of row-major
-    buffers are unit-stride (burst-friendly on m_axi).
-    """
-    mem = ir.MemRefType(source.type)
-    with loc:
-        indices: list[ir.Value] = []
-        outer = None
-        for extent in mem.shape:
-            loop = affine.AffineForOp(0, extent, 1, ip=ip)
-            outer = outer or loop.operation
-            indices.append(loop.induction_variable)
-            ip = ir.InsertionPoint(loop.body)
-            affine.AffineYieldOp([], ip=ip)
-            ip = ir.InsertionPoint.at_block_begin(loop.body)
-        identity = ir.AffineMap.get_identity(mem.rank)
-        if mem.rank == 0:
-            identity = ir.AffineMap.get(0, 0, [])
-        load = affine.AffineLoadOp(mem.element_type, source, indices, identity, ip=ip)
-        store = affine.AffineStoreOp(load.result, target, indices, identity, ip=ip)
-    return outer or load.operation, load.operation, store.operation

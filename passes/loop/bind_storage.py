@@ -26,8 +26,9 @@ from torch_mlir import ir
 from llmhls.errors import OptionError
 from llmhls.passes import directives
 from llmhls.passes.analysis.initiation_interval import buffer_ii
-from llmhls.passes.analysis.ir_utils import element_bits, functions, has_body, walk_ops
-from llmhls.passes.analysis.loops import LOAD_OPS, STORE_OPS, VIEW_OPS, Loop, loop_forest
+from llmhls.passes.analysis.ir_utils import functions, has_body, walk_ops
+from llmhls.passes.analysis.loops import Loop, loop_forest
+from llmhls.passes.analysis.storage import element_bits, is_written
 from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
 
@@ -89,18 +90,3 @@ class BindStorage(Pass):
             for loop in pipelined
         )
         return directives.BindStorage(impl, "ram_1p" if one_port else "ram_2p")
-
-
-def is_written(buffer: ir.Value) -> bool:
-    """Whether any use of `buffer` (or of a view of it) may write it."""
-    for use in buffer.uses:
-        user = use.owner.operation
-        if user.name in VIEW_OPS and use.operand_number == 0:
-            if any(is_written(result) for result in user.results):
-                return True
-        elif user.name in STORE_OPS:
-            if use.operand_number == 1:
-                return True
-        elif user.name not in LOAD_OPS and user.name != "memref.dealloc":
-            return True  # calls, copies, anything unknown
-    return False

@@ -30,8 +30,9 @@ from llmhls.passes.analysis.initiation_interval import (
     port_ii,
     traffic_cycles,
 )
-from llmhls.passes.analysis.ir_utils import element_bits, maxi_bundle
+from llmhls.passes.analysis.ir_utils import maxi_bundle
 from llmhls.passes.analysis.loops import Access
+from llmhls.passes.analysis.storage import element_bits
 from llmhls.passes.qor.report_types import MemoryReport
 from llmhls.passes.qor.structure import _Block, _FuncInfo, _LoopInfo
 

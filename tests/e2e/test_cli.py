@@ -197,9 +197,26 @@ def test_opt_and_translate_tools(tmp_path: Path) -> None:
     assert translated.returncode == 0 and "void f(" in translated.stdout
 
 
-def test_cli_weight_choices_are_the_compilers() -> None:
-    """--weights/--head-weights list exactly the formats the LLM compiler knows."""
-    from llmhls.cli import LLM_WEIGHT_FORMATS
-    from llmhls.compiler.llm.quantize import WEIGHT_FORMATS
-
-    assert LLM_WEIGHT_FORMATS == WEIGHT_FORMATS
+def test_cli_defaults_are_the_option_dataclasses() -> None:
+    """Each compile flag's default is its dataclass field's; --help imports no torch."""
+    code = """
+import sys
+from llmhls.cli import build_parser
+from llmhls.compiler.optimize import OptimizeOptions
+from llmhls.compiler.options import WEIGHT_FORMATS, CompileOptions
+parser = build_parser()
+args = parser.parse_args(["compile", "m.pt2", "-o", "out"])
+parser.format_help()
+compile_defaults, optimize = CompileOptions(), OptimizeOptions()
+assert args.target == compile_defaults.target and args.tolerance == compile_defaults.tolerance
+assert args.opt_level == optimize.level, args.opt_level
+for name in ("max_onchip_kib", "utilization", "max_unroll", "weight_banks", "max_dsp", "max_ff"):
+    assert getattr(args, name) == getattr(optimize, name), name
+compile_cmd = parser._subparsers._group_actions[0].choices["compile"]
+weights = next(a for a in compile_cmd._actions if a.dest == "weights")
+assert tuple(weights.choices) == WEIGHT_FORMATS
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torch_mlir", "numpy")))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

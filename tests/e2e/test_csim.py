@@ -49,11 +49,14 @@ NO_BIAS_KERNEL = LINEAR_KERNEL.replace("BIAS", "0.0f")  # wrong: forgets the bia
 
 def linear_manifest(rel_tolerance: float = 1e-4) -> dict[str, Any]:
     return {
+        "llmhls_version": "0.0.0",
         "top": "linear",
         "model": "tiny_linear",
         "target": "u280",
+        "part": "xcu280-fsvh2892-2L-e",
         "clock_mhz": 300.0,
         "kernel_files": ["kernel/linear.cpp"],
+        "kernel_headers": ["kernel/linear.h"],
         "testbench": "tb/tb_linear.cpp",
         "tolerance": {"rel": rel_tolerance},
         "interfaces": [
@@ -410,9 +413,11 @@ void argmax(const float* x, int64_t* idx, bool* positive) {
 
 def test_integer_and_bool_outputs_must_match_exactly(tmp_path: Path) -> None:
     manifest = {
+        **linear_manifest(),
         "top": "argmax",
         "model": "argmax",
         "kernel_files": ["kernel/argmax.cpp"],
+        "kernel_headers": ["kernel/argmax.h"],
         "testbench": "tb/tb_argmax.cpp",
         "tolerance": {"rel": 1e-4},
         "interfaces": [

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, tool
 
-from llmhls.compiler.toolchain import ap_types_include_dir, hls_include_dir
+from llmhls.toolchain import ap_types_include_dir, hls_include_dir
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 

@@ -21,8 +21,9 @@ from llm_models import VOCAB, tiny_gpt2, tiny_llama
 from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
 from llmhls.compiler.llm.source import load_llm
 from llmhls.errors import InputError, OptionError, UnsupportedError
+from llmhls.project import load_llm_manifest
 from llmhls.runtime.csim_backend import CsimBackend
-from llmhls.runtime.generate import generate, load_manifest
+from llmhls.runtime.generate import generate
 from llmhls.runtime.precision import greedy_tokens
 from llmhls.runtime.sampling import SamplingOptions
 
@@ -92,9 +93,9 @@ EDGE_CASES = [(1, 8, 8), (CHUNK, 8, 8), (2 * CHUNK + 1, 8, 8), (MAX_CONTEXT, 5, 
 def test_edge_prompts_match_the_greedy_reference(project, length, asked, produced) -> None:
     arch, folder, out = project
     prompt = _prompt(length)
-    manifest = load_manifest(out)
-    backend = CsimBackend(out, manifest)
-    result = generate(backend, manifest["llm"], prompt, asked, SamplingOptions(), stop_at_eos=False)
+    manifest = load_llm_manifest(out)
+    backend = CsimBackend(manifest)
+    result = generate(backend, manifest.llm, prompt, asked, SamplingOptions(), stop_at_eos=False)
     assert len(result.tokens) == produced
     assert result.stopped_by == ("max_context" if produced < asked else "max_new_tokens")
     assert result.tokens == greedy_tokens(load_llm(folder).model, prompt, produced), arch
@@ -120,7 +121,7 @@ def test_logits_match_transformers(project) -> None:
     """Prefill and decode logits agree with transformers' forward within float32 noise."""
     _, folder, out = project
     model = load_llm(folder).model
-    backend = CsimBackend(out, load_manifest(out))
+    backend = CsimBackend(load_llm_manifest(out))
     backend.reset()
     logits = backend.prefill(np.array(PROMPT, dtype=np.int32), 0)
     with torch.no_grad():
@@ -136,12 +137,12 @@ def test_logits_match_transformers(project) -> None:
 def test_generation_restarts_cleanly(project) -> None:
     """A second generation on the same backend forgets the first one's KV cache."""
     _, _, out = project
-    backend = CsimBackend(out, load_manifest(out))
-    manifest = load_manifest(out)
+    backend = CsimBackend(load_llm_manifest(out))
+    manifest = load_llm_manifest(out)
     greedy = SamplingOptions()
-    first = generate(backend, manifest["llm"], PROMPT, 6, greedy, stop_at_eos=False)
-    generate(backend, manifest["llm"], [3, 4, 5], 4, greedy, stop_at_eos=False)
-    again = generate(backend, manifest["llm"], PROMPT, 6, greedy, stop_at_eos=False)
+    first = generate(backend, manifest.llm, PROMPT, 6, greedy, stop_at_eos=False)
+    generate(backend, manifest.llm, [3, 4, 5], 4, greedy, stop_at_eos=False)
+    again = generate(backend, manifest.llm, PROMPT, 6, greedy, stop_at_eos=False)
     assert first.tokens == again.tokens
 
 
@@ -237,8 +238,8 @@ def test_compile_option_errors(tmp_path: Path) -> None:
         compile_llm(loaded, tmp_path / "o", LlmCompileOptions(max_context=1000))
     with pytest.raises(OptionError, match="--max-context 0 must be at least 1"):
         compile_llm(loaded, tmp_path / "o", LlmCompileOptions(max_context=0))
-    with pytest.raises(InputError, match="not an llmhls project"):
-        load_manifest(tmp_path)
+    with pytest.raises(InputError, match="not a compiled llmhls project"):
+        load_llm_manifest(tmp_path)
     result = run_cli("compile", str(tmp_path / "missing.gguf"), "-o", str(tmp_path / "o"))
     assert result.returncode != 0 and "does not exist" in result.stderr
 

@@ -23,8 +23,8 @@ from llm_models import tiny_gpt2, tiny_llama
 
 from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
 from llmhls.compiler.llm.source import load_llm
+from llmhls.project import load_llm_manifest
 from llmhls.runtime.csim_backend import CsimBackend
-from llmhls.runtime.generate import load_manifest
 from llmhls.runtime.precision import (
     PrecisionFigures,
     compare_logits,
@@ -47,7 +47,7 @@ BOUNDS = {
 def _precision(folder: Path, out: Path) -> PrecisionFigures:
     """Kernel logits against float32 transformers along transformers' greedy continuation."""
     sequence, reference = reference_continuation(load_llm(folder).model, PROMPT, NEW_TOKENS)
-    backend = CsimBackend(out, load_manifest(out))
+    backend = CsimBackend(load_llm_manifest(out))
     return compare_logits(teacher_forced_logits(backend, PROMPT, sequence), reference)
 
 

@@ -17,8 +17,9 @@ import torch
 
 from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
 from llmhls.compiler.llm.source import SMOLLM2_MISSING, LoadedLlm, load_llm, smollm2_gguf
+from llmhls.project import load_llm_manifest
 from llmhls.runtime.csim_backend import CsimBackend
-from llmhls.runtime.generate import generate, load_manifest
+from llmhls.runtime.generate import generate
 from llmhls.runtime.precision import (
     compare_logits,
     greedy_tokens,
@@ -72,8 +73,8 @@ def test_generation_api_matches_cli(smollm2) -> None:
     """Through the runtime API a shorter generation is a prefix of a longer one (cache reset)."""
     loaded, out = smollm2
     prompt = loaded.tokenizer("The three primary colors are")["input_ids"]
-    backend = CsimBackend(out, load_manifest(out))
-    llm = load_manifest(out)["llm"]
+    backend = CsimBackend(load_llm_manifest(out))
+    llm = load_llm_manifest(out).llm
     full = generate(backend, llm, prompt, 16, SamplingOptions(), stop_at_eos=False)
     again = generate(backend, llm, prompt, 8, SamplingOptions(), stop_at_eos=False)
     assert again.tokens == full.tokens[:8]
@@ -95,7 +96,7 @@ def test_cli_chat_answer(smollm2) -> None:
 def test_prefill_logits_match(smollm2) -> None:
     loaded, out = smollm2
     prompt = loaded.tokenizer("Gravity is")["input_ids"]
-    backend = CsimBackend(out, load_manifest(out))
+    backend = CsimBackend(load_llm_manifest(out))
     backend.reset()
     logits = backend.prefill(np.array(prompt, dtype=np.int32), 0)
     with torch.no_grad():
@@ -118,7 +119,7 @@ def test_quantized_weights_precision(smollm2, tmp_path: Path, weights: str) -> N
     compile_llm(loaded, out, LlmCompileOptions(max_context=64, weights=weights))
     prompt = loaded.tokenizer("Explain what an FPGA is in one paragraph.")["input_ids"]
     sequence, reference = reference_continuation(loaded.model, prompt, 24)
-    backend = CsimBackend(out, load_manifest(out))
+    backend = CsimBackend(load_llm_manifest(out))
     figures = compare_logits(teacher_forced_logits(backend, prompt, sequence), reference)
     max_error, min_agreement = QUANT_BOUNDS[weights]
     assert figures.steps == 24

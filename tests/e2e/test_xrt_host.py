@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from llmhls.compiler.llm.xrt_host import render_xrt_host
 from llmhls.errors import InputError, OptionError, UnsupportedError
+from llmhls.project import parse_llm_section
 from llmhls.runtime.xrt_backend import XrtBackend
-from llmhls.runtime.xrt_host import parse_llm_section, render_xrt_host
 
 VOCAB = 32
 MAX_CONTEXT = 16
@@ -639,7 +640,7 @@ PYXRT_MESSAGE = (
 def test_backend_without_pyxrt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyxrt", None)  # makes `import pyxrt` fail, as here
     with pytest.raises(UnsupportedError) as info:
-        XrtBackend(make_project(tmp_path), make_manifest(), None)
+        XrtBackend(make_project(tmp_path), parse_llm_section(make_manifest()), None)
     assert str(info.value) == PYXRT_MESSAGE
 
 
@@ -725,7 +726,7 @@ def test_backend_calls_kernels_in_manifest_order(
     project = make_project(tmp_path)
     order = ("w_q_scale", "w_embed", "w_mlp", "w_q_proj")
     manifest = make_manifest(order)
-    backend = XrtBackend(project, manifest, None)
+    backend = XrtBackend(project, parse_llm_section(manifest), None)
     assert log[:2] == [("device", 0), ("xclbin", str(project / "build/llm.xclbin"))]
     # One bo per buffer name: weights and KV cache shared, tokens for prefill only.
     assert len(bos) == 1 + len(WEIGHTS) + 2 + 1
@@ -780,15 +781,16 @@ def test_backend_rejects_bad_project_and_calls(
     monkeypatch.setitem(sys.modules, "pyxrt", module)
     project = make_project(tmp_path / "a", xclbin=False)
     with pytest.raises(InputError, match=re.escape(f"no xclbin in {project / 'build'}")):
-        XrtBackend(project, make_manifest(), None)
+        XrtBackend(project, parse_llm_section(make_manifest()), None)
     with pytest.raises(InputError, match=re.escape(f"xclbin {tmp_path / 'x.xclbin'} not found")):
-        XrtBackend(project, make_manifest(), tmp_path / "x.xclbin")
+        XrtBackend(project, parse_llm_section(make_manifest()), tmp_path / "x.xclbin")
     (tmp_path / "x.xclbin").write_bytes(b"x")
     (project / "data/weights/w_embed.bin").write_bytes(b"\0" * 8)
-    with pytest.raises(InputError, match="has 8 bytes, expected 1024 \\(256 x float\\)"):
-        XrtBackend(project, make_manifest(), tmp_path / "x.xclbin")
+    message = r"holds 8 bytes, expected 1024 for 'w_embed' \(256 x float\)"
+    with pytest.raises(InputError, match=message):
+        XrtBackend(project, parse_llm_section(make_manifest()), tmp_path / "x.xclbin")
 
-    backend = XrtBackend(make_project(tmp_path / "b"), make_manifest(), None)
+    backend = XrtBackend(make_project(tmp_path / "b"), parse_llm_section(make_manifest()), None)
     with pytest.raises(OptionError, match="does not fit in max_context 16"):
         backend.prefill(np.arange(10, dtype=np.int32), 10)
     with pytest.raises(OptionError, match="token id 32 is outside"):
@@ -805,7 +807,7 @@ def test_backend_needs_kv_cache_in_one_bank(
     module, _, _ = fake_pyxrt(split_banks=True)
     monkeypatch.setitem(sys.modules, "pyxrt", module)
     with pytest.raises(InputError, match="KV cache k_cache is in memory bank 0 for llm_prefill"):
-        XrtBackend(make_project(tmp_path), make_manifest(), None)
+        XrtBackend(make_project(tmp_path), parse_llm_section(make_manifest()), None)
 
 
 def test_parse_llm_section_roles() -> None:

@@ -75,7 +75,7 @@ def test_ctest_passes(build_dir: Path) -> None:
 
 def test_configure_names_the_include_dirs(build_dir: Path) -> None:
     """Our header dir precedes hls4ml's ap_types (as reported by llmhls) in every compile."""
-    from llmhls.compiler.toolchain import ap_types_include_dir
+    from llmhls.toolchain import ap_types_include_dir
 
     cache = (build_dir / "CMakeCache.txt").read_text()
     assert "LLMHLS_WERROR:BOOL=ON" in cache

@@ -32,7 +32,6 @@ from llmhls.compiler.importer import (
 )
 from llmhls.compiler.legalize import HLS_LEGALIZE_PIPELINE
 from llmhls.compiler.lowering import lower_to_affine
-from llmhls.compiler.toolchain import ap_types_include_dir, hls_include_dir
 from llmhls.errors import OptionError
 from llmhls.passes import directives
 from llmhls.passes.analysis.ir_utils import functions
@@ -40,6 +39,7 @@ from llmhls.passes.analysis.loops import Loop, accesses, loop_forest
 from llmhls.passes.dataflow.weight_layout import weight_layouts
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.registry import all_passes
+from llmhls.toolchain import ap_types_include_dir, hls_include_dir
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 

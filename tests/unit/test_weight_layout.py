@@ -27,12 +27,12 @@ from llmhls.compiler.importer import find_function, import_program
 from llmhls.compiler.legalize import HLS_LEGALIZE_PIPELINE
 from llmhls.compiler.lowering import lower_to_affine
 from llmhls.compiler.optimize import OptimizeOptions, optimization_pipeline
-from llmhls.compiler.testbench import manifest_interfaces
 from llmhls.errors import InputError
 from llmhls.passes.dataflow.weight_banks import assign_banks
 from llmhls.passes.dataflow.weight_layout import weight_layouts
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.qor.estimator import QorReport, estimate
+from llmhls.project import manifest_interfaces
 from llmhls.targets import get_target
 
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")

@@ -1,0 +1,88 @@
+"""The options of `llmhls compile`, each default defined here once.
+
+The CLI builds its argparse flags from these dataclasses' defaults, so this
+module imports no torch (`llmhls --help` stays fast); the compiler reads the
+same dataclasses. The optimization-level options are `optimize.OptimizeOptions`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from llmhls.compiler.optimize import OptimizeOptions
+from llmhls.errors import OptionError
+from llmhls.project import DEFAULT_REL_TOLERANCE
+from llmhls.targets import DEFAULT_TARGET
+
+# LLM weight precisions in memory (dequantized in the kernel), and the int4 group.
+WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
+DEFAULT_GROUP_SIZE = 32
+DEFAULT_MAX_CONTEXT = 256
+
+
+@dataclass
+class CompileOptions:
+    """`llmhls compile` of one model into one kernel."""
+
+    target: str = DEFAULT_TARGET
+    clock_mhz: float | None = None  # None: the target's default clock
+    force: bool = False
+    cosim: bool = False
+    dump_ir: bool = False
+    tolerance: float = DEFAULT_REL_TOLERANCE
+    optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
+
+
+@dataclass
+class LlmCompileOptions:
+    """`llmhls compile` of an LLM into prefill and decode kernels."""
+
+    max_context: int | None = None  # None: DEFAULT_MAX_CONTEXT, capped at the model's positions
+    prefill_chunk: int = 16  # rows per prefill step (capped at max_context)
+    weights: str = "fp32"
+    head_weights: str | None = None  # None: default_head_weights(weights)
+    group_size: int = DEFAULT_GROUP_SIZE  # int4 group along the input dimension
+    attention_tile: int = 32  # cache positions per burst into the on-chip tile
+    target: str = DEFAULT_TARGET
+    clock_mhz: float | None = None
+    force: bool = False
+    dump_ir: bool = False
+    optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
+
+    def resolved(self, max_positions: int) -> LlmCompileOptions:
+        """These options with the context length decided and every value checked."""
+        options = self
+        if self.max_context is None:
+            options = dataclasses.replace(self, max_context=min(DEFAULT_MAX_CONTEXT, max_positions))
+        if options.head_weights is None:
+            options = dataclasses.replace(options, head_weights=default_head_weights(self.weights))
+        options.validate(max_positions)
+        return options
+
+    def validate(self, max_positions: int) -> None:
+        for flag, fmt in (("--weights", self.weights), ("--head-weights", self.head_weights)):
+            if fmt not in WEIGHT_FORMATS:
+                raise OptionError(f"{flag} {fmt} is not one of {', '.join(WEIGHT_FORMATS)}")
+        if self.max_context < 1:
+            raise OptionError(f"--max-context {self.max_context} must be at least 1")
+        if self.max_context > max_positions:
+            raise OptionError(
+                f"--max-context {self.max_context} exceeds the model's {max_positions} positions"
+            )
+        if self.prefill_chunk < 1:
+            raise OptionError(f"--prefill-chunk {self.prefill_chunk} must be at least 1")
+        if self.attention_tile < 1:
+            raise OptionError(f"--attention-tile {self.attention_tile} must be at least 1")
+
+
+def default_head_weights(weights: str) -> str:
+    """The LM head's format when --head-weights is not given: --weights, but int8 under int4.
+
+    The head (vocab x hidden) is the largest single matrix and the one whose error
+    lands on the logits directly; 4-bit mixes (llama.cpp's among them) keep it wider.
+    On SmolLM2-135M an int8 head under int4 layers costs 7% more bytes per token and
+    cuts the largest logit error from 21% to 3.6% (top-1 agreement 91.7% -> 99.0%,
+    `benchmarks/llm_precision.py`).
+    """
+    return "int8" if weights == "int4" else weights
