@@ -46,7 +46,7 @@ from llmhls.passes.analysis.costs import (
     RAM_PORTS,
     REFERENCE_CLOCK_MHZ,
     burst_beats,
-    op_latency,
+    op_latency_for,
 )
 from llmhls.passes.analysis.ir_utils import (
     function_arg_attrs,
@@ -436,7 +436,7 @@ def _through_op(
             latency = visit(yielded_value)
             if latency is not None and (best is None or latency > best):
                 best = latency
-    return None if best is None else best + op_latency(op.name, clock_mhz)
+    return None if best is None else best + op_latency_for(op, clock_mhz)
 
 
 def _constant_trips(op: ir.Operation) -> int:
