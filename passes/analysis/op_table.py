@@ -14,7 +14,8 @@ dtype: the element type of the op's result (of its first operand for compares an
 whose result type says nothing about the hardware), spelled as MLIR prints it (`f32`, `i32`,
 `index`). A row may also name a class: `int` matches every integer and `index` type, `any`
 every type (control and wiring ops). Lookup prefers the exact dtype, then `int`, then `any`;
-among rows of one (op, dtype) the first listed is the implementation Vitis picks by default.
+among rows of one (op, dtype) the first listed is the implementation Vitis picks by default
+(impl `default` where Vitis picks different cores at different clocks).
 
 Figures are for UltraScale+ parts (the Alveo targets); they come from committed Vitis HLS
 reports named in each row's source. A core name such as `fadd_32ns_32ns_32_7_full_dsp`
@@ -135,35 +136,54 @@ _CAST = (CAST, "")
 _METHOD = (METHOD, "")
 _NONE = (NONE, "")
 
+_U250_DOT = (
+    "A-Duc/LLama2_110M-Inference_Architecture_on_FPGA Reference_Code/Demo/matmul_simple_hls/"
+    "solution1/syn/report/kernel_matmul_Pipeline_VITIS_LOOP_26_3_csynth.rpt "
+    "(Vitis 2025.1, xcu250-figd2104-2L-e, 10 ns)"
+)
+_KV260_SLOW = "a -2LV part, slower than the -2L Alveo parts"
+_FADD_DEFAULT = dict(
+    latency=((100, 1), (200, 4), (300, 6)),
+    dsp=2,
+    lut=198,
+    ff=318,
+    source=(
+        f"the core Vitis picks by default: <=100 MHz fadd_32ns_32ns_32_2_no_dsp_1 (1 cycle; "
+        f"0 DSP, 128 FF, 346 LUT) in {_U250_DOT}; <=200 MHz: 4 cycles (DESIGN.md cost-model "
+        "facts; no committed 5 ns UltraScale+ report found); <=300 MHz "
+        f"fadd_32ns_32ns_32_7_full_dsp_1 (6 cycles; 2 DSP, 318 FF, 198 LUT) in {_U280_ADD}; "
+        "resources: the 300 MHz core"
+    ),
+)
 _FADD_FULLDSP = dict(
     latency=((100, 3), (200, 4), (300, 6)),
     dsp=2,
     lut=198,
     ff=318,
     source=(
-        f"<=100 MHz: faddfsub_32ns_32ns_32_4_full_dsp (LATENCY 3) in {_KV260}; "
-        "<=200 MHz: 4 cycles (DESIGN.md cost-model facts; no committed 5 ns UltraScale+ report "
-        f"found); <=300 MHz: fadd_32ns_32ns_32_7_full_dsp_1 (6 cycles; 2 DSP, 318 FF, "
-        f"198 LUT) in {_U280_ADD}"
+        f"<=100 MHz: faddfsub_32ns_32ns_32_4_full_dsp (LATENCY 3) in {_KV260} ({_KV260_SLOW}); "
+        "<=200 MHz: 4 cycles (DESIGN.md cost-model facts); <=300 MHz: "
+        f"fadd_32ns_32ns_32_7_full_dsp_1 (6 cycles; 2 DSP, 318 FF, 198 LUT) in {_U280_ADD}"
     ),
 )
 _FADD_FABRIC = dict(
-    latency=((100, 3), (300, 4)),
+    latency=((100, 1), (300, 4)),
     lut=338,
     ff=243,
     source=(
-        f"<=100 MHz: fadd_32ns_32ns_32_4_no_dsp (LATENCY 3) in {_KV260}; <=300 MHz: "
+        f"<=100 MHz: fadd_32ns_32ns_32_2_no_dsp_1 (1 cycle) in {_U250_DOT}; <=300 MHz: "
         f"fadd_32ns_32ns_32_5_no_dsp_1 (4 cycles; 0 DSP, 243 FF, 338 LUT) in {_U280_ADD}"
     ),
 )
 _FMUL = dict(
-    latency=((100, 2), (300, 3)),
+    latency=((100, 1), (300, 3)),
     dsp=3,
     lut=78,
     ff=143,
     source=(
-        f"<=100 MHz: fmul_32ns_32ns_32_3_max_dsp (LATENCY 2) in {_KV260}; <=300 MHz: "
-        f"fmul_32ns_32ns_32_4_max_dsp_1 (3 cycles; 3 DSP, 143 FF, 78 LUT) in {_U280_MUL}"
+        f"<=100 MHz: fmul_32ns_32ns_32_2_max_dsp_1 (1 cycle; 3 DSP, 128 FF, 77 LUT) in "
+        f"{_U250_DOT}; <=300 MHz: fmul_32ns_32ns_32_4_max_dsp_1 (3 cycles; 3 DSP, 143 FF, "
+        f"78 LUT) in {_U280_MUL}"
     ),
 )
 _FCMP = dict(
@@ -181,7 +201,8 @@ _FEXP = dict(
     lut=700,
     ff=900,
     source=(
-        f"<=100 MHz: fexp_32ns_32ns_32_8_full_dsp (LATENCY 7) in {_KV260}; <=300 MHz and "
+        f"<=100 MHz: fexp_32ns_32ns_32_8_full_dsp (LATENCY 7) in {_KV260} ({_KV260_SLOW}); "
+        "<=300 MHz and "
         f"resources: {_NO_REPORT}"
     ),
 )
@@ -219,12 +240,12 @@ def _rows_for(ops: tuple[str, ...], dtype: str, impl: str, forms: tuple, figures
 
 def _fma_row() -> OpRow:
     """math.fma: the fmul core feeding the fadd core (Vitis maps `a*b+c` on f32 so)."""
-    mul, add = _FMUL, _FADD_FULLDSP
+    mul, add = _FMUL, _FADD_DEFAULT
     clocks = sorted({mhz for mhz, _ in (*mul["latency"], *add["latency"])})
     bands = tuple((mhz, _band(mul["latency"], mhz) + _band(add["latency"], mhz)) for mhz in clocks)
     return _row(
         "math.fma", "f32", "fmul+fadd", _call("hls::fma"), bands,
-        "the fmul (maxdsp) row feeding the fadd (fulldsp) row",
+        "the default fmul row feeding the default fadd row",
         dsp=mul["dsp"] + add["dsp"], lut=mul["lut"] + add["lut"], ff=mul["ff"] + add["ff"],
     )  # fmt: skip
 
@@ -237,8 +258,10 @@ def _table() -> tuple[OpRow, ...]:
     f32 = "f32"
     rows: list[OpRow] = [
         # fp32 arithmetic.
+        _row("arith.addf", f32, "default", _op("+"), **_FADD_DEFAULT),
         _row("arith.addf", f32, "fulldsp", _op("+"), **_FADD_FULLDSP),
         _row("arith.addf", f32, "fabric", _op("+"), **_FADD_FABRIC),
+        _row("arith.subf", f32, "default", _op("-"), **_FADD_DEFAULT),
         _row("arith.subf", f32, "fulldsp", _op("-"), **_FADD_FULLDSP),
         _row("arith.subf", f32, "fabric", _op("-"), **_FADD_FABRIC),
         _row("arith.mulf", f32, "maxdsp", _op("*"), **_FMUL),
@@ -248,7 +271,8 @@ def _table() -> tuple[OpRow, ...]:
             "fabric",
             _op("/"),
             ((100, 8), (300, 12)),
-            f"<=100 MHz: fdiv_32ns_32ns_32_9_no_dsp (LATENCY 8) in {_KV260}; <=300 MHz and "
+            f"<=100 MHz: fdiv_32ns_32ns_32_9_no_dsp (LATENCY 8) in {_KV260} ({_KV260_SLOW}); "
+            "<=300 MHz and "
             f"resources: {_NO_REPORT}",
             lut=800,
             ff=1400,
@@ -287,7 +311,8 @@ def _table() -> tuple[OpRow, ...]:
             "fabric",
             _call("hls::sqrt"),
             ((100, 7), (300, 12)),
-            f"<=100 MHz: fsqrt_32ns_32ns_32_8_no_dsp (LATENCY 7) in {_KV260}; <=300 MHz and "
+            f"<=100 MHz: fsqrt_32ns_32ns_32_8_no_dsp (LATENCY 7) in {_KV260} ({_KV260_SLOW}); "
+            "<=300 MHz and "
             f"resources: {_NO_REPORT}",
             lut=500,
             ff=700,

@@ -13,11 +13,11 @@
 // CHECK: } {hlsdf.pipeline = {achieved_ii = 9 : i64, ii = 1 : i64}}
 // CHECK-NEXT: }
 // CHECK-NEXT: }
-// The fadd takes 3 cycles up to 100 MHz: 2 + 3 + 1 = 6 (by hand).
+// The fadd takes 1 cycle up to 100 MHz: 2 + 1 + 1 = 4 (by hand).
 // SLOW-LABEL: func.func @reduction_innermost
-// SLOW: } {hlsdf.pipeline = {achieved_ii = 6 : i64, ii = 1 : i64}}
+// SLOW: } {hlsdf.pipeline = {achieved_ii = 4 : i64, ii = 1 : i64}}
 // Above its last clock band (300 MHz) the table has no fadd figure: one error line.
-// FAST: error: arith.addf on f32 (fulldsp) has latency figures up to 300 MHz only, not 600 MHz
+// FAST: error: arith.addf on f32 (default) has latency figures up to 300 MHz only, not 600 MHz
 // Pipelining j unrolls k: A and B are read 16 times per iteration through
 // their m_axi bundles (gmem_in and gmem_w, one read per cycle each); C's
 // address moves with j, so there is no recurrence.
