@@ -69,9 +69,11 @@ _CVT = (
     "report found)"
 )
 _FPEXT = (
-    "fpext_32ns_64_1_no_dsp (LATENCY 0), fptrunc_64ns_32_2_no_dsp (LATENCY 1) in "
+    "fptrunc_64ns_32_2_no_dsp (LATENCY 1) and fpext_32ns_64_1_no_dsp (LATENCY 0) in "
     "rezaAdinepour/ViT Codes/Cpp/HLS/Project_Files/Weight_quantization/solution1/.autopilot/db/"
-    "autopilot.rtl.models.tcl"
+    "autopilot.rtl.models.tcl; fpext_32ns_64_2_no_dsp (LATENCY 1) in Crazy-James26/"
+    "HeteroCL_Transformer bert_layer_dct_int8.prj/out.prj/solution1/syn/report/"
+    "generic_tanh_float_s_csynth.rpt: one cycle, the larger; LUT/FF llmhls estimate"
 )
 _NO_REPORT = (
     "no committed UltraScale+ report found: llmhls estimate; UG1399 bind_op/config_op lists "
