@@ -7,6 +7,7 @@ non-zero; `--debug` shows the Python traceback as well.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -234,6 +235,27 @@ def build_parser() -> argparse.ArgumentParser:
     targets_cmd = commands.add_parser("targets", help="list the FPGA parts llmhls knows")
     _add_debug(targets_cmd)
     targets_cmd.set_defaults(handler=_cmd_targets)
+
+    costs_cmd = commands.add_parser(
+        "costs",
+        help="print the op cost table a compile uses at a target and clock",
+        description=(
+            "Print llmhls's op table (latency at the clock, DSP/LUT/FF and the source of each "
+            "figure) and the memory constants of the cost model, as a compile for TARGET at "
+            "the clock uses them."
+        ),
+    )
+    costs_cmd.add_argument(
+        "--target",
+        required=True,
+        help=f"FPGA part: {', '.join(target_names())}",
+    )
+    costs_cmd.add_argument(
+        "--clock-mhz", type=float, default=None, help="clock in MHz (default: the target's)"
+    )
+    costs_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_debug(costs_cmd)
+    costs_cmd.set_defaults(handler=_cmd_costs)
     return parser
 
 
@@ -551,6 +573,72 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     for name in target_names():
         target = get_target(name)
         print(json.dumps({"name": target.name, "part": target.part}))
+    return 0
+
+
+def _cmd_costs(args: argparse.Namespace) -> int:
+    from llmhls.errors import OptionError
+    from llmhls.passes.analysis.costs import MEMORY_FACTS
+    from llmhls.passes.analysis.op_table import OP_TABLE, PARTS_NOTE
+    from llmhls.targets import get_target
+
+    target = get_target(args.target)
+    clock = target.clock_mhz if args.clock_mhz is None else args.clock_mhz
+    if not clock > 0:
+        raise OptionError(f"--clock-mhz must be > 0, got {clock:g}")
+    ops = [
+        {
+            "op": row.op,
+            "dtype": row.dtype,
+            "impl": row.impl,
+            "form": row.form,
+            "cpp": row.cpp,
+            "latency": row.cycles(clock),
+            "latency_bands": [[None if mhz == float("inf") else mhz, c] for mhz, c in row.latency],
+            "dsp": row.dsp,
+            "lut": row.lut,
+            "ff": row.ff,
+            "source": row.source,
+        }
+        for row in OP_TABLE
+    ]
+    memory = [
+        {
+            "name": fact.name,
+            "value": dataclasses.asdict(fact.value)
+            if dataclasses.is_dataclass(fact.value)
+            else fact.value,
+            "source": fact.source,
+        }
+        for fact in MEMORY_FACTS
+    ]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "target": target.name,
+                    "part": target.part,
+                    "family": target.family,
+                    "clock_mhz": clock,
+                    "note": PARTS_NOTE,
+                    "ops": ops,
+                    "memory": memory,
+                }
+            )
+        )
+        return 0
+    print(f"# {target.name} ({target.part}) at {clock:g} MHz: cycles at this clock; {PARTS_NOTE}")
+    print(
+        f"{'op':26} {'dtype':6} {'impl':10} {'cycles':>6} {'DSP':>4} {'LUT':>5} {'FF':>5}  source"
+    )
+    for row in ops:
+        print(
+            f"{row['op']:26} {row['dtype']:6} {row['impl']:10} {row['latency']:>6} "
+            f"{row['dsp']:>4} {row['lut']:>5} {row['ff']:>5}  {row['source']}"
+        )
+    print("\n# memory and fixed-overhead constants")
+    for fact in memory:
+        print(f"{fact['name']:24} {fact['value']!s:48}  {fact['source']}")
     return 0
 
 

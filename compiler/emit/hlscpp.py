@@ -30,6 +30,7 @@ from llmhls.compiler.emit.affine_expr import affine_expr_to_c, linearize
 from llmhls.dialects.hlsdf import is_stream_type, stream_depth, stream_element
 from llmhls.errors import UnsupportedError
 from llmhls.passes import directives
+from llmhls.passes.analysis import op_table
 from llmhls.passes.analysis.costs import MAXI_WIDEN_BITS
 from llmhls.passes.analysis.ir_utils import (
     c_identifier,
@@ -46,75 +47,6 @@ from llmhls.passes.analysis.ir_utils import (
 INDENT = "  "
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-_BINARY_OPS = {
-    "arith.addf": "+",
-    "arith.subf": "-",
-    "arith.mulf": "*",
-    "arith.divf": "/",
-    "arith.addi": "+",
-    "arith.subi": "-",
-    "arith.muli": "*",
-    "arith.divsi": "/",
-    "arith.divui": "/",
-    "arith.remsi": "%",
-    "arith.remui": "%",
-    "arith.andi": "&",
-    "arith.ori": "|",
-    "arith.xori": "^",
-    "arith.shli": "<<",
-    "arith.shrsi": ">>",
-    "arith.shrui": ">>",
-}
-
-_CALL_OPS = {
-    "arith.maximumf": "hls::fmax",
-    "arith.maxnumf": "hls::fmax",
-    "arith.minimumf": "hls::fmin",
-    "arith.minnumf": "hls::fmin",
-    "arith.remf": "hls::fmod",
-    "math.exp": "hls::exp",
-    "math.exp2": "hls::exp2",
-    "math.expm1": "hls::expm1",
-    "math.log": "hls::log",
-    "math.log2": "hls::log2",
-    "math.log10": "hls::log10",
-    "math.log1p": "hls::log1p",
-    "math.sqrt": "hls::sqrt",
-    "math.rsqrt": "hls::rsqrt",
-    "math.erf": "hls::erf",
-    "math.tanh": "hls::tanh",
-    "math.sin": "hls::sin",
-    "math.cos": "hls::cos",
-    "math.atan": "hls::atan",
-    "math.atan2": "hls::atan2",
-    "math.powf": "hls::pow",
-    "math.absf": "hls::fabs",
-    "math.floor": "hls::floor",
-    "math.ceil": "hls::ceil",
-    "math.round": "hls::round",
-    "math.roundeven": "hls::rint",
-    "math.copysign": "hls::copysign",
-    "math.fma": "hls::fma",
-    "arith.maxsi": "std::max",
-    "arith.minsi": "std::min",
-    "arith.maxui": "std::max",
-    "arith.minui": "std::min",
-}
-
-_CAST_OPS = {
-    "arith.extf",
-    "arith.truncf",
-    "arith.sitofp",
-    "arith.uitofp",
-    "arith.fptosi",
-    "arith.fptoui",
-    "arith.extsi",
-    "arith.extui",
-    "arith.trunci",
-    "arith.index_cast",
-    "arith.index_castui",
-}
-
 # C comparisons are false on NaN (except !=), so ordered `one` and the unordered
 # predicates (true on NaN, e.g. ReLU's `ugt` that keeps NaN) are written around that.
 _CMPF = {
@@ -129,9 +61,6 @@ _CMPF_PREDICATES = [
 ]  # fmt: skip
 _CMPI_PREDICATES = ["==", "!=", "<", "<=", ">", ">=", "<", "<=", ">", ">="]
 _UNSIGNED_CMPI = {6, 7, 8, 9}
-
-# Ops that print nothing: their effect is captured elsewhere.
-_SILENT_OPS = {"memref.dealloc", "affine.yield", "scf.yield", "memref.assume_alignment"}
 
 
 def c_type(type_: ir.Type) -> str:
@@ -351,24 +280,23 @@ class FunctionEmitter:
 
     # -- ops ----------------------------------------------------------
     def emit_op(self, op: ir.Operation, indent: int) -> None:
+        """Print `op` in the C++ form its op-table row gives (a method for structural ops)."""
         name = op.name
-        if name in _SILENT_OPS:
-            return
-        handler = getattr(self, "_op_" + name.replace(".", "_"), None)
-        if handler is not None:
-            handler(op, indent)
-        elif name in _BINARY_OPS:
-            lhs, rhs = (self.scalar(v) for v in op.operands)
-            self.bind_temp(op.results[0], f"{lhs} {_BINARY_OPS[name]} {rhs}", indent)
-        elif name in _CALL_OPS:
-            args = ", ".join(self._typed_operand(op, v) for v in op.operands)
-            self.bind_temp(op.results[0], f"{_CALL_OPS[name]}({args})", indent)
-        elif name in _CAST_OPS:
-            self.bind_temp(op.results[0], self._cast(op), indent)
-        else:
+        row = op_table.find(name, op_table.op_dtype(op))
+        if row is None:
             raise UnsupportedError(
                 f"cannot emit op '{name}' (from {describe_location(op)}) as HLS C++"
             )
+        if row.form == op_table.METHOD:
+            getattr(self, "_op_" + name.replace(".", "_"))(op, indent)
+        elif row.form == op_table.BINARY:
+            lhs, rhs = (self.scalar(v) for v in op.operands)
+            self.bind_temp(op.results[0], f"{lhs} {row.cpp} {rhs}", indent)
+        elif row.form == op_table.CALL:
+            args = ", ".join(self._typed_operand(op, v) for v in op.operands)
+            self.bind_temp(op.results[0], f"{row.cpp}({args})", indent)
+        elif row.form == op_table.CAST:
+            self.bind_temp(op.results[0], self._cast(op), indent)
 
     def _cast(self, op: ir.Operation) -> str:
         """A C cast; zero-extending casts read the (signless) source as unsigned first."""
@@ -443,9 +371,6 @@ class FunctionEmitter:
             )
             lhs, rhs = f"({cast}){lhs}", f"({cast}){rhs}"
         self.bind_temp(op.results[0], f"{lhs} {_CMPI_PREDICATES[predicate]} {rhs}", indent)
-
-    def _op_arith_bitcast(self, op: ir.Operation, indent: int) -> None:
-        raise UnsupportedError(f"arith.bitcast (from {describe_location(op)}) is not supported")
 
     def _op_math_fpowi(self, op: ir.Operation, indent: int) -> None:
         base, exponent = (self.scalar(v) for v in op.operands)
@@ -569,9 +494,6 @@ class FunctionEmitter:
     def _op_memref_store(self, op: ir.Operation, indent: int) -> None:
         access = self._plain_access(op.operands[1], list(op.operands)[2:])
         self.emit(indent, f"{access} = {self.scalar(op.operands[0])};")
-
-    def _op_memref_dim(self, op: ir.Operation, indent: int) -> None:
-        raise UnsupportedError(f"memref.dim (from {describe_location(op)}): shapes must be static")
 
     # index arithmetic
     def _map_values(self, affine_map: ir.AffineMap, operands: list[ir.Value]) -> list[str]:

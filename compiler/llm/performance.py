@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from llmhls.compiler.testbench import DTYPES
 from llmhls.passes.analysis.costs import (
     BRAM_READ_LATENCY,
     BRAM_WRITE_LATENCY,
@@ -46,6 +45,7 @@ from llmhls.passes.analysis.costs import (
     op_latency,
     scale_cycles,
 )
+from llmhls.project import DTYPES
 from llmhls.targets import MemorySpec, Target
 
 if TYPE_CHECKING:

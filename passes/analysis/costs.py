@@ -1,17 +1,20 @@
-"""Per-operation latency and resource costs of Vitis HLS operators (UltraScale+, float32).
+"""Memory, geometry and fixed-overhead constants of the cost model, plus the op-cost API.
 
-Figures are the typical operator cores Vitis HLS picks at 300 MHz on
-UltraScale+ parts (fadd: fabric+2 DSP, 4 cycles; fmul: 3 DSP, 3 cycles; ...).
-Latencies scale with the clock: an operator that needs L cycles at 300 MHz
-needs ceil(L * f / 300) at f MHz (never below 1 for pipelined operators).
-They are estimates, not synthesis results: the QoR report prints them as
-assumptions.
+Per-op latency and resources live in the op table (`op_table.py`, one row per op x dtype x
+implementation with its source); `op_cost` / `op_latency` read it. The constants below
+price what is not an operator: memory ports, m_axi, loop control, on-chip RAM geometry.
+`MEMORY_FACTS` names the source of each (`llmhls costs` prints them). They are estimates,
+not synthesis results: the QoR report prints them as assumptions.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from torch_mlir import ir
+
+from llmhls.passes.analysis import op_table
 
 REFERENCE_CLOCK_MHZ = 300.0
 
@@ -23,58 +26,6 @@ class OpCost:
     lut: int = 0
     ff: int = 0
 
-
-_FLOAT_OPS: dict[str, OpCost] = {
-    "arith.addf": OpCost(4, dsp=2, lut=220, ff=350),
-    "arith.subf": OpCost(4, dsp=2, lut=220, ff=350),
-    "arith.mulf": OpCost(3, dsp=3, lut=120, ff=150),
-    "arith.divf": OpCost(12, dsp=0, lut=800, ff=1400),
-    "arith.remf": OpCost(16, dsp=0, lut=900, ff=1500),
-    "arith.negf": OpCost(0, lut=2),
-    "arith.maximumf": OpCost(1, lut=70, ff=40),
-    "arith.minimumf": OpCost(1, lut=70, ff=40),
-    "arith.maxnumf": OpCost(1, lut=70, ff=40),
-    "arith.minnumf": OpCost(1, lut=70, ff=40),
-    "arith.cmpf": OpCost(1, lut=70, ff=40),
-    "arith.sitofp": OpCost(4, lut=250, ff=300),
-    "arith.uitofp": OpCost(4, lut=250, ff=300),
-    "arith.fptosi": OpCost(3, lut=250, ff=200),
-    "arith.fptoui": OpCost(3, lut=250, ff=200),
-    "arith.extf": OpCost(1, lut=60, ff=60),
-    "arith.truncf": OpCost(1, lut=60, ff=60),
-    "math.exp": OpCost(8, dsp=7, lut=700, ff=900),
-    "math.log": OpCost(12, dsp=14, lut=900, ff=1200),
-    "math.sqrt": OpCost(12, lut=500, ff=700),
-    "math.rsqrt": OpCost(14, dsp=3, lut=700, ff=900),
-    "math.fma": OpCost(7, dsp=5, lut=340, ff=500),  # fmul + fadd cores, fused in one chain
-    "math.powf": OpCost(24, dsp=21, lut=1800, ff=2400),
-    "math.fpowi": OpCost(24, dsp=21, lut=1800, ff=2400),
-    "math.tanh": OpCost(20, dsp=10, lut=1500, ff=1800),
-    "math.erf": OpCost(20, dsp=12, lut=1600, ff=1900),
-    "math.sin": OpCost(20, dsp=12, lut=1500, ff=1800),
-    "math.cos": OpCost(20, dsp=12, lut=1500, ff=1800),
-    "math.absf": OpCost(0, lut=2),
-    "math.floor": OpCost(2, lut=150, ff=100),
-    "math.ceil": OpCost(2, lut=150, ff=100),
-    "math.round": OpCost(2, lut=150, ff=100),
-}
-
-_INT_OPS: dict[str, OpCost] = {
-    "arith.addi": OpCost(1, lut=32, ff=32),
-    "arith.subi": OpCost(1, lut=32, ff=32),
-    "arith.muli": OpCost(3, dsp=3, lut=20, ff=60),
-    "arith.divsi": OpCost(36, lut=1200, ff=1500),
-    "arith.divui": OpCost(36, lut=1200, ff=1500),
-    "arith.remsi": OpCost(36, lut=1200, ff=1500),
-    "arith.remui": OpCost(36, lut=1200, ff=1500),
-    "arith.cmpi": OpCost(0, lut=20),
-    "arith.select": OpCost(0, lut=32),
-    "arith.andi": OpCost(0, lut=32),
-    "arith.ori": OpCost(0, lut=32),
-    "arith.xori": OpCost(0, lut=32),
-    "arith.maxsi": OpCost(1, lut=40, ff=32),
-    "arith.minsi": OpCost(1, lut=40, ff=32),
-}
 
 # Memory ports: an on-chip RAM read takes 2 cycles (address + registered output),
 # a write 1; an m_axi access is modelled in the QoR model (burst vs single beat).
@@ -117,9 +68,6 @@ MAXI_NARROW_BITS = 64
 AXILITE_CONTROL = OpCost(0, lut=150, ff=200)
 AXILITE_PER_ARG = OpCost(0, lut=20, ff=64)
 
-# Peak float compute: one fused multiply-add (2 flops) per cycle needs the DSPs of an
-# fmul (3) and an fadd (2) core.
-DSP_PER_FMA = 5
 FLOPS_PER_OP = {
     "arith.addf": 1,
     "arith.subf": 1,
@@ -128,21 +76,93 @@ FLOPS_PER_OP = {
     "math.fma": 2,
 }
 
-FREE = OpCost(0)
+
+def _cost(row: op_table.OpRow) -> OpCost:
+    return OpCost(row.cycles(REFERENCE_CLOCK_MHZ), dsp=row.dsp, lut=row.lut, ff=row.ff)
 
 
 def op_cost(name: str) -> OpCost:
-    """Cost of one operator instance; index arithmetic, casts and constants are free."""
-    return _FLOAT_OPS.get(name) or _INT_OPS.get(name) or FREE
+    """Cost of one instance of `name` on its natural dtype (the op table's default row)."""
+    return _cost(op_table.default_row(name))
+
+
+def op_cost_for(op: ir.Operation) -> OpCost:
+    """Cost of one instance of `op` on its own dtype; an op without a row is an error."""
+    return _cost(op_table.row_for(op))
+
+
+def op_latency(name: str, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
+    """Cycles for `name` (natural dtype) at `clock_mhz`, from the op table's clock bands."""
+    return op_table.default_row(name).cycles(clock_mhz)
+
+
+def op_latency_for(op: ir.Operation, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
+    """Cycles for `op` on its own dtype at `clock_mhz`."""
+    return op_table.row_for(op).cycles(clock_mhz)
 
 
 def scale_cycles(cycles: int, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
-    """`cycles` at REFERENCE_CLOCK_MHZ as cycles at `clock_mhz` (0 stays 0, else >= 1)."""
+    """m_axi latency `cycles` at REFERENCE_CLOCK_MHZ as cycles at `clock_mhz` (a fixed time)."""
     if cycles == 0:
         return 0
     return max(1, math.ceil(cycles * clock_mhz / REFERENCE_CLOCK_MHZ))
 
 
-def op_latency(name: str, clock_mhz: float = REFERENCE_CLOCK_MHZ) -> int:
-    """Cycles for `name` at `clock_mhz` (latencies grow with the clock)."""
-    return scale_cycles(op_cost(name).latency, clock_mhz)
+# Peak float compute: one fused multiply-add (2 flops) per cycle needs the DSPs of the op
+# table's math.fma row (an fmul and an fadd core).
+DSP_PER_FMA = op_table.default_row("math.fma").dsp
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One constant of the cost model with the source it comes from (for `llmhls costs`)."""
+
+    name: str
+    value: object
+    source: str
+
+
+_ESTIMATE = "llmhls estimate, no report found"
+_RAM_LATENCY = (
+    "RAM_AUTO_1R1W storage cores with LATENCY 2 in jichengzh/fpt_LLM prj/baseline/kernel_hls/"
+    "activation_accelerator/baseline6/.autopilot/db/autopilot.rtl.models.tcl"
+)
+MEMORY_FACTS: tuple[Fact, ...] = (
+    Fact("BRAM_READ_LATENCY", BRAM_READ_LATENCY, _RAM_LATENCY),
+    Fact("BRAM_WRITE_LATENCY", BRAM_WRITE_LATENCY, _ESTIMATE + " (one cycle to write a port)"),
+    Fact(
+        "REGISTER_READ_LATENCY",
+        REGISTER_READ_LATENCY,
+        "completely partitioned arrays are registers",
+    ),
+    Fact("STREAM_LATENCY", STREAM_LATENCY, _ESTIMATE + " (FIFO handshake)"),
+    Fact("MAXI_READ_LATENCY", MAXI_READ_LATENCY, "UG1399 m_axi default latency (64 cycles)"),
+    Fact("MAXI_MAX_OUTSTANDING", MAXI_MAX_OUTSTANDING, "UG1399 m_axi num_read_outstanding default"),
+    Fact("MAXI_WIDEN_BITS", MAXI_WIDEN_BITS, "UG1399 m_axi max_widen_bitwidth (512-bit AXI beats)"),
+    Fact("RAM_PORTS", RAM_PORTS, "UG573: BRAM and URAM are true dual-port"),
+    Fact("BRAM18K_SHAPES", BRAM18K_SHAPES, "UG573 RAMB18E2 aspect ratios"),
+    Fact("URAM_DEPTH", URAM_DEPTH, "UG573: URAM288 is 4K x 72"),
+    Fact("URAM_WIDTH", URAM_WIDTH, "UG573: URAM288 is 4K x 72"),
+    Fact("LUTRAM_BITS_PER_LUT", LUTRAM_BITS_PER_LUT, "UG574: a LUT6 as RAM64X1 holds 64 bits"),
+    Fact("LUTRAM_MAX_BITS", LUTRAM_MAX_BITS, "llmhls rule for unbound arrays (per bank)"),
+    Fact("LOOP_CONTROL", LOOP_CONTROL, _ESTIMATE),
+    Fact("PIPELINE_CONTROL", PIPELINE_CONTROL, _ESTIMATE),
+    Fact("PIPELINE_FF_PER_STAGE", PIPELINE_FF_PER_STAGE, _ESTIMATE),
+    Fact("MAXI_ADAPTER", MAXI_ADAPTER, _ESTIMATE),
+    Fact(
+        "MAXI_ADAPTER_BRAM18K_WIDE",
+        MAXI_ADAPTER_BRAM18K_WIDE,
+        "DESIGN.md cost-model facts: about 30 BRAM18K for a 512-bit m_axi adapter in committed "
+        "Vitis reports of U50/U280-class kernels (UG1399 default FIFO depths)",
+    ),
+    Fact(
+        "MAXI_ADAPTER_BRAM18K_NARROW",
+        MAXI_ADAPTER_BRAM18K_NARROW,
+        "DESIGN.md cost-model facts (about 16 for narrow ports); an upper estimate: a public "
+        "32-bit gmem_m_axi_U shows 4 (ros-acceleration/acceleration_examples vadd)",
+    ),
+    Fact("MAXI_NARROW_BITS", MAXI_NARROW_BITS, "ports up to 64 bits count as narrow adapters"),
+    Fact("AXILITE_CONTROL", AXILITE_CONTROL, _ESTIMATE),
+    Fact("AXILITE_PER_ARG", AXILITE_PER_ARG, _ESTIMATE),
+    Fact("DSP_PER_FMA", DSP_PER_FMA, "the op table's math.fma row (fmul + fadd cores)"),
+)

@@ -64,7 +64,7 @@ from llmhls.passes.analysis.costs import (
     MAXI_READ_LATENCY,
     REFERENCE_CLOCK_MHZ,
     STREAM_LATENCY,
-    op_latency,
+    op_latency_for,
 )
 from llmhls.passes.analysis.ir_utils import (
     functions,
@@ -215,7 +215,7 @@ class StreamChannels(Pass):
                 trips = bounds.trip_count if bounds is not None else 1
                 result = inputs + trips * ready(yielded, op)
             else:
-                result = inputs + op_latency(op.name, clock)
+                result = inputs + op_latency_for(op, clock)
                 if op.regions and len(op.results):
                     index = ir.OpResult(value).result_number
                     for yielded_value in yielded_values(op, index):

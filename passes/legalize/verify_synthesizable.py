@@ -2,6 +2,8 @@
 
 Checked without Vitis, the way its front end would complain first:
 - only dialects the emitter prints (func, affine, scf, arith, math, memref, hlsdf);
+- only ops with a row for their dtype in the op table (`passes/analysis/op_table.py`),
+  the one list of what llmhls can print and price;
 - no dynamic allocation (every memref.alloc/alloca has a static shape);
 - static trip counts: loop bounds depend only on constants and enclosing
   loop counters, never on values loaded from memory or passed in;
@@ -17,6 +19,7 @@ import networkx as nx
 from torch_mlir import ir
 
 from llmhls.errors import UnsupportedError
+from llmhls.passes.analysis import op_table
 from llmhls.passes.analysis.ir_utils import (
     describe_location,
     functions,
@@ -65,6 +68,7 @@ def _check_op(op: ir.Operation) -> None:
             f"op '{op.name}' (from {describe_location(op)}) is not synthesizable by llmhls: "
             f"only {', '.join(SYNTHESIZABLE_DIALECTS)} ops reach HLS C++"
         )
+    op_table.row_for(op)
     if op.name in ("memref.alloc", "memref.alloca"):
         if not op.results[0].type.has_static_shape:
             raise UnsupportedError(

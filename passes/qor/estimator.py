@@ -6,8 +6,9 @@ and predicts what Vitis HLS would report, fast enough for a design-space
 exploration to call on every candidate: `analyze()` keeps the
 directive-independent structure, so repeated `estimate(..., analysis=a)` calls
 only re-read directives (see `QorAnalysis`): on a GPT-2 block (247 loops) about
-20 ms per call, 4-10 ms with a reused analysis. Cycle counts are at `clock_mhz`;
-operator and m_axi latencies scale with it (`costs.scale_cycles`).
+20 ms per call, 4-10 ms with a reused analysis. Cycle counts are at `clock_mhz`:
+operator latencies come from the op table's clock band for that clock (each row with
+its source, `llmhls costs`), the m_axi latency is a fixed time (`costs.scale_cycles`).
 
 The model is split along its seams: `structure` (analysis of loops and accesses),
 `memory` (storages, ports, on-chip resources), `timing` (latencies, recurrences),
@@ -59,13 +60,16 @@ class _Evaluator(_DataflowModel, _LoopModel, _TimingModel, _MemoryModel, _Evalua
 
 
 def _assumptions(target: Target, clock_mhz: float, evaluator: _Evaluator) -> list[str]:
-    lat = evaluator.op_latency
-    ref = costs.REFERENCE_CLOCK_MHZ
+
+    def lat(name: str) -> int:
+        return costs.op_latency(name, clock_mhz)
+
     peak = _peak_gflops(target, clock_mhz)
     memory = target.main_memory
     maxi = evaluator.maxi
     return [
-        f"operator latencies at {clock_mhz:g} MHz (from {ref:g} MHz figures, scaled): "
+        f"operator latencies at {clock_mhz:g} MHz (f32, the op table's clock band; "
+        "`llmhls costs` lists every row and its source): "
         f"fadd/fsub {lat('arith.addf')}, fmul {lat('arith.mulf')}, fdiv {lat('arith.divf')}, "
         f"exp {lat('math.exp')}, sqrt {lat('math.sqrt')}, rsqrt {lat('math.rsqrt')}, "
         f"tanh {lat('math.tanh')}, fma {lat('math.fma')} cycles",

@@ -5,7 +5,8 @@ Pipelined loop L (hlsdf.pipeline ii = II_t)
   D        = depth(L) + (U - 1)*C_L
   II_rec   = max ceil(chain / g) over pairs carried across L, g = max(1, d div U);
              k = U * prod T_M of the loops inside L the address ignores (d = 1),
-             ceil(U/d) when d < U, else 1; iter_args: U*path
+             ceil(U/d) when d < U, else 1; iter_args: U*path (calibrated: a
+             1-cycle fadd sum runs at II 1 in a published xcu250 report, test_calibration)
   II       = max(II_t, II_rec, P_L, accesses per iteration of one hlsdf stream): the
              achieved II, an output of this model (never read from the IR)
   latency  = (ceil(N/U) - 1)*II + D

@@ -73,7 +73,7 @@ class _EvaluatorState:
         self.memory = memory  # the target's main memory: every m_axi bundle reads it
         self.maxi = MaxiTiming.of(memory, clock_mhz)
         self.wide_bundles: set[str] = set()  # bundles that moved widened bursts
-        self._op_latency: dict[str, int] = {}
+        self._op_latency: dict[tuple[str, str], int] = {}
         self._storage: dict[Any, Storage] = {}
         self.shared: dict[str, _Cost] = {}  # non-dataflow callees, counted once
         self.frames: list[_Frame] = []

@@ -240,7 +240,7 @@ class _FunctionBuilder:
         self._pairs(out)
         dsp = lut = ff = flops = 0
         for node in out.nodes:
-            cost = costs.op_cost(node.name)
+            cost = costs.op_cost_for(node.op)
             dsp, lut, ff = dsp + cost.dsp, lut + cost.lut, ff + cost.ff
             flops += costs.FLOPS_PER_OP.get(node.name, 0)
         out.cost, out.flops = (dsp, lut, ff), flops

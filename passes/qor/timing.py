@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from torch_mlir import ir
+
 from llmhls.passes import directives
-from llmhls.passes.analysis import costs
+from llmhls.passes.analysis import costs, op_table
 from llmhls.passes.analysis.initiation_interval import chain_ii, dependence
 from llmhls.passes.analysis.loops import Access, Loop
 from llmhls.passes.qor.state import _Frame
@@ -42,11 +44,13 @@ class _TimingModel:
         return max(1, trips if factor == 0 else min(factor, trips))
 
     # latencies --------------------------------------------------------------------
-    def op_latency(self, name: str) -> int:
-        found = self._op_latency.get(name)
+    def op_latency(self, op: ir.Operation) -> int:
+        """Cycles of `op` on its own dtype (the op table's row), cached per (name, dtype)."""
+        key = (op.name, op_table.op_dtype(op))
+        found = self._op_latency.get(key)
         if found is None:
-            found = costs.op_latency(name, self.clock)
-            self._op_latency[name] = found
+            found = costs.op_latency_for(op, self.clock)
+            self._op_latency[key] = found
         return found
 
     def latencies(self, frame: _Frame, block: _Block) -> list[int]:
@@ -61,7 +65,7 @@ class _TimingModel:
             elif node.stream is not None:
                 result.append(costs.STREAM_LATENCY)
             else:
-                result.append(self.op_latency(node.name))
+                result.append(self.op_latency(node.op))
         return result
 
     @staticmethod

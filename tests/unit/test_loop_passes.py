@@ -282,10 +282,11 @@ def test_weight_layout_streams_the_permuted_matmul_and_keeps_bits(
 @pytest.mark.parametrize(
     ("passes", "ii"),
     [
-        # k innermost: accumulating into the m_axi output waits for its read (64), fadd (4)
-        # and write (1); at 150 MHz the read takes 32 cycles and the fadd 2.
-        ("hls-loop-pipeline, hls-qor-annotate", 69),
-        ("hls-loop-pipeline, hls-qor-annotate{clock-mhz=150}", 35),
+        # By hand: k innermost: accumulating into the m_axi output waits for its read (64),
+        # fadd (6 at 300 MHz, op table) and write (1): 71. At 150 MHz the read takes
+        # ceil(64 * 150 / 300) = 32 cycles and the fadd 4 (its <= 200 MHz band): 37.
+        ("hls-loop-pipeline, hls-qor-annotate", 71),
+        ("hls-loop-pipeline, hls-qor-annotate{clock-mhz=150}", 37),
         ("hls-loop-pipeline{target-ii=80}, hls-qor-annotate", 80),
         # j innermost: no recurrence, but the loop reads back the m_axi output it writes:
         # no burst, its read and write each wait 64 cycles with 16 in flight: 2 x 64 / 16.

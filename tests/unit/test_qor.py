@@ -130,17 +130,18 @@ affine.for %k = 0 to 16 {
 """
 
 
-@pytest.mark.parametrize(("sweep", "ii"), [(8, 1), (2, 4)])
+@pytest.mark.parametrize(("sweep", "ii"), [(8, 2), (2, 5)])
 def test_flattened_recurrence_across_the_outer_loop(sweep: int, ii: int) -> None:
     module = _module(GEMV.replace("SWEEP", str(sweep)))
     hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
     hls.set_flatten(_loops(module)[1], 1)
     inner = _run(module).loop("L_k_mv_1")
-    # y[j]: load 2 + fadd 4 + store 1 = 7 cycles, read again a sweep later: II >= ceil(7 / sweep).
-    # D = 2 + 3 + 4 + 1 = 10; latency = (16 * sweep - 1) * II + 10.
+    # By hand, fadd 6 cycles at 300 MHz (op table): y[j]: load 2 + fadd 6 + store 1 = 9 cycles,
+    # read again a sweep later: II >= ceil(9 / sweep) = 2 (sweep 8), 5 (sweep 2).
+    # D = 2 + fmul 3 + fadd 6 + 1 = 12; latency = (16 * sweep - 1) * II + 12.
     assert inner.ii_achieved == ii
     assert inner.ii_limit == ("target" if ii == 1 else "recurrence (flattened)")
-    assert inner.latency == (16 * sweep - 1) * ii + 10
+    assert inner.latency == (16 * sweep - 1) * ii + 12
 
 
 # -- recurrences ----------------------------------------------------------------------
@@ -163,19 +164,21 @@ def test_accumulator_recurrence_sets_ii() -> None:
     hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
     report = _run(module)
     inner = report.loop("L_k_sum_1")
-    # s[i] does not move with k: II = load 2 + fadd 4 + store 1 = 7;
-    # latency = (32 - 1) * 7 + 7 = 224; outer 16 * (224 + 1) + 1 = 3601
-    assert (inner.ii_target, inner.ii_achieved, inner.ii_limit) == (1, 7, "recurrence")
-    assert inner.latency == 224
-    assert report.latency_cycles == 3601
+    # By hand, fadd 6 cycles at 300 MHz: s[i] does not move with k: II = load 2 + fadd 6 +
+    # store 1 = 9; latency = (32 - 1) * 9 + 9 = 288; outer 16 * (288 + 1) + 1 = 4625
+    assert (inner.ii_target, inner.ii_achieved, inner.ii_limit) == (1, 9, "recurrence")
+    assert inner.latency == 288
+    assert report.latency_cycles == 4625
 
 
-def test_recurrence_scales_with_clock() -> None:
+@pytest.mark.parametrize(("clock", "ii", "latency"), [(200.0, 7, 224), (100.0, 4, 128)])
+def test_recurrence_scales_with_clock(clock: float, ii: int, latency: int) -> None:
     module = _module(ACCUMULATE)
     hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
-    inner = _run(module, 450.0).loop("L_k_sum_1")
-    # fadd: ceil(4 * 450 / 300) = 6 cycles: II = 2 + 6 + 1 = 9, D = 9: 31 * 9 + 9 = 288
-    assert (inner.ii_achieved, inner.latency) == (9, 288)
+    inner = _run(module, clock).loop("L_k_sum_1")
+    # By hand, the op table's fadd bands: 4 cycles up to 200 MHz, 1 up to 100 MHz.
+    # 200 MHz: II = 2 + 4 + 1 = 7 = D: 31 * 7 + 7 = 224; 100 MHz: II = 2 + 1 + 1 = 4: 31 * 4 + 4
+    assert (inner.ii_achieved, inner.latency) == (ii, latency)
 
 
 def test_unrolled_accumulator_chains_copies() -> None:
@@ -183,17 +186,18 @@ def test_unrolled_accumulator_chains_copies() -> None:
     hls.set_pipeline(_loops(module)[1], hls.Pipeline(1))
     hls.set_unroll(_loops(module)[1], 4)
     inner = _run(module).loop("L_k_sum_1")
-    # 4 chained fadds per iteration: II = 2 + 4*4 + 1 = 19, D = 7 + 3*4 = 19;
-    # latency = (32/4 - 1) * 19 + 19 = 152
-    assert (inner.ii_achieved, inner.depth, inner.latency) == (19, 19, 152)
+    # By hand, fadd 6: 4 chained fadds per iteration: II = 2 + 4*6 + 1 = 27, D = 9 + 3*6 = 27;
+    # latency = (32/4 - 1) * 27 + 27 = 216
+    assert (inner.ii_achieved, inner.depth, inner.latency) == (27, 27, 216)
 
 
 def test_sequential_unroll_chains_copies_and_shares_ports() -> None:
     module = _module(ACCUMULATE)
     hls.set_unroll(_loops(module)[1], 4)
     inner = _run(module).loop("L_k_sum_1")
-    # G = D + max(0, (U-1)*C, P-1) = 7 + max(0, 3*4, ceil(4/2)-1) = 19; 8 * (19 + 1) + 1
-    assert (inner.depth, inner.latency) == (19, 161)
+    # By hand, fadd 6: G = D + max(0, (U-1)*C, P-1) = 9 + max(0, 3*6, ceil(4/2)-1) = 27;
+    # 8 * (27 + 1) + 1 = 225
+    assert (inner.depth, inner.latency) == (27, 225)
 
 
 SCAN = """
@@ -208,11 +212,12 @@ affine.for %i = 2 to 128 {
 """
 
 
-@pytest.mark.parametrize(("distance", "ii"), [("1", 7), ("2", 4), ("(-1)", 1)])
+@pytest.mark.parametrize(("distance", "ii"), [("1", 9), ("2", 5), ("(-1)", 1)])
 def test_recurrence_distance(distance: str, ii: int) -> None:
     module = _module(SCAN.replace("{d}", distance))
     hls.set_pipeline(_loops(module)[0], hls.Pipeline(1))
-    # chain 7 over d iterations: ceil(7 / d); reading ahead of the store is no recurrence
+    # By hand, fadd 6: chain load 2 + fadd 6 + store 1 = 9 over d iterations: ceil(9 / d);
+    # reading ahead of the store is no recurrence
     assert _run(module).loop("L_k_scan_0").ii_achieved == ii
 
 
@@ -232,8 +237,9 @@ def test_iter_args_recurrence() -> None:
     )
     hls.set_pipeline(_loops(module)[0], hls.Pipeline(1))
     loop = _run(module).loop("L_k_red_0")
-    # the yielded sum feeds the next fadd: II = 4; D = load 2 + fadd 4: 255 * 4 + 6
-    assert (loop.ii_achieved, loop.ii_limit, loop.latency) == (4, "recurrence", 1026)
+    # By hand, fadd 6: the yielded sum feeds the next fadd: II = 6; D = load 2 + fadd 6 = 8:
+    # 255 * 6 + 8 = 1538
+    assert (loop.ii_achieved, loop.ii_limit, loop.latency) == (6, "recurrence", 1538)
 
 
 # -- memory ports and partitioning ----------------------------------------------------
@@ -310,7 +316,8 @@ def test_dsp_counts_unrolled_fmul_fadd(pipeline: bool, unroll: int | None, dsp: 
 
 def test_sequential_loop_lut_includes_control() -> None:
     loop = _run(_module(MULADD)).loop("L_k_fma_0")
-    assert loop.lut == 120 + 220 + 40  # fmul + fadd + loop control
+    # fmul 78 + fadd 198 LUT (the op table's U280 report rows) + loop control 40
+    assert loop.lut == 78 + 198 + 40
 
 
 # -- memories ------------------------------------------------------------------------------
@@ -462,7 +469,7 @@ WEIGHT_ARGS = (
 
 
 @pytest.mark.parametrize(
-    ("banks", "ii", "latency", "bram"), [(None, 6, 255, 2 * 30), (2, 3, 162, 3 * 30)]
+    ("banks", "ii", "latency", "bram"), [(None, 6, 257, 2 * 30), (2, 3, 164, 3 * 30)]
 )
 def test_weight_bundles_stream_in_parallel(
     banks: int | None, ii: int, latency: int, bram: int
@@ -476,9 +483,9 @@ def test_weight_bundles_stream_in_parallel(
     report = _run(module)
     loop = report.loop("L_k_add_0")
     # Two bursts of 32 f32 (1024 bits: ceil(2.89) = 3 beats each): on one gmem_w bundle 6
-    # cycles, on gmem_w0 and gmem_w1 3 each (y: 3 beats on gmem_out). D = 64 + fadd 4 + 1 =
-    # 69; latency = (1024/32 - 1) * II + 69. Each bundle moves widened bursts: 30 BRAM18K
-    # (gmem_w + gmem_out, or 3 bundles).
+    # cycles, on gmem_w0 and gmem_w1 3 each (y: 3 beats on gmem_out). By hand, fadd 6 (op
+    # table, 300 MHz): D = 64 + 6 + 1 = 71; latency = (1024/32 - 1) * II + 71. Each bundle
+    # moves widened bursts: 30 BRAM18K (gmem_w + gmem_out, or 3 bundles).
     assert (loop.ii_achieved, loop.latency) == (ii, latency)
     assert loop.ii_limit == ("channel:gmem_w" if banks is None else "channel:gmem_out")
     assert report.resources["bram"] == bram
@@ -528,13 +535,13 @@ def dataflow_module() -> ir.Module:
 def test_dataflow_interval_is_slowest_task() -> None:
     report = _run(dataflow_module())
     # t0: m_axi read 64 + fmul 3 + store 1 = 68: 64 * 69 + 1 = 4417
-    # t1: BRAM read 2 + fadd 4 + store 1 = 7: 64 * 8 + 1 = 513
+    # t1, by hand with fadd 6: BRAM read 2 + fadd 6 + store 1 = 9: 64 * 10 + 1 = 641
     assert [(t.name, t.kind, t.latency) for t in report.tasks] == [
         ("t0", "task", 4417),
-        ("t1", "task", 513),
+        ("t1", "task", 641),
     ]
     assert report.dataflow
-    assert report.latency_cycles == 4417 + 513
+    assert report.latency_cycles == 4417 + 641
     assert report.interval_cycles == 4417
     assert report.task_edges == [("t0", "t1", "buf")]
     assert [loop.name for loop in report.loops] == ["L_t0_mul_0", "L_t1_add_0"]
@@ -553,7 +560,7 @@ def test_without_dataflow_calls_run_in_sequence() -> None:
     )
     report = _run(module)
     assert not report.dataflow
-    assert report.latency_cycles == report.interval_cycles == 4417 + 513
+    assert report.latency_cycles == report.interval_cycles == 4417 + 641  # t0 then t1
     assert [t.name for t in report.tasks] == ["k"]
 
 
