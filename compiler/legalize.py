@@ -5,5 +5,6 @@
 # back get an on-chip buffer at every level (see hls-buffer-read-back).
 HLS_LEGALIZE_PIPELINE = (
     "builtin.module(hls-results-to-args, hls-f64-to-f32, hls-copies-to-loops, "
-    "hls-drop-asserts, canonicalize, cse, hls-buffer-read-back, hls-verify-synthesizable)"
+    "hls-drop-asserts, canonicalize, cse, hls-buffer-read-back, hls-verify-synthesizable, "
+    "hls-verify-dataflow)"
 )

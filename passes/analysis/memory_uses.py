@@ -87,3 +87,20 @@ def _callee_body(call: ir.Operation) -> ir.Block | None:
         if op.name == "func.func" and symbol_name(op) == callee and len(op.regions[0].blocks):
             return op.regions[0].blocks[0]
     return None
+
+
+STREAM_READ = "hlsdf.stream_read"
+STREAM_WRITE = "hlsdf.stream_write"
+
+
+def access_kinds(value: ir.Value) -> set[str]:
+    """How `value`'s memory (or stream) is used: {"read", "write"}; unknown uses count as both."""
+    kinds: set[str] = set()
+    for op, memref in memory_uses(value):
+        if op.name in LOAD_OPS or op.name == STREAM_READ:
+            kinds.add("read")
+        elif (op.name in STORE_OPS and op.operands[1] == memref) or op.name == STREAM_WRITE:
+            kinds.add("write")
+        else:
+            kinds.update(("read", "write"))
+    return kinds
