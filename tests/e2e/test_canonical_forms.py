@@ -1,70 +1,26 @@
-"""No slow forms in any emitted kernel: zoo models and tiny LLMs at every level.
+"""No slow forms in any emitted kernel (see tests/canonical_cpp.py): tiny LLMs at every level.
 
-Read on the emitted C++, independently of the passes that promise it:
-- no function reads an m_axi output of the kernel (a read-modify-write of
-  off-chip memory: no burst, II >= 64 in Vitis);
-- every `#pragma HLS dataflow` region is in UG1399 canonical form: its arrays
-  are local and non-static, each local array or stream reaches exactly two
-  task calls (one producer, one consumer), and no call passes one name twice.
-The compile itself runs hls-verify-dataflow at every level (the legalization
-pipeline and the end of -O1/-O2); the first test pins that down.
+The zoo models are checked where test_zoo.py compiles them at every level. The
+compile itself runs hls-verify-dataflow at every level (the legalization
+pipeline and the end of -O1/-O2); a test here pins that down.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
+from canonical_cpp import slow_forms
 from llm_models import tiny_gpt2, tiny_llama
-from zoo import ZOO
 
-from llmhls.compiler.driver import build_kernel, pipelines
-from llmhls.compiler.frontend import export_module
+from llmhls.compiler.driver import pipelines
 from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
 from llmhls.compiler.llm.source import load_llm
 from llmhls.compiler.optimize import OPT_LEVELS, OptimizeOptions
-from llmhls.targets import get_target
-
-_FUNCTION = re.compile(r"^(?:static )?void (\w+)\(\n(.*?)\n\) \{\n(.*?)^\}", re.S | re.M)
-_OUTPUT_PARAM = re.compile(r"^  (?!const )[\w:<>]+\* (\w+),?$", re.M)
-_LOCAL = re.compile(
-    r"^  (static )?(?:hls::stream<[\w:<> ]+>|[\w:<> ]+?) (\w+)(?:\[\d+\]|\(\"\w+\"\));", re.M
-)
-_CALL = re.compile(r"^  (\w+)\((.*)\);$", re.M)
-
-
-def slow_forms(source: str, top: str) -> list[str]:
-    """What in `source` breaks the rules of the module doc, one line each."""
-    functions = {m.group(1): (m.group(2), m.group(3)) for m in _FUNCTION.finditer(source)}
-    assert top in functions, f"top function '{top}' not found in the emitted source"
-    outputs = _OUTPUT_PARAM.findall(functions[top][0])
-    problems = []
-    for name, (_, body) in functions.items():
-        for output in outputs:
-            if re.search(rf"=\s*{output}\[", body):
-                problems.append(f"{name} reads the m_axi output '{output}'")
-        if "#pragma HLS dataflow" not in body:
-            continue
-        locals_ = {m.group(2): bool(m.group(1)) for m in _LOCAL.finditer(body)}
-        calls = [[a.strip() for a in m.group(2).split(",")] for m in _CALL.finditer(body)]
-        uses: Counter[str] = Counter()
-        for args in calls:
-            repeated = [a for a, n in Counter(args).items() if n > 1]
-            if repeated:
-                problems.append(f"{name} passes {repeated} twice to one task")
-            uses.update(set(args))
-        for local, is_static in locals_.items():
-            if is_static:
-                problems.append(f"{name}: channel '{local}' is static")
-            if uses[local] != 2:
-                problems.append(f"{name}: channel '{local}' reaches {uses[local]} tasks, not 2")
-    return problems
 
 
 def test_checker_sees_each_slow_form() -> None:
-    """The C++ reader above finds what it looks for (so the tests below can fail)."""
+    """The C++ reader finds what it looks for (so the checks built on it can fail)."""
     source = """void k(
   const float* x,
   const int64_t* y_ids,
@@ -103,17 +59,6 @@ def test_every_level_verifies_dataflow(level: int) -> None:
     assert "hls-buffer-read-back" in stages["legalize"]
     last = stages.get("optimize", stages["legalize"])
     assert last.rstrip(")").endswith("hls-verify-dataflow")
-
-
-@pytest.mark.parametrize("level", OPT_LEVELS)
-@pytest.mark.parametrize("name", sorted(ZOO))
-def test_zoo_kernels_have_no_slow_forms(name: str, level: int) -> None:
-    module, inputs = ZOO[name]()
-    loaded = export_module(module.eval(), inputs, name)
-    target = get_target("u280")
-    optimize = OptimizeOptions(level=level, target=target.name, clock_mhz=target.clock_mhz)
-    kernel = build_kernel(loaded, target, optimize).kernel
-    assert slow_forms(kernel.source, kernel.top) == []
 
 
 @pytest.fixture(scope="module", params=["llama", "gpt2"])
