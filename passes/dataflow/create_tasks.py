@@ -85,8 +85,9 @@ class CreateDataflowTasks(Pass):
                 tasks = fuse_tasks(tasks, latency, self.fuse_below, self.max_tasks)
             if len(tasks) < 2:
                 return
+            uses = _buffer_uses(tasks)
             for alloc in _allocs(top):
-                _split_readers(alloc, tasks)
+                _split_readers(alloc, uses.get(alloc.results[0], []))
             names = _buffer_names(top)
             owners = _task_owners(tasks)
             base = symbol_name(top)
@@ -200,18 +201,46 @@ def _ops_of(task: Task) -> list[ir.Operation]:
     return [inner for op in task.ops for inner in (op, *walk_ops(op))]
 
 
-def _split_readers(alloc: ir.Operation, tasks: list[Task]) -> None:
-    """Give every reader of `alloc` after the first its own copy, written by the producer."""
+@dataclass(eq=False)
+class _Use:
+    """One memref operand of an op inside a task (views excluded: their users count)."""
+
+    task: int
+    op: ir.Operation
+    operand: int
+    writes: bool  # a store to it, or a call/copy (which cannot be mirrored)
+
+
+def _buffer_uses(tasks: list[Task]) -> dict[ir.Value, list[_Use]]:
+    """Every use of every root buffer inside the tasks, in task order (one walk)."""
+    uses: dict[ir.Value, list[_Use]] = {}
+    for number, task in enumerate(tasks):
+        for op in _ops_of(task):
+            if op.name in VIEW_OPS:
+                continue
+            for index, value in enumerate(op.operands):
+                if not isinstance(value.type, ir.MemRefType):
+                    continue
+                writes = (op.name in STORE_OPS and index == 1) or op.name in (
+                    "func.call",
+                    "memref.copy",
+                )
+                uses.setdefault(root_buffer(value), []).append(_Use(number, op, index, writes))
+    return uses
+
+
+def _split_readers(alloc: ir.Operation, uses: list[_Use]) -> None:
+    """Give every reader task of `alloc` after the first its own copy, written by the producer."""
     buffer = alloc.results[0]
-    users = [t for t in tasks if any(_root_operands(op, buffer) for op in _ops_of(t))]
-    writers = [t for t in users if any(_stores_to(op, buffer) for op in _ops_of(t))]
+    writers = {use.task for use in uses if use.writes}
     if len(writers) != 1:
         return  # unwritten, or several writers: left to hls-verify-dataflow to report
-    producer = writers[0]
-    readers = [t for t in users if t is not producer]
+    readers = sorted({use.task for use in uses} - writers)
     if len(readers) < 2:
         return
-    stores = [op for op in _ops_of(producer) if _stores_to(op, buffer)]
+    stores = [use.op for use in uses if use.writes]
+    if any(op.name not in STORE_OPS for op in stores):
+        return  # written through a call: cannot be mirrored
     label = location_label(alloc.location) or "buf"
     for number, reader in enumerate(readers[1:], start=1):
         copy = _copy_alloc(alloc, f"{label}_copy{number}")
@@ -219,27 +248,10 @@ def _split_readers(alloc: ir.Operation, tasks: list[Task]) -> None:
         for store in stores:
             mirror = store.clone(ip=ir.InsertionPoint(store))
             mirror.operands[1] = _view_on(store.operands[1], buffer, copy, views)
-        for op in _ops_of(reader):
-            for index, _ in _root_operands(op, buffer):
-                op.operands[index] = _view_on(op.operands[index], buffer, copy, views)
-
-
-def _root_operands(op: ir.Operation, buffer: ir.Value) -> list[tuple[int, ir.Value]]:
-    """(index, operand) of the memref operands of `op` that alias `buffer` (views excluded)."""
-    if op.name in VIEW_OPS:
-        return []
-    return [
-        (index, value)
-        for index, value in enumerate(op.operands)
-        if isinstance(value.type, ir.MemRefType) and root_buffer(value) == buffer
-    ]
-
-
-def _stores_to(op: ir.Operation, buffer: ir.Value) -> bool:
-    if op.name in STORE_OPS:
-        return root_buffer(op.operands[1]) == buffer
-    # A call or copy writing through it cannot be mirrored: it counts as a write.
-    return op.name in ("func.call", "memref.copy") and bool(_root_operands(op, buffer))
+        for use in uses:
+            if use.task == reader:
+                value = use.op.operands[use.operand]
+                use.op.operands[use.operand] = _view_on(value, buffer, copy, views)
 
 
 def _copy_alloc(alloc: ir.Operation, label: str) -> ir.Value:
