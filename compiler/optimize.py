@@ -12,6 +12,7 @@ it, and run it through `llmhls-opt`.
 -O2  (default) -O1 plus loop permutation (reductions outward, weight layouts
      chosen after it), a design-space exploration of unroll factors under the
      part's resource budget, and dataflow tasks over the loop nests.
+-O1/-O2 end with hls-verify-dataflow; at -O0 the legalization pipeline runs it.
 
 `weight_banks` (not None) adds hls-weight-banks to -O1/-O2: the weights are
 spread over that many m_axi bundles (0: one each) instead of sharing `gmem_w`.
@@ -96,4 +97,7 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
             f"target={options.target} {clock}}}"
         )
         passes.append(f"hls-stream-channels{{min-depth=2 {clock}}}")
+    if options.level >= 1:
+        # Canonical dataflow regions and no read-back m_axi output, whatever ran before.
+        passes.append("hls-verify-dataflow")
     return f"builtin.module({', '.join(passes)})" if passes else ""

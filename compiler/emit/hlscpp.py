@@ -11,7 +11,9 @@ attributes. Conventions of the printed code:
   so reshapes and views are free aliases; the element offset of each access
   is the simplified affine expression of the view's strides;
 - local buffers are `static` (large activations do not fit a C stack in
-  C-simulation; HLS maps them to on-chip RAM either way);
+  C-simulation; HLS maps them to on-chip RAM either way), except the
+  channels of a dataflow region: UG1399's canonical body wants local,
+  non-static arrays there (hls::stream locals are fine either way);
 - loops are labelled `L_<module>_<op>_<n>` after the PyTorch op they came
   from, one statement per line, scalars as `const` temporaries.
 """
@@ -394,9 +396,10 @@ class FunctionEmitter:
         storage = self._fresh(base)
         size = int(np.prod(mem.shape)) if mem.rank else 1
         shape = "][".join(map(str, mem.shape)) or "1"
+        storage_class = "" if directives.is_dataflow(self.func) else "static "
         self.emit(
             indent,
-            f"static {c_type(mem.element_type)} {storage}[{size}];  // [{shape}]",
+            f"{storage_class}{c_type(mem.element_type)} {storage}[{size}];  // [{shape}]",
         )
         self._emit_array_directives(op, storage, indent)
         self._bind_storage(op.results[0], storage)

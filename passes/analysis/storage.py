@@ -9,6 +9,7 @@ buffer at the end of that chain: a `memref.alloc` (on-chip RAM), a
 
 from __future__ import annotations
 
+import numpy as np
 from torch_mlir import ir
 
 from llmhls.passes.analysis.ir_utils import symbol_name
@@ -88,3 +89,8 @@ def is_written(buffer: ir.Value) -> bool:
         elif user.name not in LOAD_OPS and user.name != "memref.dealloc":
             return True  # calls, copies, anything unknown
     return False
+
+
+def buffer_bytes(mem: ir.MemRefType) -> int:
+    """Bytes of a statically shaped memref (i1 counts as one byte, as C++ bool)."""
+    return int(np.prod(mem.shape, dtype=np.int64)) * max(1, element_bits(mem.element_type) // 8)

@@ -5,28 +5,24 @@ latency per non-burst read; on-chip RAM serves two per bank per cycle in 2
 cycles and can be partitioned. Inputs and weights no larger than
 `max-kib` are read once into a local buffer by a unit-stride (burst) loop at
 the start of the kernel; outputs are computed in a local buffer and written
-back by one burst loop at the end. Larger tensors stay off chip.
+back by one burst loop at the end. Larger tensors stay off chip, except an
+output that a loop reads back: hls-buffer-read-back (legalization) has
+already given it a buffer of any size, so it is left alone here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from torch_mlir import ir
-from torch_mlir.dialects import memref
 
 from llmhls.errors import OptionError
+from llmhls.passes.analysis.copy_nest import buffer_argument
 from llmhls.passes.analysis.ir_utils import function_arg_attrs, top_function
-from llmhls.passes.analysis.storage import element_bits
+from llmhls.passes.analysis.memory_uses import written_from_buffer
+from llmhls.passes.analysis.storage import buffer_bytes
 from llmhls.passes.base import Pass
-from llmhls.passes.legalize.copies_to_loops import build_copy_nest
 from llmhls.passes.registry import register_pass
-
-
-def buffer_bytes(mem: ir.MemRefType) -> int:
-    """Bytes of a statically shaped memref (i1 counts as one byte, as C++ bool)."""
-    return int(np.prod(mem.shape, dtype=np.int64)) * max(1, element_bits(mem.element_type) // 8)
 
 
 @register_pass
@@ -55,26 +51,6 @@ class BufferInterfaces(Pass):
                 info = attrs[index] if index < len(attrs) else {}
                 name = info.get("llmhls.arg", f"arg{index}")
                 role = info.get("llmhls.role", "input")
-                _buffer_argument(arg, name, role, first, terminator)
-
-
-def _buffer_argument(
-    arg: ir.Value, name: str, role: str, first: ir.Operation, terminator: ir.Operation
-) -> None:
-    mem = ir.MemRefType(arg.type)
-    local_type = ir.MemRefType.get(mem.shape, mem.element_type)
-    alloc = memref.AllocOp(
-        local_type, [], [], ip=ir.InsertionPoint(first), loc=ir.Location.name(f"{name}:buffer")
-    )
-    local = alloc.result
-    copy_ops: list[ir.Operation] = []
-    if role == "output":
-        _, load, store = build_copy_nest(
-            local, arg, ir.InsertionPoint(terminator), ir.Location.name(f"{name}:store")
-        )
-    else:
-        _, load, store = build_copy_nest(
-            arg, local, ir.InsertionPoint(first), ir.Location.name(f"{name}:load")
-        )
-    copy_ops = [load, store]
-    arg.replace_all_uses_except(local, copy_ops)
+                if role == "output" and written_from_buffer(arg):
+                    continue  # computed on chip already (hls-buffer-read-back)
+                buffer_argument(arg, name, role, first, terminator)

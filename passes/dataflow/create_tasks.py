@@ -13,6 +13,19 @@ task's are fused into their cheaper neighbour, and with `max-tasks` the
 cheapest adjacent pairs are fused until the limit holds. Splitting a slow
 task further is not attempted: the grouping rules already give the finest
 legal tasks.
+
+Canonical form (UG1399 "Canonical Body", UG1448 214-114): every array in the
+region is a local, non-static channel with one writing and one reading
+task, and no task gets one array through two parameters. So:
+- a task receives each root buffer once; the views (reshapes, subviews) it
+  reads through are rebuilt inside it, and constants and ROM globals are
+  referenced inside it rather than passed in;
+- a buffer that only one task touches is that task's own local array, not a
+  channel;
+- a buffer read by k > 1 later tasks gets k - 1 copies: the producer stores
+  each value to every copy next to the original store (separate memories,
+  so its II is unchanged, and no extra pass over the data), and each extra
+  reader reads its own copy.
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ from dataclasses import dataclass
 
 from torch_mlir import ir
 from torch_mlir.dialects import func as func_d
+from torch_mlir.dialects import memref
 
 from llmhls.errors import OptionError
 from llmhls.passes import directives
@@ -33,7 +47,7 @@ from llmhls.passes.analysis.ir_utils import (
     top_function,
     walk_ops,
 )
-from llmhls.passes.analysis.loops import loop_forest, root_op
+from llmhls.passes.analysis.loops import STORE_OPS, VIEW_OPS, loop_forest, root_buffer
 from llmhls.passes.base import Pass
 from llmhls.passes.dataflow.task_graph import Task, group_tasks, steps_of
 from llmhls.passes.qor.estimator import estimate
@@ -71,10 +85,16 @@ class CreateDataflowTasks(Pass):
                 tasks = fuse_tasks(tasks, latency, self.fuse_below, self.max_tasks)
             if len(tasks) < 2:
                 return
+            uses = _buffer_uses(tasks)
+            for alloc in _allocs(top):
+                _split_readers(alloc, uses.get(alloc.results[0], []))
             names = _buffer_names(top)
+            owners = _task_owners(tasks)
             base = symbol_name(top)
             for index, task in enumerate(tasks):
-                _outline(module, top, task, f"{base}_task{index}", names)
+                own = {value for value, users in owners.items() if users == {index}}
+                _outline(module, top, task, f"{base}_task{index}", names, own)
+                _erase_dead_views(top)
             directives.set_dataflow(top)
 
     def _step_latencies(self, module: ir.Module, top: ir.Operation) -> dict[ir.Operation, int]:
@@ -154,12 +174,150 @@ def _captured(task: Task) -> list[ir.Value]:
     return captured
 
 
+# Ops a task rebuilds inside itself instead of taking them as parameters.
+_REBUILT_OPS = ("arith.constant", "memref.get_global", *VIEW_OPS)
+_ALLOC_OPS = ("memref.alloc", "memref.alloca")
+
+
+def _allocs(top: ir.Operation) -> list[ir.Operation]:
+    return [
+        op.operation
+        for op in top.regions[0].blocks[0].operations
+        if op.operation.name in _ALLOC_OPS
+    ]
+
+
+def _task_owners(tasks: list[Task]) -> dict[ir.Value, set[int]]:
+    """For each root buffer, the indices of the tasks that use it."""
+    owners: dict[ir.Value, set[int]] = {}
+    for index, task in enumerate(tasks):
+        for value in _captured(task):
+            if isinstance(value.type, ir.MemRefType):
+                owners.setdefault(root_buffer(value), set()).add(index)
+    return owners
+
+
+def _ops_of(task: Task) -> list[ir.Operation]:
+    return [inner for op in task.ops for inner in (op, *walk_ops(op))]
+
+
+@dataclass(eq=False)
+class _Use:
+    """One memref operand of an op inside a task (views excluded: their users count)."""
+
+    task: int
+    op: ir.Operation
+    operand: int
+    writes: bool  # a store to it, or a call/copy (which cannot be mirrored)
+
+
+def _buffer_uses(tasks: list[Task]) -> dict[ir.Value, list[_Use]]:
+    """Every use of every root buffer inside the tasks, in task order (one walk)."""
+    uses: dict[ir.Value, list[_Use]] = {}
+    for number, task in enumerate(tasks):
+        for op in _ops_of(task):
+            if op.name in VIEW_OPS:
+                continue
+            for index, value in enumerate(op.operands):
+                if not isinstance(value.type, ir.MemRefType):
+                    continue
+                writes = (op.name in STORE_OPS and index == 1) or op.name in (
+                    "func.call",
+                    "memref.copy",
+                )
+                uses.setdefault(root_buffer(value), []).append(_Use(number, op, index, writes))
+    return uses
+
+
+def _split_readers(alloc: ir.Operation, uses: list[_Use]) -> None:
+    """Give every reader task of `alloc` after the first its own copy, written by the producer."""
+    buffer = alloc.results[0]
+    writers = {use.task for use in uses if use.writes}
+    if len(writers) != 1:
+        return  # unwritten, or several writers: left to hls-verify-dataflow to report
+    readers = sorted({use.task for use in uses} - writers)
+    if len(readers) < 2:
+        return
+    stores = [use.op for use in uses if use.writes]
+    if any(op.name not in STORE_OPS for op in stores):
+        return  # written through a call: cannot be mirrored
+    label = location_label(alloc.location) or "buf"
+    for number, reader in enumerate(readers[1:], start=1):
+        copy = _copy_alloc(alloc, f"{label}_copy{number}")
+        views: dict[ir.Value, ir.Value] = {}
+        for store in stores:
+            mirror = store.clone(ip=ir.InsertionPoint(store))
+            mirror.operands[1] = _view_on(store.operands[1], buffer, copy, views)
+        for use in uses:
+            if use.task == reader:
+                value = use.op.operands[use.operand]
+                use.op.operands[use.operand] = _view_on(value, buffer, copy, views)
+
+
+def _copy_alloc(alloc: ir.Operation, label: str) -> ir.Value:
+    """A new buffer like `alloc` (same type and array directives), named `label`."""
+    with ir.Location.name(label, childLoc=alloc.location):
+        copy = memref.AllocOp(alloc.results[0].type, [], [], ip=ir.InsertionPoint(alloc))
+    for key in alloc.attributes:
+        copy.operation.attributes[key] = alloc.attributes[key]
+    return copy.result
+
+
+def _view_on(
+    value: ir.Value, buffer: ir.Value, copy: ir.Value, views: dict[ir.Value, ir.Value]
+) -> ir.Value:
+    """`value` (the buffer or a chain of views of it) rebuilt on `copy`."""
+    if value == buffer:
+        return copy
+    if value not in views:
+        op = value.owner.operation
+        source = _view_on(op.operands[0], buffer, copy, views)
+        clone = op.clone(ip=ir.InsertionPoint(op))
+        clone.operands[0] = source
+        views[value] = clone.results[ir.OpResult(value).result_number]
+    return views[value]
+
+
+def _erase_dead_views(top: ir.Operation) -> None:
+    """Views (and constants) left in the region without a user since their tasks moved out."""
+    ops = [op.operation for op in top.regions[0].blocks[0].operations]
+    for op in reversed(ops):
+        if op.name in _REBUILT_OPS and not any(True for r in op.results for _ in r.uses):
+            op.erase()
+
+
 def _outline(
-    module: ir.Module, top: ir.Operation, task: Task, name: str, names: dict[ir.Value, str]
+    module: ir.Module,
+    top: ir.Operation,
+    task: Task,
+    name: str,
+    names: dict[ir.Value, str],
+    own: set[ir.Value],
 ) -> None:
-    captured = _captured(task)
-    constants = [v for v in captured if _is_constant(v)]
-    params = [v for v in captured if not _is_constant(v)]
+    """Move `task` into a new function; buffers in `own` (used by no other task) move with it."""
+    params: list[ir.Value] = []
+    rebuilt: list[ir.Operation] = []  # operands before users
+    local: list[ir.Operation] = []
+
+    def visit(value: ir.Value) -> None:
+        owner = value.owner
+        if not isinstance(owner, ir.Block):
+            op = owner.operation
+            if op.name in _REBUILT_OPS:
+                if op not in rebuilt:
+                    for operand in op.operands:
+                        visit(operand)
+                    rebuilt.append(op)
+                return
+            if op.name in _ALLOC_OPS and value in own:
+                if op not in local:
+                    local.append(op)
+                return
+        if value not in params:
+            params.append(value)
+
+    for value in _captured(task):
+        visit(value)
     label = location_label(task.ops[0].location).replace(":", "_")
     func_name = c_identifier(f"{name}_{label}") if label else name
     func_op = func_d.FuncOp(
@@ -181,23 +339,21 @@ def _outline(
     directives.set_task(func_op.operation)
     entry = func_op.add_entry_block()
     ret = func_d.ReturnOp([], ip=ir.InsertionPoint(entry))
-    # The call takes the place of the task's last op: every view or buffer the task
-    # uses is defined by then (views may sit between its loop nests).
+    # The call takes the place of the task's last op: every buffer the task uses is
+    # defined by then.
     func_d.CallOp(
         [], ir.FlatSymbolRefAttr.get(func_name), params, ip=ir.InsertionPoint(task.ops[-1])
     )
+    for op in local:
+        op.move_before(ret.operation)
+    clones = [(op, op.clone(ip=ir.InsertionPoint(ret))) for op in rebuilt]
     for op in task.ops:
         op.move_before(ret.operation)
     for value, arg in zip(params, entry.arguments, strict=True):
         _replace_uses_inside(value, arg, func_op.operation)
-    for value in constants:
-        clone = value.owner.operation.clone(ip=ir.InsertionPoint.at_block_begin(entry))
-        _replace_uses_inside(value, clone.results[0], func_op.operation)
-
-
-def _is_constant(value: ir.Value) -> bool:
-    owner = root_op(value)
-    return owner is not None and owner.name == "arith.constant"
+    for op, clone in clones:
+        for old, new in zip(op.results, clone.results, strict=True):
+            _replace_uses_inside(old, new, func_op.operation)
 
 
 def _replace_uses_inside(value: ir.Value, new: ir.Value, container: ir.Operation) -> None:

@@ -79,20 +79,17 @@ from llmhls.passes.analysis.loops import (
     LOAD_OPS,
     LOOP_OPS,
     STORE_OPS,
-    VIEW_OPS,
     Access,
     Loop,
     accesses,
     loop_forest,
     root_buffer,
 )
+from llmhls.passes.analysis.memory_uses import STREAM_READ, access_kinds
 from llmhls.passes.analysis.nest import constant_bounds, only_child
 from llmhls.passes.analysis.storage import is_top_argument, storage
 from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
-
-STREAM_READ = "hlsdf.stream_read"
-STREAM_WRITE = "hlsdf.stream_write"
 
 # Index arithmetic left without users once an access is gone.
 _INDEX_OPS = (
@@ -382,25 +379,6 @@ def _nested_in(op: ir.Operation, container: ir.Operation) -> bool:
 
 
 # -- deadlock ----------------------------------------------------------------------------
-def _arg_effects(arg: ir.Value) -> set[str]:
-    """How a task uses one argument ("read", "write"), following views; unknown uses are both."""
-    effects: set[str] = set()
-    pending = [arg]
-    while pending:
-        value = pending.pop()
-        for use in value.uses:
-            op = use.owner.operation
-            if op.name in LOAD_OPS or op.name == STREAM_READ:
-                effects.add("read")
-            elif (op.name in STORE_OPS and use.operand_number == 1) or op.name == STREAM_WRITE:
-                effects.add("write")
-            elif op.name in VIEW_OPS:
-                pending.extend(op.results)
-            else:
-                effects.update(("read", "write"))
-    return effects
-
-
 def _may_deadlock(top: ir.Operation, funcs: dict[str, ir.Operation], channel: _Channel) -> bool:
     """Whether the consumer could end up waiting (transitively) on the blocked producer.
 
@@ -420,7 +398,7 @@ def _may_deadlock(top: ir.Operation, funcs: dict[str, ir.Operation], channel: _C
             if func is None:
                 used = {"read", "write"}
             else:
-                used = _arg_effects(func.regions[0].blocks[0].arguments[index])
+                used = access_kinds(func.regions[0].blocks[0].arguments[index])
             found.setdefault(root_buffer(operand), set()).update(used)
         effects.append(found)
     buffer = channel.alloc.results[0]

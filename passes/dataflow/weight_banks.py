@@ -20,8 +20,8 @@ from torch_mlir import ir
 
 from llmhls.errors import OptionError
 from llmhls.passes.analysis.ir_utils import BUNDLE_ATTR, function_arg_attrs, top_function
+from llmhls.passes.analysis.storage import buffer_bytes
 from llmhls.passes.base import Pass
-from llmhls.passes.dataflow.buffer_interfaces import buffer_bytes
 from llmhls.passes.registry import register_pass
 
 

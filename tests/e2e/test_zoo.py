@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from canonical_cpp import slow_forms
 from zoo import ZOO
 
 from llmhls.compiler.csim import run_csim
@@ -25,6 +26,8 @@ def test_zoo_model_csim_matches_pytorch(name: str, level: int, tmp_path: Path) -
     result = compile_model(loaded, tmp_path / name, options)
     kernel = (tmp_path / name / "kernel" / f"{name}.cpp").read_text()
     assert "#pragma HLS INTERFACE m_axi" in kernel
+    # No read-back m_axi output, canonical dataflow regions (tests/canonical_cpp.py).
+    assert slow_forms(kernel, name) == []
     assert result.manifest["interfaces"][-1]["role"] == "output"
 
     csim = run_csim(tmp_path / name)

@@ -40,15 +40,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("llmhls.passes.dse", "llmhls.passes.loop.bind_storage"): (
         "hls-dse re-runs hls-bind-storage after each unroll step, as a pipeline would"
     ),
-    # Pending: these files belong to the parallel estimator split and dataflow work; the
-    # helpers already live in passes/analysis (storage.element_bits, storage.is_written,
-    # copy_nest.build_copy_nest), so each edge goes when its import line is switched.
-    ("llmhls.passes.dataflow.buffer_interfaces", "llmhls.passes.legalize.copies_to_loops"): (
-        "pending: build_copy_nest is in passes.analysis.copy_nest"
-    ),
-    ("llmhls.passes.dataflow.weight_banks", "llmhls.passes.dataflow.buffer_interfaces"): (
-        "pending: buffer_bytes belongs in passes.analysis.storage"
-    ),
 }
 
 # Folder of each top-level package, as setup.py maps them.

@@ -193,11 +193,15 @@ def test_weight_errors() -> None:
 
 
 def _largest_local_float_array(kernel: str) -> int:
-    """Elements of the largest `static float name[N]` buffer that is not a port copy."""
+    """Elements of the largest local `float name[N]` buffer that is not a port copy.
+
+    Dataflow channels are non-static locals, other buffers `static`; a port copy
+    read by several tasks has copies named `<port>_buffer_copy<k>`.
+    """
     sizes = [
         int(size)
-        for name, size in re.findall(r"static float (\w+)\[(\d+)\];", kernel)
-        if not name.endswith("_buffer")
+        for name, size in re.findall(r"^\s*(?:static )?float (\w+)\[(\d+)\];", kernel, re.M)
+        if "_buffer" not in name
     ]
     return max(sizes, default=0)
 
