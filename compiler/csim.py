@@ -168,7 +168,11 @@ def run_csim(
             out = _read_bin(result_path, iface)
             ref = _read_bin(golden_dir / f"{iface.arg}.bin", iface)
             check = compare(
-                out, ref, is_float=iface.info.is_float, rel_tol=project.manifest.rel_tolerance
+                out,
+                ref,
+                is_float=iface.info.is_float,
+                rel_tol=project.manifest.rel_tolerance,
+                floor_tol=project.manifest.floor_tolerance,
             )
             results[iface.name] = out
             outputs.append(
@@ -178,6 +182,7 @@ def run_csim(
                     "dtype": iface.dtype,
                     "max_abs_err": check.max_abs_err,
                     "max_rel_err": check.max_rel_err,
+                    "tolerance_ratio": check.tolerance_ratio,
                     "passed": check.passed,
                 }
             )

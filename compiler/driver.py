@@ -38,7 +38,14 @@ from llmhls.passes.dataflow.weight_layout import weight_layouts
 from llmhls.passes.pipeline import run_pipeline
 from llmhls.passes.qor.estimator import QorReport, estimate
 from llmhls.passes.qor.report import write_report
-from llmhls.project import DTYPES, MANIFEST_FILE, ROLE_DIRS, check_output_dir, manifest_text
+from llmhls.project import (
+    DEFAULT_FLOOR_TOLERANCE,
+    DTYPES,
+    MANIFEST_FILE,
+    ROLE_DIRS,
+    check_output_dir,
+    manifest_text,
+)
 from llmhls.targets import Target, get_target
 
 
@@ -247,7 +254,7 @@ def _manifest(
         "kernel_files": [f"kernel/{kernel.top}.cpp"],
         "kernel_headers": [f"kernel/{kernel.top}.h"],
         "testbench": f"tb/tb_{kernel.top}.cpp",
-        "tolerance": {"rel": options.tolerance},
+        "tolerance": {"rel": options.tolerance, "floor": DEFAULT_FLOOR_TOLERANCE},
         "opt_level": options.optimize.level,
         "pipelines": pipelines(options.optimize),
         "interfaces": [_manifest_interface(iface) for iface in interfaces],

@@ -8,6 +8,7 @@ both read the manifest through `llmhls.project` and both compute
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,10 @@ from llmhls.errors import InputError
 from llmhls.hls_templates import render
 from llmhls.names import CPP_KEYWORDS
 from llmhls.project import (
+    DEFAULT_FLOOR_TOLERANCE,
     MANIFEST_FILE,
     Interface,
+    manifest_floor_tolerance,
     manifest_interfaces,
     manifest_rel_tolerance,
     manifest_top,
@@ -51,15 +54,25 @@ class Check:
     """One output compared with its golden values, as the testbench prints it."""
 
     max_abs_err: float
-    max_rel_err: float
+    max_rel_err: float  # largest error over the output's scale (reported, not the verdict)
+    tolerance_ratio: float  # largest error over what its element may have: passes at <= 1
     passed: bool
 
 
-def compare(out: np.ndarray, golden: np.ndarray, *, is_float: bool, rel_tol: float) -> Check:
-    """The testbench's metric in numpy, element for element the same double arithmetic.
+def compare(
+    out: np.ndarray,
+    golden: np.ndarray,
+    *,
+    is_float: bool,
+    rel_tol: float,
+    floor_tol: float = DEFAULT_FLOOR_TOLERANCE,
+) -> Check:
+    """The testbench's verdict in numpy, element for element the same double arithmetic.
 
-    Float: max |out - golden| / max(max |golden|, 1e-30) <= rel_tol; NaN/inf equal only
-    where the golden value has the same, else an infinite error. Integer/bool: exact match.
+    Float: every element |out - golden| <= rel_tol * |golden| + floor_tol * max|golden|
+    (llmhls/project.py says why); NaN/inf equal only where the golden value has the same,
+    else an infinite error. Integer/bool: exact match. max_rel_err, the largest error over
+    the output's scale, is kept as a figure.
     """
     o = np.asarray(out).astype(np.float64).ravel()
     g = np.asarray(golden).astype(np.float64).ravel()
@@ -76,8 +89,13 @@ def compare(out: np.ndarray, golden: np.ndarray, *, is_float: bool, rel_tol: flo
     max_abs = float(err.max()) if err.size else 0.0
     scale = float(scale_values.max()) if scale_values.size else 0.0
     max_rel = max_abs / max(scale, SCALE_FLOOR)
-    passed = max_rel <= rel_tol if is_float else not bool(err.any())
-    return Check(max_abs, max_rel, passed)
+    if not is_float:
+        return Check(max_abs, max_rel, float(err.any()) * math.inf, not bool(err.any()))
+    with np.errstate(invalid="ignore"):
+        allowed = rel_tol * np.where(np.isfinite(g), np.abs(g), 0.0) + floor_tol * scale
+        ratio = np.where(err == 0, 0.0, err / np.maximum(allowed, SCALE_FLOOR))
+    worst = float(ratio.max()) if ratio.size else 0.0
+    return Check(max_abs, max_rel, worst, bool(np.all((err == 0) | (err <= allowed))))
 
 
 def _c_string(text: str) -> str:
@@ -134,6 +152,7 @@ def render_testbench(manifest: dict[str, Any]) -> str:
         model=_comment_text(str(manifest.get("model", top))),
         target=_comment_text(str(manifest.get("target", "unspecified"))),
         rel_tolerance=repr(manifest_rel_tolerance(manifest)),
+        floor_tolerance=repr(manifest_floor_tolerance(manifest)),
         scale_floor=repr(SCALE_FLOOR),
         argument_table=_argument_table(interfaces),
         inputs=[a for a in args if a["role"] == "input"],

@@ -124,10 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace a non-empty output directory"
     )
     compile_cmd.add_argument(
-        "--seed", type=int, default=0, help="seed for generated example inputs"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed for generated example inputs of a .pt2/.py model (default: 0)",
     )
     compile_cmd.add_argument(
-        "--cosim", action="store_true", help="enable C/RTL co-simulation in run_hls.tcl"
+        "--cosim",
+        action="store_true",
+        help="enable C/RTL co-simulation in run_hls.tcl (kernel projects; an LLM "
+        "project's testbench runs in csim only)",
     )
     compile_cmd.add_argument(
         "--dump-ir", action="store_true", help="write the IR after each stage to DIR/ir/"
@@ -135,8 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     compile_cmd.add_argument(
         "--tolerance",
         type=float,
-        default=defaults.tolerance,
-        help=f"csim relative error tolerance (default: {defaults.tolerance:g})",
+        default=None,
+        help=(
+            "csim tolerance of each float element relative to itself, plus 1e-6 of the "
+            f"output's scale (default: {defaults.tolerance:g})"
+        ),
     )
     compile_cmd.add_argument(
         "-O",
@@ -289,20 +298,29 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     from llmhls.errors import OptionError
 
     if is_llm_source(Path(args.model)):
+        kernel_only = {"--cosim": args.cosim, "--tolerance": args.tolerance is not None}
+        kernel_only |= {"--seed": args.seed is not None, "--trust": args.trust}
+        for flag, given_flag in kernel_only.items():
+            if given_flag:
+                raise OptionError(
+                    f"{flag} applies to .pt2/.py models only: an LLM project's testbench "
+                    "checks prefill logits and greedy tokens in csim, with its own inputs"
+                )
         return _compile_llm(args, optimize)
     given = [f"--{o.replace('_', '-')}" for o in LLM_OPTIONS if getattr(args, o) is not None]
     if given:
         raise OptionError(f"{given[0]} applies to LLMs (a Hugging Face folder or .gguf file) only")
-    if args.tolerance <= 0:
-        raise OptionError(f"--tolerance must be positive, got {args.tolerance:g}")
-    loaded = load_model(args.model, trust=args.trust, seed=args.seed)
+    tolerance = CompileOptions().tolerance if args.tolerance is None else args.tolerance
+    if tolerance <= 0:
+        raise OptionError(f"--tolerance must be positive, got {tolerance:g}")
+    loaded = load_model(args.model, trust=args.trust, seed=args.seed or 0)
     options = CompileOptions(
         target=args.target,
         clock_mhz=args.clock_mhz,
         force=args.force,
         cosim=args.cosim,
         dump_ir=args.dump_ir,
-        tolerance=args.tolerance,
+        tolerance=tolerance,
         optimize=optimize,
     )
     result = compile_model(loaded, Path(args.output), options)
@@ -381,7 +399,8 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _compile_llm(args: argparse.Namespace, optimize) -> int:
-    from llmhls.compiler.llm.build import compile_llm, format_llm_report
+    from llmhls.compiler.llm.build import compile_llm
+    from llmhls.compiler.llm.report import format_llm_report
     from llmhls.compiler.llm.source import load_llm
     from llmhls.compiler.options import LlmCompileOptions
 
@@ -556,10 +575,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
         return 0
-    if manifest.is_llm:  # decode figures per token
-        from llmhls.compiler.llm.build import format_llm_report
+    if manifest.is_llm:  # decode figures per token, stage by stage
+        from llmhls.compiler.llm.report import format_llm_report, plot_decode_stages
 
         print(format_llm_report(data))
+        print(f"wrote {plot_decode_stages(Path(args.project), data)}")
         return 0
     print(print_report_table(data))
     for plot in write_plots(Path(args.project), data):

@@ -39,8 +39,13 @@ LLM_KIND = "llm"
 # Folder, relative to the project root, that holds each role's `<arg>.bin`.
 ROLE_DIRS = {"input": "data/inputs", "weight": "data/weights", "output": "data/golden"}
 
-# Relative error to output scale allowed when a manifest states none (DESIGN.md, fp32).
+# A float output element passes when |out - golden| <= rel * |golden| + floor * max|golden|
+# (numpy's allclose form, with the absolute part stated as a fraction of the output's
+# scale so that one figure serves every model). rel: DESIGN.md's 1e-4 for fp32. floor:
+# 1e-6 of the scale, about 8 float32 ulps (2^-23) at the largest output, what summing in a
+# different order leaves; a small output that is wholly wrong (a softmax tail) fails.
 DEFAULT_REL_TOLERANCE = 1e-4
+DEFAULT_FLOOR_TOLERANCE = 1e-6
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -198,15 +203,24 @@ def manifest_top(manifest: dict[str, Any], source: str = "manifest.json") -> str
     return top
 
 
-def manifest_rel_tolerance(manifest: dict[str, Any], source: str = "manifest.json") -> float:
-    """The `tolerance.rel` that float outputs must meet (DESIGN.md's 1e-4 when absent)."""
+def _manifest_tolerance(manifest: dict[str, Any], key: str, default: float, source: str) -> float:
     tolerance = manifest.get("tolerance", {})
     if not isinstance(tolerance, dict):
         raise InputError(f"{source}: 'tolerance' must be an object like {{\"rel\": 1e-4}}")
-    rel = tolerance.get("rel", DEFAULT_REL_TOLERANCE)
-    if isinstance(rel, bool) or not isinstance(rel, (int, float)) or not 0 <= rel < math.inf:
-        raise InputError(f"{source}: tolerance.rel must be a finite number >= 0, got {rel!r}")
-    return float(rel)
+    value = tolerance.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+        raise InputError(f"{source}: tolerance.{key} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def manifest_rel_tolerance(manifest: dict[str, Any], source: str = "manifest.json") -> float:
+    """`tolerance.rel`: each float element's error relative to itself (1e-4 when absent)."""
+    return _manifest_tolerance(manifest, "rel", DEFAULT_REL_TOLERANCE, source)
+
+
+def manifest_floor_tolerance(manifest: dict[str, Any], source: str = "manifest.json") -> float:
+    """`tolerance.floor`: the absolute part, as a fraction of the output's scale (1e-6)."""
+    return _manifest_tolerance(manifest, "floor", DEFAULT_FLOOR_TOLERANCE, source)
 
 
 # -- LLM projects: the "llm" section -------------------------------------------------------
@@ -519,6 +533,7 @@ class KernelManifest(Manifest):
     top: str
     testbench: str
     rel_tolerance: float
+    floor_tolerance: float
     interfaces: tuple[Interface, ...]
 
     def of_role(self, role: str) -> list[Interface]:
@@ -582,6 +597,7 @@ def load_manifest(project_dir: Path) -> KernelManifest | LlmManifest:
         top=manifest_top(data, source),
         testbench=_field(data, "testbench", str, source),
         rel_tolerance=manifest_rel_tolerance(data, source),
+        floor_tolerance=manifest_floor_tolerance(data, source),
         interfaces=tuple(manifest_interfaces(data, source)),
     )
 

@@ -33,6 +33,7 @@ from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
 from llmhls.compiler.llm.kv_cache import AttentionSite, split_at_kv_cache
 from llmhls.compiler.llm.performance import decode_performance
 from llmhls.compiler.llm.quantize import QuantLinear
+from llmhls.compiler.llm.report import render_llm_markdown
 from llmhls.compiler.llm.source import LoadedLlm
 from llmhls.compiler.llm.stages import ROPE_BUFFER, LlmStages, build_stages, fp32_linear
 from llmhls.compiler.llm.testbench import TESTBENCH, golden_data, render_llm_testbench
@@ -562,58 +563,3 @@ def _write_project(out_dir: Path, files: dict[str, str | np.ndarray], tokenizer:
                 path.write_text(content)
         if tokenizer is not None:
             tokenizer.save_pretrained(staging / "tokenizer")
-
-
-def render_llm_markdown(report: dict[str, Any]) -> str:
-    """report.md of an LLM project: the decode figures, then one row per stage kernel."""
-    lines = [
-        f"# QoR estimate: `{report['model']}` decoding accelerator",
-        "",
-        "Analytical estimate by llmhls's QoR model (not a synthesis result).",
-        "",
-        "```",
-        format_llm_report(report),
-        "```",
-        "",
-        "## Stage kernels",
-        "",
-        "Each stage is compiled once and called per layer (`layer_*`) or per token; "
-        "`reports/<stage>.md` breaks each one down loop by loop.",
-        "",
-        "| stage | latency (cycles) | DSP | BRAM18K | URAM | LUT | FF |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, stage in report["stages"].items():
-        used = stage["resources"]
-        lines.append(
-            f"| [`{name}`](reports/{name}.md) | {stage['latency_cycles']:,} | "
-            + " | ".join(f"{used[key]:,}" for key in ("dsp", "bram", "uram", "lut", "ff"))
-            + " |"
-        )
-    lines += ["", "## Assumptions", ""]
-    lines += [f"- {text}" for text in report["decode"]["assumptions"]]
-    return "\n".join(lines) + "\n"
-
-
-def format_llm_report(report: dict[str, Any]) -> str:
-    """The decode figures of an LLM project's report.json as a short readable table."""
-    decode = report["decode"]
-    rows = [
-        ("bytes per decoded token", f"{decode['bytes_per_token']:,}"),
-        ("  weights", f"{decode['weight_bytes_per_token']:,}"),
-        ("  KV cache (average)", f"{decode['kv_bytes_per_token']:,}"),
-        ("estimated decode cycles", f"{decode['decode_cycles']:,}"),
-        ("compute-bound tokens/s", f"{decode['compute_bound_tokens_per_s']:,}"),
-        (
-            f"{decode['memory']} roofline tokens/s ({decode['memory_gbps']:g} GB/s)",
-            f"{decode['roofline_tokens_per_s']:,}",
-        ),
-        (f"estimated tokens/s ({decode['bound']}-bound)", f"{decode['estimated_tokens_per_s']:,}"),
-        ("weight banks (m_axi bundles)", f"{len(report['weights'])}"),
-        ("layer mapping", decode["layer_mapping"]["chosen"]),
-    ]
-    width = max(len(label) for label, _ in rows)
-    lines = [f"{report['model']} on {report['target']} at {report['clock_mhz']:g} MHz"]
-    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
-    lines.append(f"  why: {decode['layer_mapping']['why']}")
-    return "\n".join(lines)

@@ -250,7 +250,7 @@ def print_report_table(report_dict: dict[str, Any]) -> str:
 
 
 # -- plots -----------------------------------------------------------------------------
-def _figure(width: float, height: float) -> Any:
+def new_figure(width: float, height: float) -> Any:
     """A matplotlib Figure on the Agg canvas (no pyplot state, no display needed)."""
     import matplotlib
 
@@ -284,7 +284,7 @@ def _plot_roofline(path: Path, data: dict[str, Any]) -> None:
     shown = intensity if intensity is not None and intensity > 0 else None
     low = min(ridge, shown or ridge) / 100.0
     high = max(ridge, shown or ridge) * 100.0
-    figure = _figure(7.0, 5.0)
+    figure = new_figure(7.0, 5.0)
     ax = figure.add_subplot(1, 1, 1)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -364,7 +364,7 @@ def _plot_task_graph(path: Path, data: dict[str, Any]) -> None:
             pos[name] = (float(x), -float(y) + (len(layer) - 1) / 2.0)
     width = min(40.0, 2.0 + 2.2 * len(layers))
     height = min(20.0, 2.5 + 1.2 * max((len(layer) for layer in layers), default=1))
-    figure = _figure(width, height)
+    figure = new_figure(width, height)
     ax = figure.add_subplot(1, 1, 1)
     ax.set_axis_off()
     prefix = f"{data['top']}_"

@@ -186,6 +186,35 @@ def test_compare_matches_the_testbench_rules() -> None:
     assert not check.passed and check.max_abs_err == 1.0
 
 
+def test_a_wrong_small_element_fails_though_its_error_is_small_against_the_scale() -> None:
+    """A softmax tail wholly wrong: 1e-5 of the scale passed the old max-error-over-scale
+    verdict (<= 1e-4); element-wise, it is 100% of its own value and fails."""
+    golden = np.array([0.9, 0.09, 1e-5, 1e-5], dtype=np.float32)
+    wrong_tail = np.array([0.9, 0.09, 0.0, 2e-5], dtype=np.float32)
+    check = compare(wrong_tail, golden, is_float=True, rel_tol=1e-4)
+    assert check.max_rel_err <= 1e-4  # what the old verdict judged: a pass
+    assert not check.passed and check.tolerance_ratio > 1
+    # Float rounding of the same values passes: 1 ulp on every element.
+    rounded = np.nextafter(golden, np.float32(1))
+    assert compare(rounded, golden, is_float=True, rel_tol=1e-4).passed
+
+
+def test_testbench_fails_a_wrong_small_element_as_python_does(
+    tmp_path: Path, linear_data: dict[str, np.ndarray]
+) -> None:
+    data = dict(linear_data)
+    golden = data["output0"].copy()
+    smallest = int(np.argmin(np.abs(golden)))
+    scale = float(np.abs(golden).max())
+    golden.flat[smallest] += np.float32(2e-5 * scale)  # 2e-5 of the scale: the old bar passed it
+    data["output0"] = golden
+    root = write_project(tmp_path, linear_manifest(), GOOD_KERNEL, LINEAR_HEADER, data)
+    result = run_csim(root)
+    assert result.max_rel_err <= 1e-4
+    assert not result.passed and result.tb_exit_code == 1 and result.note == ""
+    assert result.outputs[0]["tolerance_ratio"] > 1
+
+
 def test_correct_kernel_passes_and_reports_one_json_line(linear_project: Path) -> None:
     result = run_csim(linear_project)
     assert result.passed, result.log

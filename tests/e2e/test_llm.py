@@ -256,6 +256,16 @@ def test_llm_testbench_and_report(project) -> None:
     report = run_cli("report", str(out))
     assert report.returncode == 0, report.stderr
     assert "bytes per decoded token" in report.stdout
+    assert "channel-bound tokens/s" in report.stdout
+    picture = out / "decode_stages.png"
+    assert f"wrote {picture}" in report.stdout
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 1000
+    # report.md lays out the decode step stage by stage, as report.json has it.
+    summary = (out / "report.md").read_text()
+    for stage in json.loads((out / "report.json").read_text())["decode"]["stages"]:
+        assert f"| {stage['name']} | {stage['runs_per_token']} | {stage['compute_cycles']:,} |" in (
+            summary
+        )
 
 
 def test_xrt_host_emitted(project) -> None:
@@ -276,3 +286,16 @@ def test_compile_is_deterministic(tmp_path: Path) -> None:
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     for relative in files:
         assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
+
+
+@pytest.mark.parametrize(
+    "flag", [["--cosim"], ["--tolerance", "1e-3"], ["--seed", "3"], ["--trust"]]
+)
+def test_kernel_only_flags_are_rejected_for_llms(tmp_path: Path, flag: list[str]) -> None:
+    """An LLM compile has no use for these; it says so instead of ignoring them."""
+    folder = tiny_llama(tmp_path / "hf", layers=1)
+    result = run_cli("compile", str(folder), "-o", str(tmp_path / "out"), *flag)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {flag[0]} applies to .pt2/.py")
+    assert not (tmp_path / "out").exists()
