@@ -208,11 +208,15 @@ parser = build_parser()
 args = parser.parse_args(["compile", "m.pt2", "-o", "out"])
 parser.format_help()
 compile_defaults, optimize = CompileOptions(), OptimizeOptions()
-assert args.target == compile_defaults.target and args.tolerance == compile_defaults.tolerance
+assert args.target == compile_defaults.target
+# --tolerance and --seed stay None unless given (an LLM compile rejects them); --help
+# shows the dataclass default.
+assert args.tolerance is None and args.seed is None
+compile_cmd = parser._subparsers._group_actions[0].choices["compile"]
+assert f"(default: {compile_defaults.tolerance:g})" in " ".join(compile_cmd.format_help().split())
 assert args.opt_level == optimize.level, args.opt_level
 for name in ("max_onchip_kib", "utilization", "max_unroll", "weight_banks", "max_dsp", "max_ff"):
     assert getattr(args, name) == getattr(optimize, name), name
-compile_cmd = parser._subparsers._group_actions[0].choices["compile"]
 weights = next(a for a in compile_cmd._actions if a.dest == "weights")
 assert tuple(weights.choices) == WEIGHT_FORMATS
 print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torch_mlir", "numpy")))

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
+
+@pytest.mark.slow  # the README's whole GPT-2 block flow, about 50 s
 def test_readme_gpt2_block_flow(repo_root: Path, tmp_path: Path) -> None:
     model = tmp_path / "block.pt2"
     export = subprocess.run(

@@ -27,6 +27,9 @@ from llmhls.runtime.generate import generate
 from llmhls.runtime.precision import greedy_tokens
 from llmhls.runtime.sampling import SamplingOptions
 
+# Compiling each tiny model takes about 30 s and the module about 3 min: the slow tier.
+pytestmark = pytest.mark.slow
+
 MAX_CONTEXT = 48
 CHUNK = 8
 PROMPT = [1, 17, 4, 33, 9, 60, 12, 5, 71, 23, 8]  # 11 tokens: two prefill chunks

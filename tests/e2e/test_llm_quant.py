@@ -57,6 +57,7 @@ def folders(tmp_path_factory) -> dict[str, Path]:
     return {"llama": tiny_llama(root / "llama"), "gpt2": tiny_gpt2(root / "gpt2")}
 
 
+@pytest.mark.slow  # 35-80 s a case: compile + csim + teacher-forced precision
 @pytest.mark.parametrize(("arch", "weights", "group"), sorted(BOUNDS))
 def test_quantized_weights(folders, tmp_path: Path, arch: str, weights: str, group: int) -> None:
     out = tmp_path / "project"
@@ -90,6 +91,7 @@ def test_group_size_must_divide(folders, tmp_path: Path) -> None:
         compile_llm(load_llm(folders["gpt2"]), tmp_path / "o", LlmCompileOptions(weights="int4"))
 
 
+@pytest.mark.slow  # two int4 compiles, about 60 s
 def test_head_weights_default_to_int8_under_int4(folders, tmp_path: Path) -> None:
     """--weights int4 keeps the LM head int8 unless --head-weights says otherwise."""
     loaded = load_llm(folders["llama"])

@@ -16,8 +16,15 @@ from llmhls.compiler.optimize import OPT_LEVELS, OptimizeOptions
 TOLERANCE = 1e-4
 
 
+# The whole 2-layer GPT-2 LM takes 10-30 s a level: the slow tier.
+ZOO_CASES = [
+    pytest.param(name, marks=pytest.mark.slow) if name == "gpt2_tiny_2layer" else name
+    for name in sorted(ZOO)
+]
+
+
 @pytest.mark.parametrize("level", OPT_LEVELS)
-@pytest.mark.parametrize("name", sorted(ZOO))
+@pytest.mark.parametrize("name", ZOO_CASES)
 def test_zoo_model_csim_matches_pytorch(name: str, level: int, tmp_path: Path) -> None:
     """Optimizations are proven not to change results: every level C-simulates exactly."""
     module, inputs = ZOO[name]()
