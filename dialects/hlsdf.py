@@ -21,10 +21,13 @@ IRDL_PATH: Path = Path(__file__).with_name("hlsdf.irdl.mlir")
 """The IRDL definition of the dialect (shipped as package data)."""
 
 STREAM_TYPE = "hlsdf.stream"
+STREAM_CREATE = "hlsdf.stream_create"
+STREAM_READ = "hlsdf.stream_read"
+STREAM_WRITE = "hlsdf.stream_write"
 OP_NAMES: tuple[str, ...] = (
-    "hlsdf.stream_create",
-    "hlsdf.stream_read",
-    "hlsdf.stream_write",
+    STREAM_CREATE,
+    STREAM_READ,
+    STREAM_WRITE,
     "hlsdf.kv_append",
     "hlsdf.kv_window",
     "hlsdf.kv_compress",

@@ -37,10 +37,12 @@ from llmhls.passes.analysis.costs import MAXI_WIDEN_BITS
 from llmhls.passes.analysis.ir_utils import (
     c_identifier,
     describe_location,
+    fresh_name,
     function_arg_attrs,
     functions,
     has_body,
     location_label,
+    loop_label_base,
     maxi_bundle,
     symbol_name,
     walk_ops,
@@ -149,20 +151,10 @@ class FunctionEmitter:
         return value
 
     def _fresh(self, base: str) -> str:
-        base = c_identifier(base) or "t"
-        name, n = base, 0
-        while name in self.used_names:
-            n += 1
-            name = f"{base}_{n}"
-        self.used_names.add(name)
-        return name
+        return fresh_name(base, self.used_names)
 
     def _label(self, op: ir.Operation) -> str:
-        label = location_label(op.location)
-        module_path, _, aten_op = label.partition(":")
-        parts = [p for p in (c_identifier(module_path) if module_path else "", aten_op) if p]
-        base = "L_" + "_".join(parts) if parts else "L_loop"
-        base = c_identifier(base)
+        base = loop_label_base(op)
         index = self.loop_labels.get(base, 0)
         self.loop_labels[base] = index + 1
         return f"{base}_{index}"

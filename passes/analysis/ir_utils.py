@@ -56,6 +56,32 @@ def location_label_text(text: str) -> str:
     return match.group(1) if match else ""
 
 
+def fresh_name(base: str, used: set[str]) -> str:
+    """`base` as a C identifier, `_1`, `_2`... appended until it is not in `used` (then added).
+
+    The emitter names buffers this way and the QoR model repeats it, so both print the
+    same names for the same buffers.
+    """
+    base = c_identifier(base) or "t"
+    name, n = base, 0
+    while name in used:
+        n += 1
+        name = f"{base}_{n}"
+    used.add(name)
+    return name
+
+
+def loop_label_base(op: ir.Operation) -> str:
+    """`L_<module>_<op>` of a loop, from its PyTorch location (`L_loop` without one).
+
+    The emitter numbers the loops of each base in emission order (`L_mlp_fc1_mm_0`, ...)
+    and the QoR model counts them the same way, so reports name the loops the C++ shows.
+    """
+    module_path, _, aten_op = location_label(op.location).partition(":")
+    parts = [p for p in (c_identifier(module_path) if module_path else "", aten_op) if p]
+    return c_identifier("L_" + "_".join(parts)) if parts else "L_loop"
+
+
 def location_label(loc: ir.Location) -> str:
     """The `module:op` name llmhls put on an op at import ("" when there is none)."""
     return location_label_text(str(loc))

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from torch_mlir import ir
 
+from llmhls.dialects.hlsdf import STREAM_READ, STREAM_WRITE
 from llmhls.passes.analysis.ir_utils import symbol_name
 from llmhls.passes.analysis.loops import LOAD_OPS, LOOP_OPS, STORE_OPS, VIEW_OPS, root_op
 
@@ -87,10 +88,6 @@ def _callee_body(call: ir.Operation) -> ir.Block | None:
         if op.name == "func.func" and symbol_name(op) == callee and len(op.regions[0].blocks):
             return op.regions[0].blocks[0]
     return None
-
-
-STREAM_READ = "hlsdf.stream_read"
-STREAM_WRITE = "hlsdf.stream_write"
 
 
 def access_kinds(value: ir.Value) -> set[str]:

@@ -41,7 +41,7 @@ from llmhls.passes.analysis.memory_uses import access_kinds, read_back_in_loop
 from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
 
-_CHANNEL_OPS = ("memref.alloc", "memref.alloca", "hlsdf.stream_create")
+_CHANNEL_OPS = ("memref.alloc", "memref.alloca", hlsdf.STREAM_CREATE)
 
 
 @register_pass

@@ -23,14 +23,17 @@ from dataclasses import dataclass, field
 
 from torch_mlir import ir
 
+from llmhls.dialects.hlsdf import STREAM_CREATE, STREAM_READ, STREAM_WRITE
 from llmhls.errors import OptionError, UnsupportedError
 from llmhls.passes.analysis import costs
 from llmhls.passes.analysis.ir_utils import (
     c_identifier,
+    fresh_name,
     function_arg_attrs,
     functions,
     has_body,
     location_label,
+    loop_label_base,
     symbol_name,
     top_function,
 )
@@ -46,9 +49,6 @@ from llmhls.passes.analysis.loops import (
     root_buffer,
 )
 
-STREAM_READ = "hlsdf.stream_read"
-STREAM_WRITE = "hlsdf.stream_write"
-STREAM_CREATE = "hlsdf.stream_create"
 _BUFFER_OPS = ("memref.alloc", "memref.alloca", "memref.get_global")
 _SKIP_OPS = frozenset(
     {"arith.constant", "memref.dealloc", "func.return", *_BUFFER_OPS, *VIEW_OPS, STREAM_CREATE}
@@ -133,9 +133,7 @@ def _loop_labels(forest: list[Loop]) -> dict[Loop, str]:
     labels: dict[Loop, str] = {}
     for top in forest:
         for loop in top.walk():
-            module_path, _, aten_op = location_label(loop.op.location).partition(":")
-            parts = [p for p in (c_identifier(module_path) if module_path else "", aten_op) if p]
-            base = c_identifier("L_" + "_".join(parts)) if parts else "L_loop"
+            base = loop_label_base(loop.op)
             index = counts.get(base, 0)
             counts[base] = index + 1
             labels[loop] = f"{base}_{index}"
@@ -422,13 +420,7 @@ class QorAnalysis:
         used: set[str] = set()
 
         def fresh(base: str) -> str:
-            base = c_identifier(base) or "t"
-            name, n = base, 0
-            while name in used:
-                n += 1
-                name = f"{base}_{n}"
-            used.add(name)
-            return name
+            return fresh_name(base, used)
 
         for i, arg in enumerate(args):
             info = attrs[i] if i < len(attrs) else {}
