@@ -66,12 +66,17 @@ resources of the design (llmhls's analytical model; see `llmhls report DIR`).
 Partial today: dataflow channels become FIFO streams only between in-order
 producer/consumer pairs (others are ping-pong buffers); the -O2 search explores
 unroll factors and the partitions they need, not tile sizes; large weights stay
-on m_axi and are read from .bin files; shapes must be static. LLMs: Llama
+on m_axi and are read from .bin files; shapes must be static; operator latencies
+are known up to 300 MHz (`llmhls costs` shows the table and its sources), so a
+faster --clock-mhz is refused; the model caps each m_axi bundle at one memory
+channel's measured bandwidth, but no v++ link configuration (sp=) is emitted yet
+to place bundles on channels. LLMs: Llama
 family and GPT-2 only, layers unrolled in time only (one layer pipeline reused),
 the KV cache is float32, a GGUF's quantized weights are dequantized and
 requantized by --weights rather than kept as they are, and each weight matrix
-streams through one m_axi port, so the estimated decode rate is compute-bound,
-far under the HBM roofline that report.md shows next to it.
+streams through one m_axi port (one HBM channel), so the estimated decode rate
+is compute- or channel-bound, far under the HBM roofline that report.md shows
+next to it.
 """
 
 
