@@ -9,6 +9,7 @@ from torch_mlir import ir
 
 from llmhls.passes.analysis import costs
 from llmhls.passes.analysis.initiation_interval import MaxiTiming, Storage
+from llmhls.passes.analysis.op_table import OpRow
 from llmhls.passes.qor.report_types import LoopReport
 from llmhls.passes.qor.structure import QorAnalysis, _FuncInfo
 from llmhls.targets import MemorySpec
@@ -73,7 +74,7 @@ class _EvaluatorState:
         self.memory = memory  # the target's main memory: every m_axi bundle reads it
         self.maxi = MaxiTiming.of(memory, clock_mhz)
         self.wide_bundles: set[str] = set()  # bundles that moved widened bursts
-        self._op_latency: dict[tuple[str, str], int] = {}
+        self._op_latency: dict[OpRow, int] = {}
         self._storage: dict[Any, Storage] = {}
         self.shared: dict[str, _Cost] = {}  # non-dataflow callees, counted once
         self.frames: list[_Frame] = []

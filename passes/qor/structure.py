@@ -25,7 +25,7 @@ from torch_mlir import ir
 
 from llmhls.dialects.hlsdf import STREAM_CREATE, STREAM_READ, STREAM_WRITE
 from llmhls.errors import OptionError, UnsupportedError
-from llmhls.passes.analysis import costs
+from llmhls.passes.analysis import costs, op_table
 from llmhls.passes.analysis.ir_utils import (
     c_identifier,
     fresh_name,
@@ -63,6 +63,7 @@ class _Node:
 
     op: ir.Operation
     name: str
+    row: op_table.OpRow  # its op-table row (own dtype), resolved once per analysis
     preds: tuple[int, ...]
     mem_pred: int | None
     access: Access | None
@@ -238,8 +239,7 @@ class _FunctionBuilder:
         self._pairs(out)
         dsp = lut = ff = flops = 0
         for node in out.nodes:
-            cost = costs.op_cost_for(node.op)
-            dsp, lut, ff = dsp + cost.dsp, lut + cost.lut, ff + cost.ff
+            dsp, lut, ff = dsp + node.row.dsp, lut + node.row.lut, ff + node.row.ff
             flops += costs.FLOPS_PER_OP.get(node.name, 0)
         out.cost, out.flops = (dsp, lut, ff), flops
         return out
@@ -296,7 +296,9 @@ class _FunctionBuilder:
                     mem_pred = last_store.get(access.root)
             stream = op.operands[0] if name in (STREAM_READ, STREAM_WRITE) else None
             index[op] = position
-            out.nodes.append(_Node(op, name, tuple(sorted(preds)), mem_pred, access, stream))
+            row = op_table.row_for(op)
+            node = _Node(op, name, row, tuple(sorted(preds)), mem_pred, access, stream)
+            out.nodes.append(node)
         return yielded
 
     @staticmethod

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from torch_mlir import ir
-
 from llmhls.passes import directives
 from llmhls.passes.analysis import costs, op_table
 from llmhls.passes.analysis.initiation_interval import chain_ii, dependence
@@ -44,13 +42,12 @@ class _TimingModel:
         return max(1, trips if factor == 0 else min(factor, trips))
 
     # latencies --------------------------------------------------------------------
-    def op_latency(self, op: ir.Operation) -> int:
-        """Cycles of `op` on its own dtype (the op table's row), cached per (name, dtype)."""
-        key = (op.name, op_table.op_dtype(op))
-        found = self._op_latency.get(key)
+    def op_latency(self, row: op_table.OpRow) -> int:
+        """Cycles of an op-table row at this clock, cached per row."""
+        found = self._op_latency.get(row)
         if found is None:
-            found = costs.op_latency_for(op, self.clock)
-            self._op_latency[key] = found
+            found = row.cycles(self.clock)
+            self._op_latency[row] = found
         return found
 
     def latencies(self, frame: _Frame, block: _Block) -> list[int]:
@@ -65,7 +62,7 @@ class _TimingModel:
             elif node.stream is not None:
                 result.append(costs.STREAM_LATENCY)
             else:
-                result.append(self.op_latency(node.op))
+                result.append(self.op_latency(node.row))
         return result
 
     @staticmethod
