@@ -35,11 +35,18 @@ class MemorySpec:
     measured_gbps_per_channel: float | None = None
     measured_total_gbps: float | None = None
     measured_source: str | None = None
+    # The name v++ `[connectivity] sp=` gives this memory's banks (HBM -> HBM[k]); None: unknown.
+    sp_tag: str | None = None
 
     @property
     def capacity_mb_per_channel(self) -> float:
         """What one channel holds: a buffer bound to one channel must fit in it."""
         return self.size_gb * 1024 / self.channels
+
+    @property
+    def capacity_bytes_per_channel(self) -> int:
+        """capacity_mb_per_channel in bytes, what the link-time bank assignment fills."""
+        return int(self.size_gb * 1024**3) // self.channels
 
     @property
     def sustained_gbps_per_channel(self) -> float:
@@ -83,7 +90,8 @@ class Target:
     name: str
     board: str
     part: str
-    platform: str
+    platform: str | None  # the Vitis platform v++ --platform takes; None: no xclbin flow
+    platform_source: str | None
     family: str
     clock_mhz: float
     resources: Resources
@@ -104,6 +112,19 @@ class Target:
     def peak_bandwidth_gbps(self) -> float:
         """Sum of the theoretical peaks of all off-chip memories."""
         return sum(m.total_gbps for m in self.memory)
+
+    @property
+    def xclbin_blocker(self) -> str | None:
+        """Why llmhls cannot link an xclbin for this part (one line), or None when it can."""
+        where = f"llmhls/data/{_DATA_FILE}"
+        if self.platform is None:
+            return f"target {self.name} has no Vitis platform in {where}"
+        if self.main_memory.sp_tag is None:
+            return (
+                f"target {self.name}: the v++ bank name (sp_tag) of its "
+                f"{self.main_memory.kind} is not in {where}"
+            )
+        return None
 
 
 def _bad(where: str, why: str) -> LlmhlsError:
@@ -149,6 +170,7 @@ def _parse_memory(raw: dict[str, Any], where: str) -> MemorySpec:
         measured_gbps_per_channel=_optional_positive(raw, "measured_gbps_per_channel", where),
         measured_total_gbps=_optional_positive(raw, "measured_total_gbps", where),
         measured_source=_field(raw, "measured_source", (str, type(None)), where),
+        sp_tag=_field(raw, "sp_tag", (str, type(None)), where),
     )
     measured = (spec.measured_gbps_per_channel, spec.measured_total_gbps, spec.measured_source)
     if any(v is not None for v in measured) and any(v is None for v in measured):
@@ -184,11 +206,14 @@ def _parse_target(name: str, raw: dict[str, Any]) -> Target:
         if not isinstance(mem, dict):
             raise _bad(f"{where} memory[{i}]", "expected an object")
         memory.append(_parse_memory(mem, f"{where} memory[{i}]"))
+    if (raw.get("platform") is None) != (raw.get("platform_source") is None):
+        raise _bad(where, "platform and platform_source go together")
     return Target(
         name=name,
         board=_field(raw, "board", str, where),
         part=_field(raw, "part", str, where),
-        platform=_field(raw, "platform", str, where),
+        platform=_field(raw, "platform", (str, type(None)), where),
+        platform_source=_field(raw, "platform_source", (str, type(None)), where),
         family=_field(raw, "family", str, where),
         clock_mhz=float(_positive(raw, "clock_mhz", where)),
         resources=resources_,

@@ -31,6 +31,7 @@ from llmhls.compiler.driver import KernelBuild, build_kernel
 from llmhls.compiler.frontend import export_module
 from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
 from llmhls.compiler.llm.kv_cache import AttentionSite, split_at_kv_cache
+from llmhls.compiler.llm.link import BUILD_SCRIPT, xclbin_files
 from llmhls.compiler.llm.performance import decode_performance
 from llmhls.compiler.llm.quantize import QuantLinear
 from llmhls.compiler.llm.report import render_llm_markdown
@@ -479,6 +480,9 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
     files["kernel/llm_top.cpp"] = top_source
     files["kernel/llm_top.h"] = top_header
     files[f"kernel/{KV_HEADER.name}"] = KV_HEADER.read_text()
+    files.update(
+        xclbin_files(manifest, target, f"llmhls {__version__}: xclbin build of '{loaded.name}'")
+    )
     files[TESTBENCH] = render_llm_testbench(manifest, golden)
     files["run_hls.tcl"] = _run_hls_tcl(loaded.name, manifest, target, clock)
     files.update(render_xrt_host(manifest))
@@ -494,7 +498,7 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
             for name, text in stage.build.dumps.items():
                 files[f"ir/{stage.function}/{name}"] = text
     start = time.perf_counter()
-    _write_project(out_dir, files, loaded.tokenizer)
+    _write_project(out_dir, files, loaded.tokenizer, executable=(BUILD_SCRIPT,))
     timings["write_s"] = time.perf_counter() - start
     return LlmCompileResult(out_dir, timings, manifest, report)
 
@@ -510,6 +514,7 @@ def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -
         "source": Path(loaded.source).name,
         "target": target.name,
         "part": target.part,
+        "platform": target.platform,
         "clock_mhz": clock,
         "kernel_files": files,
         "kernel_headers": [f.replace(".cpp", ".h") for f in files] + [f"kernel/{KV_HEADER.name}"],
@@ -551,8 +556,16 @@ def _run_hls_tcl(name: str, manifest: dict[str, Any], target: Target, clock: flo
     )
 
 
-def _write_project(out_dir: Path, files: dict[str, str | np.ndarray], tokenizer: Any) -> None:
-    """Write every file into a staging folder, then move it into place in one rename."""
+def _write_project(
+    out_dir: Path,
+    files: dict[str, str | np.ndarray],
+    tokenizer: Any,
+    executable: tuple[str, ...] = (),
+) -> None:
+    """Write every file into a staging folder, then move it into place in one rename.
+
+    The `executable` paths (scripts the user runs as ./name) get mode 755.
+    """
     with staged_directory(out_dir) as staging:
         for relative, content in sorted(files.items()):
             path = staging / relative
@@ -561,5 +574,7 @@ def _write_project(out_dir: Path, files: dict[str, str | np.ndarray], tokenizer:
                 np.ascontiguousarray(content).tofile(path)
             else:
                 path.write_text(content)
+            if relative in executable:
+                path.chmod(0o755)
         if tokenizer is not None:
             tokenizer.save_pretrained(staging / "tokenizer")

@@ -191,3 +191,30 @@ def test_parse_round_trips_the_bundled_table() -> None:
     table = parse_targets(json.dumps(_bundled_json()))
     assert sorted(table) == target_names()
     assert table["u280"] == get_target("u280")
+
+
+@pytest.mark.parametrize(
+    ("name", "platform"),
+    [
+        ("u250", "xilinx_u250_gen3x16_xdma_4_1_202210_1"),
+        ("u280", "xilinx_u280_gen3x16_xdma_1_202211_1"),
+        ("u55c", "xilinx_u55c_gen3x16_xdma_3_202210_1"),
+        ("u50", "xilinx_u50_gen3x16_xdma_5_202210_1"),
+        ("vck5000", "xilinx_vck5000_gen4x8_qdma_2_202220_1"),
+        ("zcu102", None),
+    ],
+)
+def test_platforms(name: str, platform: str | None) -> None:
+    """Each card names its v++ platform and where the name comes from; boards without one don't."""
+    target = get_target(name)
+    assert target.platform == platform
+    assert (target.platform_source is None) == (platform is None)
+    linkable = name in ("u250", "u280", "u55c", "u50")
+    assert (target.xclbin_blocker is None) == linkable
+
+
+def test_platform_needs_its_source() -> None:
+    data = _bundled_json()
+    data["targets"]["u280"]["platform_source"] = None
+    with pytest.raises(LlmhlsError, match="platform and platform_source go together"):
+        parse_targets(json.dumps(data))
