@@ -172,12 +172,26 @@ def test_explicit_memory_is_respected() -> None:
     assert ("llm_prefill", "k_cache", "DDR[1]") in sp and ("llm_decode", "k_cache", "DDR[1]") in sp
 
 
+def two_bank_u280() -> Target:
+    """A U280 whose HBM has only two 256 MB banks, so that limits bite with few buffers."""
+    u280 = get_target("u280")
+    two = dataclasses.replace(u280.main_memory, channels=2, size_gb=0.5)
+    return dataclasses.replace(u280, memory=(two,))
+
+
+def test_full_banks_are_a_one_line_error() -> None:
+    args = [buffer(f"w{i}", 200 * MB // 4, f"gmem_w{i}") for i in range(3)]
+    with pytest.raises(InputError) as error:
+        assign_banks({"decode": {"function": "k", "args": args}}, two_bank_u280())
+    assert str(error.value) == (
+        f"no HBM2 bank of u280 has room left for buffer w2 ({200 * MB} bytes, 1 port(s))"
+    )
+
+
 def test_port_limit_spreads_ports() -> None:
     """Two banks, one filled first by a big buffer: small ones go to the other until it has 15
     ports, then to the big one's bank (least filled with room), never over 15 on either."""
-    u280 = get_target("u280")
-    two = dataclasses.replace(u280.main_memory, channels=2, size_gb=0.5)
-    target = dataclasses.replace(u280, memory=(two,))
+    target = two_bank_u280()
     args = [buffer("big", 200 * MB // 4, "gmem_big")]
     args += [buffer(f"s{i}", 16, f"gmem_s{i}") for i in range(20)]
     kernels = {"decode": {"function": "k", "args": args}}
