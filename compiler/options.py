@@ -40,7 +40,7 @@ class LlmCompileOptions:
 
     max_context: int | None = None  # None: DEFAULT_MAX_CONTEXT, capped at the model's positions
     prefill_chunk: int = 16  # rows per prefill step (capped at max_context)
-    weights: str = "fp32"
+    weights: str | None = None  # None: the source's own precision (see `resolved`)
     head_weights: str | None = None  # None: default_head_weights(weights)
     group_size: int = DEFAULT_GROUP_SIZE  # int4 group along the input dimension
     attention_tile: int = 32  # cache positions per burst into the on-chip tile
@@ -50,13 +50,29 @@ class LlmCompileOptions:
     dump_ir: bool = False
     optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
 
-    def resolved(self, max_positions: int) -> LlmCompileOptions:
-        """These options with the context length decided and every value checked."""
+    def resolved(
+        self, max_positions: int, source_weights: str | None, source_precision: str
+    ) -> LlmCompileOptions:
+        """These options with the context length and formats decided and every value checked.
+
+        Without --weights the weights keep the source's precision (`source_weights`,
+        the format nearest `source_precision`): quantizing further is a choice, and
+        widening a 4-bit GGUF to fp32 only multiplies the bytes each token reads.
+        """
         options = self
         if self.max_context is None:
             options = dataclasses.replace(self, max_context=min(DEFAULT_MAX_CONTEXT, max_positions))
+        if options.weights is None:
+            if source_weights is None:
+                raise OptionError(
+                    f"no --weights format keeps the source's precision ({source_precision}); "
+                    f"pass --weights {'|'.join(WEIGHT_FORMATS)}"
+                )
+            options = dataclasses.replace(options, weights=source_weights)
         if options.head_weights is None:
-            options = dataclasses.replace(options, head_weights=default_head_weights(self.weights))
+            options = dataclasses.replace(
+                options, head_weights=default_head_weights(options.weights)
+            )
         options.validate(max_positions)
         return options
 

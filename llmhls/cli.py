@@ -69,12 +69,15 @@ unroll factors and the partitions they need, not tile sizes; large weights stay
 on m_axi and are read from .bin files; shapes must be static; operator latencies
 are known up to 300 MHz (`llmhls costs` shows the table and its sources), so a
 faster --clock-mhz is refused; the model caps each m_axi bundle at one memory
-channel's measured bandwidth, but no v++ link configuration (sp=) is emitted yet
-to place bundles on channels. LLMs: Llama
-family and GPT-2 only, layers unrolled in time only (one layer pipeline reused),
-the KV cache is float32, a GGUF's quantized weights are dequantized and
-requantized by --weights rather than kept as they are, and each weight matrix
-streams through one m_axi port (one HBM channel), so the estimated decode rate
+channel's measured bandwidth. LLM projects also get link.cfg (v++ --config:
+every buffer argument of every kernel on an HBM/DDR bank, at most 15 ports and
+one bank's capacity each) and build_xclbin.sh [hw_emu|hw] (v++ -c per kernel,
+then v++ -l into build/llm.xclbin; needs Vitis and the target's platform).
+LLMs: Llama family and GPT-2 only, layers unrolled in time only (one layer
+pipeline reused), the KV cache is float32, a GGUF's quantized weights are
+dequantized and requantized by --weights (by default into the source's own
+precision) rather than kept block for block, and each weight matrix streams
+through one m_axi port (one HBM channel), so the estimated decode rate
 is compute- or channel-bound, far under the HBM roofline that report.md shows
 next to it.
 """
@@ -377,7 +380,9 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         choices=WEIGHT_FORMATS,
         help="LLM: weight precision in memory, dequantized in the kernel: fp32, "
         "fp16, int8 (per output channel scales), int4 (group-wise scales, two per byte) "
-        f"(default: {llm.weights})",
+        "(default: the source's own precision: a GGUF by the type of most of its weights, "
+        "Q4_x -> int4 (LM head int8), Q5_x/Q6_K/Q8_0 -> int8, F16/BF16 -> fp16, F32 -> fp32; "
+        "a HF folder by config.json's dtype, float16/bfloat16 -> fp16, float32 -> fp32)",
     )
     parser.add_argument(
         "--head-weights",
@@ -430,7 +435,8 @@ def _compile_llm(args: argparse.Namespace, optimize) -> int:
     print(
         f"llmhls: wrote {result.out_dir} ({cfg.arch}, {cfg.num_layers} layers, "
         f"--weights {result.manifest['llm']['weights']}, "
-        f"--head-weights {result.manifest['llm']['head_weights']}; "
+        f"--head-weights {result.manifest['llm']['head_weights']} "
+        f"(source: {loaded.precision.description}); "
         f"load {load_s:.1f} s, compile {total:.1f} s)"
     )
     print(format_llm_report(result.report))

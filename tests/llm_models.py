@@ -31,8 +31,10 @@ def _save_tokenizer(folder: Path) -> None:
     tokenizer.save_pretrained(folder)
 
 
-def tiny_llama(folder: Path, *, layers: int = 2, seed: int = 0) -> Path:
-    """A 2-layer Llama with GQA (4 query heads, 2 KV heads), hidden 64, vocab 96."""
+def tiny_llama(
+    folder: Path, *, layers: int = 2, seed: int = 0, dtype: torch.dtype = torch.float32
+) -> Path:
+    """A 2-layer Llama with GQA (4 query heads, 2 KV heads), hidden 64, vocab 96, saved in dtype."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
@@ -50,7 +52,7 @@ def tiny_llama(folder: Path, *, layers: int = 2, seed: int = 0) -> Path:
         bos_token_id=1,
         eos_token_id=2,
     )
-    LlamaForCausalLM(config).eval().save_pretrained(folder)
+    LlamaForCausalLM(config).eval().to(dtype).save_pretrained(folder)
     _save_tokenizer(folder)
     return folder
 

@@ -405,7 +405,9 @@ def _render_top(
 def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) -> LlmCompileResult:
     """Compile a loaded LLM into a prefill + decode accelerator project at `out_dir`."""
     cfg = loaded.config
-    options = options.resolved(cfg.max_positions)
+    options = options.resolved(
+        cfg.max_positions, loaded.precision.weights, loaded.precision.description
+    )
     target = get_target(options.target)
     clock = options.clock_mhz or target.clock_mhz
     out_dir = Path(out_dir)
@@ -525,6 +527,7 @@ def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -
             "prefill_chunk": chunk,
             "attention_tile": min(options.attention_tile, options.max_context),
             "weights": options.weights,
+            "source_precision": loaded.precision.description,
             "head_weights": options.head_weights,
             "group_size": options.group_size
             if "int4" in (options.weights, options.head_weights)

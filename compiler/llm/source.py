@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,27 @@ class LlmConfig:
         return asdict(self)
 
 
+# The llmhls --weights format nearest a source precision that loses none of its bits: 4-bit
+# (and narrower) GGUF blocks fit int4, 5- to 8-bit ones int8, half floats fp16, the rest fp32.
+_GGUF_WEIGHTS = {
+    **dict.fromkeys(("F32", "F64"), "fp32"),
+    **dict.fromkeys(("F16", "BF16"), "fp16"),
+    **dict.fromkeys(("Q8_0", "Q8_1", "Q8_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K"), "int8"),
+    **dict.fromkeys(
+        ("Q4_0", "Q4_1", "Q4_K", "Q3_K", "Q2_K", "IQ4_NL", "IQ4_XS", "IQ3_S", "IQ3_XXS"), "int4"
+    ),
+}
+_HF_WEIGHTS = {"float32": "fp32", "float64": "fp32", "float16": "fp16", "bfloat16": "fp16"}
+
+
+@dataclass(frozen=True)
+class SourcePrecision:
+    """How the source stores its weights, and the --weights format that keeps them."""
+
+    description: str  # e.g. "GGUF Q4_1", "config.json dtype float16"
+    weights: str | None  # an llmhls weight format; None: no format keeps it
+
+
 @dataclass
 class LoadedLlm:
     """A loaded LLM: its config, the torch model holding the weights, and its tokenizer."""
@@ -69,6 +91,7 @@ class LoadedLlm:
     config: LlmConfig
     model: torch.nn.Module
     tokenizer: Any | None  # a transformers tokenizer, or None when the model ships none
+    precision: SourcePrecision
 
 
 def is_llm_source(path: Path) -> bool:
@@ -184,12 +207,38 @@ def _unsupported_architecture(model_type: str | None) -> UnsupportedError:
     )
 
 
-def _config_json_type(folder: Path) -> str | None:
+def _config_json(folder: Path) -> dict[str, Any]:
     try:
         data = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError) as exc:
         raise InputError(f"{folder / 'config.json'}: not readable JSON ({exc})") from None
-    return data.get("model_type") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def hf_precision(config_json: dict[str, Any]) -> SourcePrecision:
+    """A HF folder's precision from config.json's dtype (torch_dtype before transformers 4.56)."""
+    dtype = config_json.get("dtype") or config_json.get("torch_dtype")
+    if dtype is None:
+        return SourcePrecision("config.json names no dtype; float32 assumed", "fp32")
+    return SourcePrecision(f"config.json dtype {dtype}", _HF_WEIGHTS.get(str(dtype)))
+
+
+def gguf_precision(path: Path) -> SourcePrecision:
+    """A GGUF's precision: the tensor type holding most elements of its matrices.
+
+    Norms and biases (1-D, F32 in every quantized file) do not count; a Q4_1
+    file's Q8_0 embedding does, but its layers outweigh it.
+    """
+    from gguf import GGUFReader
+
+    elements: Counter[str] = Counter()
+    for tensor in GGUFReader(path).tensors:
+        if len(tensor.shape) >= 2:
+            elements[tensor.tensor_type.name] += int(tensor.n_elements)
+    if not elements:
+        raise InputError(f"'{path}': the GGUF holds no weight matrix")
+    kind = elements.most_common(1)[0][0]
+    return SourcePrecision(f"GGUF {kind}", _GGUF_WEIGHTS.get(kind))
 
 
 def load_llm(path: str | Path) -> LoadedLlm:
@@ -212,7 +261,9 @@ def load_llm(path: str | Path) -> LoadedLlm:
     if path.is_dir():
         folder, kwargs = path, {}
         # Name an unsupported architecture before transformers reports it its own way.
-        model_type = _config_json_type(path)
+        config_json = _config_json(path)
+        precision = hf_precision(config_json)
+        model_type = config_json.get("model_type")
         if _LLAMA_LIKE.get(model_type, model_type) not in SUPPORTED_ARCHITECTURES:
             raise _unsupported_architecture(model_type)
         # config.json is cheap to read: check the shape before loading the weights.
@@ -223,6 +274,7 @@ def load_llm(path: str | Path) -> LoadedLlm:
         config = llm_config(hf_config)
     else:
         folder, kwargs = path.parent, {"gguf_file": path.name}
+        precision = gguf_precision(path)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             folder, local_files_only=True, dtype=torch.float32, **kwargs
@@ -237,7 +289,7 @@ def load_llm(path: str | Path) -> LoadedLlm:
     except (OSError, ValueError, KeyError, TypeError):
         tokenizer = None
     name = path.stem if path.is_file() else path.name
-    return LoadedLlm(name or "llm", path, config, model, tokenizer)
+    return LoadedLlm(name or "llm", path, config, model, tokenizer, precision)
 
 
 def _one_line(exc: BaseException, limit: int = 200) -> str:

@@ -278,6 +278,34 @@ def test_xrt_host_emitted(project) -> None:
     assert "xrt_coreutil" in (out / "host" / "CMakeLists.txt").read_text()
 
 
+def test_xclbin_flow_files(project) -> None:
+    """link.cfg maps every buffer argument of every kernel in the manifest once, on the bank the
+    manifest records; build_xclbin.sh is executable shell naming the part's platform."""
+    _, _, out = project
+    manifest = json.loads((out / "manifest.json").read_text())
+    kernels = manifest["llm"]["kernels"].values()
+    expected = sorted(
+        f"sp={k['function']}_1.{a['name']}:{a['memory']}"
+        for k in kernels
+        for a in k["args"]
+        if a["kind"] == "buffer"
+    )
+    lines = (out / "link.cfg").read_text().splitlines()
+    assert sorted(line for line in lines if line.startswith("sp=")) == expected
+    assert [line for line in lines if line.startswith("nk=")] == [
+        f"nk={k['function']}:1:{k['function']}_1" for k in kernels
+    ]
+    assert all(line.startswith(("#", "[connectivity]", "nk=", "sp=")) for line in lines)
+    assert manifest["platform"] == "xilinx_u280_gen3x16_xdma_1_202211_1"
+    script = out / "build_xclbin.sh"
+    assert script.stat().st_mode & 0o111 == 0o111
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    assert manifest["platform"] in script.read_text()
+    # The tiny models are saved in float32, so the default --weights keeps fp32.
+    assert manifest["llm"]["weights"] == "fp32"
+    assert manifest["llm"]["source_precision"] == "config.json dtype float32"
+
+
 def test_compile_is_deterministic(tmp_path: Path) -> None:
     folder = tiny_llama(tmp_path / "hf", layers=1)
     loaded = load_llm(folder)
