@@ -19,6 +19,8 @@ from llmhls.targets import DEFAULT_TARGET
 WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
 DEFAULT_GROUP_SIZE = 32
 DEFAULT_MAX_CONTEXT = 256
+ENGINES = ("stages", "stream")  # LLM kernel structure: per-layer stages, or the decode engine
+KV_CACHE_FORMATS = ("fp32", "fp16")
 
 
 @dataclass
@@ -48,6 +50,8 @@ class LlmCompileOptions:
     clock_mhz: float | None = None
     force: bool = False
     dump_ir: bool = False
+    engine: str = "stages"  # "stream": the channel-parallel decode engine (partial, see --help)
+    kv_cache: str | None = None  # None: fp16 for --engine stream, fp32 for stages
     optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
 
     def resolved(
@@ -73,6 +77,9 @@ class LlmCompileOptions:
             options = dataclasses.replace(
                 options, head_weights=default_head_weights(options.weights)
             )
+        if options.kv_cache is None:
+            kv = "fp16" if options.engine == "stream" else "fp32"
+            options = dataclasses.replace(options, kv_cache=kv)
         options.validate(max_positions)
         return options
 
@@ -80,6 +87,16 @@ class LlmCompileOptions:
         for flag, fmt in (("--weights", self.weights), ("--head-weights", self.head_weights)):
             if fmt not in WEIGHT_FORMATS:
                 raise OptionError(f"{flag} {fmt} is not one of {', '.join(WEIGHT_FORMATS)}")
+        if self.engine not in ENGINES:
+            raise OptionError(f"--engine {self.engine} is not one of {', '.join(ENGINES)}")
+        if self.kv_cache not in KV_CACHE_FORMATS:
+            raise OptionError(
+                f"--kv-cache {self.kv_cache} is not one of {', '.join(KV_CACHE_FORMATS)}"
+            )
+        if self.engine == "stages" and self.kv_cache != "fp32":
+            raise OptionError(
+                f"--kv-cache {self.kv_cache} needs --engine stream (stages keep fp32)"
+            )
         if self.max_context < 1:
             raise OptionError(f"--max-context {self.max_context} must be at least 1")
         if self.max_context > max_positions:

@@ -351,13 +351,40 @@ LLM_OPTIONS = (
     "head_weights",
     "group_size",
     "attention_tile",
+    "engine",
+    "kv_cache",
 )
 
 
 def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
-    from llmhls.compiler.options import DEFAULT_MAX_CONTEXT, WEIGHT_FORMATS, LlmCompileOptions
+    from llmhls.compiler.options import (
+        DEFAULT_MAX_CONTEXT,
+        ENGINES,
+        KV_CACHE_FORMATS,
+        WEIGHT_FORMATS,
+        LlmCompileOptions,
+    )
 
     llm = LlmCompileOptions()
+    parser.add_argument(
+        "--engine",
+        default=None,
+        choices=ENGINES,
+        help="LLM: kernel structure. stages: per-layer stage kernels compiled by the MLIR "
+        "flow (llm_prefill + llm_decode). stream: one channel-parallel decode engine "
+        "(llm_engine: a loader per HBM/DDR channel, weights laid out per channel), "
+        "PARTIAL: llama-family models without biases only, prompts run one token per "
+        "step, its report gives the weight-streaming bound (vector unit and attention "
+        "cycles are not modelled yet) and no XRT host or testbench is emitted for it "
+        f"(default: {llm.engine})",
+    )
+    parser.add_argument(
+        "--kv-cache",
+        default=None,
+        choices=KV_CACHE_FORMATS,
+        help="LLM: KV-cache precision in memory (default: fp16 with --engine stream, "
+        "fp32 with stages, which only support fp32)",
+    )
     parser.add_argument(
         "--max-context",
         type=int,

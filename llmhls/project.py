@@ -234,6 +234,7 @@ CTYPE_SIZES: dict[str, int] = {
     "int16_t": 2,
     "int8_t": 1,
     "uint8_t": 1,
+    "word512": 64,  # one 512-bit word of a decode-engine weight channel
 }
 BUFFER_CTYPES = tuple(CTYPE_SIZES)
 SCALAR_CTYPES = ("int32_t",)
@@ -315,12 +316,12 @@ class HostSpec:
     max_context: int
     eos_token_id: int | None
     prefill: HostKernel
-    decode: HostKernel
+    decode: HostKernel | None  # None: a decode step is a one-token prefill call
 
     @property
-    def kernels(self) -> tuple[HostKernel, HostKernel]:
-        """Prefill then decode."""
-        return (self.prefill, self.decode)
+    def kernels(self) -> tuple[HostKernel, ...]:
+        """Prefill then decode (when the project has a kernel of its own for it)."""
+        return (self.prefill,) if self.decode is None else (self.prefill, self.decode)
 
     @property
     def tokens_capacity(self) -> int:
@@ -456,6 +457,15 @@ def parse_llm_section(manifest: Mapping[str, object]) -> HostSpec:
     if not isinstance(kernels, Mapping):
         raise InputError("manifest llm.kernels must be an object with 'prefill' and 'decode'")
     prefill = _parse_kernel("prefill", kernels.get("prefill"), vocab_size)
+    if "decode" not in kernels:  # one kernel serves prompts and one-token decode steps
+        return HostSpec(
+            arch=str(llm.get("arch", "unknown")),
+            vocab_size=vocab_size,
+            max_context=max_context,
+            eos_token_id=None if eos is None else int(eos),  # type: ignore[arg-type]
+            prefill=prefill,
+            decode=None,
+        )
     decode = _parse_kernel("decode", kernels.get("decode"), vocab_size)
     if prefill.function == decode.function:
         raise InputError(f"manifest llm.kernels: prefill and decode are both {prefill.function!r}")

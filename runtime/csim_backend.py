@@ -28,6 +28,7 @@ _CTYPES = {
     "uint8_t": (ctypes.c_uint8, np.uint8),
     "uint16_t": (ctypes.c_uint16, np.uint16),
     "int16_t": (ctypes.c_int16, np.int16),
+    "word512": (ctypes.c_void_p, np.uint32),  # only ever passed as a pointer
 }
 
 
@@ -123,6 +124,8 @@ class CsimBackend:
         return self._call("prefill", {"n_tokens": int(tokens.size), "start_pos": int(start_pos)})
 
     def decode(self, token: int, pos: int) -> np.ndarray:
+        if self.spec.decode is None:
+            return self.prefill(np.array([token], dtype=np.int32), pos)
         return self._call("decode", {"token": int(token), "pos": int(pos)})
 
 

@@ -30,6 +30,8 @@ from llmhls import __version__
 from llmhls.compiler.driver import KernelBuild, build_kernel
 from llmhls.compiler.frontend import export_module
 from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
+from llmhls.compiler.llm import engine
+from llmhls.compiler.llm.engine.performance import engine_performance, render_engine_markdown
 from llmhls.compiler.llm.kv_cache import AttentionSite, split_at_kv_cache
 from llmhls.compiler.llm.link import BUILD_SCRIPT, xclbin_files
 from llmhls.compiler.llm.performance import decode_performance
@@ -87,6 +89,7 @@ class LlmCompileResult:
     timings: dict[str, float]
     manifest: dict[str, Any]
     report: dict[str, Any]
+    reference: LlmStages | None = None  # the stages the kernels' numerics follow
 
 
 def linear_factory(fmt: str, group_size: int) -> Callable:
@@ -412,6 +415,8 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
     clock = options.clock_mhz or target.clock_mhz
     out_dir = Path(out_dir)
     check_output_dir(out_dir, options.force)
+    if options.engine == "stream":
+        return _compile_engine(loaded, out_dir, options, target, clock)
     # Every weight of a stage gets its own m_axi bundle, as the top kernel gives it its own bank,
     # and only small tensors get on-chip copies: a layer's weights change with every call.
     optimize = dataclasses.replace(
@@ -503,6 +508,50 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
     _write_project(out_dir, files, loaded.tokenizer, executable=(BUILD_SCRIPT,))
     timings["write_s"] = time.perf_counter() - start
     return LlmCompileResult(out_dir, timings, manifest, report)
+
+
+def _compile_engine(
+    loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions, target: Target, clock: float
+) -> LlmCompileResult:
+    """`--engine stream`: one channel-parallel kernel (compiler/llm/engine)."""
+    cfg = loaded.config
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    head_linear = linear_factory(options.head_weights, options.group_size)
+    stages = build_stages(
+        cfg, loaded.model, linear_factory(options.weights, options.group_size), head_linear
+    )
+    plan, reference = engine.plan_engine(loaded, stages, options, target, head_linear)
+    timings["layout_s"] = time.perf_counter() - start
+    args = engine.kernel_args(plan, cfg, options)
+    kernels = {"prefill": {"function": engine.ENGINE_FUNCTION, "args": args}}
+    performance = engine_performance(plan, cfg, options, target, clock)
+    sources, headers = engine.kernel_file_list()
+    manifest = _manifest(loaded, options, target, clock, 1, [], kernels, [])
+    manifest["kernel_files"], manifest["kernel_headers"] = sources, headers
+    manifest["llm"]["engine"] = "stream"
+    manifest["llm"]["kv_cache"] |= {
+        "dtype": "float16" if options.kv_cache == "fp16" else "float32",
+        "bytes": 2
+        * (2 if options.kv_cache == "fp16" else 4)
+        * int(np.prod(manifest["llm"]["kv_cache"]["shape"])),
+    }
+    report = {
+        "model": loaded.name,
+        "target": target.name,
+        "clock_mhz": clock,
+        "engine": performance,
+    }
+    files: dict[str, str | np.ndarray] = engine.engine_files(plan, cfg, options, args)
+    files[MANIFEST_FILE] = manifest_text(manifest)
+    files["report.json"] = json.dumps(report, indent=2) + "\n"
+    files["report.md"] = render_engine_markdown(report)
+    start = time.perf_counter()
+    _write_project(out_dir, files, loaded.tokenizer)
+    timings["write_s"] = time.perf_counter() - start
+    result = LlmCompileResult(out_dir, timings, manifest, report)
+    result.reference = reference
+    return result
 
 
 def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -> dict[str, Any]:

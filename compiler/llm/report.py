@@ -16,6 +16,10 @@ DECODE_PLOT = "decode_stages.png"
 
 def format_llm_report(report: dict[str, Any]) -> str:
     """The decode figures of an LLM project's report.json as a short readable table."""
+    if "engine" in report:  # --engine stream
+        from llmhls.compiler.llm.engine.performance import render_engine_markdown
+
+        return render_engine_markdown(report).strip()
     decode = report["decode"]
     rows = [
         ("bytes per decoded token", f"{decode['bytes_per_token']:,}"),

@@ -1,0 +1,11 @@
+"""The channel-parallel decode engine (`llmhls compile --engine stream`)."""
+
+from llmhls.compiler.llm.engine.build import (
+    ENGINE_FUNCTION,
+    engine_files,
+    kernel_args,
+    kernel_file_list,
+    plan_engine,
+)
+
+__all__ = ["ENGINE_FUNCTION", "engine_files", "kernel_args", "kernel_file_list", "plan_engine"]

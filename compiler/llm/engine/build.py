@@ -1,0 +1,299 @@
+"""Compile an LLM into the channel-parallel decode engine (`--engine stream`).
+
+The engine is one kernel, `llm_engine`, built from the parameterized HLS
+templates in `llmhls_engine.h`: one loader per memory channel, processing units
+as wide as the channels' words, a vector unit, activations on chip. This
+module decides its structure for the model and the part (channels, formats,
+FIFO depth), writes the weights per channel (`layout.py`), renders the kernel,
+and records the contract the hosts use in the manifest.
+
+Scope today: llama-family decoders (RMSNorm, RoPE, SiLU-gated MLP, GQA) without
+biases; a prompt runs as one-token steps through the same datapath (no
+multi-row prefill or Medusa verify mode yet).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from llmhls import __version__
+from llmhls.compiler.llm.engine.layout import (
+    FORMAT_CODES,
+    WORD_LANES,
+    ChannelLayout,
+    EncodedMatrix,
+    Phase,
+    build_layout,
+    encode,
+    has_bias,
+)
+from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
+from llmhls.compiler.llm.source import LoadedLlm
+from llmhls.compiler.llm.stages import ROPE_BUFFER, LlmStages, TokenEmbed
+from llmhls.compiler.options import LlmCompileOptions
+from llmhls.errors import UnsupportedError
+from llmhls.hls_templates import TEMPLATES_DIR, render
+from llmhls.targets import Target
+
+ENGINE_HEADER = TEMPLATES_DIR / "include" / "llmhls_engine.h"
+ENGINE_FUNCTION = "llm_engine"
+FIFO_DEPTH = 512  # words per channel FIFO: hides a phase switch of the compute side
+RESERVED_HBM_CHANNELS = 2  # the KV cache's K and V each get a channel of their own
+KV_CTYPES = {"fp32": "float", "fp16": "uint16_t"}
+
+
+@dataclass
+class EnginePlan:
+    """What the engine looks like for one model on one part."""
+
+    channels: int
+    memory_kind: str  # "HBM" or "DDR"
+    layout: ChannelLayout
+    aux: np.ndarray  # float32: norm weights, RoPE tables
+    kv_ctype: str
+
+
+def weight_channels(target: Target) -> tuple[int, str]:
+    """Channels that stream weights: every HBM channel but the KV cache's, or every DDR bank."""
+    memory = target.main_memory
+    if memory.kind.upper().startswith("HBM"):
+        return memory.channels - RESERVED_HBM_CHANNELS, "HBM"
+    return memory.channels, "DDR"
+
+
+def _check_supported(stages: LlmStages) -> None:
+    cfg = stages.cfg
+    if cfg.arch != "llama":
+        raise UnsupportedError(
+            f"--engine stream supports llama-family decoders, not '{cfg.arch}' "
+            "(use --engine stages)"
+        )
+    layer = stages.layer(0)
+    linears = [layer.pre.q_proj, layer.pre.k_proj, layer.pre.v_proj, layer.post.o_proj]
+    linears += [layer.post.gate_proj, layer.post.up_proj, layer.post.down_proj]
+    if any(has_bias(m) for m in linears):
+        raise UnsupportedError(
+            "--engine stream has no bias unit yet: this model's linears have biases"
+        )
+
+
+def _layer_matrices(stages: LlmStages, index: int) -> list[EncodedMatrix]:
+    layer = stages.layer(index)
+    pre, post = layer.pre, layer.post
+    return [
+        encode("qkv", [pre.q_proj, pre.k_proj, pre.v_proj]),
+        encode("out", [post.o_proj]),
+        encode("gate_up", [post.gate_proj, post.up_proj]),
+        encode("down", [post.down_proj]),
+    ]
+
+
+def lookup_table(stages: LlmStages, embed_linear: QuantLinear | None) -> torch.Tensor:
+    """The float32 embedding table the engine effectively reads (tied: the stored LM head)."""
+    module = stages.head.lm_head if embed_linear is None else embed_linear
+    if isinstance(module, QuantLinear):
+        return dequantized_weight(module)
+    return module.weight.detach().to(torch.float32)
+
+
+def _aux(stages: LlmStages, max_context: int) -> np.ndarray:
+    """Norm weights per layer, the final norm and RoPE cos/sin [position][head_dim / 2]."""
+    cfg = stages.cfg
+    parts = []
+    for index in range(cfg.num_layers):
+        layer = stages.layer(index)
+        parts.append(layer.pre.input_layernorm.weight.detach().float())
+        parts.append(layer.post.post_attention_layernorm.weight.detach().float())
+    parts.append(stages.head.norm.weight.detach().float())
+    # The same float32 expression as LlamaPre, so the tables match the reference bit for bit.
+    inv_freq = getattr(stages.layer(0).pre, ROPE_BUFFER)
+    freqs = torch.arange(max_context, dtype=torch.int64).float()[:, None] * inv_freq[None, :]
+    parts += [freqs.cos().reshape(-1), freqs.sin().reshape(-1)]
+    return torch.cat(parts).numpy().astype(np.float32)
+
+
+def plan_engine(
+    loaded: LoadedLlm, stages: LlmStages, options: LlmCompileOptions, target: Target, linear
+) -> tuple[EnginePlan, LlmStages]:
+    """The engine for this model and part, and the stages its numerics follow (the reference).
+
+    The reference embeds tokens from the table the engine reads: the LM head as
+    stored when the model ties them, else the embedding stored in the head's format.
+    """
+    _check_supported(stages)
+    cfg = stages.cfg
+    channels, kind = weight_channels(target)
+    layers = [_layer_matrices(stages, i) for i in range(cfg.num_layers)]
+    head = encode("head", [stages.head.lm_head])
+    embed_linear = None
+    if not cfg.tied_embeddings:
+        embed_linear = linear(stages.embed.embed_tokens.detach().to(torch.float32), None)
+    embed = None if embed_linear is None else encode("embed", [embed_linear])
+    layout = build_layout(layers, head, embed, channels)
+    reference = LlmStages(
+        cfg,
+        TokenEmbed(lookup_table(stages, embed_linear)),
+        stages.head,
+        stages.layer,
+        embed_takes_positions=False,
+    )
+    plan = EnginePlan(
+        channels, kind, layout, _aux(stages, options.max_context), KV_CTYPES[options.kv_cache]
+    )
+    return plan, reference
+
+
+def _phase_view(phase: Phase) -> dict[str, Any]:
+    return {
+        "name": phase.name,
+        "code": FORMAT_CODES[phase.fmt],
+        "rows_per_group": phase.rows_per_group,
+        "words": phase.words,
+        "meta_per_row": phase.meta_per_row,
+        "row_groups": phase.row_groups,
+        "padded_inputs": phase.padded_inputs,
+    }
+
+
+def word_ctype_pragmas(plan: EnginePlan, args: list[dict]) -> list[str]:
+    """m_axi ports: each weight channel its own bundle (and channel), 512-bit, long bursts."""
+    pragmas = []
+    for arg in args:
+        name = arg["name"]
+        if arg["kind"] == "buffer":
+            pragmas.append(
+                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={arg['bundle']} "
+                f"depth={arg['elements']} max_read_burst_length=64 num_read_outstanding=16"
+            )
+        pragmas.append(f"#pragma HLS INTERFACE s_axilite port={name} bundle=control")
+    pragmas.append("#pragma HLS INTERFACE s_axilite port=return bundle=control")
+    return pragmas
+
+
+def render_engine(
+    plan: EnginePlan, cfg, options: LlmCompileOptions, args: list[dict]
+) -> tuple[str, str]:
+    """kernel/llm_engine.cpp and kernel/llm_top.h."""
+    layout = plan.layout
+    phases = [*layout.layer_phases, layout.head]
+    if layout.lookup is not layout.head:
+        phases.append(layout.lookup)
+    lookup = layout.lookup
+    lookup_meta_words = -(-lookup.meta_per_row // WORD_LANES) + 1 if lookup.meta_per_row else 1
+    comment = (
+        f"// Generated by llmhls {__version__}: {cfg.arch} decoder, {cfg.num_layers} layers, "
+        f"--engine stream, --weights {options.weights}, --head-weights {options.head_weights}, "
+        f"--kv-cache {options.kv_cache}, --max-context {options.max_context}"
+    )
+    source = render(
+        "llm_engine.cpp.j2",
+        header_comment=comment,
+        channels=plan.channels,
+        layers=cfg.num_layers,
+        hidden=cfg.hidden_size,
+        heads=cfg.num_heads,
+        kv_heads=cfg.num_kv_heads,
+        head_dim=cfg.head_dim,
+        intermediate=cfg.intermediate_size,
+        vocab=cfg.vocab_size,
+        max_context=options.max_context,
+        eps=f"{cfg.norm_eps:.9g}f",
+        scale=f"{1.0 / math.sqrt(cfg.head_dim):.9g}f",
+        kv_ctype=plan.kv_ctype,
+        layer_format=options.weights,
+        head_format=options.head_weights,
+        phases=[_phase_view(p) for p in phases],
+        lookup=_phase_view(lookup),
+        lookup_meta_floats=lookup_meta_words * WORD_LANES,
+        layer_words=layout.layer_words,
+        head_words=layout.head_words,
+        lookup_base=layout.lookup_base,
+        fifo_depth=FIFO_DEPTH,
+        pragmas=word_ctype_pragmas(plan, args),
+    )
+    ports = "".join(f"    const word512 *w{c},\n" for c in range(plan.channels))
+    header = (
+        f"{comment}\n#ifndef LLMHLS_LLM_TOP_H\n#define LLMHLS_LLM_TOP_H\n\n#include <cstdint>\n\n"
+        '#include "llmhls_engine.h"\n\n'
+        "// One 512-bit word of a weight channel.\ntypedef llmhls::engine::word_t word512;\n\n"
+        f"void {ENGINE_FUNCTION}(\n"
+        "    const int32_t *tokens, int32_t n_tokens, int32_t start_pos,\n"
+        f"{ports}    const float *aux, {plan.kv_ctype} *k_cache, {plan.kv_ctype} *v_cache, "
+        "float *logits);\n\n#endif  // LLMHLS_LLM_TOP_H\n"
+    )
+    return source, header
+
+
+def kernel_args(plan: EnginePlan, cfg, options: LlmCompileOptions) -> list[dict]:
+    """llm_engine's arguments in call order, with each buffer's file, bundle and memory bank."""
+    cache = cfg.num_layers * cfg.num_kv_heads * options.max_context * cfg.head_dim
+    args: list[dict] = [
+        _buffer("tokens", "int32_t", options.max_context, "in", "gmem_io"),
+        {"name": "n_tokens", "kind": "scalar", "ctype": "int32_t"},
+        {"name": "start_pos", "kind": "scalar", "ctype": "int32_t"},
+    ]
+    for c, stream in enumerate(plan.layout.streams):
+        args.append(
+            _buffer(f"w{c}", "word512", max(1, stream.shape[0]), "in", f"gmem_w{c}")
+            | {"file": f"data/weights/w{c}.bin", "memory": c}
+        )
+    kv_bank = plan.channels if plan.memory_kind == "HBM" else 0
+    v_bank = plan.channels + 1 if plan.memory_kind == "HBM" else min(1, plan.channels - 1)
+    args += [
+        _buffer("aux", "float", plan.aux.size, "in", "gmem_aux")
+        | {"file": "data/weights/aux.bin", "memory": kv_bank},
+        _buffer("k_cache", plan.kv_ctype, cache, "inout", "gmem_k")
+        | {"state": "kv", "memory": kv_bank},
+        _buffer("v_cache", plan.kv_ctype, cache, "inout", "gmem_v")
+        | {"state": "kv", "memory": v_bank},
+        _buffer("logits", "float", cfg.vocab_size, "out", "gmem_io") | {"memory": kv_bank},
+    ]
+    args[0]["memory"] = kv_bank
+    return args
+
+
+def _buffer(name: str, ctype: str, elements: int, direction: str, bundle: str) -> dict:
+    return {
+        "name": name,
+        "kind": "buffer",
+        "ctype": ctype,
+        "elements": int(elements),
+        "direction": direction,
+        "bundle": bundle,
+    }
+
+
+def weight_files(plan: EnginePlan) -> dict[str, np.ndarray]:
+    """Every channel's words and the aux floats, as the project stores them."""
+    files: dict[str, np.ndarray] = {"data/weights/aux.bin": plan.aux}
+    for c, stream in enumerate(plan.layout.streams):
+        words = stream if stream.shape[0] else np.zeros((1, WORD_LANES), dtype=np.uint32)
+        files[f"data/weights/w{c}.bin"] = np.ascontiguousarray(words)
+    return files
+
+
+def engine_files(
+    plan: EnginePlan, cfg, options: LlmCompileOptions, args: list[dict]
+) -> dict[str, Any]:
+    source, header = render_engine(plan, cfg, options, args)
+    files: dict[str, Any] = {
+        f"kernel/{ENGINE_FUNCTION}.cpp": source,
+        "kernel/llm_top.h": header,
+        f"kernel/{ENGINE_HEADER.name}": ENGINE_HEADER.read_text(),
+    }
+    files.update(weight_files(plan))
+    return files
+
+
+def kernel_file_list() -> tuple[list[str], list[str]]:
+    return [f"kernel/{ENGINE_FUNCTION}.cpp"], ["kernel/llm_top.h", f"kernel/{ENGINE_HEADER.name}"]
+
+
+def source_path(project: Path) -> Path:
+    return project / "kernel" / f"{ENGINE_FUNCTION}.cpp"

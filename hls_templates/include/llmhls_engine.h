@@ -1,0 +1,469 @@
+// llmhls channel-parallel decode engine: the parameterized HLS building blocks.
+//
+// Decode at batch 1 reads every weight once per token, so its speed is the
+// memory's. The engine reads every memory channel at once: the weights are
+// laid out offline (compiler/llm/engine/layout.py) as one sequential stream
+// per channel, and the kernel's dataflow region is
+//
+//   dispatch ──requests──► load_channel × N ──512-bit words──► compute
+//       └──────────tokens───────────────────────────────────────┘
+//
+// * `load_channel`: one free-running loader per channel port. It reads its
+//   channel's words in order (II = 1 bursts), layer after layer, prefetching
+//   across layer and phase boundaries (weights never depend on activations);
+//   before each token it fetches the token's embedding row when that row lives
+//   on its channel.
+// * `gemv`: the processing units, one per channel, unrolled. Each 512-bit word
+//   holds SUB lanes of ROWS rows; a unit unpacks them (16 fp32 / 32 fp16 /
+//   64 int8 / 2 x 64 int4 lanes), multiplies with the on-chip activation
+//   broadcast and reduces with an adder tree. int8/int4 lanes multiply integer
+//   activations (int16, one scale per vector) and sum in integers, applying
+//   scale (and minimum) once per row (int8) or group (int4):
+//   s * sx * sum(q * xq) + m * sum(x). Eight row groups are interleaved word
+//   by word, so each row's running sum is updated every 8th cycle, more than
+//   the fp32 add latency (6 cycles at 300 MHz): the loop keeps II = 1.
+// * the vector unit (`rms_norm`, `rope`, `silu_mul`, `attention`, ...): the
+//   work between the matrix phases, on chip in fp32.
+//
+// Stream of one channel for one matrix phase (row group rg = round * N + c):
+// blocks of up to 8 rounds; a block of b rounds holds its meta words (b *
+// ROWS * PRF floats, packed 16 per word: int8 row scales, int4 group
+// scale/minimum pairs) then its data words, word w of round r at w * b + r.
+#ifndef LLMHLS_ENGINE_H
+#define LLMHLS_ENGINE_H
+
+#include <cstdint>
+
+#include "hls_math.h"
+#include "hls_stream.h"
+#include "hls_vector.h"
+
+namespace llmhls {
+namespace engine {
+
+typedef hls::vector<uint32_t, 16> word_t;  // one 512-bit beat
+
+enum Format { kFp32 = 0, kFp16 = 1, kInt8 = 2, kInt4 = 3 };
+constexpr int kInterleave = 8;   // row groups in flight per unit (> fp32 add latency)
+constexpr int kWordLanes = 16;   // 32-bit lanes per word
+constexpr float kActLevels = 32767.0f;  // int16 activations for the int8/int4 units
+
+// ---------------------------------------------------------------- bits and halves
+inline float as_float(uint32_t bits) {
+  union {
+    uint32_t u;
+    float f;
+  } v;
+  v.u = bits;
+  return v.f;
+}
+
+inline uint32_t as_bits(float value) {
+  union {
+    uint32_t u;
+    float f;
+  } v;
+  v.f = value;
+  return v.u;
+}
+
+// IEEE half bits -> float, exact (subnormals included).
+inline float half_to_float(uint32_t h) {
+  const uint32_t sign = (h & 0x8000u) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1Fu;
+  const uint32_t mantissa = h & 0x3FFu;
+  if (exponent == 0) {
+    const float magnitude = static_cast<float>(mantissa) * 5.9604644775390625e-8f;  // 2^-24
+    return sign ? -magnitude : magnitude;
+  }
+  if (exponent == 31) return as_float(sign | 0x7F800000u | (mantissa << 13));
+  return as_float(sign | ((exponent + 112) << 23) | (mantissa << 13));
+}
+
+// float -> IEEE half bits, round to nearest even (as PyTorch's .half()).
+inline uint16_t float_to_half(float value) {
+  const uint32_t bits = as_bits(value);
+  const uint32_t sign = (bits >> 16) & 0x8000u;
+  const uint32_t magnitude = bits & 0x7FFFFFFFu;
+  if (magnitude >= 0x7F800000u) {  // inf or NaN
+    return static_cast<uint16_t>(sign | 0x7C00u | (magnitude > 0x7F800000u ? 0x200u : 0u));
+  }
+  if (magnitude >= 0x477FF000u) return static_cast<uint16_t>(sign | 0x7C00u);  // rounds to inf
+  if (magnitude < 0x38800000u) {  // below the smallest normal half: subnormal or zero
+    const float scaled = as_float(magnitude) * 16777216.0f;  // units of 2^-24, exact
+    uint32_t q = static_cast<uint32_t>(scaled);
+    const float rest = scaled - static_cast<float>(q);
+    if (rest > 0.5f || (rest == 0.5f && (q & 1u))) ++q;
+    return static_cast<uint16_t>(sign | q);
+  }
+  uint32_t half = ((magnitude >> 13) - (112u << 10));
+  const uint32_t rest = magnitude & 0x1FFFu;
+  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;
+  return static_cast<uint16_t>(sign | half);
+}
+
+template <typename T>
+struct KvCodec;
+template <>
+struct KvCodec<float> {
+  static float load(float v) { return v; }
+  static float store(float v) { return v; }
+};
+template <>
+struct KvCodec<uint16_t> {
+  static float load(uint16_t v) { return half_to_float(v); }
+  static uint16_t store(float v) { return float_to_half(v); }
+};
+
+inline int16_t round_to_int16(float v) {
+  const float r = v >= 0.0f ? v + 0.5f : v - 0.5f;
+  return static_cast<int16_t>(static_cast<int32_t>(r));
+}
+
+// ---------------------------------------------------------------- layout arithmetic
+// Rounds (row groups) channel c holds of a phase with rg row groups over n channels.
+constexpr int channel_rounds(int rg, int n, int c) { return c < rg ? (rg - c + n - 1) / n : 0; }
+
+// Rounds in block k of channel c (0 when the channel has no such block).
+constexpr int block_rounds(int rg, int n, int c, int k) {
+  return channel_rounds(rg, n, c) - kInterleave * k >= kInterleave
+             ? kInterleave
+             : (channel_rounds(rg, n, c) - kInterleave * k > 0
+                    ? channel_rounds(rg, n, c) - kInterleave * k
+                    : 0);
+}
+
+constexpr int meta_words(int rounds, int rows, int prf) {
+  return (rounds * rows * prf + kWordLanes - 1) / kWordLanes;
+}
+
+// Where row `row` of a matrix phase lies: its channel and the words to fetch.
+struct RowAddress {
+  int channel;
+  int index;       // row within its row group
+  int round;       // round within its block
+  int meta_first;  // first meta word, relative to the channel's phase base
+  int meta_count;
+  int data_first;  // first data word; the row's words follow at `stride`
+  int stride;
+};
+
+template <int ROWS, int N, int W, int PRF, int RG>
+RowAddress row_address(int row) {
+  RowAddress a;
+  const int rg = row / ROWS;
+  a.channel = rg % N;
+  a.index = row % ROWS;
+  const int round = rg / N;
+  const int k = round / kInterleave;
+  a.round = round % kInterleave;
+  const int b = block_rounds(RG, N, a.channel, k);
+  const int base = k * (meta_words(kInterleave, ROWS, PRF) + W * kInterleave);
+  const int first_float = (a.round * ROWS + a.index) * PRF;
+  a.meta_first = base + first_float / kWordLanes;
+  a.meta_count = PRF > 0 ? (first_float + PRF - 1) / kWordLanes - first_float / kWordLanes + 1 : 0;
+  a.data_first = base + meta_words(b, ROWS, PRF) + a.round;
+  a.stride = b;
+  return a;
+}
+
+// ---------------------------------------------------------------- lanes
+template <int FMT>
+struct Lanes;
+template <>
+struct Lanes<kFp32> {
+  static const int kSub = 16;
+  static float get(const word_t& w, int, int e) { return as_float(w[e]); }
+};
+template <>
+struct Lanes<kFp16> {
+  static const int kSub = 32;
+  static float get(const word_t& w, int, int e) {
+    return half_to_float((w[e / 2] >> (16 * (e % 2))) & 0xFFFFu);
+  }
+};
+template <>
+struct Lanes<kInt8> {
+  static const int kSub = 64;
+  static int32_t get(const word_t& w, int, int e) {
+    return static_cast<int8_t>((w[e / 4] >> (8 * (e % 4))) & 0xFFu);
+  }
+};
+template <>
+struct Lanes<kInt4> {
+  static const int kSub = 64;  // lanes per row; a word holds two rows' 64 nibbles
+  static int32_t get(const word_t& w, int row, int e) {
+    const int n = row * 64 + e;
+    return static_cast<int32_t>((w[n / 8] >> (4 * (n % 8))) & 0xFu);
+  }
+};
+
+// The activation vector of one matrix phase, broadcast to every unit.
+template <int IN>
+struct Activation {
+  float x[IN];
+  int16_t xq[IN];  // int8/int4 units: x / sx rounded
+  float sx;
+  float group_sum[IN / 32 > 0 ? IN / 32 : 1];  // int4 units: sum of x per group of 32
+};
+
+template <int IN>
+void prepare(const float* x, int n, Activation<IN>& a) {
+  float amax = 0.0f;
+PREPARE_MAX:
+  for (int i = 0; i < IN; ++i) {
+#pragma HLS pipeline II = 1
+    const float v = i < n ? x[i] : 0.0f;
+    a.x[i] = v;
+    const float m = v < 0.0f ? -v : v;
+    amax = m > amax ? m : amax;
+  }
+  a.sx = amax > 0.0f ? amax / kActLevels : 1.0f;
+  const float inverse = 1.0f / a.sx;
+PREPARE_QUANTIZE:
+  for (int i = 0; i < IN; ++i) {
+#pragma HLS pipeline II = 1
+    a.xq[i] = round_to_int16(a.x[i] * inverse);
+  }
+PREPARE_GROUPS:
+  for (int g = 0; g < (IN / 32 > 0 ? IN / 32 : 1); ++g) {
+    float sum = 0.0f;
+    for (int e = 0; e < 32 && g * 32 + e < IN; ++e) sum += a.x[g * 32 + e];
+    a.group_sum[g] = sum;
+  }
+}
+
+// One row's partial dot product with word `w` of its row group.
+template <int FMT, int IN, int PRF>
+float word_dot(const word_t& wd, int row, int w, const Activation<IN>& a, const float* meta) {
+#pragma HLS inline
+  constexpr int kSub = Lanes<FMT>::kSub;
+  if (FMT == kFp32 || FMT == kFp16) {
+    float sum = 0.0f;
+    for (int e = 0; e < kSub; ++e) sum += static_cast<float>(Lanes<FMT>::get(wd, row, e)) * a.x[w * kSub + e];
+    return sum;
+  }
+  if (FMT == kInt8) {
+    int32_t sum = 0;
+    for (int e = 0; e < kSub; ++e) sum += Lanes<FMT>::get(wd, row, e) * a.xq[w * kSub + e];
+    return static_cast<float>(sum) * (meta[0] * a.sx);
+  }
+  float part = 0.0f;  // int4: groups of 32 lanes, each with its scale and minimum
+  for (int g = 0; g < kSub / 32; ++g) {
+    int32_t sum = 0;
+    for (int e = 0; e < 32; ++e) {
+      sum += Lanes<FMT>::get(wd, row, g * 32 + e) * a.xq[w * kSub + g * 32 + e];
+    }
+    const int group = w * (kSub / 32) + g;
+    part += static_cast<float>(sum) * (meta[2 * group] * a.sx) + meta[2 * group + 1] * a.group_sum[group];
+  }
+  return part;
+}
+
+// y = W x for one matrix phase: RG row groups of ROWS rows, W words per row group.
+template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN>
+void gemv(hls::stream<word_t> s[N], const Activation<IN>& a, float* y) {
+  constexpr int kBlocks = (channel_rounds(RG, N, 0) + kInterleave - 1) / kInterleave;
+  constexpr int kMetaFloats = kInterleave * ROWS * PRF > 0 ? kInterleave * ROWS * PRF : 1;
+  constexpr int kMetaWords = meta_words(kInterleave, ROWS, PRF);
+  float meta[N][kMetaWords * kWordLanes > 0 ? kMetaWords * kWordLanes : 1];
+  float acc[N][kInterleave][ROWS];
+#pragma HLS array_partition variable = meta dim = 1 complete
+#pragma HLS array_partition variable = acc dim = 0 complete
+  (void)kMetaFloats;
+BLOCKS:
+  for (int k = 0; k < kBlocks; ++k) {
+  META:
+    for (int m = 0; m < kMetaWords; ++m) {
+#pragma HLS pipeline II = 1
+      for (int c = 0; c < N; ++c) {
+#pragma HLS unroll
+        if (m < meta_words(block_rounds(RG, N, c, k), ROWS, PRF)) {
+          const word_t wd = s[c].read();
+          for (int i = 0; i < kWordLanes; ++i) meta[c][m * kWordLanes + i] = as_float(wd[i]);
+        }
+      }
+    }
+  WORDS:
+    for (int step = 0; step < W * kInterleave; ++step) {
+#pragma HLS pipeline II = 1
+#pragma HLS dependence variable = acc type = inter distance = 8 true
+      const int w = step / kInterleave;
+      const int r = step % kInterleave;
+      for (int c = 0; c < N; ++c) {
+#pragma HLS unroll
+        if (r < block_rounds(RG, N, c, k)) {
+          const word_t wd = s[c].read();
+          for (int i = 0; i < ROWS; ++i) {
+            const float part = word_dot<FMT, IN, PRF>(wd, i, w, a, &meta[c][(r * ROWS + i) * PRF]);
+            const float v = w == 0 ? part : acc[c][r][i] + part;
+            acc[c][r][i] = v;
+            if (w == W - 1) y[((k * kInterleave + r) * N + c) * ROWS + i] = v;
+          }
+        }
+      }
+    }
+  }
+}
+
+// One row of a matrix (the token embedding) from its data words and meta floats.
+template <int FMT, int W>
+void decode_row(const word_t* words, int row, const float* meta, float* out, int n) {
+  constexpr int kSub = Lanes<FMT>::kSub;
+DECODE_ROW:
+  for (int w = 0; w < W; ++w) {
+    for (int e = 0; e < kSub; ++e) {
+#pragma HLS pipeline II = 1
+      const int i = w * kSub + e;
+      if (i >= n) continue;
+      const float q = static_cast<float>(Lanes<FMT>::get(words[w], row, e));
+      if (FMT == kInt8) {
+        out[i] = q * meta[0];
+      } else if (FMT == kInt4) {
+        out[i] = q * meta[2 * (i / 32)] + meta[2 * (i / 32) + 1];
+      } else {
+        out[i] = q;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- loaders
+struct Request {
+  int32_t meta_first;  // < 0: no embedding row on this channel for this token
+  int32_t meta_count;
+  int32_t data_first;
+  int32_t stride;
+  int32_t count;
+};
+
+// One free-running loader: per token, the embedding row if it lives here, then
+// every layer's words in order, then the LM head's on the last token of a call.
+inline void load_channel(const word_t* port, hls::stream<Request>& requests,
+                         hls::stream<word_t>& out, int32_t n_tokens, int32_t layer_words,
+                         int32_t head_words, int32_t lookup_base) {
+TOKENS:
+  for (int32_t t = 0; t < n_tokens; ++t) {
+    const Request q = requests.read();
+    if (q.meta_first >= 0) {
+    EMBED_META:
+      for (int32_t i = 0; i < q.meta_count; ++i) out.write(port[lookup_base + q.meta_first + i]);
+    EMBED_DATA:
+      for (int32_t i = 0; i < q.count; ++i) {
+        out.write(port[lookup_base + q.data_first + i * q.stride]);
+      }
+    }
+    const int32_t words = layer_words + (t == n_tokens - 1 ? head_words : 0);
+  STREAM:
+    for (int32_t i = 0; i < words; ++i) {
+#pragma HLS pipeline II = 1
+      out.write(port[i]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- vector unit
+template <int H>
+void rms_norm(const float* x, const float* weight, float eps, float* out) {
+  float sum = 0.0f;
+RMS_SUM:
+  for (int i = 0; i < H; ++i) sum += x[i] * x[i];
+  const float inverse = 1.0f / hls::sqrt(sum / H + eps);
+RMS_SCALE:
+  for (int i = 0; i < H; ++i) {
+#pragma HLS pipeline II = 1
+    out[i] = weight[i] * (x[i] * inverse);
+  }
+}
+
+// Rotate-half RoPE on `heads` heads of width D, with this position's cos/sin (D/2 each).
+template <int D>
+void rope(float* x, int heads, const float* cos_half, const float* sin_half) {
+ROPE_HEADS:
+  for (int h = 0; h < heads; ++h) {
+  ROPE_PAIRS:
+    for (int i = 0; i < D / 2; ++i) {
+#pragma HLS pipeline II = 1
+      const float a = x[h * D + i];
+      const float b = x[h * D + i + D / 2];
+      x[h * D + i] = a * cos_half[i] - b * sin_half[i];
+      x[h * D + i + D / 2] = b * cos_half[i] + a * sin_half[i];
+    }
+  }
+}
+
+template <int N>
+void silu_mul(const float* gate, const float* up, float* out) {
+SILU:
+  for (int i = 0; i < N; ++i) {
+#pragma HLS pipeline II = 1
+    const float g = gate[i];
+    out[i] = g / (1.0f + hls::exp(-g)) * up[i];
+  }
+}
+
+template <int N>
+void add_into(float* x, const float* y) {
+RESIDUAL:
+  for (int i = 0; i < N; ++i) {
+#pragma HLS pipeline II = 1
+    x[i] += y[i];
+  }
+}
+
+// One layer's new K/V rows (kv_heads x D) into the cache at `pos`.
+template <typename KV, int KVH, int CTX, int D>
+void kv_store(const float* k, const float* v, KV* k_layer, KV* v_layer, int pos) {
+KV_STORE:
+  for (int h = 0; h < KVH; ++h) {
+    for (int d = 0; d < D; ++d) {
+#pragma HLS pipeline II = 1
+      k_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(k[h * D + d]);
+      v_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(v[h * D + d]);
+    }
+  }
+}
+
+// Causal attention of one query row at `pos` over cache positions 0..pos (GQA).
+template <typename KV, int HEADS, int KVH, int CTX, int D>
+void attention(const float* q, const KV* k_layer, const KV* v_layer, int pos, float scale,
+               float* out) {
+  float scores[CTX];
+  float row[D];
+ATTN_HEADS:
+  for (int h = 0; h < HEADS; ++h) {
+    const int kvh = h / (HEADS / KVH);
+    const KV* keys = k_layer + kvh * CTX * D;
+    const KV* values = v_layer + kvh * CTX * D;
+    float best = -3.0e38f;
+  ATTN_SCORES:
+    for (int p = 0; p <= pos; ++p) {
+#pragma HLS loop_tripcount min = 1 max = CTX
+      float dot = 0.0f;
+      for (int d = 0; d < D; ++d) {
+#pragma HLS pipeline II = 1
+        dot += q[h * D + d] * KvCodec<KV>::load(keys[p * D + d]);
+      }
+      scores[p] = dot * scale;
+      best = scores[p] > best ? scores[p] : best;
+    }
+    float total = 0.0f;
+    for (int d = 0; d < D; ++d) row[d] = 0.0f;
+  ATTN_VALUES:
+    for (int p = 0; p <= pos; ++p) {
+#pragma HLS loop_tripcount min = 1 max = CTX
+      const float e = hls::exp(scores[p] - best);
+      total += e;
+      for (int d = 0; d < D; ++d) {
+#pragma HLS pipeline II = 1
+        row[d] += e * KvCodec<KV>::load(values[p * D + d]);
+      }
+    }
+    for (int d = 0; d < D; ++d) out[h * D + d] = row[d] / total;
+  }
+}
+
+}  // namespace engine
+}  // namespace llmhls
+
+#endif  // LLMHLS_ENGINE_H

@@ -1,0 +1,101 @@
+"""--engine stream: the channel-parallel decode engine, C-simulated against its PyTorch reference.
+
+The reference is the same decoder as the stage kernels' (compiler/llm/reference.py)
+with the weights as the engine stores them; it embeds tokens from the table the
+engine reads. Bounds: float formats differ from it only by summation order;
+int8/int4 units multiply int16 activations (one scale per vector, 2^-15 of its
+largest value), an fp16 KV cache rounds K and V to half precision.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from llm_models import tiny_gpt2, tiny_llama
+
+from llmhls.compiler.llm.build import compile_llm
+from llmhls.compiler.llm.reference import ReferenceDecoder
+from llmhls.compiler.llm.source import load_llm
+from llmhls.compiler.options import LlmCompileOptions
+from llmhls.errors import OptionError, UnsupportedError
+from llmhls.project import load_llm_manifest
+from llmhls.runtime.csim_backend import CsimBackend
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+CONTEXT = 64
+PROMPT = [1, 5, 9, 3]
+NEW_TOKENS = 12
+
+# (weights, kv cache, bound on the prefill logits' largest error over their largest value);
+# measured: 9e-7, 1.1e-6, 1.2e-4, 3.5e-4, 8.9e-4, 1.7e-3.
+CASES = [
+    pytest.param("fp32", "fp32", 1e-5, id="fp32"),
+    pytest.param("fp16", "fp32", 1e-5, id="fp16", marks=pytest.mark.slow),
+    pytest.param("int8", "fp32", 1e-3, id="int8", marks=pytest.mark.slow),
+    pytest.param("int4", "fp32", 2e-3, id="int4", marks=pytest.mark.slow),
+    pytest.param("fp32", "fp16", 5e-3, id="fp32-kv16", marks=pytest.mark.slow),
+    pytest.param("int4", "fp16", 1e-2, id="int4-kv16"),
+]
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory) -> Path:
+    return tiny_llama(tmp_path_factory.mktemp("engine") / "llama")
+
+
+def _csim_greedy(project: Path) -> tuple[list[int], np.ndarray]:
+    backend = CsimBackend(load_llm_manifest(project))
+    backend.reset()
+    logits = prefill_logits = backend.prefill(np.array(PROMPT, dtype=np.int32), 0)
+    tokens: list[int] = []
+    for _ in range(NEW_TOKENS):
+        tokens.append(int(np.argmax(logits)))
+        if len(tokens) < NEW_TOKENS:
+            logits = backend.decode(tokens[-1], len(PROMPT) + len(tokens) - 1)
+    return tokens, prefill_logits
+
+
+@pytest.mark.parametrize(("weights", "kv", "bound"), CASES)
+def test_engine_matches_its_reference(llama, tmp_path, weights, kv, bound) -> None:
+    options = LlmCompileOptions(max_context=CONTEXT, weights=weights, engine="stream", kv_cache=kv)
+    result = compile_llm(load_llm(llama), tmp_path / "p", options)
+    expected, expected_logits = ReferenceDecoder(result.reference, CONTEXT).greedy(
+        PROMPT, NEW_TOKENS
+    )
+    tokens, logits = _csim_greedy(tmp_path / "p")
+    reference = expected_logits.numpy()
+    error = float(np.abs(logits - reference).max() / np.abs(reference).max())
+    assert error <= bound, f"prefill logits error {error:.3g} over {bound}"
+    assert tokens == expected
+
+
+def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -> None:
+    result = compile_llm(
+        load_llm(llama), tmp_path / "p", LlmCompileOptions(max_context=CONTEXT, engine="stream")
+    )
+    kernels = result.manifest["llm"]["kernels"]
+    assert list(kernels) == ["prefill"]  # decode steps are one-token calls of the same kernel
+    args = kernels["prefill"]["args"]
+    ports = [a for a in args if a["name"].startswith("w") and a["name"][1:].isdigit()]
+    assert len(ports) == result.report["engine"]["channels"] == 30  # u280: 32 HBM - K and V
+    assert sorted(a["memory"] for a in ports) == list(range(30))
+    assert all(a["ctype"] == "word512" for a in ports)
+    source = (tmp_path / "p" / "kernel" / "llm_engine.cpp").read_text()
+    assert source.count("load_channel(w") == 30
+    assert "#pragma HLS dataflow" in source
+    for a in ports:  # every channel file holds exactly its declared words
+        assert (tmp_path / "p" / a["file"]).stat().st_size == 64 * a["elements"]
+    assert result.manifest["llm"]["kv_cache"]["dtype"] == "float16"
+
+
+def test_engine_refuses_what_it_does_not_support(tmp_path) -> None:
+    gpt2 = load_llm(tiny_gpt2(tmp_path / "gpt2"))
+    with pytest.raises(UnsupportedError, match="llama-family"):
+        compile_llm(gpt2, tmp_path / "g", LlmCompileOptions(max_context=CONTEXT, engine="stream"))
+    assert not (tmp_path / "g").exists()
+    with pytest.raises(OptionError, match="--kv-cache fp16 needs --engine stream"):
+        LlmCompileOptions(weights="fp32", kv_cache="fp16").resolved(256, "fp32", "F32")

@@ -1,0 +1,68 @@
+"""The engine's weight layout, read back by a second, independent reader.
+
+The reader below follows the stream order the C++ units consume (meta words
+of a block, then word w of round r at w * b + r) without the writer's code,
+so a writer that drops, repeats or misplaces a row fails here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from llmhls.compiler.llm.engine.layout import build_layout, encode
+from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
+from llmhls.compiler.llm.stages import fp32_linear
+
+
+def _read_back(
+    stream: np.ndarray, rows: int, inputs: int, channels: int, channel: int, lanes_per_word
+):
+    """Rows of one fp32 matrix held by `channel`, decoded from its words (fp32: 16 lanes)."""
+    mine = list(range(channel, rows, channels))
+    out = {}
+    position = 0
+    words = -(-inputs // 16)
+    for start in range(0, len(mine), 8):
+        block = mine[start : start + 8]
+        b = len(block)
+        data = stream[position : position + words * b].reshape(words, b, 16)
+        position += words * b
+        for r, row in enumerate(block):
+            out[row] = data[:, r, :].reshape(-1).view(np.float32)[:inputs]
+    return out, position
+
+
+@pytest.mark.parametrize(("rows", "inputs", "channels"), [(37, 48, 5), (8, 16, 30), (100, 64, 7)])
+def test_fp32_rows_land_once_in_consumption_order(rows, inputs, channels) -> None:
+    weight = torch.randn(rows, inputs, generator=torch.Generator().manual_seed(rows))
+    matrix = encode("m", [fp32_linear(weight, None)])
+    layout = build_layout([[matrix]], matrix, None, channels)
+    seen = {}
+    for c in range(channels):
+        got, used = _read_back(layout.streams[c], rows, inputs, channels, c, 16)
+        assert used == layout.layer_words[c]
+        seen.update(got)
+    assert sorted(seen) == list(range(rows))
+    for row, values in seen.items():
+        np.testing.assert_array_equal(values, weight[row].numpy())
+    # the tied embedding is the head itself: stored once, found at the head's start
+    assert layout.lookup_base == layout.layer_words
+
+
+def test_int4_words_hold_two_rows_of_nibbles_and_their_group_pairs() -> None:
+    weight = torch.randn(2, 64, generator=torch.Generator().manual_seed(1))
+    module = QuantLinear.from_weight(weight, None, "int4", 32)
+    matrix = encode("m", [module])
+    layout = build_layout([[matrix]], matrix, None, 1)
+    # 1 row group of 2 rows x 2 groups x (scale, min) = 8 floats: one meta word, then one data word
+    assert layout.layer_words == [2]
+    words = layout.streams[0][:2]
+    meta = words[0].view(np.float32)[:8].reshape(2, 2, 2)
+    data = words[1].view(np.uint8)
+    nibbles = np.stack([data & 0xF, data >> 4], axis=-1).reshape(2, 64)  # row, input
+    rebuilt = nibbles.reshape(2, 2, 32) * meta[:, :, :1] + meta[:, :, 1:]
+    np.testing.assert_allclose(
+        rebuilt.reshape(2, 64), dequantized_weight(module).numpy(), rtol=1e-6
+    )
