@@ -132,7 +132,10 @@ def test_kernel_manifest_errors_name_the_field(tmp_path: Path, edit, message: st
     [
         (lambda m: m["llm"].pop("weights"), r"missing field 'llm\.weights'"),
         (lambda m: m["llm"].update(max_context=0), r"llm\.max_context must be a positive"),
-        (lambda m: m["llm"]["kernels"].pop("decode"), r"llm\.kernels\.decode must be an object"),
+        (
+            lambda m: m["llm"]["kernels"].update(decode=[]),
+            r"llm\.kernels\.decode must be an object",
+        ),
         (lambda m: m.pop("source"), r"missing field 'source'"),
     ],
 )
@@ -180,3 +183,12 @@ def test_output_dir_must_be_writable(tmp_path: Path) -> None:
             check_output_dir(locked / "out", force=False)
     finally:
         locked.chmod(0o700)
+
+
+def test_llm_manifest_without_decode_kernel_decodes_through_prefill(tmp_path: Path) -> None:
+    """One kernel may serve both: a decode step is then a one-token prefill call."""
+    manifest = llm_manifest()
+    del manifest["llm"]["kernels"]["decode"]
+    spec = load_llm_manifest(write(tmp_path, manifest)).llm
+    assert spec.decode is None
+    assert spec.kernels == (spec.prefill,)
