@@ -14,9 +14,33 @@ the weight a correct quantized kernel multiplies by, for ordinary float math in 
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+from llmhls.project import load_llm_manifest
+from llmhls.runtime.csim_backend import CsimBackend
+from llmhls.runtime.precision import (
+    PrecisionFigures,
+    compare_logits,
+    reference_continuation,
+    teacher_forced_logits,
+)
+
+# Kernel against the fake-quantized reference: both multiply by the same float32 weights, so
+# they differ by float32 rounding only (unit roundoff u = 6e-8): summation order in k-term dot
+# products (worst case k u of sum |x w|: 8e-6 for the tiny models' k = 128, typically sqrt(k) u),
+# the in-kernel decode's order (int4 adds scale * sum x q and min * sum x per group; fp16's
+# 2^25 scaling is exact), and hls_math's exp / tanh / rsqrt against libm's. Measured on the
+# tiny models: 2e-6 to 6e-6. 1e-4 is the csim testbench's own tolerance (REL_TOLERANCE in
+# compiler/llm/testbench.py), while a weight one grid step off (a scale off by 1/127, a
+# swapped nibble) moves the logits by 1e-3 or more.
+FAKE_QUANT_REL_ERROR = 1e-4
 
 
 def fake_quantize(weight: Tensor, fmt: str, group: int | None = 32) -> Tensor:
@@ -92,3 +116,44 @@ def fake_quantized_model(model: nn.Module, weights: str, head: str, group: int |
             fake_quantize(model.lm_head.weight, head, group), requires_grad=False
         )
     return model
+
+
+def check_against_fake_quantized(
+    loaded: Any,
+    out: Path,
+    manifest: dict,
+    prompt: list[int],
+    new_tokens: int,
+    record: Callable[[str, object], None],
+    tolerance: float = FAKE_QUANT_REL_ERROR,
+) -> PrecisionFigures:
+    """Kernel logits, teacher-forced along the float32 model's greedy continuation, against
+    the fake-quantized model (tight) and the float32 model (the figures returned).
+
+    `loaded` is the project's `LoadedLlm`, `manifest` its manifest["llm"] (weight formats
+    and group size), `record` pytest's record_property.
+    """
+    sequence, float_logits = reference_continuation(loaded.model, prompt, new_tokens)
+    logits = teacher_forced_logits(CsimBackend(load_llm_manifest(out)), prompt, sequence)
+    model = fake_quantized_model(
+        copy.deepcopy(loaded.model),
+        manifest["weights"],
+        manifest["head_weights"],
+        manifest["group_size"],
+    )
+    with torch.no_grad():
+        reference = model(torch.tensor([sequence])).logits[0].float().numpy()
+    reference = reference[len(prompt) - 1 : len(sequence) - 1]
+    tight = compare_logits(logits, reference)
+    record("fake_quant_max_rel_logit_error", tight.max_rel_logit_error)
+    assert tight.max_rel_logit_error <= tolerance, tight
+    # Same top-1 token wherever the reference's two best logits are further apart than the
+    # error allowed on both sides (a closer pair is a tie that rounding may break).
+    top2 = np.sort(reference, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 2 * tolerance * np.abs(reference).max(axis=1)
+    assert (logits.argmax(axis=1) == reference.argmax(axis=1))[clear].all(), tight
+    figures = compare_logits(logits, float_logits)
+    record("float_max_rel_logit_error", figures.max_rel_logit_error)
+    record("float_top1_agreement", figures.top1_agreement)
+    print(f"{out.name}: vs fake-quantized {tight}; vs float32 {figures}")
+    return figures
