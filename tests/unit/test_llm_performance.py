@@ -143,6 +143,102 @@ def test_attention_grows_with_the_add_latency() -> None:
     assert OpTimes.at(300).fadd == op_latency("arith.addf", 300)
 
 
+# -- one whole token ----------------------------------------------------------------------------
+# Two layers of a tiny decoder: H 2, KVH 1 (G 2), T 2, HD 1, TILE 1, C 1; 4 hidden.
+# With HD = TILE = 1 every attn_load entry moves one float, so its II never counts (see the
+# xfail below). Op latencies at 300 MHz, the op table's (passes/analysis/costs.py):
+# fadd 6, fsub 6, fmul 3, fdiv 12, exp 8, fcmp 1, on-chip read 2, store 1, m_axi read 64.
+TINY = AttentionShape(heads=2, kv_heads=1, context=2, head_dim=1, rows=1, tile=1)
+# u280: bundle k on HBM2 channel k, 13.3 GB/s each (Shuhai) = 13.3e9 / 300e6 = 44.33 B a cycle.
+POST_BYTES = 13_330  # 13330 / 44.33 = 300.68 cycles: post waits on its channel, not its 200
+
+
+def _tiny_token() -> DecodeInputs:
+    weights = {
+        "embed": {"w0": 8},
+        "pre": {"w1": 64},
+        "post": {"w2": POST_BYTES},
+        "head": {"w3": 64},
+    }
+    stored = {"w0": 16, "w1": 128, "w2": 2 * POST_BYTES, "w3": 64, "kv0": 16, "kv1": 16, "io": 8}
+    return DecodeInputs(
+        layers=2,
+        hidden=4,
+        attention=TINY,
+        stage_cycles={"embed": 10, "pre": 100, "post": 200, "head": 50},
+        weight_bytes=weights,
+        logits_bytes={"io": 8},
+        kv_bundles=("kv0", "kv1"),
+        kv_itemsize=4,
+        stored_bytes=stored,
+    )
+
+
+def test_whole_token_decode_estimate_by_hand() -> None:
+    """Every stage of a decoded token, averaged over positions 0 and 1, computed on paper.
+
+    kv_append (both positions, one row written): dims 1 iteration, D = read 2 + store 1 = 3;
+    rows 3 + 1 * 1 + 1 = 5; heads 5 + 1 * 1 + 1 = 7.
+    attention_window, per head run (q 3, scores 2 + 3 + 1 x 6 + 3 + 1 = 15, tile max
+    1 + 2 = 3, exp 6 + 8 + 1 = 15, tile sum 6 + 2 = 8, acc 2 + 3 + 1 x 6 + 6 + 1 = 18) = 62,
+    alpha and l_run 2 + 1 + 6 + 8 + 3 + 6 + 1 = 27 per head:
+      zeroing 1 store: 1. init: dims 2 entries of 1 store = 2, heads 2 + 2 x (1 + 1) + 1 = 7,
+      init 7 + 1 + 1 = 9. out: dims 2 entries of read 2 + fmul 3 + store 1 = 12, heads
+      12 + 2 x (2 + 12 + 1) + 1 = 43, rows 43 + 1 + 1 = 45.
+      pos 0 (1 position, 1 tile, 2 head runs): load 64 + 1 = 65; heads 2 x 62 + 2 x 28 + 1
+      = 181; rows 181 + 1 + 1 = 183; tiles 65 + 183 + 1 + 1 = 250;
+      groups 9 + 250 + 45 + 1 + 1 = 306; call 1 + 306 = 307.
+      pos 1 (2 positions, 2 tiles, 4 head runs): load 2 x 65 = 130; heads 4 x 62 + 4 x 28 + 2
+      = 362; rows 362 + 2 + 2 = 366; tiles 130 + 366 + 2 + 1 = 499;
+      groups 9 + 499 + 45 + 1 + 1 = 555; call 556. Average (307 + 556) / 2 = 431.5.
+    top: STEP_ROWS 1 x (1 + 1) + 1 = 3, LAYERS 2 x 1 + 1 = 3, COPY_HIDDEN 2 entries of 4
+    floats (3 + 3) x 2 = 12, LAST_ROW 3 + 3 = 6: 24.
+    Token: embed 10 + 2 x (pre 100 + kv_append 7 + attention 431.5 + post) + top 24 + head 50,
+    compute alone (post 200): 10 + 2 x 738.5 + 74 = 1561; with post's channel (300.68):
+    10 + 2 x 839.18 + 74 = 1762.35.
+    """
+    decode = estimate_decode(_tiny_token(), get_target("u280"), 300)
+    stages = {s["name"]: s for s in decode["stages"]}
+    assert {name: s["compute_cycles"] for name, s in stages.items()} == {
+        "embed": 10,
+        "pre": 100,
+        "kv_append": 7,
+        "attention": 432,  # 431.5 rounded up
+        "post": 200,
+        "top": 24,
+        "head": 50,
+    }
+    assert decode["kv_append_cycles_per_layer"] == 7
+    assert decode["attention_cycles_per_layer"] == 432  # round(431.5)
+    assert stages["post"]["cycles"] == 301 and stages["post"]["limit"] == "channel"
+    assert stages["post"]["busiest_bundle"] == "w2"
+    assert decode["compute_cycles"] == 1561
+    assert decode["decode_cycles"] == 1763  # ceil(1762.35)
+    # The channel limits 2 x 300.68 of 1762.35 cycles: compute limits the rest.
+    assert decode["bound"] == "compute"
+    # Bytes: embed 8 + 2 x pre 64 + 2 x kv_append (K and V rows, 4 B each) 8 + 2 x attention
+    # (4 B x visible positions x K and V: 8 at pos 0, 16 at pos 1, average 12) + 2 x post
+    # 13330 + head 64 + logits 8 = 26908.
+    assert decode["bytes_per_token"] == 26908
+    assert decode["weight_bytes_per_token"] == 2 * 64 + 2 * 13330 + 64
+    assert decode["kv_bytes_per_token"] == 2 * 8 + 2 * 12
+    assert decode["estimated_tokens_per_s"] == pytest.approx(300e6 / 1762.3534, rel=1e-6)
+    assert decode["compute_bound_tokens_per_s"] == pytest.approx(300e6 / 1561, rel=1e-6)
+    assert decode["channels_used"] == 7  # w0..w3, kv0, kv1, io
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="model bug: attn_load is pipelined at II = the integer add's latency, 0 at 300 MHz "
+    "(performance.py), so a burst of N floats costs its depth alone; an II is at least 1",
+)
+def test_attention_load_takes_a_cycle_per_float() -> None:
+    loops = attention_window_loops(SHAPE, POS, 1, OpTimes.at(300))
+    # Decode at pos 5: 6 visible positions x HD 4 per kv head, tiles of 16 and 8 floats,
+    # one float a cycle: (16 - 1) + (64 + 1) = 80 and (8 - 1) + 65 = 72; 2 kv heads.
+    assert loops["attn_load"].cycles == 2 * (80 + 72)
+
+
 # -- memory caps --------------------------------------------------------------------------------
 def _inputs(
     cycles: dict[str, int], weights: dict[str, dict[str, int]], layers: int = 2

@@ -1,5 +1,9 @@
 """Weight precision of LLM linear layers: quantization error, packing, bytes, and kernels.
 
+Expected weights come from tests/quant_reference.py, a separate implementation of the
+documented rounding rule, or from bytes written out by hand; never from the product's
+own scale formula or `dequantized_weight`.
+
 Every format's forward must also compile through the MLIR flow and C-simulate
 like PyTorch, since the dequantization runs inside the kernel.
 """
@@ -12,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from quant_reference import decode_stored, fake_quantize
 
 from llmhls.compiler.csim import run_csim
 from llmhls.compiler.driver import CompileOptions, compile_model
@@ -51,15 +56,34 @@ def layer_weights(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return weight, torch.randn(OUT, generator=gen)
 
 
+def _stored(layer: QuantLinear) -> dict[str, torch.Tensor]:
+    return dict(layer.named_buffers())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "group_size"),
+    [("fp32", 32), ("fp16", 32), ("int8", 32), ("int4", 32), ("int4", 16), ("int4", 2)],
+)
+def test_stored_weights_hold_the_reference_grid(fmt: str, group_size: int) -> None:
+    """Read by the documented layout (tests/quant_reference.py, a second implementation of
+    the rule), the stored arrays hold exactly the weight rounded to the format's grid; the
+    product's own `dequantized_weight` reads the same."""
+    for seed in range(3):
+        weight, _ = layer_weights(seed)
+        layer = QuantLinear.from_weight(weight, None, fmt, group_size)
+        expected = fake_quantize(weight, fmt, group_size)
+        assert torch.equal(decode_stored(_stored(layer), fmt, group_size), expected), seed
+        assert torch.equal(dequantized_weight(layer), expected), seed
+
+
 def test_int8_error_is_within_half_a_step_per_channel() -> None:
     weight, _ = layer_weights()
     layer = QuantLinear.from_weight(weight, None, "int8")
-    scale = layer.weight_scale
-    assert torch.equal(scale, (weight.double().abs().amax(1) / 127).float())
     assert int(layer.weight_q.abs().max()) == 127
-    err = (weight - dequantized_weight(layer)).abs().amax(1)
-    assert bool((err <= scale / 2 * (1 + 1e-4)).all()), (err / scale).max()
-    assert float(err[5]) == 0.0 and float(scale[5]) == 0.0  # all-zero row stays exact
+    err = (weight - decode_stored(_stored(layer), "int8")).abs().amax(1)
+    step = weight.abs().amax(1) / 127  # per output channel
+    assert bool((err <= step / 2 * (1 + 1e-6)).all()), (err / step).max()
+    assert float(err[5]) == 0.0 and float(layer.weight_scale[5]) == 0.0  # zero row stays exact
 
 
 @pytest.mark.parametrize("group_size", [32, 16, 2])
@@ -68,12 +92,13 @@ def test_int4_error_is_within_half_a_step_per_group(group_size: int) -> None:
     layer = QuantLinear.from_weight(weight, None, "int4", group_size)
     groups = IN // group_size
     assert layer.weight_scale.shape == (groups, OUT)
-    q = unpack_int4(layer.weight_packed.t())
-    assert int(q.min()) >= 0 and int(q.max()) <= 15
-    err = (weight - dequantized_weight(layer)).abs().reshape(OUT, groups, group_size).amax(-1)
+    grouped = weight.reshape(OUT, groups, group_size)
+    decoded = decode_stored(_stored(layer), "int4", group_size).reshape(OUT, groups, group_size)
+    err = (grouped - decoded).abs().amax(-1)
+    step = (grouped.amax(-1) - grouped.amin(-1)) / 15
     # Half a step, plus float32 rounding of q * scale + min (relative to the group's range).
-    span = weight.abs().reshape(OUT, groups, group_size).amax(-1)
-    assert bool((err <= layer.weight_scale.t() / 2 * (1 + 1e-4) + 1e-6 * span).all())
+    span = grouped.abs().amax(-1)
+    assert bool((err <= step / 2 * (1 + 1e-6) + 1e-6 * span).all())
 
 
 def test_int4_keeps_a_q4_1_grid_exactly() -> None:
@@ -86,7 +111,8 @@ def test_int4_keeps_a_q4_1_grid_exactly() -> None:
     weight = (q.reshape(OUT, -1, 32) * scale[..., None] + minimum[..., None]).reshape(OUT, IN)
     layer = QuantLinear.from_weight(weight, None, "int4")
     assert torch.equal(unpack_int4(layer.weight_packed.t()), q.to(torch.int8))
-    torch.testing.assert_close(dequantized_weight(layer), weight, rtol=0, atol=1e-6)
+    decoded = decode_stored(_stored(layer), "int4")
+    torch.testing.assert_close(decoded, weight, rtol=0, atol=1e-6)
 
 
 def test_int4_packing_order() -> None:
@@ -99,22 +125,51 @@ def test_int4_packing_order() -> None:
     every = torch.arange(0, 16, dtype=torch.int8).repeat(16).reshape(16, 16)
     every = every[:, torch.randperm(16, generator=torch.Generator().manual_seed(2))]
     assert torch.equal(unpack_int4(pack_int4(every)), every)
-    # A layer stores exactly the packing of its own rounded values.
-    weight, _ = layer_weights(3)
-    layer = QuantLinear.from_weight(weight, None, "int4")
-    minimum, scale = layer.weight_min.t()[..., None], layer.weight_scale.t()[..., None]
-    grouped = dequantized_weight(layer).reshape(OUT, IN // 32, 32) - minimum
-    rounded = torch.nan_to_num(grouped / scale).round().to(torch.int8).reshape(OUT, IN)
-    assert torch.equal(layer.weight_packed, pack_int4(rounded).t())
     with pytest.raises(InputError, match=r"\[0, 15\]"):
         pack_int4(torch.tensor([[16, 0]]))
+
+
+def _bytes(t: torch.Tensor, dtype: type) -> list:
+    return t.numpy().view(dtype).tolist()
+
+
+def test_stored_bytes_of_a_tiny_matrix_by_hand() -> None:
+    """Every format's stored arrays for a matrix small enough to quantize on paper."""
+    # int4, group 2, out 3 x in 4. Per (row, group): min, scale = (max - min) / 15, q:
+    #   row 0: [0, 1.5] min 0 scale 0.1 q [0, 15];  [0.8, 0.2] min 0.2 scale 0.04 q [15, 0]
+    #   row 1: [-1, 0.5] min -1 scale 0.1 q [0, 15]; [0.3, 0.3] constant: scale 0, q [0, 0]
+    #   row 2: [3, 0] min 0 scale 0.2 q [15, 0];     [-0.75, 0.75] min -0.75 scale 0.1 q [0, 15]
+    # Bytes [in / 2, out], byte [j, o] = q[o, 2j] | q[o, 2j + 1] << 4:
+    #   j 0: 0 | 15 << 4 = 0xF0, 0 | 15 << 4 = 0xF0, 15 | 0 << 4 = 0x0F
+    #   j 1: 15 | 0 << 4 = 0x0F, 0 | 0 << 4 = 0x00, 0 | 15 << 4 = 0xF0
+    weight = torch.tensor([[0.0, 1.5, 0.8, 0.2], [-1.0, 0.5, 0.3, 0.3], [3.0, 0.0, -0.75, 0.75]])
+    layer = QuantLinear.from_weight(weight, None, "int4", 2)
+    assert _bytes(layer.weight_packed, np.uint8) == [[0xF0, 0xF0, 0x0F], [0x0F, 0x00, 0xF0]]
+    assert layer.weight_packed.numpy().tobytes() == bytes([0xF0, 0xF0, 0x0F, 0x0F, 0x00, 0xF0])
+    expected_scale = torch.tensor([[0.1, 0.1, 0.2], [0.04, 0.0, 0.1]])  # [groups, out]
+    torch.testing.assert_close(layer.weight_scale, expected_scale, rtol=1e-6, atol=0)
+    assert layer.weight_min.tolist() == torch.tensor([[0.0, -1.0, 0.0], [0.2, 0.3, -0.75]]).tolist()
+    # int8, out 2 x in 3: scale = max|w| / 127 = 0.01, 0.02; q = [127, -50, 0], [-127, 50, 3],
+    # two's complement bytes 0x7F 0xCE 0x00, 0x81 0x32 0x03.
+    layer = QuantLinear.from_weight(
+        torch.tensor([[1.27, -0.5, 0.0], [-2.54, 1.0, 0.06]]), None, "int8"
+    )
+    assert _bytes(layer.weight_q, np.uint8) == [[0x7F, 0xCE, 0x00], [0x81, 0x32, 0x03]]
+    torch.testing.assert_close(layer.weight_scale, torch.tensor([0.01, 0.02]), rtol=1e-6, atol=0)
+    # fp16: IEEE half bits (sign | exponent 5 | mantissa 10): 1.0 = 0x3C00, -2.0 = 0xC000,
+    # 0.5 = 0x3800, 65504 (largest) = 0x7BFF, 2^-24 (smallest subnormal) = 0x0001, -0 = 0x8000.
+    halves = torch.tensor([[1.0, -2.0, 0.5], [65504.0, 2.0**-24, -0.0]])
+    layer = QuantLinear.from_weight(halves, None, "fp16")
+    assert _bytes(layer.weight_fp16, np.uint16) == [
+        [0x3C00, 0xC000, 0x3800],
+        [0x7BFF, 0x0001, 0x8000],
+    ]
 
 
 def test_fp16_stores_ieee_half_bits() -> None:
     weight, _ = layer_weights()
     layer = QuantLinear.from_weight(weight, None, "fp16")
     assert torch.equal(layer.weight_fp16.view(torch.float16), weight.half())
-    assert torch.equal(dequantized_weight(layer), weight.half().float())
 
 
 def test_fp16_decode_is_exact_for_every_finite_half() -> None:
@@ -133,12 +188,12 @@ def test_fp16_decode_is_exact_for_every_finite_half() -> None:
 
 
 @pytest.mark.parametrize("fmt", WEIGHT_FORMATS)
-def test_forward_equals_dequantized_linear(fmt: str) -> None:
+def test_forward_equals_the_reference_linear(fmt: str) -> None:
     weight, bias = layer_weights(4)
     x = torch.randn(3, 5, IN, generator=torch.Generator().manual_seed(5))
     for b in (bias, None):
         layer = QuantLinear.from_weight(weight, b, fmt)
-        expected = x @ dequantized_weight(layer).t() + (0.0 if b is None else b)
+        expected = x @ fake_quantize(weight, fmt).t() + (0.0 if b is None else b)
         got = layer(x)
         assert got.shape == (3, 5, OUT)
         scale = float(expected.abs().max())
@@ -238,7 +293,7 @@ def test_kernel_csim_matches_pytorch(fmt: str, level: int, rows: int, tmp_path: 
     csim = run_csim(tmp_path / name)
     assert csim.passed, csim.to_json()
     assert csim.max_rel_err <= 1e-4
-    # The golden outputs csim checked against are the dequantized layer's.
+    # The golden outputs csim checked against are the layer's on the reference grid.
     golden = np.fromfile(tmp_path / name / "data/golden/output0.bin", dtype="<f4")
-    expected = (x @ dequantized_weight(layer).t() + bias).reshape(-1).numpy()
+    expected = (x @ fake_quantize(weight, fmt).t() + bias).reshape(-1).numpy()
     assert np.abs(golden - expected).max() <= 1e-5 * np.abs(expected).max()
