@@ -241,8 +241,9 @@ def attention_window_loops(
     loops["attn_init"] = _sequential(
         "attn_init", kvh, kvh * s.rows, _total(loops, "attn_init.heads")
     )
+    # PIPELINE II = 1 in the template: one K and one V float a cycle.
     loops["attn_load"] = _pipelined(
-        "attn_load", kvh * n_tiles, kvh * n_pos * hd, op.counter, op.maxi_read + op.store
+        "attn_load", kvh * n_tiles, kvh * n_pos * hd, 1, op.maxi_read + op.store
     )
     loops["attn_q"] = _pipelined("attn_q", heads_run, heads_run * hd, 1, op.ram_read + op.store)
     # One tile row per cycle: HD products, an HD-deep fadd chain, the scale, a register store.

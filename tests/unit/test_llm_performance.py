@@ -145,8 +145,8 @@ def test_attention_grows_with_the_add_latency() -> None:
 
 # -- one whole token ----------------------------------------------------------------------------
 # Two layers of a tiny decoder: H 2, KVH 1 (G 2), T 2, HD 1, TILE 1, C 1; 4 hidden.
-# With HD = TILE = 1 every attn_load entry moves one float, so its II never counts (see the
-# xfail below). Op latencies at 300 MHz, the op table's (passes/analysis/costs.py):
+# With HD = TILE = 1 every attn_load entry moves one float.
+# Op latencies at 300 MHz, the op table's (passes/analysis/costs.py):
 # fadd 6, fsub 6, fmul 3, fdiv 12, exp 8, fcmp 1, on-chip read 2, store 1, m_axi read 64.
 TINY = AttentionShape(heads=2, kv_heads=1, context=2, head_dim=1, rows=1, tile=1)
 # u280: bundle k on HBM2 channel k, 13.3 GB/s each (Shuhai) = 13.3e9 / 300e6 = 44.33 B a cycle.
@@ -227,11 +227,6 @@ def test_whole_token_decode_estimate_by_hand() -> None:
     assert decode["channels_used"] == 7  # w0..w3, kv0, kv1, io
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug: attn_load is pipelined at II = the integer add's latency, 0 at 300 MHz "
-    "(performance.py), so a burst of N floats costs its depth alone; an II is at least 1",
-)
 def test_attention_load_takes_a_cycle_per_float() -> None:
     loops = attention_window_loops(SHAPE, POS, 1, OpTimes.at(300))
     # Decode at pos 5: 6 visible positions x HD 4 per kv head, tiles of 16 and 8 floats,
