@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,3 +24,10 @@ def repo_root() -> Path:
 def tool(name: str) -> str:
     """Path of a console script installed next to the running Python."""
     return str(VENV_BIN / name)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`llmhls ARGS...` with the running Python, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "llmhls.cli", *args], capture_output=True, text=True, timeout=600
+    )

@@ -48,7 +48,15 @@ from llmhls.compiler.tcl import render_run_hls_tcl
 from llmhls.errors import UnsupportedError
 from llmhls.hls_templates import TEMPLATES_DIR, render
 from llmhls.passes.qor.report import render_markdown
-from llmhls.project import DTYPES, LLM_KIND, MANIFEST_FILE, check_output_dir, manifest_text
+from llmhls.project import (
+    DEFAULT_FLOOR_TOLERANCE,
+    DEFAULT_REL_TOLERANCE,
+    DTYPES,
+    LLM_KIND,
+    MANIFEST_FILE,
+    check_output_dir,
+    manifest_text,
+)
 from llmhls.targets import Target, get_target
 
 KV_HEADER = TEMPLATES_DIR / "include" / "llmhls_kv_attention.h"
@@ -569,6 +577,8 @@ def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -
         "clock_mhz": clock,
         "kernel_files": files,
         "kernel_headers": [f.replace(".cpp", ".h") for f in files] + [f"kernel/{KV_HEADER.name}"],
+        # tb_llm's verdict on the prefill logits, element-wise as a kernel project's testbench.
+        "tolerance": {"rel": DEFAULT_REL_TOLERANCE, "floor": DEFAULT_FLOOR_TOLERANCE},
         "llm": {
             **{k: v for k, v in cfg.to_dict().items() if k != "num_layers"},
             "num_layers": cfg.num_layers,

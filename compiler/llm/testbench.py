@@ -17,13 +17,13 @@ import torch
 
 from llmhls.compiler.llm.reference import ReferenceDecoder
 from llmhls.compiler.llm.stages import LlmStages
+from llmhls.compiler.testbench import SCALE_FLOOR
 from llmhls.errors import CSimError
 from llmhls.hls_templates import render
-from llmhls.project import LlmManifest
+from llmhls.project import LlmManifest, manifest_floor_tolerance, manifest_rel_tolerance
 from llmhls.toolchain import compile_objects, link_binary
 
 TESTBENCH = "tb/tb_llm.cpp"
-REL_TOLERANCE = 1e-4
 
 
 def golden_data(stages: LlmStages, max_context: int, chunk: int) -> dict[str, np.ndarray]:
@@ -58,7 +58,9 @@ def render_llm_testbench(manifest: dict[str, Any], golden: dict[str, np.ndarray]
         max_context=llm["max_context"],
         prompt_tokens=golden["inputs/prompt_ids"].size,
         new_tokens=golden["golden/tokens"].size,
-        rel_tolerance=f"{REL_TOLERANCE:g}",
+        rel_tolerance=repr(manifest_rel_tolerance(manifest)),
+        floor_tolerance=repr(manifest_floor_tolerance(manifest)),
+        scale_floor=repr(SCALE_FLOOR),
     )
 
 

@@ -1,14 +1,18 @@
 """LLMs end to end: compile a HF folder, generate through C-simulation, match transformers.
 
 Tiny random Llama (GQA) and GPT-2 models (tests/llm_models.py) are compiled
-once per module; `llmhls run --backend csim` must produce the same greedy
-tokens as transformers' `generate`, with prompts that span several prefill
-chunks and continuations that vary (so equality proves something).
+once per module (at the default -O2; the other levels once each); `llmhls run
+--backend csim` must produce the same greedy tokens as transformers' `generate`,
+with prompts that span several prefill chunks and continuations that vary (so
+equality proves something). The emitted XRT host and `--backend xrt` run on a
+stand-in XRT whose device is the project's own kernels (tests/xrt_doubles.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +20,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import run_cli
 from llm_models import VOCAB, tiny_gpt2, tiny_llama
+from xrt_doubles import build_host, device_kernel_run, fake_pyxrt, write_fake_xrt
 
+from llmhls import cli
 from llmhls.compiler.llm.build import LlmCompileOptions, compile_llm
 from llmhls.compiler.llm.source import load_llm
 from llmhls.errors import InputError, OptionError, UnsupportedError
-from llmhls.project import load_llm_manifest
+from llmhls.project import load_llm_manifest, manifest_floor_tolerance, manifest_rel_tolerance
 from llmhls.runtime.csim_backend import CsimBackend
 from llmhls.runtime.generate import generate
 from llmhls.runtime.precision import greedy_tokens
@@ -35,36 +42,45 @@ CHUNK = 8
 PROMPT = [1, 17, 4, 33, 9, 60, 12, 5, 71, 23, 8]  # 11 tokens: two prefill chunks
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "llmhls.cli", *args], capture_output=True, text=True, timeout=600
-    )
+def compile_tiny(arch: str, root: Path, *flags: str) -> tuple[Path, Path]:
+    """The tiny `arch` model's HF folder and its project compiled by `llmhls compile`."""
+    folder = (tiny_llama if arch == "llama" else tiny_gpt2)(root / "hf")
+    out = root / "project"
+    context = ("--max-context", str(MAX_CONTEXT), "--prefill-chunk", str(CHUNK))
+    result = run_cli("compile", str(folder), "-o", str(out), *context, *flags)
+    assert result.returncode == 0, result.stderr
+    assert "roofline tokens/s" in result.stdout
+    return folder, out
 
 
 @pytest.fixture(scope="module", params=["llama", "gpt2"])
 def project(request, tmp_path_factory) -> tuple[str, Path, Path]:
     """(arch, HF folder, compiled project) for each tiny model."""
     root = tmp_path_factory.mktemp(f"llm_{request.param}")
-    maker = tiny_llama if request.param == "llama" else tiny_gpt2
-    folder = maker(root / "hf")
-    out = root / "project"
-    result = run_cli(
-        "compile",
-        str(folder),
-        "-o",
-        str(out),
-        "--max-context",
-        str(MAX_CONTEXT),
-        "--prefill-chunk",
-        str(CHUNK),
-    )
-    assert result.returncode == 0, result.stderr
-    assert "roofline tokens/s" in result.stdout
-    return request.param, folder, out
+    return request.param, *compile_tiny(request.param, root)
 
 
 def test_csim_tokens_equal_transformers_greedy(project) -> None:
-    arch, folder, out = project
+    check_csim_tokens(*project)
+
+
+@pytest.mark.parametrize("level", ["-O0", "-O1"])
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_every_level_matches_transformers(arch: str, level: str, tmp_path: Path) -> None:
+    """-O0 and -O1 stages (the fixture's are -O2) generate transformers' tokens in csim, and
+    their testbench passes."""
+    folder, out = compile_tiny(arch, tmp_path, level)
+    stages = "".join(p.read_text() for p in (out / "kernel").glob("layer_*_c*.cpp"))
+    assert ("#pragma HLS pipeline" in stages) == (level == "-O1")  # the level was applied
+    assert "#pragma HLS dataflow" not in stages
+    check_csim_tokens(arch, folder, out)
+    result = run_cli("csim", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["passed"]
+
+
+def check_csim_tokens(arch: str, folder: Path, out: Path) -> None:
+    """`llmhls run --backend csim` on PROMPT generates transformers' 16 greedy tokens."""
     prompt = ",".join(map(str, PROMPT))
     result = run_cli(
         "run", str(out), "--prompt-ids", prompt, "--max-new-tokens", "16", "--ignore-eos", "--json"
@@ -271,11 +287,70 @@ def test_llm_testbench_and_report(project) -> None:
         )
 
 
-def test_xrt_host_emitted(project) -> None:
+def test_llm_testbench_fails_a_wrong_small_logit(project, tmp_path: Path) -> None:
+    """tb_llm judges each prefill logit against its own size (manifest `tolerance`): the
+    smallest golden logit moved by 20x the floor fails, though the largest error over the
+    logits' scale, the old verdict, stays within `rel`."""
     _, _, out = project
-    host = (out / "host" / "llm_host.cpp").read_text()
-    assert "llm_decode" in host and "llm_prefill" in host
-    assert "xrt_coreutil" in (out / "host" / "CMakeLists.txt").read_text()
+    copy = tmp_path / "project"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("csim_build"))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    rel, floor = manifest_rel_tolerance(manifest), manifest_floor_tolerance(manifest)
+    path = copy / "data/golden/prefill_logits.bin"
+    golden = np.fromfile(path, dtype=np.float32)
+    scale = float(np.abs(golden).max())
+    small = int(np.argmin(np.abs(golden)))
+    golden[small] += np.float32(20 * floor * scale)
+    golden.tofile(path)
+    result = run_cli("csim", str(copy))
+    assert result.returncode != 0
+    data = json.loads(result.stdout)
+    assert not data["passed"]
+    logits_line, tokens_line = data["checks"]
+    assert logits_line.endswith("(FAIL)") and tokens_line.endswith("(pass)")
+    max_rel_error = float(re.search(r"max rel error (\S+),", logits_line).group(1))
+    assert max_rel_error <= rel  # the old form: largest error over the scale within rel
+
+
+def test_xrt_host_and_backend_generate_the_csim_tokens(
+    project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The emitted host/ folder, built by its CMakeLists.txt, and `llmhls run --backend xrt`
+    generate the csim backend's tokens on a stand-in XRT whose device runs the project's
+    kernels, each call checked against the signatures in kernel/llm_top.h."""
+    if shutil.which("cmake") is None:
+        pytest.skip("needs cmake")
+    arch, folder, out = project
+    xrt = write_fake_xrt(tmp_path / "xrt", out)
+    binary = build_host(out / "host", xrt, tmp_path / "build")
+    xclbin = tmp_path / "llm.xclbin"
+    xclbin.write_bytes(b"xclbin2\0")
+    run_args = ("--prompt-ids", ",".join(map(str, PROMPT)), "--max-new-tokens", "16")
+
+    result = run_cli("run", str(out), *run_args, "--json")
+    assert result.returncode == 0, result.stderr
+    csim_tokens = json.loads(result.stdout.strip().splitlines()[-1])["tokens"]
+    assert csim_tokens == greedy_tokens(load_llm(folder).model, PROMPT, len(csim_tokens)), arch
+
+    host = subprocess.run(
+        [str(binary), "--project", str(out), "--xclbin", str(xclbin), *run_args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert host.returncode == 0, host.stderr
+    assert host.stdout.splitlines()[0] == "new token ids: " + ",".join(map(str, csim_tokens))
+
+    module, log, _ = fake_pyxrt(device_kernel_run(xrt / "lib/libxrt_coreutil.so"))
+    monkeypatch.setitem(sys.modules, "pyxrt", module)
+    code = cli.main(
+        ["run", str(out), "--backend", "xrt", "--xclbin", str(xclbin), *run_args, "--json"]
+    )
+    assert code == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["tokens"] == csim_tokens
+    calls = [entry[0] for entry in log if entry[0].startswith("llm_")]
+    prefills = -(-len(PROMPT) // load_llm_manifest(out).llm.tokens_capacity)
+    assert calls == ["llm_prefill"] * prefills + ["llm_decode"] * (len(csim_tokens) - 1)
 
 
 def test_xclbin_flow_files(project) -> None:

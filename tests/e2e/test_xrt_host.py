@@ -8,17 +8,16 @@ No XRT is installed here, so the C++ host is compiled and run against small stan
 from __future__ import annotations
 
 import copy
-import enum
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+from xrt_doubles import STUB_HEADERS, build_host, fake_pyxrt, write_fake_xrt
 
 from llmhls.compiler.llm.xrt_host import render_xrt_host
 from llmhls.errors import InputError, OptionError, UnsupportedError
@@ -265,164 +264,11 @@ def test_weight_path_is_escaped_as_c_string() -> None:
 
 # --- the C++ host against stand-in XRT headers --------------------------------------------------
 
-STUB_HEADERS = {
-    "xrt/xrt_device.h": r"""
-#pragma once
-#include <cstdio>
-#include <cstdlib>
-#include <string>
-namespace xrt {
-// Appends one line to $XRT_STUB_LOG so the test can see what the host did.
-inline void stub_log(const std::string& line) {
-  if (const char* path = std::getenv("XRT_STUB_LOG")) {
-    if (std::FILE* f = std::fopen(path, "a")) {
-      std::fprintf(f, "%s\n", line.c_str());
-      std::fclose(f);
-    }
-  }
-}
-class uuid {};
-class device {
- public:
-  explicit device(unsigned int index) { stub_log("device " + std::to_string(index)); }
-  uuid load_xclbin(const std::string& path) {
-    stub_log("xclbin " + path);
-    return uuid{};
-  }
-};
-}  // namespace xrt
-""",
-    "xrt/xrt_bo.h": r"""
-#pragma once
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <memory>
-#include <vector>
-#include "xrt/xrt_device.h"
-enum xclBOSyncDirection { XCL_BO_SYNC_BO_TO_DEVICE = 0, XCL_BO_SYNC_BO_FROM_DEVICE = 1 };
-namespace xrt {
-using memory_group = uint32_t;
-struct stub_storage {
-  int id;
-  std::vector<unsigned char> host, dev;
-};
-// Separate host and device copies, garbage until written: the host must write and sync.
-class bo {
- public:
-  bo() = default;
-  bo(const device&, std::size_t size, memory_group group) : s_(std::make_shared<stub_storage>()) {
-    static int next_id = 0;
-    s_->id = next_id++;
-    s_->host.assign(size, 0x5a);
-    s_->dev.assign(size, 0x5a);
-    stub_log("bo " + std::to_string(s_->id) + " size " + std::to_string(size) + " group " +
-             std::to_string(group));
-  }
-  void write(const void* src) { std::memcpy(s_->host.data(), src, s_->host.size()); }
-  void read(void* dst) { std::memcpy(dst, s_->host.data(), s_->host.size()); }
-  void sync(xclBOSyncDirection direction) {
-    if (direction == XCL_BO_SYNC_BO_TO_DEVICE) s_->dev = s_->host;
-    else s_->host = s_->dev;
-  }
-  stub_storage& storage() const { return *s_; }
- private:
-  std::shared_ptr<stub_storage> s_;
-};
-}  // namespace xrt
-""",
-    "xrt/xrt_kernel.h": r"""
-#pragma once
-#include <chrono>
-#include <cstdint>
-#include <cstdlib>
-#include <string>
-#include <type_traits>
-#include <utility>
-#include <vector>
-#include "xrt/xrt_bo.h"
-#include "xrt/xrt_device.h"
-enum ert_cmd_state { ERT_CMD_STATE_NEW = 1, ERT_CMD_STATE_COMPLETED = 4, ERT_CMD_STATE_ERROR = 5 };
-namespace xrt {
-class run {
- public:
-  ert_cmd_state wait(const std::chrono::milliseconds& = std::chrono::milliseconds{0}) const {
-    return ERT_CMD_STATE_COMPLETED;
-  }
-};
-// A call logs "<kernel> b<id>:<bytes>:<fnv1a64 of device copy> i<scalar> ..." in argument order
-// and writes one-hot logits, at (7 * sum of scalars + 3) mod vocab, to the last buffer.
-class kernel {
- public:
-  kernel(const device&, const uuid&, const std::string& name) : name_(name) {}
-  // $XRT_STUB_SPLIT_BANKS puts the ports of llm_decode in bank 1, all others in bank 0.
-  int group_id(int) const { return std::getenv("XRT_STUB_SPLIT_BANKS") && name_ == "llm_decode"; }
-  template <typename... Args>
-  run operator()(Args&&... args) {
-    line_ = name_;
-    sum_ = 0;
-    last_ = nullptr;
-    (record(std::forward<Args>(args)), ...);
-    stub_log(line_);
-    const std::size_t vocab = last_->dev.size() / sizeof(float);
-    const std::size_t next = static_cast<std::size_t>((7 * sum_ + 3) % static_cast<long>(vocab));
-    for (std::size_t i = 0; i < vocab; ++i) {
-      const float value = i == next ? 1.0f : 0.0f;
-      std::memcpy(last_->dev.data() + i * sizeof(float), &value, sizeof(float));
-    }
-    return run{};
-  }
- private:
-  template <typename T>
-  void record(T&& arg) {
-    using U = std::decay_t<T>;
-    if constexpr (std::is_same_v<U, bo>) {
-      stub_storage& s = arg.storage();
-      std::uint64_t hash = 1469598103934665603ull;
-      for (unsigned char c : s.dev) hash = (hash ^ c) * 1099511628211ull;
-      line_ += " b" + std::to_string(s.id) + ":" + std::to_string(s.dev.size()) + ":" +
-               std::to_string(hash);
-      last_ = &s;
-    } else {
-      static_assert(std::is_same_v<U, int32_t>, "scalar kernel arguments must be int32_t");
-      line_ += " i" + std::to_string(arg);
-      sum_ += arg;
-    }
-  }
-  std::string name_, line_;
-  long sum_ = 0;
-  stub_storage* last_ = nullptr;
-};
-}  // namespace xrt
-""",
-}
 
 needs_cxx = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 needs_cmake = pytest.mark.skipif(
     shutil.which("cmake") is None or shutil.which("g++") is None, reason="needs cmake and g++"
 )
-
-
-def write_fake_xrt(root: Path) -> Path:
-    """An XRT-shaped prefix: include/xrt/*.h stand-ins and an empty libxrt_coreutil.so."""
-    for name, text in STUB_HEADERS.items():
-        path = root / "include" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.lstrip())
-    (root / "lib").mkdir()
-    (root / "empty.cpp").write_text("void llmhls_xrt_stub() {}\n")
-    subprocess.run(
-        [
-            "g++",
-            "-shared",
-            "-fPIC",
-            str(root / "empty.cpp"),
-            "-o",
-            str(root / "lib/libxrt_coreutil.so"),
-        ],
-        check=True,
-    )
-    return root
 
 
 def write_host(root: Path, manifest: dict[str, Any]) -> Path:
@@ -495,19 +341,7 @@ def host_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     xrt = write_fake_xrt(root / "xrt")
     project = make_project(root / "project")
     host = write_host(project, make_manifest())
-    build = root / "build"
-    env = {"PATH": "/usr/bin:/bin", "XILINX_XRT": str(xrt)}
-    configure = subprocess.run(
-        ["cmake", "-S", str(host), "-B", str(build), "-DCMAKE_BUILD_TYPE=Debug"],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    assert configure.returncode == 0, configure.stderr
-    assert f"XRT headers in {xrt}/include" in configure.stdout
-    compiled = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True)
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
-    return build / "llm_host", project
+    return build_host(host, xrt, root / "build"), project
 
 
 def run_host(
@@ -644,84 +478,19 @@ def test_backend_without_pyxrt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert str(info.value) == PYXRT_MESSAGE
 
 
-def fake_pyxrt(split_banks: bool = False) -> tuple[ModuleType, list[tuple[Any, ...]], list[Any]]:
-    """A pyxrt stand-in with the real call shapes; returns the module, a call log and the bos."""
-    log: list[tuple[Any, ...]] = []
-    bos: list[Any] = []
-    module = ModuleType("pyxrt")
-
-    class xclBOSyncDirection(enum.IntEnum):
-        XCL_BO_SYNC_BO_TO_DEVICE = 0
-        XCL_BO_SYNC_BO_FROM_DEVICE = 1
-
-    class ert_cmd_state(enum.IntEnum):
-        ERT_CMD_STATE_COMPLETED = 4
-        ERT_CMD_STATE_ERROR = 5
-
-    class xclbin:
-        def __init__(self, path: str) -> None:
-            self.path = path
-
-    class device:
-        def __init__(self, index: int) -> None:
-            log.append(("device", index))
-
-        def load_xclbin(self, xb: xclbin) -> str:
-            log.append(("xclbin", xb.path))
-            return "uuid"
-
-    class bo:
-        normal = 0
-
-        def __init__(self, dev: device, size: int, flags: int, group: int) -> None:
-            self.host = bytearray(b"\x5a" * size)
-            self.dev = bytearray(b"\x5a" * size)
-            self.group = group
-            bos.append(self)
-
-        def write(self, data: Any, seek: int) -> None:
-            raw = np.asarray(data).tobytes()
-            self.host[seek : seek + len(raw)] = raw
-
-        def sync(self, direction: xclBOSyncDirection, size: int, offset: int) -> None:
-            src, dst = (self.host, self.dev) if direction == 0 else (self.dev, self.host)
-            dst[offset : offset + size] = src[offset : offset + size]
-
-        def read(self, size: int, skip: int) -> np.ndarray:
-            return np.frombuffer(bytes(self.host[skip : skip + size]), dtype=np.int8).copy()
-
-    class run:
-        def wait(self) -> ert_cmd_state:
-            return ert_cmd_state.ERT_CMD_STATE_COMPLETED
-
-    class kernel:
-        shared = 1
-
-        def __init__(self, dev: device, uuid: str, name: str, mode: int) -> None:
-            assert uuid == "uuid" and mode == kernel.shared
-            self.name = name
-
-        def group_id(self, index: int) -> int:
-            return int(split_banks and self.name == "llm_decode")
-
-        def __call__(self, *args: Any) -> run:
-            shown = [("bo", bos.index(a), bytes(a.dev)) if isinstance(a, bo) else a for a in args]
-            log.append((self.name, *shown))
-            total = sum(a for a in args if isinstance(a, int))
-            logits = np.zeros(VOCAB, "<f4")
-            logits[next_token(total)] = 1.0
-            args[-1].dev[:] = logits.tobytes()
-            return run()
-
-    for cls in (xclBOSyncDirection, ert_cmd_state, xclbin, device, bo, run, kernel):
-        setattr(module, cls.__name__, cls)
-    return module, log, bos
+def one_hot(name: str, args: list[Any]) -> bool:
+    """The rule device's kernel call: one-hot logits at next_token(sum of the scalars)."""
+    total = sum(a for a in args if isinstance(a, int))
+    logits = np.zeros(VOCAB, "<f4")
+    logits[next_token(total)] = 1.0
+    args[-1].dev[:] = logits.tobytes()
+    return True
 
 
 def test_backend_calls_kernels_in_manifest_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module, log, bos = fake_pyxrt()
+    module, log, bos = fake_pyxrt(one_hot)
     monkeypatch.setitem(sys.modules, "pyxrt", module)
     project = make_project(tmp_path)
     order = ("w_q_scale", "w_embed", "w_mlp", "w_q_proj")
@@ -777,7 +546,7 @@ def test_backend_calls_kernels_in_manifest_order(
 def test_backend_rejects_bad_project_and_calls(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module, _, _ = fake_pyxrt()
+    module, _, _ = fake_pyxrt(one_hot)
     monkeypatch.setitem(sys.modules, "pyxrt", module)
     project = make_project(tmp_path / "a", xclbin=False)
     with pytest.raises(InputError, match=re.escape(f"no xclbin in {project / 'build'}")):
@@ -804,7 +573,7 @@ def test_backend_rejects_bad_project_and_calls(
 def test_backend_needs_kv_cache_in_one_bank(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module, _, _ = fake_pyxrt(split_banks=True)
+    module, _, _ = fake_pyxrt(one_hot, split_banks=True)
     monkeypatch.setitem(sys.modules, "pyxrt", module)
     with pytest.raises(InputError, match="KV cache k_cache is in memory bank 0 for llm_prefill"):
         XrtBackend(make_project(tmp_path), parse_llm_section(make_manifest()), None)
