@@ -47,6 +47,8 @@ enum Format { kFp32 = 0, kFp16 = 1, kInt8 = 2, kInt4 = 3 };
 constexpr int kInterleave = 8;   // row groups in flight per unit (> fp32 add latency)
 constexpr int kWordLanes = 16;   // 32-bit lanes per word
 constexpr float kActLevels = 32767.0f;  // int16 activations for the int8/int4 units
+constexpr int kVec = 64;       // vector-unit lanes: elements per cycle of its loops
+constexpr int kPartials = 8;   // running sums per reduction, > fp32 add latency
 
 // ---------------------------------------------------------------- bits and halves
 inline float as_float(uint32_t bits) {
@@ -209,28 +211,47 @@ struct Activation {
 
 template <int IN>
 void prepare(const float* x, int n, Activation<IN>& a) {
-  float amax = 0.0f;
+  float peak[kPartials];
+#pragma HLS array_partition variable = peak complete
+  for (int i = 0; i < kPartials; ++i) peak[i] = 0.0f;
 PREPARE_MAX:
-  for (int i = 0; i < IN; ++i) {
+  for (int i = 0; i < (IN + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
-    const float v = i < n ? x[i] : 0.0f;
-    a.x[i] = v;
-    const float m = v < 0.0f ? -v : v;
-    amax = m > amax ? m : amax;
+    float m = 0.0f;
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      const float v = j < n ? x[j] : 0.0f;
+      if (j < IN) a.x[j] = v;
+      const float magnitude = v < 0.0f ? -v : v;
+      m = magnitude > m ? magnitude : m;
+    }
+    peak[i % kPartials] = m > peak[i % kPartials] ? m : peak[i % kPartials];
   }
+  float amax = 0.0f;
+  for (int i = 0; i < kPartials; ++i) amax = peak[i] > amax ? peak[i] : amax;
   a.sx = amax > 0.0f ? amax / kActLevels : 1.0f;
   const float inverse = 1.0f / a.sx;
 PREPARE_QUANTIZE:
-  for (int i = 0; i < IN; ++i) {
+  for (int i = 0; i < (IN + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
-    a.xq[i] = round_to_int16(a.x[i] * inverse);
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      if (j < IN) a.xq[j] = round_to_int16(a.x[j] * inverse);
+    }
   }
 PREPARE_GROUPS:
   for (int g = 0; g < (IN / 32 > 0 ? IN / 32 : 1); ++g) {
+#pragma HLS pipeline II = 1
     float sum = 0.0f;
-    for (int e = 0; e < 32 && g * 32 + e < IN; ++e) sum += a.x[g * 32 + e];
+    for (int e = 0; e < 32; ++e) sum += g * 32 + e < IN ? a.x[g * 32 + e] : 0.0f;
     a.group_sum[g] = sum;
   }
+}
+
+// q in [0, 15] times x with four shifted, masked adds: the int4 units need no multiplier.
+inline int32_t nibble_times(int32_t q, int32_t x) {
+  return ((q & 1) ? x : 0) + ((q & 2) ? (x << 1) : 0) + ((q & 4) ? (x << 2) : 0) +
+         ((q & 8) ? (x << 3) : 0);
 }
 
 // One row's partial dot product with word `w` of its row group.
@@ -252,7 +273,7 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN>& a, const 
   for (int g = 0; g < kSub / 32; ++g) {
     int32_t sum = 0;
     for (int e = 0; e < 32; ++e) {
-      sum += Lanes<FMT>::get(wd, row, g * 32 + e) * a.xq[w * kSub + g * 32 + e];
+      sum += nibble_times(Lanes<FMT>::get(wd, row, g * 32 + e), a.xq[w * kSub + g * 32 + e]);
     }
     const int group = w * (kSub / 32) + g;
     part += static_cast<float>(sum) * (meta[2 * group] * a.sx) + meta[2 * group + 1] * a.group_sum[group];
@@ -261,35 +282,34 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN>& a, const 
 }
 
 // y = W x for one matrix phase: RG row groups of ROWS rows, W words per row group.
+// One flat pipelined loop over every block's meta and data steps, so the pipeline
+// fills once per matrix.
 template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN>
 void gemv(hls::stream<word_t> s[N], const Activation<IN>& a, float* y) {
   constexpr int kBlocks = (channel_rounds(RG, N, 0) + kInterleave - 1) / kInterleave;
-  constexpr int kMetaFloats = kInterleave * ROWS * PRF > 0 ? kInterleave * ROWS * PRF : 1;
   constexpr int kMetaWords = meta_words(kInterleave, ROWS, PRF);
+  constexpr int kSteps = kMetaWords + W * kInterleave;  // per block
   float meta[N][kMetaWords * kWordLanes > 0 ? kMetaWords * kWordLanes : 1];
   float acc[N][kInterleave][ROWS];
 #pragma HLS array_partition variable = meta dim = 1 complete
 #pragma HLS array_partition variable = acc dim = 0 complete
-  (void)kMetaFloats;
-BLOCKS:
-  for (int k = 0; k < kBlocks; ++k) {
-  META:
-    for (int m = 0; m < kMetaWords; ++m) {
-#pragma HLS pipeline II = 1
-      for (int c = 0; c < N; ++c) {
-#pragma HLS unroll
-        if (m < meta_words(block_rounds(RG, N, c, k), ROWS, PRF)) {
-          const word_t wd = s[c].read();
-          for (int i = 0; i < kWordLanes; ++i) meta[c][m * kWordLanes + i] = as_float(wd[i]);
-        }
-      }
-    }
-  WORDS:
-    for (int step = 0; step < W * kInterleave; ++step) {
+GEMV:
+  for (int step = 0; step < kBlocks * kSteps; ++step) {
 #pragma HLS pipeline II = 1
 #pragma HLS dependence variable = acc type = inter distance = 8 true
-      const int w = step / kInterleave;
-      const int r = step % kInterleave;
+    const int k = step / kSteps;
+    const int j = step % kSteps;
+    if (j < kMetaWords) {
+      for (int c = 0; c < N; ++c) {
+#pragma HLS unroll
+        if (j < meta_words(block_rounds(RG, N, c, k), ROWS, PRF)) {
+          const word_t wd = s[c].read();
+          for (int i = 0; i < kWordLanes; ++i) meta[c][j * kWordLanes + i] = as_float(wd[i]);
+        }
+      }
+    } else {
+      const int w = (j - kMetaWords) / kInterleave;
+      const int r = (j - kMetaWords) % kInterleave;
       for (int c = 0; c < N; ++c) {
 #pragma HLS unroll
         if (r < block_rounds(RG, N, c, k)) {
@@ -312,8 +332,8 @@ void decode_row(const word_t* words, int row, const float* meta, float* out, int
   constexpr int kSub = Lanes<FMT>::kSub;
 DECODE_ROW:
   for (int w = 0; w < W; ++w) {
-    for (int e = 0; e < kSub; ++e) {
 #pragma HLS pipeline II = 1
+    for (int e = 0; e < kSub; ++e) {
       const int i = w * kSub + e;
       if (i >= n) continue;
       const float q = static_cast<float>(Lanes<FMT>::get(words[w], row, e));
@@ -363,31 +383,56 @@ TOKENS:
 }
 
 // ---------------------------------------------------------------- vector unit
+// Every loop takes kVec elements a cycle; reductions keep kPartials running sums.
+template <int N>
+float sum_of_squares(const float* x) {
+  float partial[kPartials];
+#pragma HLS array_partition variable = partial complete
+  for (int i = 0; i < kPartials; ++i) partial[i] = 0.0f;
+RMS_SUM:
+  for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
+#pragma HLS pipeline II = 1
+#pragma HLS dependence variable = partial type = inter distance = 8 true
+    float s = 0.0f;
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      s += j < N ? x[j] * x[j] : 0.0f;
+    }
+    partial[i % kPartials] += s;
+  }
+  float total = 0.0f;
+  for (int i = 0; i < kPartials; ++i) total += partial[i];
+  return total;
+}
+
 template <int H>
 void rms_norm(const float* x, const float* weight, float eps, float* out) {
-  float sum = 0.0f;
-RMS_SUM:
-  for (int i = 0; i < H; ++i) sum += x[i] * x[i];
-  const float inverse = 1.0f / hls::sqrt(sum / H + eps);
+  const float inverse = 1.0f / hls::sqrt(sum_of_squares<H>(x) / H + eps);
 RMS_SCALE:
-  for (int i = 0; i < H; ++i) {
+  for (int i = 0; i < (H + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
-    out[i] = weight[i] * (x[i] * inverse);
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      if (j < H) out[j] = weight[j] * (x[j] * inverse);
+    }
   }
 }
 
 // Rotate-half RoPE on `heads` heads of width D, with this position's cos/sin (D/2 each).
 template <int D>
 void rope(float* x, int heads, const float* cos_half, const float* sin_half) {
-ROPE_HEADS:
-  for (int h = 0; h < heads; ++h) {
-  ROPE_PAIRS:
-    for (int i = 0; i < D / 2; ++i) {
+ROPE:
+  for (int i = 0; i < (heads * (D / 2) + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
-      const float a = x[h * D + i];
-      const float b = x[h * D + i + D / 2];
-      x[h * D + i] = a * cos_half[i] - b * sin_half[i];
-      x[h * D + i + D / 2] = b * cos_half[i] + a * sin_half[i];
+    for (int e = 0; e < kVec; ++e) {
+      const int pair = i * kVec + e;
+      if (pair >= heads * (D / 2)) continue;
+      const int h = pair / (D / 2);
+      const int d = pair % (D / 2);
+      const float a = x[h * D + d];
+      const float b = x[h * D + d + D / 2];
+      x[h * D + d] = a * cos_half[d] - b * sin_half[d];
+      x[h * D + d + D / 2] = b * cos_half[d] + a * sin_half[d];
     }
   }
 }
@@ -395,71 +440,118 @@ ROPE_HEADS:
 template <int N>
 void silu_mul(const float* gate, const float* up, float* out) {
 SILU:
-  for (int i = 0; i < N; ++i) {
+  for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
-    const float g = gate[i];
-    out[i] = g / (1.0f + hls::exp(-g)) * up[i];
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      if (j >= N) continue;
+      const float g = gate[j];
+      out[j] = g / (1.0f + hls::exp(-g)) * up[j];
+    }
   }
 }
 
 template <int N>
 void add_into(float* x, const float* y) {
 RESIDUAL:
-  for (int i = 0; i < N; ++i) {
+  for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
-    x[i] += y[i];
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      if (j < N) x[j] += y[j];
+    }
   }
 }
 
-// One layer's new K/V rows (kv_heads x D) into the cache at `pos`.
+// One layer's new K/V rows (kv_heads x D) into the cache at `pos`, 32 values a cycle
+// (one 512-bit beat of fp16).
 template <typename KV, int KVH, int CTX, int D>
 void kv_store(const float* k, const float* v, KV* k_layer, KV* v_layer, int pos) {
 KV_STORE:
-  for (int h = 0; h < KVH; ++h) {
-    for (int d = 0; d < D; ++d) {
+  for (int i = 0; i < (KVH * D + 31) / 32; ++i) {
 #pragma HLS pipeline II = 1
-      k_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(k[h * D + d]);
-      v_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(v[h * D + d]);
+    for (int e = 0; e < 32; ++e) {
+      const int j = i * 32 + e;
+      if (j >= KVH * D) continue;
+      const int h = j / D;
+      const int d = j % D;
+      k_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(k[j]);
+      v_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(v[j]);
     }
   }
 }
 
-// Causal attention of one query row at `pos` over cache positions 0..pos (GQA).
-template <typename KV, int HEADS, int KVH, int CTX, int D>
+// Causal attention of one query row at `pos` over cache positions 0..pos (GQA): one
+// pass over the K rows of every KV head (each row serving the G query heads of its
+// group), one over the V rows. An iteration takes one cache row (D values); ROW_II is
+// the cycles one row needs from its channel, so the units are shared over ROW_II cycles.
+// The sums over positions keep kPartials partials, so the loops keep their II.
+template <typename KV, int HEADS, int KVH, int CTX, int D, int ROW_II>
 void attention(const float* q, const KV* k_layer, const KV* v_layer, int pos, float scale,
                float* out) {
-  float scores[CTX];
-  float row[D];
-ATTN_HEADS:
-  for (int h = 0; h < HEADS; ++h) {
-    const int kvh = h / (HEADS / KVH);
-    const KV* keys = k_layer + kvh * CTX * D;
-    const KV* values = v_layer + kvh * CTX * D;
-    float best = -3.0e38f;
-  ATTN_SCORES:
-    for (int p = 0; p <= pos; ++p) {
-#pragma HLS loop_tripcount min = 1 max = CTX
+  constexpr int G = HEADS / KVH;
+  static float scores[KVH][G][CTX];
+  float best[KVH][G];
+  float total[kPartials][KVH][G];
+  float acc[kPartials][KVH][G][D];
+#pragma HLS array_partition variable = scores dim = 2 complete
+#pragma HLS array_partition variable = best complete dim = 0
+#pragma HLS array_partition variable = total complete dim = 0
+#pragma HLS array_partition variable = acc complete dim = 0
+  const int rows = pos + 1;
+  for (int kvh = 0; kvh < KVH; ++kvh) {
+    for (int h = 0; h < G; ++h) {
+      best[kvh][h] = -3.0e38f;
+      for (int i = 0; i < kPartials; ++i) {
+        total[i][kvh][h] = 0.0f;
+        for (int d = 0; d < D; ++d) acc[i][kvh][h][d] = 0.0f;
+      }
+    }
+  }
+ATTN_SCORES:
+  for (int i = 0; i < KVH * rows; ++i) {
+#pragma HLS loop_tripcount min = KVH max = KVH * CTX
+#pragma HLS pipeline II = ROW_II
+    const int kvh = i / rows;
+    const int p = i % rows;
+    const KV* key = k_layer + (kvh * CTX + p) * D;
+    for (int h = 0; h < G; ++h) {
       float dot = 0.0f;
-      for (int d = 0; d < D; ++d) {
-#pragma HLS pipeline II = 1
-        dot += q[h * D + d] * KvCodec<KV>::load(keys[p * D + d]);
-      }
-      scores[p] = dot * scale;
-      best = scores[p] > best ? scores[p] : best;
+      for (int d = 0; d < D; ++d) dot += q[(kvh * G + h) * D + d] * KvCodec<KV>::load(key[d]);
+      const float score = dot * scale;
+      scores[kvh][h][p] = score;
+      best[kvh][h] = score > best[kvh][h] ? score : best[kvh][h];
     }
-    float total = 0.0f;
-    for (int d = 0; d < D; ++d) row[d] = 0.0f;
-  ATTN_VALUES:
-    for (int p = 0; p <= pos; ++p) {
-#pragma HLS loop_tripcount min = 1 max = CTX
-      const float e = hls::exp(scores[p] - best);
-      total += e;
+  }
+ATTN_VALUES:
+  for (int i = 0; i < KVH * rows; ++i) {
+#pragma HLS loop_tripcount min = KVH max = KVH * CTX
+#pragma HLS pipeline II = ROW_II
+#pragma HLS dependence variable = acc type = inter distance = 8 true
+#pragma HLS dependence variable = total type = inter distance = 8 true
+    const int kvh = i / rows;
+    const int p = i % rows;
+    const KV* value = v_layer + (kvh * CTX + p) * D;
+    for (int h = 0; h < G; ++h) {
+      const float e = hls::exp(scores[kvh][h][p] - best[kvh][h]);
+      total[p % kPartials][kvh][h] += e;
       for (int d = 0; d < D; ++d) {
-#pragma HLS pipeline II = 1
-        row[d] += e * KvCodec<KV>::load(values[p * D + d]);
+        acc[p % kPartials][kvh][h][d] += e * KvCodec<KV>::load(value[d]);
       }
     }
-    for (int d = 0; d < D; ++d) out[h * D + d] = row[d] / total;
+  }
+ATTN_OUT:
+  for (int head = 0; head < HEADS; ++head) {
+#pragma HLS pipeline II = 1
+    const int kvh = head / G;
+    const int h = head % G;
+    float sum = 0.0f;
+    for (int i = 0; i < kPartials; ++i) sum += total[i][kvh][h];
+    for (int d = 0; d < D; ++d) {
+      float value = 0.0f;
+      for (int i = 0; i < kPartials; ++i) value += acc[i][kvh][h][d];
+      out[head * D + d] = value / sum;
+    }
   }
 }
 

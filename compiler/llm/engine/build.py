@@ -43,7 +43,9 @@ from llmhls.targets import Target
 
 ENGINE_HEADER = TEMPLATES_DIR / "include" / "llmhls_engine.h"
 ENGINE_FUNCTION = "llm_engine"
-FIFO_DEPTH = 512  # words per channel FIFO: hides a phase switch of the compute side
+# Words per channel FIFO (URAM): the loaders keep streaming while the vector unit and
+# attention work between matrix phases, up to this many words ahead.
+FIFO_DEPTH = 4096
 RESERVED_HBM_CHANNELS = 2  # the KV cache's K and V each get a channel of their own
 KV_CTYPES = {"fp32": "float", "fp16": "uint16_t"}
 
@@ -57,6 +59,8 @@ class EnginePlan:
     layout: ChannelLayout
     aux: np.ndarray  # float32: norm weights, RoPE tables
     kv_ctype: str
+    max_context: int
+    attention_row_ii: int  # cycles one K/V row (head_dim values) takes from its channel
 
 
 def weight_channels(target: Target) -> tuple[int, str]:
@@ -65,6 +69,13 @@ def weight_channels(target: Target) -> tuple[int, str]:
     if memory.kind.upper().startswith("HBM"):
         return memory.channels - RESERVED_HBM_CHANNELS, "HBM"
     return memory.channels, "DDR"
+
+
+def attention_row_ii(head_dim: int, kv_cache: str, target: Target, clock: float | None) -> int:
+    """Cycles a cache row needs from one channel: its bytes over what the channel sustains."""
+    row_bytes = head_dim * (2 if kv_cache == "fp16" else 4)
+    rate = target.main_memory.bytes_per_cycle_per_channel(clock or target.clock_mhz)
+    return max(1, math.ceil(row_bytes / rate))
 
 
 def _check_supported(stages: LlmStages) -> None:
@@ -144,7 +155,13 @@ def plan_engine(
         embed_takes_positions=False,
     )
     plan = EnginePlan(
-        channels, kind, layout, _aux(stages, options.max_context), KV_CTYPES[options.kv_cache]
+        channels,
+        kind,
+        layout,
+        _aux(stages, options.max_context),
+        KV_CTYPES[options.kv_cache],
+        options.max_context,
+        attention_row_ii(cfg.head_dim, options.kv_cache, target, options.clock_mhz),
     )
     return plan, reference
 
@@ -215,6 +232,7 @@ def render_engine(
         head_words=layout.head_words,
         lookup_base=layout.lookup_base,
         fifo_depth=FIFO_DEPTH,
+        attention_row_ii=plan.attention_row_ii,
         pragmas=word_ctype_pragmas(plan, args),
     )
     ports = "".join(f"    const word512 *w{c},\n" for c in range(plan.channels))

@@ -1,0 +1,52 @@
+"""The decode engine's cycle model: hand-computed loops, and its loop labels follow the template.
+
+Op latencies at 300 MHz from the op table: fadd 6, fsub 6, fmul 3, fdiv 12, exp 8, fcmp 1,
+store 1, the first beat of an m_axi read 64.
+"""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+from llmhls.compiler.llm.engine.layout import Phase
+from llmhls.compiler.llm.engine.performance import (
+    TEMPLATE_LOOPS,
+    EngineOps,
+    attention_cycles,
+    gemv_cycles,
+)
+from llmhls.hls_templates import TEMPLATES_DIR
+
+OPS = EngineOps.at(300)
+
+
+def test_fp32_gemv_by_hand() -> None:
+    # 16 rows over 2 channels: 8 rounds each, one block; 32 inputs = 2 words of 16 lanes.
+    # Steps: 2 words x 8 rounds = 16. Depth: fmul 3 + a 16-lane tree 4 x 6 + the running
+    # sum 6 + store 1 = 34. (16 - 1) x II 1 + 34 = 49.
+    assert gemv_cycles(Phase("m", "fp32", 16, 32), 2, OPS) == 49
+
+
+def test_gemv_counts_a_partial_block_as_a_whole_one() -> None:
+    # 18 rows over 2 channels: channel 0 has 9 rounds, 2 blocks; each block steps 8 rounds
+    # per word whether its rounds are there or not: 2 x 2 x 8 = 32 steps, 31 + 34 = 65.
+    assert gemv_cycles(Phase("m", "fp32", 18, 32), 2, OPS) == 65
+
+
+def test_attention_by_hand() -> None:
+    cfg = SimpleNamespace(num_heads=2, num_kv_heads=1, head_dim=4)
+    # pos 1: 2 cache rows of the one KV head. Scores: 64 + fmul 3 + a 4-lane tree 2 x 6 +
+    # the scale 3 + max 1 = 83 deep, (2 - 1) + 83 = 84. Values: 64 + fsub 6 + exp 8 + fmul 3
+    # + fadd 6 = 87 deep, 88. Out: 2 heads, depth 2 x (8-partial tree 3 x 6) + fdiv 12 +
+    # store 1 = 49, (2 - 1) + 49 = 50. 84 + 88 + 50 = 222.
+    assert attention_cycles(cfg, 1, 1, OPS) == 222
+    # a row taking 3 cycles from its channel: 2 more per extra row in each pass
+    assert attention_cycles(cfg, 1, 3, OPS) == 222 + 2 + 2
+
+
+def test_model_loops_are_the_templates_loops() -> None:
+    text = (TEMPLATES_DIR / "include" / "llmhls_engine.h").read_text()
+    text += (TEMPLATES_DIR / "llm_engine.cpp.j2").read_text()
+    labels = set(re.findall(r"^\s*([A-Z][A-Z_]+):\s*$", text, re.MULTILINE))
+    assert labels == set(TEMPLATE_LOOPS)
