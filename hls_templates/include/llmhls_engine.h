@@ -418,6 +418,42 @@ RMS_SCALE:
   }
 }
 
+// LayerNorm (GPT-2): mean and variance over H, then scale and shift.
+template <int H>
+void layer_norm(const float* x, const float* weight, const float* bias, float eps, float* out) {
+  float partial[kPartials];
+#pragma HLS array_partition variable = partial complete
+  for (int i = 0; i < kPartials; ++i) partial[i] = 0.0f;
+LN_SUM:
+  for (int i = 0; i < (H + kVec - 1) / kVec; ++i) {
+#pragma HLS pipeline II = 1
+#pragma HLS dependence variable = partial type = inter distance = 8 true
+    float s = 0.0f;
+    for (int e = 0; e < kVec; ++e) s += i * kVec + e < H ? x[i * kVec + e] : 0.0f;
+    partial[i % kPartials] += s;
+  }
+  float total = 0.0f;
+  for (int i = 0; i < kPartials; ++i) total += partial[i];
+  const float mean = total / H;
+  static float centered[H];
+LN_CENTER:
+  for (int i = 0; i < (H + kVec - 1) / kVec; ++i) {
+#pragma HLS pipeline II = 1
+    for (int e = 0; e < kVec; ++e) {
+      if (i * kVec + e < H) centered[i * kVec + e] = x[i * kVec + e] - mean;
+    }
+  }
+  const float inverse = 1.0f / hls::sqrt(sum_of_squares<H>(centered) / H + eps);
+LN_SCALE:
+  for (int i = 0; i < (H + kVec - 1) / kVec; ++i) {
+#pragma HLS pipeline II = 1
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      if (j < H) out[j] = centered[j] * inverse * weight[j] + bias[j];
+    }
+  }
+}
+
 // Rotate-half RoPE on `heads` heads of width D, with this position's cos/sin (D/2 each).
 template <int D>
 void rope(float* x, int heads, const float* cos_half, const float* sin_half) {
@@ -447,6 +483,21 @@ SILU:
       if (j >= N) continue;
       const float g = gate[j];
       out[j] = g / (1.0f + hls::exp(-g)) * up[j];
+    }
+  }
+}
+
+// GPT-2's tanh GELU: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+template <int N>
+void gelu(const float* x, float* out) {
+GELU:
+  for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
+#pragma HLS pipeline II = 1
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      if (j >= N) continue;
+      const float v = x[j];
+      out[j] = 0.5f * v * (1.0f + hls::tanh(0.7978845608f * (v + 0.044715f * v * v * v)));
     }
   }
 }

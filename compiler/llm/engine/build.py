@@ -35,7 +35,12 @@ from llmhls.compiler.llm.engine.layout import (
 )
 from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
 from llmhls.compiler.llm.source import LoadedLlm
-from llmhls.compiler.llm.stages import ROPE_BUFFER, LlmStages, TokenEmbed
+from llmhls.compiler.llm.stages import (
+    ROPE_BUFFER,
+    LlmStages,
+    TokenEmbed,
+    TokenPositionEmbed,
+)
 from llmhls.compiler.options import LlmCompileOptions
 from llmhls.errors import UnsupportedError
 from llmhls.hls_templates import TEMPLATES_DIR, render
@@ -57,7 +62,7 @@ class EnginePlan:
     channels: int
     memory_kind: str  # "HBM" or "DDR"
     layout: ChannelLayout
-    aux: np.ndarray  # float32: norm weights, RoPE tables
+    aux: AuxLayout
     kv_ctype: str
     max_context: int
     attention_row_ii: int  # cycles one K/V row (head_dim values) takes from its channel
@@ -78,31 +83,90 @@ def attention_row_ii(head_dim: int, kv_cache: str, target: Target, clock: float 
     return max(1, math.ceil(row_bytes / rate))
 
 
-def _check_supported(stages: LlmStages) -> None:
-    cfg = stages.cfg
-    if cfg.arch != "llama":
+def _check_supported(cfg) -> None:
+    if cfg.arch not in ("llama", "gpt2"):
         raise UnsupportedError(
-            f"--engine stream supports llama-family decoders, not '{cfg.arch}' "
-            "(use --engine stages)"
-        )
-    layer = stages.layer(0)
-    linears = [layer.pre.q_proj, layer.pre.k_proj, layer.pre.v_proj, layer.post.o_proj]
-    linears += [layer.post.gate_proj, layer.post.up_proj, layer.post.down_proj]
-    if any(has_bias(m) for m in linears):
-        raise UnsupportedError(
-            "--engine stream has no bias unit yet: this model's linears have biases"
+            f"--engine stream supports llama-family and GPT-2 decoders, not '{cfg.arch}'"
         )
 
 
-def _layer_matrices(stages: LlmStages, index: int) -> list[EncodedMatrix]:
-    layer = stages.layer(index)
+def _layer_linears(cfg, layer) -> list[tuple[str, list[torch.nn.Module]]]:
+    """One decoder layer's matrices in execution order, those that share an input fused."""
     pre, post = layer.pre, layer.post
+    qkv = ("qkv", [pre.q_proj, pre.k_proj, pre.v_proj])
+    if cfg.arch == "llama":
+        return [
+            qkv,
+            ("out", [post.o_proj]),
+            ("gate_up", [post.gate_proj, post.up_proj]),
+            ("down", [post.down_proj]),
+        ]
+    return [qkv, ("out", [post.o_proj]), ("fc", [post.fc_in]), ("down", [post.fc_out])]
+
+
+def _norm_vectors(cfg, layer) -> list[tuple[str, torch.Tensor]]:
+    """The layer's two norms: RMSNorm weights (llama), LayerNorm weights and biases (GPT-2)."""
+    if cfg.arch == "llama":
+        return [
+            ("norm1_w", layer.pre.input_layernorm.weight),
+            ("norm2_w", layer.post.post_attention_layernorm.weight),
+        ]
     return [
-        encode("qkv", [pre.q_proj, pre.k_proj, pre.v_proj]),
-        encode("out", [post.o_proj]),
-        encode("gate_up", [post.gate_proj, post.up_proj]),
-        encode("down", [post.down_proj]),
+        ("norm1_w", layer.pre.ln_1.weight),
+        ("norm1_b", layer.pre.ln_1.bias),
+        ("norm2_w", layer.post.ln_2.weight),
+        ("norm2_b", layer.post.ln_2.bias),
     ]
+
+
+def _rows(module: torch.nn.Module) -> int:
+    return module.out_features if isinstance(module, QuantLinear) else module.weight.shape[0]
+
+
+def _fused_bias(linears: list[torch.nn.Module]) -> torch.Tensor:
+    """The biases of fused linears, one after another (zeros for a linear without one)."""
+    return torch.cat(
+        [m.bias.detach().float() if has_bias(m) else torch.zeros(_rows(m)) for m in linears]
+    )
+
+
+@dataclass
+class AuxLayout:
+    """The small float vectors the vector unit reads (`aux`), and where each one starts.
+
+    Per layer (stride `layer_floats`): the norms' vectors and, when the model has
+    biases, each phase's bias; then the final norm, and RoPE cos/sin tables
+    [position][head_dim / 2] (llama) or the position embedding [position][hidden] (GPT-2).
+    """
+
+    values: np.ndarray
+    layer_floats: int
+    offsets: dict[str, int]  # per-layer names: within a layer; others: absolute
+
+
+def _aux_layout(layers: list[dict[str, torch.Tensor]], tail: list) -> AuxLayout:
+    offsets: dict[str, int] = {}
+    position = 0
+    for name, vector in layers[0].items():
+        offsets[name] = position
+        position += vector.numel()
+    stride = position
+    parts = [v.detach().float().reshape(-1) for layer in layers for v in layer.values()]
+    position = stride * len(layers)
+    for name, vector in tail:
+        offsets[name] = position
+        position += vector.numel()
+        parts.append(vector.detach().float().reshape(-1))
+    return AuxLayout(torch.cat(parts).numpy().astype(np.float32), stride, offsets)
+
+
+def _position_tables(stages: LlmStages, max_context: int) -> list[tuple[str, torch.Tensor]]:
+    if stages.cfg.arch == "gpt2":
+        return [("wpe", stages.embed.wpe[:max_context])]
+    # The same float32 expression as LlamaPre, so the tables match the reference bit for bit.
+    inv_freq = getattr(stages.layer(0).pre, ROPE_BUFFER)
+    freqs = torch.arange(max_context, dtype=torch.int64).float()[:, None] * inv_freq[None, :]
+    return [("cos", freqs.cos()), ("sin", freqs.sin())]
 
 
 def lookup_table(stages: LlmStages, embed_linear: QuantLinear | None) -> torch.Tensor:
@@ -113,22 +177,6 @@ def lookup_table(stages: LlmStages, embed_linear: QuantLinear | None) -> torch.T
     return module.weight.detach().to(torch.float32)
 
 
-def _aux(stages: LlmStages, max_context: int) -> np.ndarray:
-    """Norm weights per layer, the final norm and RoPE cos/sin [position][head_dim / 2]."""
-    cfg = stages.cfg
-    parts = []
-    for index in range(cfg.num_layers):
-        layer = stages.layer(index)
-        parts.append(layer.pre.input_layernorm.weight.detach().float())
-        parts.append(layer.post.post_attention_layernorm.weight.detach().float())
-    parts.append(stages.head.norm.weight.detach().float())
-    # The same float32 expression as LlamaPre, so the tables match the reference bit for bit.
-    inv_freq = getattr(stages.layer(0).pre, ROPE_BUFFER)
-    freqs = torch.arange(max_context, dtype=torch.int64).float()[:, None] * inv_freq[None, :]
-    parts += [freqs.cos().reshape(-1), freqs.sin().reshape(-1)]
-    return torch.cat(parts).numpy().astype(np.float32)
-
-
 def plan_engine(
     loaded: LoadedLlm, stages: LlmStages, options: LlmCompileOptions, target: Target, linear
 ) -> tuple[EnginePlan, LlmStages]:
@@ -137,28 +185,42 @@ def plan_engine(
     The reference embeds tokens from the table the engine reads: the LM head as
     stored when the model ties them, else the embedding stored in the head's format.
     """
-    _check_supported(stages)
     cfg = stages.cfg
+    _check_supported(cfg)
     channels, kind = weight_channels(target)
-    layers = [_layer_matrices(stages, i) for i in range(cfg.num_layers)]
+    layers, vectors = [], []
+    for index in range(cfg.num_layers):  # each layer built (and quantized) once
+        layer = stages.layer(index)
+        linears = _layer_linears(cfg, layer)
+        layers.append([encode(name, modules) for name, modules in linears])
+        named = dict(_norm_vectors(cfg, layer))
+        if any(has_bias(m) for _, modules in linears for m in modules):
+            named |= {f"bias_{name}": _fused_bias(modules) for name, modules in linears}
+        vectors.append(named)
     head = encode("head", [stages.head.lm_head])
+    table = stages.embed.embed_tokens if cfg.arch == "llama" else stages.embed.wte
     embed_linear = None
     if not cfg.tied_embeddings:
-        embed_linear = linear(stages.embed.embed_tokens.detach().to(torch.float32), None)
+        embed_linear = linear(table.detach().to(torch.float32), None)
     embed = None if embed_linear is None else encode("embed", [embed_linear])
     layout = build_layout(layers, head, embed, channels)
+    norm = stages.head.norm
+    final = [("final_w", norm.weight)] + ([("final_b", norm.bias)] if cfg.arch == "gpt2" else [])
+    aux = _aux_layout(vectors, final + _position_tables(stages, options.max_context))
+    lookup = lookup_table(stages, embed_linear)
+    embedding = (
+        TokenEmbed(lookup)
+        if cfg.arch == "llama"
+        else TokenPositionEmbed(lookup, stages.embed.wpe.detach())
+    )
     reference = LlmStages(
-        cfg,
-        TokenEmbed(lookup_table(stages, embed_linear)),
-        stages.head,
-        stages.layer,
-        embed_takes_positions=False,
+        cfg, embedding, stages.head, stages.layer, embed_takes_positions=cfg.arch == "gpt2"
     )
     plan = EnginePlan(
         channels,
         kind,
         layout,
-        _aux(stages, options.max_context),
+        aux,
         KV_CTYPES[options.kv_cache],
         options.max_context,
         attention_row_ii(cfg.head_dim, options.kv_cache, target, options.clock_mhz),
@@ -223,6 +285,10 @@ def render_engine(
         eps=f"{cfg.norm_eps:.9g}f",
         scale=f"{1.0 / math.sqrt(cfg.head_dim):.9g}f",
         kv_ctype=plan.kv_ctype,
+        arch=cfg.arch,
+        aux_layer=plan.aux.layer_floats,
+        aux=plan.aux.offsets,
+        biases="bias_qkv" in plan.aux.offsets,
         layer_format=options.weights,
         head_format=options.head_weights,
         phases=[_phase_view(p) for p in phases],
@@ -264,7 +330,7 @@ def kernel_args(plan: EnginePlan, cfg, options: LlmCompileOptions) -> list[dict]
     kv_bank = plan.channels if plan.memory_kind == "HBM" else 0
     v_bank = plan.channels + 1 if plan.memory_kind == "HBM" else min(1, plan.channels - 1)
     args += [
-        _buffer("aux", "float", plan.aux.size, "in", "gmem_aux")
+        _buffer("aux", "float", plan.aux.values.size, "in", "gmem_aux")
         | {"file": "data/weights/aux.bin", "memory": kv_bank},
         _buffer("k_cache", plan.kv_ctype, cache, "inout", "gmem_k")
         | {"state": "kv", "memory": kv_bank},
@@ -289,7 +355,7 @@ def _buffer(name: str, ctype: str, elements: int, direction: str, bundle: str) -
 
 def weight_files(plan: EnginePlan) -> dict[str, np.ndarray]:
     """Every channel's words and the aux floats, as the project stores them."""
-    files: dict[str, np.ndarray] = {"data/weights/aux.bin": plan.aux}
+    files: dict[str, np.ndarray] = {"data/weights/aux.bin": plan.aux.values}
     for c, stream in enumerate(plan.layout.streams):
         words = stream if stream.shape[0] else np.zeros((1, WORD_LANES), dtype=np.uint32)
         files[f"data/weights/w{c}.bin"] = np.ascontiguousarray(words)
