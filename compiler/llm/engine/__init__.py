@@ -1,0 +1,1 @@
+"""The channel-parallel decode engine (`llmhls compile --engine stream`)."""
