@@ -93,6 +93,11 @@ irdl.dialect @hlsdf {
   // A weight tensor that stays in off-chip memory: the weight `name` of the
   // weight manifest, placed in memory bank `bank` (an HBM pseudo-channel or
   // DDR bank, one m_axi bundle) at byte `offset` of that bank's buffer.
+  // A streamed bank (hls-weight-streaming) is a fused matrix [rows, inputs]
+  // split round-robin over several channels, and also carries weights,
+  // weight_rows, rows, inputs, channels, split, interleave, row_groups and
+  // depth. IRDL here has no optional attributes, so those are checked by
+  // llmhls.dialects.hlsdf.weight_stream, the one reader of them.
   irdl.operation @weight_bank {
     %name = irdl.base "#builtin.string"
     %bank = irdl.base "#builtin.integer"

@@ -11,6 +11,7 @@ wrong value is a bug in llmhls, not a user error.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -275,6 +276,7 @@ def weight_bank(
     offset: int,
     buffer_type: ir.Type,
     *,
+    stream: WeightStream | None = None,
     loc: ir.Location | None = None,
     ip: ir.InsertionPoint | None = None,
 ) -> ir.Value:
@@ -283,7 +285,8 @@ def weight_bank(
     The result is the weight as a `buffer_type` memref read through that bank's
     m_axi bundle (an HBM pseudo-channel or DDR bank), starting at byte
     `offset` of the bank's buffer; the host runtime loads it there from the
-    weight manifest.
+    weight manifest. With `stream`, the bank is a fused matrix streamed over
+    several channels (hls-weight-streaming) and carries its attributes.
     """
     if not name:
         raise ValueError("hlsdf.weight_bank: the weight name must not be empty")
@@ -294,15 +297,145 @@ def weight_bank(
         raise TypeError(f"hlsdf.weight_bank: result must be a memref type, got {buffer_type}")
     context = buffer_type.context
     load_hlsdf(context)
+    attributes = {
+        "name": ir.StringAttr.get(name, context),
+        "bank": _i64(bank, context),
+        "offset": _i64(offset, context),
+    }
+    if stream is not None:
+        stream.check(name)
+        shape = list(ir.MemRefType(buffer_type).shape)
+        if shape != [stream.rows, stream.inputs]:
+            raise TypeError(
+                f"hlsdf.weight_bank '{name}': buffer {buffer_type} is not "
+                f"[rows={stream.rows}, inputs={stream.inputs}]"
+            )
+        attributes.update(stream.attributes(context))
     op = ir.Operation.create(
         "hlsdf.weight_bank",
         results=[buffer_type],
-        attributes={
-            "name": ir.StringAttr.get(name, context),
-            "bank": _i64(bank, context),
-            "offset": _i64(offset, context),
-        },
+        attributes=attributes,
         loc=_location(loc, context),
         ip=ip,
     )
     return op.result
+
+
+ROUND_ROBIN = "round_robin"
+STREAM_ATTRS: tuple[str, ...] = (
+    "weights",
+    "weight_rows",
+    "rows",
+    "inputs",
+    "channels",
+    "split",
+    "interleave",
+    "row_groups",
+    "depth",
+)
+"""The attributes a streamed hlsdf.weight_bank carries besides name/bank/offset.
+
+IRDL in the bundled bindings has no optional attributes, so the dialect file
+declares only name/bank/offset (every weight_bank has them) and `WeightStream`
+checks these: `weight_stream(op)` is how the emitter and the engine read them.
+"""
+
+
+@dataclass(frozen=True)
+class WeightStream:
+    """A fused weight matrix streamed row-wise over `channels` memory channels.
+
+    `weights` are the fused weights' names (the layer's state_dict keys) in row
+    order, `weight_rows` their row counts; the matrix is [rows, inputs]. Rows
+    go round-robin over the channels: row group rg (one row per group at these
+    formats) to channel rg % channels, in blocks of `interleave` rounds; each
+    channel's loader feeds its processing unit through a FIFO of `depth` words.
+    """
+
+    weights: tuple[str, ...]
+    weight_rows: tuple[int, ...]
+    inputs: int
+    channels: int
+    interleave: int
+    depth: int
+    split: str = ROUND_ROBIN
+
+    @property
+    def rows(self) -> int:
+        return sum(self.weight_rows)
+
+    @property
+    def row_groups(self) -> int:
+        return self.rows
+
+    def channel_rows(self, channel: int) -> int:
+        """Row groups channel `channel` holds: those rg with rg % channels == channel."""
+        groups = self.row_groups
+        return (groups - channel + self.channels - 1) // self.channels if channel < groups else 0
+
+    def check(self, name: str) -> None:
+        """ValueError naming the bank when a field is out of range."""
+        if not self.weights or len(self.weights) != len(self.weight_rows):
+            raise ValueError(f"hlsdf.weight_bank '{name}': one row count per fused weight")
+        numbers = {
+            "inputs": self.inputs,
+            "channels": self.channels,
+            "interleave": self.interleave,
+            "depth": self.depth,
+        } | {f"rows of '{w}'": r for w, r in zip(self.weights, self.weight_rows, strict=True)}
+        for label, number in numbers.items():
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                raise ValueError(f"hlsdf.weight_bank '{name}': {label} must be >= 1, got {number}")
+        if self.split != ROUND_ROBIN:
+            raise ValueError(f"hlsdf.weight_bank '{name}': unknown row split '{self.split}'")
+
+    def attributes(self, context: ir.Context) -> dict[str, ir.Attribute]:
+        i64 = ir.IntegerType.get_signless(64, context)
+        return {
+            "weights": ir.ArrayAttr.get([ir.StringAttr.get(w, context) for w in self.weights]),
+            "weight_rows": ir.DenseI64ArrayAttr.get(list(self.weight_rows), context),
+            "rows": ir.IntegerAttr.get(i64, self.rows),
+            "inputs": ir.IntegerAttr.get(i64, self.inputs),
+            "channels": ir.IntegerAttr.get(i64, self.channels),
+            "split": ir.StringAttr.get(self.split, context),
+            "interleave": ir.IntegerAttr.get(i64, self.interleave),
+            "row_groups": ir.IntegerAttr.get(i64, self.row_groups),
+            "depth": ir.IntegerAttr.get(i64, self.depth),
+        }
+
+
+def weight_stream(op: ir.Operation) -> WeightStream | None:
+    """The streaming attributes of an hlsdf.weight_bank; None for a plain (one-bank) weight.
+
+    Raises ValueError naming the bank when they are incomplete or inconsistent.
+    """
+    attrs = op.attributes
+    if op.name != "hlsdf.weight_bank":
+        raise ValueError(f"expected an hlsdf.weight_bank, got '{op.name}'")
+    name = ir.StringAttr(attrs["name"]).value
+    present = [key for key in STREAM_ATTRS if key in attrs]
+    if not present:
+        return None
+    missing = [key for key in STREAM_ATTRS if key not in attrs]
+    if missing:
+        raise ValueError(f"hlsdf.weight_bank '{name}': streamed but lacks {', '.join(missing)}")
+    try:
+        stream = WeightStream(
+            weights=tuple(ir.StringAttr(w).value for w in ir.ArrayAttr(attrs["weights"])),
+            weight_rows=tuple(ir.DenseI64ArrayAttr(attrs["weight_rows"])),
+            inputs=ir.IntegerAttr(attrs["inputs"]).value,
+            channels=ir.IntegerAttr(attrs["channels"]).value,
+            interleave=ir.IntegerAttr(attrs["interleave"]).value,
+            depth=ir.IntegerAttr(attrs["depth"]).value,
+            split=ir.StringAttr(attrs["split"]).value,
+        )
+    except ValueError as exc:
+        raise ValueError(f"hlsdf.weight_bank '{name}': malformed attribute ({exc})") from None
+    stream.check(name)
+    for key, value in (("rows", stream.rows), ("row_groups", stream.row_groups)):
+        if ir.IntegerAttr(attrs[key]).value != value:
+            raise ValueError(f"hlsdf.weight_bank '{name}': {key} is not {value}")
+    shape = list(ir.MemRefType(op.result.type).shape)
+    if shape != [stream.rows, stream.inputs]:
+        raise ValueError(f"hlsdf.weight_bank '{name}': buffer {shape} is not [rows, inputs]")
+    return stream

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from llmhls.cli import run_cli, write_output
 from llmhls.compiler.context import read_module
+from llmhls.compiler.emit.engine_table import emit_engine_table
 from llmhls.compiler.emit.hlscpp import emit_hlscpp
 from llmhls.errors import OptionError
 
@@ -24,6 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--emit-hlscpp", action="store_true", help="emit the kernel .cpp")
     parser.add_argument("--emit-header", action="store_true", help="emit the kernel .h instead")
     parser.add_argument(
+        "--emit-engine-table",
+        action="store_true",
+        help="emit the decode engine's phase table and KV-cache traffic (after "
+        "hls-kv-cache-buffer and hls-weight-streaming)",
+    )
+    parser.add_argument(
         "--top", default=None, help="top function (default: the last public function)"
     )
     parser.add_argument("-o", "--output", default="-", help="output file ('-' = stdout)")
@@ -33,9 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if not (args.emit_hlscpp or args.emit_header):
-        raise OptionError("choose a translation: --emit-hlscpp or --emit-header")
+    if not (args.emit_hlscpp or args.emit_header or args.emit_engine_table):
+        raise OptionError(
+            "choose a translation: --emit-hlscpp, --emit-header or --emit-engine-table"
+        )
     module = read_module(args.input)
+    if args.emit_engine_table:
+        write_output(emit_engine_table(module), args.output)
+        return 0
     kernel = emit_hlscpp(module, top=args.top)
     text = kernel.header if args.emit_header else kernel.source
     write_output(text, args.output)

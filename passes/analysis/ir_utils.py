@@ -100,6 +100,15 @@ def describe_location(op: ir.Operation) -> str:
     return describe_label(location_label(op.location))
 
 
+def describe_place(op: ir.Operation) -> str:
+    """Where `op` is, for one-line errors: its PyTorch op and module, else its line in the file."""
+    label = location_label(op.location)
+    if label:
+        return describe_label(label)
+    match = re.search(r'loc\("[^"]*":(\d+):(\d+)\)', str(op.location))
+    return f"line {match.group(1)}" if match else "an unknown place"
+
+
 def yielded_values(op: ir.Operation, result_index: int) -> list[ir.Value]:
     """What each region of `op` (scf.if, scf.for, ...) yields for its result `result_index`."""
     values = []

@@ -206,6 +206,47 @@ def test_weight_bank_builder(ctx: ir.Context) -> None:
         hlsdf.weight_bank("w", 0, 0, ir.F32Type.get())
 
 
+def test_streamed_weight_bank_round_trips_its_attributes(ctx: ir.Context) -> None:
+    stream = hlsdf.WeightStream(
+        weights=("q.weight", "k.weight"),
+        weight_rows=(8, 4),
+        inputs=16,
+        channels=5,
+        interleave=8,
+        depth=32,
+    )
+    module, block = _module_with_function([])
+    with ir.InsertionPoint(block):
+        bank = hlsdf.weight_bank("qk", 0, 0, ir.Type.parse("memref<12x16xf32>"), stream=stream)
+        plain = hlsdf.weight_bank("w", 1, 64, ir.Type.parse("memref<4x4xf32>"))
+        ir.Operation.create("func.return")
+    assert module.operation.verify()
+    assert hlsdf.weight_stream(bank.owner) == stream
+    assert hlsdf.weight_stream(plain.owner) is None
+    assert (stream.rows, stream.row_groups) == (12, 12)
+    # Round-robin: 12 row groups over 5 channels hold 3, 3, 2, 2, 2.
+    assert [stream.channel_rows(c) for c in range(5)] == [3, 3, 2, 2, 2]
+    reparsed = parse_module(str(module), "<test>")
+    found = [op for op in reparsed.body.operations[0].regions[0].blocks[0].operations]
+    assert hlsdf.weight_stream(found[0].operation) == stream
+    with pytest.raises(TypeError, match="buffer memref<4x16xf32> is not \\[rows=12, inputs=16\\]"):
+        hlsdf.weight_bank("qk", 0, 0, ir.Type.parse("memref<4x16xf32>"), stream=stream)
+
+
+def test_streamed_weight_bank_rejects_bad_attributes(ctx: ir.Context) -> None:
+    stream = hlsdf.WeightStream(("w",), (4,), 4, 0, 8, 32)
+    with pytest.raises(ValueError, match="'w4': channels must be >= 1, got 0"):
+        hlsdf.weight_bank("w4", 0, 0, ir.Type.parse("memref<4x4xf32>"), stream=stream)
+    text = (
+        'func.func @f() {\n  %w = "hlsdf.weight_bank"() {name = "qkv", bank = 0 : i64, '
+        'offset = 0 : i64, weights = ["a"], rows = 4 : i64} : () -> memref<4x4xf32>\n  return\n}'
+    )
+    module = parse_module(text, "<test>")
+    op = module.body.operations[0].regions[0].blocks[0].operations[0].operation
+    with pytest.raises(ValueError, match="'qkv': streamed but lacks weight_rows, inputs, channels"):
+        hlsdf.weight_stream(op)
+
+
 def test_builders_use_explicit_and_enclosing_locations() -> None:
     context = make_context()
     f32 = ir.F32Type.get(context)
