@@ -529,7 +529,9 @@ def _compile_engine(
     stages = build_stages(
         cfg, loaded.model, linear_factory(options.weights, options.group_size), head_linear
     )
-    plan, reference = engine.plan_engine(loaded, stages, options, target, head_linear)
+    float_layer = build_stages(cfg, loaded.model, fp32_linear, fp32_linear).layer(0)
+    example = _layer_inputs(cfg, 1, options.max_context)
+    plan, reference = engine.plan_engine(stages, float_layer, example, options, target, head_linear)
     timings["layout_s"] = time.perf_counter() - start
     args = engine.kernel_args(plan, cfg, options)
     kernels = {"prefill": {"function": engine.ENGINE_FUNCTION, "args": args}}

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from llm_models import tiny_gpt2, tiny_llama
 
 from llmhls.compiler.llm.build import compile_llm
+from llmhls.compiler.llm.engine.build import phase_groups
+from llmhls.compiler.llm.engine.structure import PhaseSpec
 from llmhls.compiler.llm.reference import ReferenceDecoder
 from llmhls.compiler.llm.source import load_llm
 from llmhls.compiler.options import LlmCompileOptions
@@ -45,6 +48,11 @@ CASES = [
 @pytest.fixture(scope="module")
 def llama(tmp_path_factory) -> Path:
     return tiny_llama(tmp_path_factory.mktemp("engine") / "llama")
+
+
+@pytest.fixture(scope="module")
+def gpt2(tmp_path_factory) -> Path:
+    return tiny_gpt2(tmp_path_factory.mktemp("engine") / "gpt2")
 
 
 def _csim_greedy(project: Path) -> tuple[list[int], np.ndarray]:
@@ -92,10 +100,33 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
     assert result.manifest["llm"]["kv_cache"]["dtype"] == "float16"
 
 
-def test_engine_refuses_what_it_does_not_support(tmp_path) -> None:
-    gpt2 = load_llm(tiny_gpt2(tmp_path / "gpt2"))
-    with pytest.raises(UnsupportedError, match="llama-family"):
-        compile_llm(gpt2, tmp_path / "g", LlmCompileOptions(max_context=CONTEXT, engine="stream"))
-    assert not (tmp_path / "g").exists()
+@pytest.mark.parametrize(
+    ("weights", "kv", "bound"), [("fp32", "fp32", 1e-5), ("int8", "fp16", 5e-3)]
+)  # measured: 5.6e-7, 5.0e-4
+def test_gpt2_engine_matches_its_reference(gpt2, tmp_path, weights, kv, bound) -> None:
+    """LayerNorm, tanh GELU, learned positions and biases (qkv, out, fc, down)."""
+    options = LlmCompileOptions(max_context=CONTEXT, weights=weights, engine="stream", kv_cache=kv)
+    result = compile_llm(load_llm(gpt2), tmp_path / "p", options)
+    expected, expected_logits = ReferenceDecoder(result.reference, CONTEXT).greedy(
+        PROMPT, NEW_TOKENS
+    )
+    tokens, logits = _csim_greedy(tmp_path / "p")
+    reference = expected_logits.numpy()
+    assert float(np.abs(logits - reference).max() / np.abs(reference).max()) <= bound
+    assert tokens == expected
+
+
+def test_engine_phases_come_from_the_structure_passes() -> None:
+    """The engine runs the phases hls-weight-streaming found, or refuses in one line."""
+    cfg = SimpleNamespace(arch="llama")
+    spec = [
+        PhaseSpec("qkv", ("pre.q_proj.weight", "pre.k_proj.weight"), 8, 4, (4, 4), 2, 0),
+        PhaseSpec("out", ("post.o_proj.weight",), 4, 4, (4,), 2, 0),
+    ]
+    with pytest.raises(UnsupportedError, match="found 2 weight phases .* runs 4"):
+        phase_groups(cfg, spec)
+
+
+def test_kv_cache_option_needs_the_engine() -> None:
     with pytest.raises(OptionError, match="--kv-cache fp16 needs --engine stream"):
         LlmCompileOptions(weights="fp32", kv_cache="fp16").resolved(256, "fp32", "F32")

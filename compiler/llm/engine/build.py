@@ -27,14 +27,13 @@ from llmhls.compiler.llm.engine.layout import (
     FORMAT_CODES,
     WORD_LANES,
     ChannelLayout,
-    EncodedMatrix,
     Phase,
     build_layout,
     encode,
     has_bias,
 )
+from llmhls.compiler.llm.engine.structure import PhaseSpec, engine_phases
 from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
-from llmhls.compiler.llm.source import LoadedLlm
 from llmhls.compiler.llm.stages import (
     ROPE_BUFFER,
     LlmStages,
@@ -90,18 +89,33 @@ def _check_supported(cfg) -> None:
         )
 
 
-def _layer_linears(cfg, layer) -> list[tuple[str, list[torch.nn.Module]]]:
-    """One decoder layer's matrices in execution order, those that share an input fused."""
-    pre, post = layer.pre, layer.post
-    qkv = ("qkv", [pre.q_proj, pre.k_proj, pre.v_proj])
-    if cfg.arch == "llama":
-        return [
-            qkv,
-            ("out", [post.o_proj]),
-            ("gate_up", [post.gate_proj, post.up_proj]),
-            ("down", [post.down_proj]),
-        ]
-    return [qkv, ("out", [post.o_proj]), ("fc", [post.fc_in]), ("down", [post.fc_out])]
+# What each weight phase is to the engine's compute, in execution order.
+PHASE_ROLES = {"llama": ("qkv", "out", "gate_up", "down"), "gpt2": ("qkv", "out", "fc", "down")}
+
+
+def phase_groups(cfg, phases: list[PhaseSpec]) -> list[tuple[str, list[str]]]:
+    """The passes' weight phases as (engine role, module paths), checked against the compute.
+
+    hls-weight-streaming decides which weights fuse and in which order they stream;
+    the engine's compute has one role per phase (`PHASE_ROLES`), so a structure it
+    cannot run is refused here rather than emitted.
+    """
+    roles = PHASE_ROLES[cfg.arch]
+    if len(phases) != len(roles):
+        found = ", ".join(f"{p.name}({'+'.join(p.weights)})" for p in phases)
+        raise UnsupportedError(
+            f"hls-weight-streaming found {len(phases)} weight phases in the decoder layer "
+            f"({found}); the {cfg.arch} engine runs {len(roles)}: {', '.join(roles)}"
+        )
+    return [
+        (role, [name.rsplit(".", 1)[0] for name in phase.weights])
+        for role, phase in zip(roles, phases, strict=True)
+    ]
+
+
+def _layer_linears(layer, groups) -> list[tuple[str, list[torch.nn.Module]]]:
+    """This layer's modules for each phase (the layer built with its own weight format)."""
+    return [(role, [layer.get_submodule(path) for path in paths]) for role, paths in groups]
 
 
 def _norm_vectors(cfg, layer) -> list[tuple[str, torch.Tensor]]:
@@ -178,20 +192,29 @@ def lookup_table(stages: LlmStages, embed_linear: QuantLinear | None) -> torch.T
 
 
 def plan_engine(
-    loaded: LoadedLlm, stages: LlmStages, options: LlmCompileOptions, target: Target, linear
+    stages: LlmStages,
+    float_layer: torch.nn.Module,
+    example: tuple[torch.Tensor, ...],
+    options: LlmCompileOptions,
+    target: Target,
+    linear,
 ) -> tuple[EnginePlan, LlmStages]:
     """The engine for this model and part, and the stages its numerics follow (the reference).
 
-    The reference embeds tokens from the table the engine reads: the LM head as
-    stored when the model ties them, else the embedding stored in the head's format.
+    The weight phases come from the structure passes run on `float_layer` (layer 0
+    with float32 linears, traced with `example`); every layer is then encoded in
+    its own format. The reference embeds tokens from the table the engine reads:
+    the LM head as stored when the model ties them, else the embedding stored in
+    the head's format.
     """
     cfg = stages.cfg
     _check_supported(cfg)
     channels, kind = weight_channels(target)
+    groups = phase_groups(cfg, engine_phases(float_layer, example, channels))
     layers, vectors = [], []
     for index in range(cfg.num_layers):  # each layer built (and quantized) once
         layer = stages.layer(index)
-        linears = _layer_linears(cfg, layer)
+        linears = _layer_linears(layer, groups)
         layers.append([encode(name, modules) for name, modules in linears])
         named = dict(_norm_vectors(cfg, layer))
         if any(has_bias(m) for _, modules in linears for m in modules):
