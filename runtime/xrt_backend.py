@@ -1,10 +1,11 @@
-"""XRT backend of the LLM host runtime: runs llm_prefill / llm_decode on an FPGA through pyxrt.
+"""XRT backend of the LLM host runtime: runs the LLM kernels on an FPGA through pyxrt.
 
 Everything the backend needs to call the kernels comes from the manifest's "llm" section (parsed by
 `llmhls.project.parse_llm_section`, shared with the generated C++ host): the order of the
 arguments in each call, which buffers hold weights (loaded from their .bin files once) and which
-hold the KV cache (zeroed by `reset`, kept on the device between calls). pyxrt is imported only
-when the backend is created, so llmhls works without XRT for every other backend.
+hold the KV cache (zeroed by `reset`, kept on the device between calls). A project of one kernel
+(`--engine stream`: no decode kernel in the manifest) decodes with one-token prefill calls. pyxrt
+is imported only when the backend is created, so llmhls works without XRT for every other backend.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ class XrtBackend:
         self._check_ids(np.array([token]))
         if not 0 <= pos < self.max_context:
             raise OptionError(f"decode position {pos} is outside [0, {self.max_context})")
+        if self.spec.decode is None:  # one kernel: a decode step is a one-token prefill call
+            return self.prefill(np.array([token], np.int32), pos)
         self._run(self.spec.decode, {"token": int(token), "pos": int(pos)})
         return self._logits("decode")
 
@@ -144,6 +147,8 @@ class XrtBackend:
     def _check_shared_state(self) -> None:
         """Prefill writes the KV cache decode reads: both ports must be in one memory bank."""
         prefill, decode = self.spec.prefill, self.spec.decode
+        if decode is None:
+            return
         for a in prefill.buffers:
             if a.role != "kv":
                 continue

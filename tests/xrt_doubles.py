@@ -17,14 +17,21 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import json
+import os
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+import pytest
+from conftest import run_cli
 
+from llmhls import cli
 from llmhls.project import load_llm_manifest
 from llmhls.toolchain import compile_objects, link_binary
 
@@ -288,12 +295,20 @@ int invoke(void (*function)(P...), Call& call) {
 extern "C" int llmhls_device_run(const char* name, int count, const int* is_buffer,
                                  void* const* buffers, const int32_t* scalars) {
   Call call{name, count, is_buffer, buffers, scalars, true};
-  if (std::strcmp(name, "llm_prefill") == 0) return invoke(&llm_prefill, call);
-  if (std::strcmp(name, "llm_decode") == 0) return invoke(&llm_decode, call);
+@DISPATCH@
   std::fprintf(stderr, "no kernel named %s on the device\n", name);
   return 1;
 }
 """
+
+
+def device_source(functions: list[str]) -> str:
+    """DEVICE_SOURCE dispatching to the project's top functions (llm_prefill + llm_decode, or
+    the one llm_engine)."""
+    dispatch = "\n".join(
+        f'  if (std::strcmp(name, "{f}") == 0) return invoke(&{f}, call);' for f in functions
+    )
+    return DEVICE_SOURCE.replace("@DISPATCH@", dispatch)
 
 
 def write_fake_xrt(root: Path, project: Path | None = None) -> Path:
@@ -318,7 +333,8 @@ def write_fake_xrt(root: Path, project: Path | None = None) -> Path:
         )
         return root
     manifest = load_llm_manifest(project)
-    (root / "device.cpp").write_text(DEVICE_SOURCE.lstrip())
+    functions = [kernel.function for kernel in manifest.llm.kernels]
+    (root / "device.cpp").write_text(device_source(functions).lstrip())
     (root / "obj").mkdir()
     objects = [
         obj
@@ -458,3 +474,105 @@ def fake_pyxrt(
     for cls in (xclBOSyncDirection, ert_cmd_state, xclbin, device, bo, run, kernel):
         setattr(module, cls.__name__, cls)
     return module, log, bos
+
+
+def check_xrt_generates_csim_tokens(
+    out: Path,
+    work: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    run_args: tuple[str, ...],
+) -> tuple[list[int], list[tuple[Any, ...]], list[Any]]:
+    """Asserts that the project's host/ (built by its CMakeLists.txt) and `llmhls run --backend
+    xrt` generate `llmhls run --backend csim`'s tokens on the emulated device of `out`.
+
+    Returns the csim tokens and the stand-in pyxrt's call log and bos.
+    """
+    if shutil.which("cmake") is None:
+        pytest.skip("needs cmake")
+    xrt = write_fake_xrt(work / "xrt", out)
+    binary = build_host(out / "host", xrt, work / "build")
+    xclbin = work / "llm.xclbin"
+    xclbin.write_bytes(b"xclbin2\0")
+
+    result = run_cli("run", str(out), *run_args, "--json")
+    assert result.returncode == 0, result.stderr
+    csim_tokens = json.loads(result.stdout.strip().splitlines()[-1])["tokens"]
+
+    host = subprocess.run(
+        [str(binary), "--project", str(out), "--xclbin", str(xclbin), *run_args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert host.returncode == 0, host.stderr
+    assert host.stdout.splitlines()[0] == "new token ids: " + ",".join(map(str, csim_tokens))
+
+    module, log, bos = fake_pyxrt(device_kernel_run(xrt / "lib/libxrt_coreutil.so"))
+    monkeypatch.setitem(sys.modules, "pyxrt", module)
+    code = cli.main(
+        ["run", str(out), "--backend", "xrt", "--xclbin", str(xclbin), *run_args, "--json"]
+    )
+    assert code == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["tokens"] == csim_tokens
+    return csim_tokens, log, bos
+
+
+# -- link.cfg and v++ ----------------------------------------------------------------------------
+
+
+def check_xclbin_files(out: Path) -> dict[str, Any]:
+    """Asserts that link.cfg maps every buffer argument of every kernel in the manifest exactly
+    once, on the bank the manifest records, with one compute unit per kernel, and that
+    build_xclbin.sh is executable shell naming the part's platform. Returns the manifest."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    kernels = manifest["llm"]["kernels"].values()
+    expected = sorted(
+        f"sp={k['function']}_1.{a['name']}:{a['memory']}"
+        for k in kernels
+        for a in k["args"]
+        if a["kind"] == "buffer"
+    )
+    lines = (out / "link.cfg").read_text().splitlines()
+    assert sorted(line for line in lines if line.startswith("sp=")) == expected
+    assert [line for line in lines if line.startswith("nk=")] == [
+        f"nk={k['function']}:1:{k['function']}_1" for k in kernels
+    ]
+    assert all(line.startswith(("#", "[connectivity]", "nk=", "sp=")) for line in lines)
+    script = out / "build_xclbin.sh"
+    assert script.stat().st_mode & 0o111 == 0o111
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    assert manifest["platform"] in script.read_text()
+    return manifest
+
+
+# A stand-in v++: logs its command line to $VPP_LOG and creates the file it is told to write (-o).
+FAKE_VPP = """#!/usr/bin/env bash
+printf '%s\\n' "$*" >> "$VPP_LOG"
+while [ "$#" -gt 0 ]; do
+  if [ "$1" = -o ]; then mkdir -p "$(dirname "$2")"; touch "$2"; fi
+  shift
+done
+"""
+
+
+def fake_vpp_path(root: Path) -> str:
+    """A PATH whose first folder (under `root`) holds FAKE_VPP as `v++`."""
+    folder = root / "bin"
+    folder.mkdir()
+    (folder / "v++").write_text(FAKE_VPP)
+    (folder / "v++").chmod(0o755)
+    return f"{folder}:{os.environ['PATH']}"
+
+
+def run_build_script(project: Path, path: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The project's build_xclbin.sh with PATH `path`, v++ logging to PROJECT/vpp.log."""
+    env = {**os.environ, "PATH": path, "VPP_LOG": str(project / "vpp.log")}
+    env.pop("PLATFORM", None)
+    return subprocess.run(
+        [shutil.which("bash") or "bash", str(project / "build_xclbin.sh"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )

@@ -495,12 +495,9 @@ def compile_llm(loaded: LoadedLlm, out_dir: Path, options: LlmCompileOptions) ->
     files["kernel/llm_top.cpp"] = top_source
     files["kernel/llm_top.h"] = top_header
     files[f"kernel/{KV_HEADER.name}"] = KV_HEADER.read_text()
-    files.update(
-        xclbin_files(manifest, target, f"llmhls {__version__}: xclbin build of '{loaded.name}'")
-    )
+    files.update(_xrt_files(loaded, manifest, target))
     files[TESTBENCH] = render_llm_testbench(manifest, golden)
     files["run_hls.tcl"] = _run_hls_tcl(loaded.name, manifest, target, clock)
-    files.update(render_xrt_host(manifest))
     files[MANIFEST_FILE] = manifest_text(manifest)
     files["report.json"] = json.dumps(report, indent=2) + "\n"
     files["report.md"] = render_llm_markdown(report)
@@ -553,15 +550,22 @@ def _compile_engine(
         "engine": performance,
     }
     files: dict[str, str | np.ndarray] = engine.engine_files(plan, cfg, options, args)
+    files.update(_xrt_files(loaded, manifest, target))
     files[MANIFEST_FILE] = manifest_text(manifest)
     files["report.json"] = json.dumps(report, indent=2) + "\n"
     files["report.md"] = render_engine_markdown(report)
     start = time.perf_counter()
-    _write_project(out_dir, files, loaded.tokenizer)
+    _write_project(out_dir, files, loaded.tokenizer, executable=(BUILD_SCRIPT,))
     timings["write_s"] = time.perf_counter() - start
     result = LlmCompileResult(out_dir, timings, manifest, report)
     result.reference = reference
     return result
+
+
+def _xrt_files(loaded: LoadedLlm, manifest: dict[str, Any], target: Target) -> dict[str, str]:
+    """link.cfg, build_xclbin.sh and the XRT host/; places each buffer on its bank in `manifest`."""
+    header = f"llmhls {__version__}: xclbin build of '{loaded.name}'"
+    return xclbin_files(manifest, target, header) | render_xrt_host(manifest)
 
 
 def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
     args = kernels["prefill"]["args"]
     ports = [a for a in args if a["name"].startswith("w") and a["name"][1:].isdigit()]
     assert len(ports) == result.report["engine"]["channels"] == 30  # u280: 32 HBM - K and V
-    assert sorted(a["memory"] for a in ports) == list(range(30))
+    assert [a["memory"] for a in ports] == [f"HBM[{c}]" for c in range(30)]  # as link.cfg binds
     assert all(a["ctype"] == "word512" for a in ports)
     source = (tmp_path / "p" / "kernel" / "llm_engine.cpp").read_text()
     assert source.count("load_channel(w") == 30

@@ -163,6 +163,36 @@ def expected_tokens(prompt: list[int], max_new: int) -> list[int]:
     return out
 
 
+def one_kernel_manifest() -> dict[str, Any]:
+    """An --engine stream shaped manifest: llm_prefill alone (a decode step is a one-token call
+    of it), w_mlp's bytes as 512-bit words and a uint16_t (fp16) KV cache."""
+    manifest = make_manifest()
+    kernels = manifest["llm"]["kernels"]
+    del kernels["decode"]
+    for arg in kernels["prefill"]["args"]:
+        if arg["name"] == "w_mlp":
+            arg.update(ctype="word512", elements=arg["elements"] // 64)
+        elif arg.get("state") == "kv":
+            arg["ctype"] = "uint16_t"
+    manifest["llm"]["kv_cache"].update(dtype="float16", bytes=KV_ELEMENTS * 2)
+    return manifest
+
+
+def one_kernel_calls(prompt: list[int], max_new: int) -> tuple[list[int], list[tuple[int, ...]]]:
+    """Greedy tokens from the stand-in kernel of a one-kernel project, and its calls as
+    (n_tokens, start_pos, *tokens buffer): prompt chunks, then one token at each position."""
+    calls = [
+        (len(chunk), start, *chunk, *[0] * (TOKENS_CAPACITY - len(chunk)))
+        for start in range(0, len(prompt), TOKENS_CAPACITY)
+        for chunk in [prompt[start : start + TOKENS_CAPACITY]]
+    ]
+    tokens = [next_token(calls[-1][0] + calls[-1][1])]
+    while len(tokens) < max_new and tokens[-1] != EOS:
+        calls.append((1, len(prompt) + len(tokens) - 1, tokens[-1], *[0] * (TOKENS_CAPACITY - 1)))
+        tokens.append(next_token(1 + calls[-1][1]))
+    return tokens, calls
+
+
 def fnv1a64(data: bytes) -> int:
     value = 1469598103934665603
     for byte in data:
@@ -280,11 +310,12 @@ def write_host(root: Path, manifest: dict[str, Any]) -> Path:
 
 
 @needs_cxx
-def test_cpp_host_compiles_against_xrt_headers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("manifest", [make_manifest, one_kernel_manifest])
+def test_cpp_host_compiles_against_xrt_headers(tmp_path: Path, manifest: Any) -> None:
     for name, text in STUB_HEADERS.items():
         (tmp_path / "inc" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "inc" / name).write_text(text)
-    host = write_host(tmp_path, make_manifest())
+    host = write_host(tmp_path, manifest())
     result = subprocess.run(
         [
             *("g++", "-std=c++17", "-fsyntax-only", "-Wall", "-Wextra", "-Werror"),
@@ -332,16 +363,25 @@ def test_cmake_prefers_xrt_cmake_package(tmp_path: Path) -> None:
     assert f"llm_host: XRT from {config.parent}" in result.stdout
 
 
-@pytest.fixture(scope="module")
-def host_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """llm_host built through its CMakeLists.txt against the fake XRT, and a project to run."""
+def built_host(root: Path, manifest: dict[str, Any]) -> tuple[Path, Path]:
+    """llm_host of `manifest` built through its CMakeLists.txt against the fake XRT, and a
+    project to run."""
     if shutil.which("cmake") is None or shutil.which("g++") is None:
         pytest.skip("needs cmake and g++")
-    root = tmp_path_factory.mktemp("xrt_host")
     xrt = write_fake_xrt(root / "xrt")
     project = make_project(root / "project")
-    host = write_host(project, make_manifest())
+    host = write_host(project, manifest)
     return build_host(host, xrt, root / "build"), project
+
+
+@pytest.fixture(scope="module")
+def host_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return built_host(tmp_path_factory.mktemp("xrt_host"), make_manifest())
+
+
+@pytest.fixture(scope="module")
+def one_kernel_host_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return built_host(tmp_path_factory.mktemp("xrt_host1"), one_kernel_manifest())
 
 
 def run_host(
@@ -463,6 +503,35 @@ def test_host_needs_kv_cache_in_one_bank(host_build: tuple[Path, Path], tmp_path
     )
 
 
+def test_one_kernel_host_decodes_with_one_token_prefill_calls(
+    one_kernel_host_build: tuple[Path, Path], tmp_path: Path
+) -> None:
+    manifest = one_kernel_manifest()
+    cpp = render_xrt_host(manifest)["host/llm_host.cpp"]
+    assert "run_decode" not in cpp and "llm_decode" not in cpp
+    prompt = [3, 5, 7, 9, 11]
+    result, log = run_host(
+        one_kernel_host_build, tmp_path, "--prompt-ids", "3,5,7,9,11", "--max-new-tokens", "6"
+    )
+    assert result.returncode == 0, result.stderr
+    tokens, expected = one_kernel_calls(prompt, 6)
+    assert len(tokens) == 5 and tokens[-1] == EOS and len(expected) == 2 + 4  # stops at EOS
+    assert result.stdout.splitlines()[0] == "new token ids: " + ",".join(map(str, tokens))
+
+    args = manifest["llm"]["kernels"]["prefill"]["args"]
+    buffers = [a for a in args if a["kind"] == "buffer"]
+    assert len([line for line in log if line.startswith("bo ")]) == len(buffers)  # once each
+    calls = [line.split()[1:] for line in log if line.startswith("llm_prefill")]
+    assert len(calls) == len(expected)
+    for call, (n_tokens, start_pos, *chunk) in zip(calls, expected, strict=True):
+        logged = dict(zip([a["name"] for a in args], call, strict=True))
+        assert (logged["n_tokens"], logged["start_pos"]) == (f"i{n_tokens}", f"i{start_pos}")
+        assert logged["tokens"].endswith(f":{fnv1a64(np.array(chunk, '<i4').tobytes())}")
+        assert logged["w_mlp"].endswith(f":128:{fnv1a64(weight_bytes('w_mlp'))}")
+        for kv in ("k_cache", "v_cache"):
+            assert logged[kv].endswith(f":{KV_ELEMENTS * 2}:{fnv1a64(bytes(KV_ELEMENTS * 2))}")
+
+
 # --- the Python backend ---------------------------------------------------------------------------
 
 PYXRT_MESSAGE = (
@@ -577,6 +646,39 @@ def test_backend_needs_kv_cache_in_one_bank(
     monkeypatch.setitem(sys.modules, "pyxrt", module)
     with pytest.raises(InputError, match="KV cache k_cache is in memory bank 0 for llm_prefill"):
         XrtBackend(make_project(tmp_path), parse_llm_section(make_manifest()), None)
+
+
+def test_one_kernel_backend_decodes_with_one_token_prefill_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module, log, bos = fake_pyxrt(one_hot)
+    monkeypatch.setitem(sys.modules, "pyxrt", module)
+    manifest = one_kernel_manifest()
+    backend = XrtBackend(make_project(tmp_path), parse_llm_section(manifest), None)
+    args = manifest["llm"]["kernels"]["prefill"]["args"]
+    assert len(bos) == len([a for a in args if a["kind"] == "buffer"])  # once each
+
+    prompt = [3, 5, 7, 9, 11]
+    tokens, expected = one_kernel_calls(prompt, 4)
+    logits = backend.prefill(np.array(prompt, np.int32), 0)
+    for i, token in enumerate(tokens[:-1]):
+        assert int(np.argmax(logits)) == token
+        logits = backend.decode(token, len(prompt) + i)
+    assert int(np.argmax(logits)) == tokens[-1]
+
+    calls = [entry[1:] for entry in log if entry[0].startswith("llm_")]
+    assert [entry[0] for entry in log if entry[0].startswith("llm_")] == ["llm_prefill"] * 5
+    for call, (n_tokens, start_pos, *chunk) in zip(calls, expected, strict=True):
+        passed = dict(zip([a["name"] for a in args], call, strict=True))
+        assert (passed["n_tokens"], passed["start_pos"]) == (n_tokens, start_pos)
+        assert passed["tokens"][2] == np.array(chunk, "<i4").tobytes()
+        assert passed["w_mlp"][2] == weight_bytes("w_mlp")
+        assert passed["k_cache"][2] == passed["v_cache"][2] == bytes(KV_ELEMENTS * 2)
+    kv = [bos[passed[name][1]] for name in ("k_cache", "v_cache")]
+    for b in kv:
+        b.dev[:2] = b"\x01\x02"
+    backend.reset()
+    assert all(b.dev == bytes(KV_ELEMENTS * 2) for b in kv)
 
 
 def test_parse_llm_section_roles() -> None:

@@ -3,21 +3,20 @@
 The kernels here are synthetic manifest argument lists (no compile), shaped like
 today's llm_prefill / llm_decode (shared weights, tokens and logits on one bundle)
 and like a decode engine with one port per HBM channel. build_xclbin.sh runs
-against a fake `v++` first on PATH that records its arguments.
+against a fake `v++` first on PATH that records its arguments (tests/xrt_doubles.py).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from xrt_doubles import fake_vpp_path, run_build_script
 
 from llmhls.compiler.llm.link import (
     MAX_PORTS_PER_BANK,
@@ -235,14 +234,6 @@ def test_one_bundle_two_explicit_banks_is_an_error() -> None:
 
 # -- build_xclbin.sh -----------------------------------------------------------------------------
 
-FAKE_VPP = """#!/usr/bin/env bash
-printf '%s\\n' "$*" >> "$VPP_LOG"
-while [ "$#" -gt 0 ]; do
-  if [ "$1" = -o ]; then mkdir -p "$(dirname "$2")"; touch "$2"; fi
-  shift
-done
-"""
-
 
 def manifest(target: str) -> dict[str, Any]:
     files = ["kernel/head.cpp", "kernel/llm_top.cpp"]
@@ -263,18 +254,6 @@ def write_project(tmp_path: Path, target: str) -> Path:
     return out
 
 
-def run_script(project: Path, path: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": path, "VPP_LOG": str(project / "vpp.log")}
-    env.pop("PLATFORM", None)
-    return subprocess.run(
-        [shutil.which("bash") or "bash", str(project / "build_xclbin.sh"), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-
-
 def test_build_script_syntax_and_platform(tmp_path: Path) -> None:
     project = write_project(tmp_path, "u55c")
     script = project / "build_xclbin.sh"
@@ -285,12 +264,8 @@ def test_build_script_syntax_and_platform(tmp_path: Path) -> None:
 @pytest.mark.parametrize("target", ["hw_emu", "hw"])
 def test_build_script_runs_vpp(tmp_path: Path, target: str) -> None:
     project = write_project(tmp_path, "u280")
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    (fake / "v++").write_text(FAKE_VPP)
-    (fake / "v++").chmod(0o755)
     args = [] if target == "hw_emu" else [target]  # hw_emu is the default
-    result = run_script(project, f"{fake}:{os.environ['PATH']}", *args)
+    result = run_build_script(project, fake_vpp_path(tmp_path), *args)
     assert result.returncode == 0, result.stderr
     calls = (project / "vpp.log").read_text().splitlines()
     platform = "--platform xilinx_u280_gen3x16_xdma_1_202211_1"
@@ -311,12 +286,12 @@ def test_build_script_runs_vpp(tmp_path: Path, target: str) -> None:
 def test_build_script_errors(tmp_path: Path) -> None:
     project = write_project(tmp_path, "u280")
     no_vpp = "/usr/bin:/bin"
-    result = run_script(project, no_vpp)
+    result = run_build_script(project, no_vpp)
     assert result.returncode == 127
     assert result.stderr == (
         "build_xclbin.sh: v++ is not on PATH (source <Vitis install>/settings64.sh first)\n"
     )
-    result = run_script(project, no_vpp, "sw_emu")
+    result = run_build_script(project, no_vpp, "sw_emu")
     assert (result.returncode, result.stderr) == (
         2,
         "build_xclbin.sh: target 'sw_emu' is not hw_emu or hw\n",
@@ -326,7 +301,7 @@ def test_build_script_errors(tmp_path: Path) -> None:
 def test_part_without_platform_gets_a_script_that_says_so(tmp_path: Path) -> None:
     project = write_project(tmp_path, "zcu102")
     assert not (project / "link.cfg").exists()
-    result = run_script(project, "/usr/bin:/bin", "hw")
+    result = run_build_script(project, "/usr/bin:/bin", "hw")
     assert (result.returncode, result.stderr) == (
         2,
         "build_xclbin.sh: target zcu102 has no Vitis platform in llmhls/data/targets.json, so "
