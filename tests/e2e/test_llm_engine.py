@@ -123,7 +123,7 @@ def test_engine_phases_come_from_the_structure_passes() -> None:
         PhaseSpec("qkv", ("pre.q_proj.weight", "pre.k_proj.weight"), 8, 4, (4, 4), 2, 0),
         PhaseSpec("out", ("post.o_proj.weight",), 4, 4, (4,), 2, 0),
     ]
-    with pytest.raises(UnsupportedError, match="found 2 weight phases .* runs 4"):
+    with pytest.raises(UnsupportedError, match=r"found 2 weight phases .* runs 4"):
         phase_groups(cfg, spec)
 
 
