@@ -372,10 +372,11 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         choices=ENGINES,
         help="LLM: kernel structure. stages: per-layer stage kernels compiled by the MLIR "
         "flow (llm_prefill + llm_decode). stream: one channel-parallel decode engine "
-        "(llm_engine: a loader per HBM/DDR channel, weights laid out per channel), "
-        "PARTIAL: llama-family models without biases only, prompts run one token per "
-        "step, its report gives the weight-streaming bound (vector unit and attention "
-        "cycles are not modelled yet) and no XRT host or testbench is emitted for it "
+        "(llm_engine: a loader per HBM/DDR channel, weights laid out per channel, the "
+        "weight phases decided by hls-weight-streaming), llama-family and GPT-2. Partial: "
+        "a prompt runs one token per step (no multi-row prefill or Medusa verify mode), "
+        "no Vitis csim testbench (tb/) is emitted for it, and its report is llmhls's loop "
+        "model, not a synthesis result "
         f"(default: {llm.engine})",
     )
     parser.add_argument(
