@@ -248,10 +248,12 @@ PREPARE_GROUPS:
   }
 }
 
-// q in [0, 15] times x with four shifted, masked adds: the int4 units need no multiplier.
+// q in [0, 15] times x on LUTs (bind_op impl=fabric): a 4-bit multiplier is four shifted,
+// masked adds, no DSP.
 inline int32_t nibble_times(int32_t q, int32_t x) {
-  return ((q & 1) ? x : 0) + ((q & 2) ? (x << 1) : 0) + ((q & 4) ? (x << 2) : 0) +
-         ((q & 8) ? (x << 3) : 0);
+  const int32_t product = q * x;
+#pragma HLS bind_op variable = product op = mul impl = fabric
+  return product;
 }
 
 // One row's partial dot product with word `w` of its row group.

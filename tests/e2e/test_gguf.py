@@ -58,12 +58,14 @@ def test_gguf_loads_the_weights_it_holds(gguf_file) -> None:
 @pytest.mark.slow
 def test_gguf_compiles_and_generates_pytorch_tokens(gguf_file, tmp_path: Path) -> None:
     """`llmhls compile model.gguf`, then csim greedy tokens equal PyTorch's on the loaded
-    weights, through `llmhls run` and through the emitted testbench."""
+    weights, through `llmhls run` and through the emitted testbench. --weights fp32: the
+    file's mostly-Q4_0 weights would otherwise compile to int4 (the source's precision)."""
     path, _ = gguf_file
     out = tmp_path / "project"
     result = run_cli(
-        "compile", str(path), "-o", str(out), "--max-context", "32", "--prefill-chunk", "8"
-    )
+        "compile", str(path), "-o", str(out), "--max-context", "32", "--prefill-chunk", "8",
+        "--weights", "fp32",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     prompt = ",".join(map(str, PROMPT))
     run = run_cli(

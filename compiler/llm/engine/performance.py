@@ -285,7 +285,8 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
         if phase.fmt == "int8":  # int8 x int16 on a DSP48E2, 24-bit adder tree
             dsp += lanes * imul.dsp
             lut += lanes * _bits(iadd, 24)
-        else:  # nibble_times: 4 masks of 16 bits, 3 adds of 20 bits; a 24-bit tree add
+        else:  # nibble_times, a 4 x 16-bit fabric multiply: the 4 masks of 16 bits and 3 adds
+            # of 20 bits of its shift-and-add form; then a 24-bit adder-tree add
             lut += lanes * (4 * _bits(iand, 16) + 3 * _bits(iadd, 20) + _bits(iadd, 24))
     g = cfg.num_heads // cfg.num_kv_heads
     shared = -(-2 * g * cfg.head_dim // plan.attention_row_ii)  # attention, over ROW_II cycles
