@@ -2,7 +2,7 @@
 //
 // Emitted kernels are compiled twice: by Vitis HLS (which brings its own
 // hls_stream.h) and by g++ for llmhls's C-simulation. This header is the g++
-// side: an unbounded-or-bounded FIFO on std::deque with the same API the
+// side: an unbounded-or-bounded FIFO on a growing ring buffer with the same API the
 // kernels use. It is placed first on the include path so that it shadows the
 // copy shipped with hls4ml's ap_types; the include guard is llmhls-specific
 // so both can never be confused.
@@ -23,7 +23,7 @@
 #endif
 
 #include <cstddef>
-#include <deque>
+#include <vector>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -36,6 +36,37 @@ inline unsigned next_stream_id() {
   static unsigned counter = 0;
   return ++counter;
 }
+
+/// FIFO storage: a ring that doubles when full and keeps its capacity when drained, so a
+/// stream refilled on every kernel call (a weight channel) allocates only on the first.
+template <typename T>
+class ring {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  const T& front() const { return items_[head_]; }
+  void pop_front() {
+    head_ = (head_ + 1) % items_.size();
+    --size_;
+  }
+  void push_back(const T& value) {
+    if (size_ == items_.size()) grow();
+    items_[(head_ + size_) % items_.size()] = value;
+    ++size_;
+  }
+
+ private:
+  void grow() {
+    std::vector<T> larger(items_.empty() ? 16 : 2 * items_.size());
+    for (std::size_t i = 0; i < size_; ++i) larger[i] = items_[(head_ + i) % items_.size()];
+    items_.swap(larger);
+    head_ = 0;
+  }
+
+  std::vector<T> items_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
 }  // namespace llmhls_detail
 
 /// FIFO channel between dataflow processes. DEPTH == 0 means "unspecified"
@@ -137,7 +168,7 @@ class stream {
   }
 
   std::string name_;
-  std::deque<T> data_;
+  llmhls_detail::ring<T> data_;
   std::size_t high_water_ = 0;
 };
 

@@ -268,14 +268,24 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN>& a, const 
   }
   if (FMT == kInt8) {
     int32_t sum = 0;
-    for (int e = 0; e < kSub; ++e) sum += Lanes<FMT>::get(wd, row, e) * a.xq[w * kSub + e];
+    const int16_t* x = &a.xq[w * kSub];
+    for (int u = 0; u < kWordLanes; ++u) {
+      const uint32_t bits = wd[u];
+      for (int k = 0; k < 4; ++k) {
+        sum += static_cast<int8_t>((bits >> (8 * k)) & 0xFFu) * x[u * 4 + k];
+      }
+    }
     return static_cast<float>(sum) * (meta[0] * a.sx);
   }
-  float part = 0.0f;  // int4: groups of 32 lanes, each with its scale and minimum
+  float part = 0.0f;  // int4: groups of 32 lanes (4 x 32 bits), each with scale and minimum
   for (int g = 0; g < kSub / 32; ++g) {
     int32_t sum = 0;
-    for (int e = 0; e < 32; ++e) {
-      sum += nibble_times(Lanes<FMT>::get(wd, row, g * 32 + e), a.xq[w * kSub + g * 32 + e]);
+    const int16_t* x = &a.xq[w * kSub + g * 32];
+    for (int u = 0; u < 4; ++u) {
+      const uint32_t bits = wd[row * 8 + g * 4 + u];
+      for (int k = 0; k < 8; ++k) {
+        sum += nibble_times(static_cast<int32_t>((bits >> (4 * k)) & 0xFu), x[u * 8 + k]);
+      }
     }
     const int group = w * (kSub / 32) + g;
     part += static_cast<float>(sum) * (meta[2 * group] * a.sx) + meta[2 * group + 1] * a.group_sum[group];
@@ -295,16 +305,21 @@ void gemv(hls::stream<word_t> s[N], const Activation<IN>& a, float* y) {
   float acc[N][kInterleave][ROWS];
 #pragma HLS array_partition variable = meta dim = 1 complete
 #pragma HLS array_partition variable = acc dim = 0 complete
+  int rounds[N];  // this block's rounds per channel
+#pragma HLS array_partition variable = rounds complete
 GEMV:
   for (int step = 0; step < kBlocks * kSteps; ++step) {
 #pragma HLS pipeline II = 1
 #pragma HLS dependence variable = acc type = inter distance = 8 true
     const int k = step / kSteps;
     const int j = step % kSteps;
+    if (j == 0) {
+      for (int c = 0; c < N; ++c) rounds[c] = block_rounds(RG, N, c, k);
+    }
     if (j < kMetaWords) {
       for (int c = 0; c < N; ++c) {
 #pragma HLS unroll
-        if (j < meta_words(block_rounds(RG, N, c, k), ROWS, PRF)) {
+        if (j < meta_words(rounds[c], ROWS, PRF)) {
           const word_t wd = s[c].read();
           for (int i = 0; i < kWordLanes; ++i) meta[c][j * kWordLanes + i] = as_float(wd[i]);
         }
@@ -314,7 +329,7 @@ GEMV:
       const int r = (j - kMetaWords) % kInterleave;
       for (int c = 0; c < N; ++c) {
 #pragma HLS unroll
-        if (r < block_rounds(RG, N, c, k)) {
+        if (r < rounds[c]) {
           const word_t wd = s[c].read();
           for (int i = 0; i < ROWS; ++i) {
             const float part = word_dot<FMT, IN, PRF>(wd, i, w, a, &meta[c][(r * ROWS + i) * PRF]);
