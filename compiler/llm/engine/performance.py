@@ -39,6 +39,10 @@ TEMPLATE_LOOPS = (
     "PREPARE_GROUPS",
     "RMS_SUM",
     "RMS_SCALE",
+    "LN_SUM",
+    "LN_CENTER",
+    "LN_SCALE",
+    "GELU",
     "ROPE",
     "SILU",
     "RESIDUAL",
@@ -110,52 +114,62 @@ def _vec(n: int) -> int:
     return -(-n // VEC)
 
 
-def vector_loops(cfg, op: EngineOps) -> dict[str, int]:
-    """Cycles of one layer's vector-unit loops, by template loop (attention apart)."""
+def vector_segments(cfg, op: EngineOps, biases: bool) -> list[int]:
+    """Cycles of one layer's vector-unit loops before each of its four matrix phases, and
+    after the last (attention apart: it comes before the output projection)."""
     t = op.t
     h, inter = cfg.hidden_size, cfg.intermediate_size
     q = cfg.num_heads * cfg.head_dim
     kv = cfg.num_kv_heads * cfg.head_dim
+    rows = {"qkv": q + 2 * kv, "out": h, "mlp": inter * (2 if cfg.arch == "llama" else 1)}
     reduce_tail = _tree(PARTIALS, t.fadd)
+    elementwise = t.ram_read + t.fadd + t.store
+
+    def loop(label: str, n: int, depth: int) -> int:
+        return _pipelined(label, 1, _vec(n), 1, depth).cycles
 
     def prepare(n: int) -> int:
         return (
-            _pipelined(
-                "PREPARE_MAX", 1, _vec(n), 1, t.ram_read + _tree(VEC, t.fcmp) + t.fcmp
-            ).cycles
+            loop("PREPARE_MAX", n, t.ram_read + _tree(VEC, t.fcmp) + t.fcmp)
             + _tree(PARTIALS, t.fcmp)
             + t.fdiv  # 1 / sx
-            + _pipelined("PREPARE_QUANTIZE", 1, _vec(n), 1, t.ram_read + t.fmul + 2).cycles
+            + loop("PREPARE_QUANTIZE", n, t.ram_read + t.fmul + 2)
             + _pipelined(
                 "PREPARE_GROUPS", 1, max(1, n // GROUP), 1, t.ram_read + _tree(GROUP, t.fadd)
             ).cycles
         )
 
-    def rms() -> int:
-        sums = _pipelined(
-            "RMS_SUM", 1, _vec(h), 1, t.ram_read + t.fmul + _tree(VEC, t.fadd) + t.fadd
-        )
-        scale = _pipelined("RMS_SCALE", 1, _vec(h), 1, t.ram_read + 2 * t.fmul + t.store)
-        return sums.cycles + reduce_tail + t.fdiv + op.sqrt + t.fadd + t.fdiv + scale.cycles
+    def sum_of_squares() -> int:
+        depth = t.ram_read + t.fmul + _tree(VEC, t.fadd) + t.fadd
+        return loop("RMS_SUM", h, depth) + reduce_tail + t.fdiv + op.sqrt + t.fadd + t.fdiv
 
-    elementwise = t.ram_read + t.fadd + t.store
-    return {
-        "RMS": 2 * rms(),
-        "PREPARE": prepare(h) + prepare(q) + prepare(h) + prepare(inter),
-        "ROPE": 2
-        * _pipelined(
-            "ROPE",
-            1,
-            _vec(max(cfg.num_heads, cfg.num_kv_heads) * cfg.head_dim // 2),
-            1,
-            t.ram_read + t.fmul + t.fadd + t.store,
-        ).cycles,
-        "SILU": _pipelined(
-            "SILU", 1, _vec(inter), 1, t.ram_read + t.fexp + t.fadd + t.fdiv + t.fmul + t.store
-        ).cycles,
-        "RESIDUAL": 2 * _pipelined("RESIDUAL", 1, _vec(h), 1, elementwise).cycles,
-        "KV_STORE": _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles,
-    }
+    def norm() -> int:
+        if cfg.arch == "llama":
+            return sum_of_squares() + loop("RMS_SCALE", h, t.ram_read + 2 * t.fmul + t.store)
+        mean = loop("LN_SUM", h, t.ram_read + _tree(VEC, t.fadd) + t.fadd) + reduce_tail + t.fdiv
+        center = loop("LN_CENTER", h, elementwise)
+        return mean + center + sum_of_squares() + loop("LN_SCALE", h, elementwise + 2 * t.fmul)
+
+    def bias(n: int) -> int:
+        return loop("RESIDUAL", n, elementwise) if biases else 0
+
+    rope = 0
+    if cfg.arch == "llama":
+        depth = t.ram_read + t.fmul + t.fadd + t.store
+        rope = loop("ROPE", q // 2, depth) + loop("ROPE", kv // 2, depth)
+    if cfg.arch == "llama":
+        activation = loop("SILU", inter, t.ram_read + t.fexp + t.fadd + t.fdiv + t.fmul + t.store)
+    else:
+        tanh = op_latency("math.tanh", 300)
+        activation = loop("GELU", inter, t.ram_read + 4 * t.fmul + t.fadd + tanh + t.fmul)
+    kv_store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
+    return [
+        norm() + prepare(h),
+        bias(rows["qkv"]) + rope + kv_store + prepare(q),
+        bias(rows["out"]) + loop("RESIDUAL", h, elementwise) + norm() + prepare(h),
+        bias(rows["mlp"]) + activation + prepare(inter),
+        bias(h) + loop("RESIDUAL", h, elementwise),
+    ]
 
 
 def attention_cycles(cfg, pos: int, row_ii: int, op: EngineOps) -> int:
@@ -195,16 +209,11 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
     memory = target.main_memory
     rate = memory.bytes_per_cycle_per_channel(clock)  # bytes a cycle, one channel
     kv_bytes = 2 if plan.kv_ctype == "uint16_t" else 4
-    vector = vector_loops(cfg, op)
+    segments = vector_segments(cfg, op, "bias_qkv" in plan.aux.offsets)
     attention = attention_cycles(cfg, pos, plan.attention_row_ii, op)
     # The vector work before each phase, during which the loaders prefetch.
-    before = {
-        "qkv": vector["RMS"] // 2 + vector["PREPARE"] // 4,
-        "out": vector["ROPE"] + vector["KV_STORE"] + attention,
-        "gate_up": vector["RESIDUAL"] // 2 + vector["RMS"] // 2,
-        "down": vector["SILU"],
-    }
-    layer_vector = sum(vector.values())
+    before = [segments[0], segments[1] + attention, segments[2], segments[3]]
+    layer_vector = sum(segments)
     # The loaders stream continuously at `rate`, ahead of the compute by at most a FIFO:
     # a phase of W words takes max(W steps, the words not yet buffered at the rate), and
     # every cycle the compute spends elsewhere buffers up to `rate` words a cycle.
@@ -212,10 +221,10 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
     fill = 0.0
     total = 0.0
     compute = 0.0
-    phases = [(p, before.get(p.name, 0)) for p in layout.layer_phases] * cfg.num_layers
+    phases = list(zip(layout.layer_phases, before, strict=True)) * cfg.num_layers
     head = layout.head
-    final = vector["RMS"] // 2 + vector["PREPARE"] // 4
-    rest = layer_vector + attention - sum(before.values())  # vector work not before a phase
+    final = segments[0]  # the final norm and the head's activations, as before qkv
+    rest = segments[4]  # after the last phase: the residual (and bias)
     for index, (phase, gap) in enumerate([*phases, (head, final)]):
         if index and index % len(layout.layer_phases) == 0:
             gap += rest  # the previous layer's remaining vector work
@@ -231,6 +240,8 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
     lookup = layout.lookup
     embed_words = lookup.meta_words(1) + lookup.words
     total += t.maxi_read + embed_words  # EMBED_READ: the row's words, behind its loader's fetch
+    if cfg.arch == "gpt2":  # the position embedding's add
+        total += _pipelined("RESIDUAL", 1, _vec(cfg.hidden_size), 1, t.ram_read + t.fadd + 1).cycles
     total += _pipelined("DECODE_ROW", 1, lookup.words, 1, t.fmul + t.fadd + t.store).cycles
     total += _pipelined("LOGITS", 1, -(-cfg.vocab_size // 16), 1, t.ram_read + t.store).cycles
     memory_time = (
