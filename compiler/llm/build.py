@@ -35,6 +35,7 @@ from llmhls.compiler.llm.engine.performance import engine_performance, render_en
 from llmhls.compiler.llm.kv_cache import AttentionSite, split_at_kv_cache
 from llmhls.compiler.llm.link import BUILD_SCRIPT, xclbin_files
 from llmhls.compiler.llm.performance import decode_performance
+from llmhls.compiler.llm.ports import buffer_arg, interface_pragmas
 from llmhls.compiler.llm.quantize import QuantLinear
 from llmhls.compiler.llm.report import render_llm_markdown
 from llmhls.compiler.llm.source import LoadedLlm
@@ -311,7 +312,7 @@ def _kernel_args(kind: str, arrays: list[WeightArray], cfg, options: LlmCompileO
     cache_elements = cfg.num_layers * cfg.num_kv_heads * options.max_context * cfg.head_dim
     if kind == "prefill":
         head = [
-            _buffer("tokens", "int32_t", options.max_context, "in", "gmem_io"),
+            buffer_arg("tokens", "int32_t", options.max_context, "in", "gmem_io"),
             {"name": "n_tokens", "kind": "scalar", "ctype": "int32_t"},
             {"name": "start_pos", "kind": "scalar", "ctype": "int32_t"},
         ]
@@ -321,41 +322,19 @@ def _kernel_args(kind: str, arrays: list[WeightArray], cfg, options: LlmCompileO
             {"name": "pos", "kind": "scalar", "ctype": "int32_t"},
         ]
     weights = [
-        _buffer(a.name, DTYPES[a.dtype].ctype, a.value.size, "in", a.bundle) | {"file": a.file}
+        buffer_arg(a.name, DTYPES[a.dtype].ctype, a.value.size, "in", a.bundle) | {"file": a.file}
         for a in arrays
     ]
     state = [
-        _buffer("k_cache", "float", cache_elements, "inout", "gmem_kv0") | {"state": "kv"},
-        _buffer("v_cache", "float", cache_elements, "inout", "gmem_kv1") | {"state": "kv"},
-        _buffer("logits", "float", cfg.vocab_size, "out", "gmem_io"),
+        buffer_arg("k_cache", "float", cache_elements, "inout", "gmem_kv0") | {"state": "kv"},
+        buffer_arg("v_cache", "float", cache_elements, "inout", "gmem_kv1") | {"state": "kv"},
+        buffer_arg("logits", "float", cfg.vocab_size, "out", "gmem_io"),
     ]
     return head + weights + state
 
 
-def _buffer(name: str, ctype: str, elements: int, direction: str, bundle: str) -> dict:
-    return {
-        "name": name,
-        "kind": "buffer",
-        "ctype": ctype,
-        "elements": int(elements),
-        "direction": direction,
-        "bundle": bundle,
-    }
-
-
-def _interface_pragmas(args: list[dict]) -> list[str]:
-    pragmas = []
-    for arg in args:
-        name = arg["name"]
-        if arg["kind"] == "buffer":
-            # 512-bit widening and long bursts: one bundle per weight streams at its bank's rate.
-            pragmas.append(
-                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={arg['bundle']} "
-                f"depth={arg['elements']} max_widen_bitwidth=512 max_read_burst_length=64"
-            )
-        pragmas.append(f"#pragma HLS INTERFACE s_axilite port={name} bundle=control")
-    pragmas.append("#pragma HLS INTERFACE s_axilite port=return bundle=control")
-    return pragmas
+# 512-bit widening and long bursts: one bundle per weight streams at its bank's rate.
+STAGE_M_AXI = "max_widen_bitwidth=512 max_read_burst_length=64"
 
 
 def _render_top(
@@ -399,8 +378,8 @@ def _render_top(
         steps=steps,
         weight_params=weight_params,
         weight_args=", ".join(a.name for a in weights),
-        prefill_pragmas=_interface_pragmas(kernels["prefill"]["args"]),
-        decode_pragmas=_interface_pragmas(kernels["decode"]["args"]),
+        prefill_pragmas=interface_pragmas(kernels["prefill"]["args"], STAGE_M_AXI),
+        decode_pragmas=interface_pragmas(kernels["decode"]["args"], STAGE_M_AXI),
     )
     signature_tail = f"{weight_params},\n    float *k_cache, float *v_cache, float *logits)"
     header = (

@@ -67,18 +67,23 @@ def _csim_greedy(project: Path) -> tuple[list[int], np.ndarray]:
     return tokens, prefill_logits
 
 
-@pytest.mark.parametrize(("weights", "kv", "bound"), CASES)
-def test_engine_matches_its_reference(llama, tmp_path, weights, kv, bound) -> None:
+def _check_against_reference(model: Path, out: Path, weights: str, kv: str, bound: float) -> None:
+    """Compile `model` to the engine; csim greedy tokens equal the reference's, logits near."""
     options = LlmCompileOptions(max_context=CONTEXT, weights=weights, engine="stream", kv_cache=kv)
-    result = compile_llm(load_llm(llama), tmp_path / "p", options)
+    result = compile_llm(load_llm(model), out, options)
     expected, expected_logits = ReferenceDecoder(result.reference, CONTEXT).greedy(
         PROMPT, NEW_TOKENS
     )
-    tokens, logits = _csim_greedy(tmp_path / "p")
+    tokens, logits = _csim_greedy(out)
     reference = expected_logits.numpy()
     error = float(np.abs(logits - reference).max() / np.abs(reference).max())
     assert error <= bound, f"prefill logits error {error:.3g} over {bound}"
     assert tokens == expected
+
+
+@pytest.mark.parametrize(("weights", "kv", "bound"), CASES)
+def test_engine_matches_its_reference(llama, tmp_path, weights, kv, bound) -> None:
+    _check_against_reference(llama, tmp_path / "p", weights, kv, bound)
 
 
 def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -> None:
@@ -105,15 +110,7 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
 )  # measured: 5.6e-7, 5.0e-4
 def test_gpt2_engine_matches_its_reference(gpt2, tmp_path, weights, kv, bound) -> None:
     """LayerNorm, tanh GELU, learned positions and biases (qkv, out, fc, down)."""
-    options = LlmCompileOptions(max_context=CONTEXT, weights=weights, engine="stream", kv_cache=kv)
-    result = compile_llm(load_llm(gpt2), tmp_path / "p", options)
-    expected, expected_logits = ReferenceDecoder(result.reference, CONTEXT).greedy(
-        PROMPT, NEW_TOKENS
-    )
-    tokens, logits = _csim_greedy(tmp_path / "p")
-    reference = expected_logits.numpy()
-    assert float(np.abs(logits - reference).max() / np.abs(reference).max()) <= bound
-    assert tokens == expected
+    _check_against_reference(gpt2, tmp_path / "p", weights, kv, bound)
 
 
 def test_engine_phases_come_from_the_structure_passes() -> None:

@@ -33,6 +33,7 @@ from llmhls.compiler.llm.engine.layout import (
     has_bias,
 )
 from llmhls.compiler.llm.engine.structure import PhaseSpec, engine_phases
+from llmhls.compiler.llm.ports import buffer_arg, interface_pragmas
 from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
 from llmhls.compiler.llm.stages import (
     ROPE_BUFFER,
@@ -263,19 +264,8 @@ def _phase_view(phase: Phase) -> dict[str, Any]:
     }
 
 
-def word_ctype_pragmas(plan: EnginePlan, args: list[dict]) -> list[str]:
-    """m_axi ports: each weight channel its own bundle (and channel), 512-bit, long bursts."""
-    pragmas = []
-    for arg in args:
-        name = arg["name"]
-        if arg["kind"] == "buffer":
-            pragmas.append(
-                f"#pragma HLS INTERFACE m_axi port={name} offset=slave bundle={arg['bundle']} "
-                f"depth={arg['elements']} max_read_burst_length=64 num_read_outstanding=16"
-            )
-        pragmas.append(f"#pragma HLS INTERFACE s_axilite port={name} bundle=control")
-    pragmas.append("#pragma HLS INTERFACE s_axilite port=return bundle=control")
-    return pragmas
+# Each weight channel's port: sequential 512-bit words, long bursts, many in flight.
+ENGINE_M_AXI = "max_read_burst_length=64 num_read_outstanding=16"
 
 
 def render_engine(
@@ -322,7 +312,7 @@ def render_engine(
         lookup_base=layout.lookup_base,
         fifo_depth=FIFO_DEPTH,
         attention_row_ii=plan.attention_row_ii,
-        pragmas=word_ctype_pragmas(plan, args),
+        pragmas=interface_pragmas(args, ENGINE_M_AXI),
     )
     ports = "".join(f"    const word512 *w{c},\n" for c in range(plan.channels))
     header = (
@@ -341,39 +331,28 @@ def kernel_args(plan: EnginePlan, cfg, options: LlmCompileOptions) -> list[dict]
     """llm_engine's arguments in call order, with each buffer's file, bundle and memory bank."""
     cache = cfg.num_layers * cfg.num_kv_heads * options.max_context * cfg.head_dim
     args: list[dict] = [
-        _buffer("tokens", "int32_t", options.max_context, "in", "gmem_io"),
+        buffer_arg("tokens", "int32_t", options.max_context, "in", "gmem_io"),
         {"name": "n_tokens", "kind": "scalar", "ctype": "int32_t"},
         {"name": "start_pos", "kind": "scalar", "ctype": "int32_t"},
     ]
     for c, stream in enumerate(plan.layout.streams):
         args.append(
-            _buffer(f"w{c}", "word512", max(1, stream.shape[0]), "in", f"gmem_w{c}")
+            buffer_arg(f"w{c}", "word512", max(1, stream.shape[0]), "in", f"gmem_w{c}")
             | {"file": f"data/weights/w{c}.bin", "memory": c}
         )
     kv_bank = plan.channels if plan.memory_kind == "HBM" else 0
     v_bank = plan.channels + 1 if plan.memory_kind == "HBM" else min(1, plan.channels - 1)
     args += [
-        _buffer("aux", "float", plan.aux.values.size, "in", "gmem_aux")
+        buffer_arg("aux", "float", plan.aux.values.size, "in", "gmem_aux")
         | {"file": "data/weights/aux.bin", "memory": kv_bank},
-        _buffer("k_cache", plan.kv_ctype, cache, "inout", "gmem_k")
+        buffer_arg("k_cache", plan.kv_ctype, cache, "inout", "gmem_k")
         | {"state": "kv", "memory": kv_bank},
-        _buffer("v_cache", plan.kv_ctype, cache, "inout", "gmem_v")
+        buffer_arg("v_cache", plan.kv_ctype, cache, "inout", "gmem_v")
         | {"state": "kv", "memory": v_bank},
-        _buffer("logits", "float", cfg.vocab_size, "out", "gmem_io") | {"memory": kv_bank},
+        buffer_arg("logits", "float", cfg.vocab_size, "out", "gmem_io") | {"memory": kv_bank},
     ]
     args[0]["memory"] = kv_bank
     return args
-
-
-def _buffer(name: str, ctype: str, elements: int, direction: str, bundle: str) -> dict:
-    return {
-        "name": name,
-        "kind": "buffer",
-        "ctype": ctype,
-        "elements": int(elements),
-        "direction": direction,
-        "bundle": bundle,
-    }
 
 
 def weight_files(plan: EnginePlan) -> dict[str, np.ndarray]:
