@@ -19,7 +19,7 @@
 //   broadcast and reduces with an adder tree. int8/int4 lanes multiply integer
 //   activations (int16, one scale per vector) and sum in integers, applying
 //   scale (and minimum) once per row (int8) or group (int4):
-//   s * sx * sum(q * xq) + m * sum(x). Eight row groups are interleaved word
+//   s * sx * sum(q * xq) + m * sum(x). IL >= 8 row groups are interleaved word
 //   by word, so each row's running sum is updated every 8th cycle, more than
 //   the fp32 add latency (6 cycles at 300 MHz): the loop keeps II = 1.
 // * the vector unit (`rms_norm`, `rope`, `silu_mul`, `attention`, ...): the
@@ -44,7 +44,7 @@ namespace engine {
 typedef hls::vector<uint32_t, 16> word_t;  // one 512-bit beat
 
 enum Format { kFp32 = 0, kFp16 = 1, kInt8 = 2, kInt4 = 3 };
-constexpr int kInterleave = 8;   // row groups in flight per unit (> fp32 add latency)
+constexpr int kInterleave = 8;   // fewest row groups in flight per unit (> fp32 add latency)
 constexpr int kWordLanes = 16;   // 32-bit lanes per word
 constexpr float kActLevels = 32767.0f;  // int16 activations for the int8/int4 units
 constexpr int kVec = 64;       // vector-unit lanes: elements per cycle of its loops
@@ -126,13 +126,11 @@ inline int16_t round_to_int16(float v) {
 // Rounds (row groups) channel c holds of a phase with rg row groups over n channels.
 constexpr int channel_rounds(int rg, int n, int c) { return c < rg ? (rg - c + n - 1) / n : 0; }
 
-// Rounds in block k of channel c (0 when the channel has no such block).
-constexpr int block_rounds(int rg, int n, int c, int k) {
-  return channel_rounds(rg, n, c) - kInterleave * k >= kInterleave
-             ? kInterleave
-             : (channel_rounds(rg, n, c) - kInterleave * k > 0
-                    ? channel_rounds(rg, n, c) - kInterleave * k
-                    : 0);
+// Rounds in block k (blocks of `il` rounds) of channel c (0 when it has no such block).
+constexpr int block_rounds(int rg, int n, int c, int k, int il) {
+  return channel_rounds(rg, n, c) - il * k >= il
+             ? il
+             : (channel_rounds(rg, n, c) - il * k > 0 ? channel_rounds(rg, n, c) - il * k : 0);
 }
 
 constexpr int meta_words(int rounds, int rows, int prf) {
@@ -150,17 +148,17 @@ struct RowAddress {
   int stride;
 };
 
-template <int ROWS, int N, int W, int PRF, int RG>
+template <int ROWS, int N, int W, int PRF, int RG, int IL>
 RowAddress row_address(int row) {
   RowAddress a;
   const int rg = row / ROWS;
   a.channel = rg % N;
   a.index = row % ROWS;
   const int round = rg / N;
-  const int k = round / kInterleave;
-  a.round = round % kInterleave;
-  const int b = block_rounds(RG, N, a.channel, k);
-  const int base = k * (meta_words(kInterleave, ROWS, PRF) + W * kInterleave);
+  const int k = round / IL;
+  a.round = round % IL;
+  const int b = block_rounds(RG, N, a.channel, k, IL);
+  const int base = k * (meta_words(IL, ROWS, PRF) + W * IL);
   const int first_float = (a.round * ROWS + a.index) * PRF;
   a.meta_first = base + first_float / kWordLanes;
   a.meta_count = PRF > 0 ? (first_float + PRF - 1) / kWordLanes - first_float / kWordLanes + 1 : 0;
@@ -296,13 +294,16 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN>& a, const 
 // y = W x for one matrix phase: RG row groups of ROWS rows, W words per row group.
 // One flat pipelined loop over every block's meta and data steps, so the pipeline
 // fills once per matrix.
-template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN>
+// IL (>= kInterleave) rounds a block: the compiler picks it per matrix so that the last
+// block wastes the fewest steps.
+template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL>
 void gemv(hls::stream<word_t> s[N], const Activation<IN>& a, float* y) {
-  constexpr int kBlocks = (channel_rounds(RG, N, 0) + kInterleave - 1) / kInterleave;
-  constexpr int kMetaWords = meta_words(kInterleave, ROWS, PRF);
-  constexpr int kSteps = kMetaWords + W * kInterleave;  // per block
+  static_assert(IL >= kInterleave, "a block must keep the running sums IL >= 8 steps apart");
+  constexpr int kBlocks = (channel_rounds(RG, N, 0) + IL - 1) / IL;
+  constexpr int kMetaWords = meta_words(IL, ROWS, PRF);
+  constexpr int kSteps = kMetaWords + W * IL;  // per block
   float meta[N][kMetaWords * kWordLanes > 0 ? kMetaWords * kWordLanes : 1];
-  float acc[N][kInterleave][ROWS];
+  float acc[N][IL][ROWS];
 #pragma HLS array_partition variable = meta dim = 1 complete
 #pragma HLS array_partition variable = acc dim = 0 complete
   int rounds[N];  // this block's rounds per channel
@@ -310,11 +311,11 @@ void gemv(hls::stream<word_t> s[N], const Activation<IN>& a, float* y) {
 GEMV:
   for (int step = 0; step < kBlocks * kSteps; ++step) {
 #pragma HLS pipeline II = 1
-#pragma HLS dependence variable = acc type = inter distance = 8 true
+#pragma HLS dependence variable = acc type = inter distance = IL true
     const int k = step / kSteps;
     const int j = step % kSteps;
     if (j == 0) {
-      for (int c = 0; c < N; ++c) rounds[c] = block_rounds(RG, N, c, k);
+      for (int c = 0; c < N; ++c) rounds[c] = block_rounds(RG, N, c, k, IL);
     }
     if (j < kMetaWords) {
       for (int c = 0; c < N; ++c) {
@@ -325,8 +326,8 @@ GEMV:
         }
       }
     } else {
-      const int w = (j - kMetaWords) / kInterleave;
-      const int r = (j - kMetaWords) % kInterleave;
+      const int w = (j - kMetaWords) / IL;
+      const int r = (j - kMetaWords) % IL;
       for (int c = 0; c < N; ++c) {
 #pragma HLS unroll
         if (r < rounds[c]) {
@@ -335,7 +336,7 @@ GEMV:
             const float part = word_dot<FMT, IN, PRF>(wd, i, w, a, &meta[c][(r * ROWS + i) * PRF]);
             const float v = w == 0 ? part : acc[c][r][i] + part;
             acc[c][r][i] = v;
-            if (w == W - 1) y[((k * kInterleave + r) * N + c) * ROWS + i] = v;
+            if (w == W - 1) y[((k * IL + r) * N + c) * ROWS + i] = v;
           }
         }
       }

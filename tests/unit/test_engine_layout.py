@@ -11,21 +11,20 @@ import numpy as np
 import pytest
 import torch
 
-from llmhls.compiler.llm.engine.layout import build_layout, encode
+from llmhls.compiler.llm.engine.layout import build_layout, choose_interleave, encode
 from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
 from llmhls.compiler.llm.stages import fp32_linear
 
 
-def _read_back(
-    stream: np.ndarray, rows: int, inputs: int, channels: int, channel: int, lanes_per_word
-):
-    """Rows of one fp32 matrix held by `channel`, decoded from its words (fp32: 16 lanes)."""
+def _read_back(stream: np.ndarray, rows: int, inputs: int, channels: int, channel: int, il: int):
+    """Rows of one fp32 matrix held by `channel`, decoded from its words (fp32: 16 lanes),
+    in blocks of `il` rounds."""
     mine = list(range(channel, rows, channels))
     out = {}
     position = 0
     words = -(-inputs // 16)
-    for start in range(0, len(mine), 8):
-        block = mine[start : start + 8]
+    for start in range(0, len(mine), il):
+        block = mine[start : start + il]
         b = len(block)
         data = stream[position : position + words * b].reshape(words, b, 16)
         position += words * b
@@ -41,7 +40,8 @@ def test_fp32_rows_land_once_in_consumption_order(rows, inputs, channels) -> Non
     layout = build_layout([[matrix]], matrix, None, channels)
     seen = {}
     for c in range(channels):
-        got, used = _read_back(layout.streams[c], rows, inputs, channels, c, 16)
+        il = layout.layer_phases[0].interleave
+        got, used = _read_back(layout.streams[c], rows, inputs, channels, c, il)
         assert used == layout.layer_words[c]
         seen.update(got)
     assert sorted(seen) == list(range(rows))
@@ -49,6 +49,15 @@ def test_fp32_rows_land_once_in_consumption_order(rows, inputs, channels) -> Non
         np.testing.assert_array_equal(values, weight[row].numpy())
     # the tied embedding is the head itself: stored once, found at the head's start
     assert layout.lookup_base == layout.layer_words
+
+
+@pytest.mark.parametrize(
+    ("rounds", "interleave"), [(1, 8), (8, 8), (10, 10), (16, 8), (20, 10), (52, 13), (1639, 11)]
+)
+def test_blocks_waste_the_fewest_steps(rounds, interleave) -> None:
+    # 10 rounds: one block of 10 (10 steps a word) rather than two of 8 (16); 52: four of 13;
+    # 1639 = 149 x 11: no empty slot; 20: two of 10 rather than 3 x 8 = 24
+    assert choose_interleave(rounds) == interleave
 
 
 def test_int4_words_hold_two_rows_of_nibbles_and_their_group_pairs() -> None:

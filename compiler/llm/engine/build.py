@@ -261,6 +261,7 @@ def _phase_view(phase: Phase) -> dict[str, Any]:
         "meta_per_row": phase.meta_per_row,
         "row_groups": phase.row_groups,
         "padded_inputs": phase.padded_inputs,
+        "interleave": phase.interleave,
     }
 
 

@@ -24,6 +24,7 @@ word; the padding is reported (`padding_bytes`), never hidden.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,7 +35,8 @@ from llmhls.errors import UnsupportedError
 
 WORD_BYTES = 64
 WORD_LANES = 16  # 32-bit lanes of a word
-INTERLEAVE = 8  # rounds per block, as kInterleave in llmhls_engine.h
+INTERLEAVE = 8  # fewest rounds per block (kInterleave in llmhls_engine.h): > fp32 add latency
+MAX_INTERLEAVE = 16  # most rounds per block: each is a running sum per unit and row
 FORMAT_CODES = {"fp32": 0, "fp16": 1, "int8": 2, "int4": 3}
 # (lanes per row per word, rows per word, meta floats per row per group-or-row)
 FORMAT_SHAPES = {"fp32": (16, 1), "fp16": (32, 1), "int8": (64, 1), "int4": (64, 2)}
@@ -49,6 +51,7 @@ class Phase:
     fmt: str
     rows: int  # output rows
     inputs: int  # input length (unpadded)
+    interleave: int = INTERLEAVE  # rounds per block (`choose_interleave`)
 
     @property
     def sub(self) -> int:
@@ -86,7 +89,8 @@ class Phase:
 
     def block_sizes(self, channels: int, channel: int) -> list[int]:
         rounds = self.channel_rounds(channels, channel)
-        return [min(INTERLEAVE, rounds - k) for k in range(0, rounds, INTERLEAVE)]
+        il = self.interleave
+        return [min(il, rounds - k) for k in range(0, rounds, il)]
 
     def meta_words(self, rounds: int) -> int:
         return -(-rounds * self.rows_per_group * self.meta_per_row // WORD_LANES)
@@ -106,6 +110,15 @@ class Phase:
             if self.fmt == "int8"
             else (2 * self.inputs // INT4_GROUP if self.fmt == "int4" else 0)
         )
+
+
+def choose_interleave(rounds: int) -> int:
+    """Rounds per block for a matrix whose busiest channel has `rounds`: the unit steps
+    through whole blocks, so the last one's empty slots cost steps; the fewest wasted
+    steps between INTERLEAVE and MAX_INTERLEAVE, then the smallest block (fewest sums)."""
+    return min(
+        range(INTERLEAVE, MAX_INTERLEAVE + 1), key=lambda il: (-(-rounds // il) * il, il)
+    )
 
 
 @dataclass
@@ -197,7 +210,7 @@ def channel_stream(matrix: EncodedMatrix, channels: int, channel: int) -> np.nda
     words = []
     own = np.arange(channel, phase.row_groups, channels)
     for k, b in enumerate(phase.block_sizes(channels, channel)):
-        block = own[k * INTERLEAVE : k * INTERLEAVE + b]
+        block = own[k * phase.interleave : k * phase.interleave + b]
         meta_words = phase.meta_words(b)
         if meta_words:
             floats = np.zeros(meta_words * WORD_LANES, dtype=np.float32)
@@ -237,6 +250,13 @@ def build_layout(
     channels: int,
 ) -> ChannelLayout:
     """Per channel: layer 0..L-1 (each in phase order), the head, then the untied embedding."""
+    def blocked(matrix: EncodedMatrix) -> EncodedMatrix:
+        il = choose_interleave(matrix.phase.channel_rounds(channels, 0))
+        return dataclasses.replace(matrix, phase=dataclasses.replace(matrix.phase, interleave=il))
+
+    layers = [[blocked(m) for m in layer] for layer in layers]
+    head = blocked(head)
+    embed = None if embed is None else blocked(embed)
     lookup = embed if embed is not None else head
     layout = ChannelLayout(channels, [m.phase for m in layers[0]], head.phase, lookup.phase)
     for channel in range(channels):

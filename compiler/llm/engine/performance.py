@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from llmhls.compiler.llm.engine.layout import INTERLEAVE, WORD_BYTES, Phase
+from llmhls.compiler.llm.engine.layout import WORD_BYTES, Phase
 from llmhls.compiler.llm.performance import OpTimes, _pipelined
 from llmhls.passes.analysis import op_table
 from llmhls.passes.analysis.costs import op_latency
@@ -104,9 +104,11 @@ def unit_depth(phase: Phase, op: EngineOps) -> int:
 
 
 def gemv_cycles(phase: Phase, channels: int, op: EngineOps) -> int:
-    """GEMV: one flat loop over every block's meta and data steps, II = 1."""
+    """GEMV: one flat loop over every block's meta and data steps (blocks of the phase's
+    interleave), II = 1."""
     blocks = len(phase.block_sizes(channels, 0))
-    steps = blocks * (phase.meta_words(INTERLEAVE) + phase.words * INTERLEAVE)
+    il = phase.interleave
+    steps = blocks * (phase.meta_words(il) + phase.words * il)
     return _pipelined("GEMV", 1, steps, 1, unit_depth(phase, op)).cycles
 
 
