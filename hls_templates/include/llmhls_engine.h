@@ -207,24 +207,42 @@ struct Activation {
   float group_sum[IN / 32 > 0 ? IN / 32 : 1];  // int4 units: sum of x per group of 32
 };
 
-template <int IN>
-void prepare(const float* x, int n, Activation<IN>& a) {
+// The activation a matrix phase of format FMT reads: x itself; for int8/int4 units also
+// x / sx in int16 (sx = max|x| / 32767) and, for int4, each group of 32's sum, taken in
+// the same pass as the maximum.
+// With NORMED, x is first RMS-normalized on the way in: weight[j] * (x[j] * inverse), so
+// the norm costs no pass of its own (`rms_inverse` gives `inverse`).
+template <int IN, int FMT, bool NORMED = false>
+void prepare(const float* x, int n, Activation<IN>& a, const float* weight = nullptr,
+             float inverse_rms = 1.0f) {
   float peak[kPartials];
 #pragma HLS array_partition variable = peak complete
   for (int i = 0; i < kPartials; ++i) peak[i] = 0.0f;
 PREPARE_MAX:
   for (int i = 0; i < (IN + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
+    float values[kVec];
     float m = 0.0f;
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
-      const float v = j < n ? x[j] : 0.0f;
+      const float raw = j < n && j < IN ? x[j] : 0.0f;
+      const float v = NORMED && j < n && j < IN ? weight[j] * (raw * inverse_rms) : raw;
+      values[e] = v;
       if (j < IN) a.x[j] = v;
       const float magnitude = v < 0.0f ? -v : v;
       m = magnitude > m ? magnitude : m;
     }
     peak[i % kPartials] = m > peak[i % kPartials] ? m : peak[i % kPartials];
+    if (FMT == kInt4) {
+      for (int g = 0; g < kVec / 32; ++g) {
+        float sum = 0.0f;
+        for (int e = 0; e < 32; ++e) sum += values[g * 32 + e];
+        const int group = i * (kVec / 32) + g;
+        if (group < IN / 32) a.group_sum[group] = sum;
+      }
+    }
   }
+  if (FMT != kInt8 && FMT != kInt4) return;
   float amax = 0.0f;
   for (int i = 0; i < kPartials; ++i) amax = peak[i] > amax ? peak[i] : amax;
   a.sx = amax > 0.0f ? amax / kActLevels : 1.0f;
@@ -236,13 +254,6 @@ PREPARE_QUANTIZE:
       const int j = i * kVec + e;
       if (j < IN) a.xq[j] = round_to_int16(a.x[j] * inverse);
     }
-  }
-PREPARE_GROUPS:
-  for (int g = 0; g < (IN / 32 > 0 ? IN / 32 : 1); ++g) {
-#pragma HLS pipeline II = 1
-    float sum = 0.0f;
-    for (int e = 0; e < 32; ++e) sum += g * 32 + e < IN ? a.x[g * 32 + e] : 0.0f;
-    a.group_sum[g] = sum;
   }
 }
 
@@ -296,8 +307,21 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN>& a, const 
 // fills once per matrix.
 // IL (>= kInterleave) rounds a block: the compiler picks it per matrix so that the last
 // block wastes the fewest steps.
-template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL>
-void gemv(hls::stream<word_t> s[N], const Activation<IN>& a, float* y) {
+//
+// The rows come out in increasing order (block by block, round by round, channel by
+// channel), into `Sink`: an on-chip array (`ArraySink`), or a stream (`StreamSink`) that a
+// writer drains while the matrix is still streaming.
+struct ArraySink {
+  float* y;
+  void put(float v, int row) { y[row] = v; }
+};
+struct StreamSink {
+  hls::stream<float>* rows;
+  void put(float v, int) { rows->write(v); }
+};
+
+template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL, typename Sink>
+void gemv_into(hls::stream<word_t> s[N], const Activation<IN>& a, Sink sink) {
   static_assert(IL >= kInterleave, "a block must keep the running sums IL >= 8 steps apart");
   constexpr int kBlocks = (channel_rounds(RG, N, 0) + IL - 1) / IL;
   constexpr int kMetaWords = meta_words(IL, ROWS, PRF);
@@ -336,10 +360,30 @@ GEMV:
             const float part = word_dot<FMT, IN, PRF>(wd, i, w, a, &meta[c][(r * ROWS + i) * PRF]);
             const float v = w == 0 ? part : acc[c][r][i] + part;
             acc[c][r][i] = v;
-            if (w == W - 1) y[((k * IL + r) * N + c) * ROWS + i] = v;
+            if (w == W - 1) sink.put(v, ((k * IL + r) * N + c) * ROWS + i);
           }
         }
       }
+    }
+  }
+}
+
+template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL>
+void gemv(hls::stream<word_t> s[N], const Activation<IN>& a, float* y) {
+  gemv_into<FMT, ROWS, N, W, PRF, RG, IN, IL>(s, a, ArraySink{y});
+}
+
+// The logits as the LM head's rows stream out, 16 floats (one 512-bit beat) a cycle.
+template <int VOCAB, int ROWS_OUT>
+void write_logits(hls::stream<float>& rows, float* logits) {
+LOGITS:
+  for (int i = 0; i < (ROWS_OUT + 15) / 16; ++i) {
+#pragma HLS pipeline II = 1
+    for (int e = 0; e < 16; ++e) {
+      const int j = i * 16 + e;
+      if (j >= ROWS_OUT) continue;
+      const float v = rows.read();
+      if (j < VOCAB) logits[j] = v;
     }
   }
 }
@@ -423,17 +467,10 @@ RMS_SUM:
   return total;
 }
 
+// 1 / RMS(x) for RMSNorm (llama): the scaling itself happens in `prepare<..., true>`.
 template <int H>
-void rms_norm(const float* x, const float* weight, float eps, float* out) {
-  const float inverse = 1.0f / hls::sqrt(sum_of_squares<H>(x) / H + eps);
-RMS_SCALE:
-  for (int i = 0; i < (H + kVec - 1) / kVec; ++i) {
-#pragma HLS pipeline II = 1
-    for (int e = 0; e < kVec; ++e) {
-      const int j = i * kVec + e;
-      if (j < H) out[j] = weight[j] * (x[j] * inverse);
-    }
-  }
+float rms_inverse(const float* x, float eps) {
+  return hls::rsqrt(sum_of_squares<H>(x) / H + eps);
 }
 
 // LayerNorm (GPT-2): mean and variance over H, then scale and shift.
@@ -461,7 +498,7 @@ LN_CENTER:
       if (i * kVec + e < H) centered[i * kVec + e] = x[i * kVec + e] - mean;
     }
   }
-  const float inverse = 1.0f / hls::sqrt(sum_of_squares<H>(centered) / H + eps);
+  const float inverse = hls::rsqrt(sum_of_squares<H>(centered) / H + eps);
 LN_SCALE:
   for (int i = 0; i < (H + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
@@ -552,12 +589,14 @@ KV_STORE:
 
 // Causal attention of one query row at `pos` over cache positions 0..pos (GQA): one
 // pass over the K rows of every KV head (each row serving the G query heads of its
-// group), one over the V rows. An iteration takes one cache row (D values); ROW_II is
+// group), one over the V rows. Rows 0..pos-1 come from the cache; row pos is this
+// step's own K/V (`k_now`, `v_now`, on chip), so attention never reads back what
+// kv_store has just written through the same port. An iteration takes one cache row (D values); ROW_II is
 // the cycles one row needs from its channel, so the units are shared over ROW_II cycles.
 // The sums over positions keep kPartials partials, so the loops keep their II.
 template <typename KV, int HEADS, int KVH, int CTX, int D, int ROW_II>
-void attention(const float* q, const KV* k_layer, const KV* v_layer, int pos, float scale,
-               float* out) {
+void attention(const float* q, const float* k_now, const float* v_now, const KV* k_layer,
+               const KV* v_layer, int pos, float scale, float* out) {
   constexpr int G = HEADS / KVH;
   static float scores[KVH][G][CTX];
   float best[KVH][G];
@@ -584,9 +623,13 @@ ATTN_SCORES:
     const int kvh = i / rows;
     const int p = i % rows;
     const KV* key = k_layer + (kvh * CTX + p) * D;
+    float row[D];
+    for (int d = 0; d < D; ++d) {
+      row[d] = p < pos ? KvCodec<KV>::load(key[d]) : KvCodec<KV>::load(KvCodec<KV>::store(k_now[kvh * D + d]));
+    }
     for (int h = 0; h < G; ++h) {
       float dot = 0.0f;
-      for (int d = 0; d < D; ++d) dot += q[(kvh * G + h) * D + d] * KvCodec<KV>::load(key[d]);
+      for (int d = 0; d < D; ++d) dot += q[(kvh * G + h) * D + d] * row[d];
       const float score = dot * scale;
       scores[kvh][h][p] = score;
       best[kvh][h] = score > best[kvh][h] ? score : best[kvh][h];
@@ -601,12 +644,14 @@ ATTN_VALUES:
     const int kvh = i / rows;
     const int p = i % rows;
     const KV* value = v_layer + (kvh * CTX + p) * D;
+    float row[D];
+    for (int d = 0; d < D; ++d) {
+      row[d] = p < pos ? KvCodec<KV>::load(value[d]) : KvCodec<KV>::load(KvCodec<KV>::store(v_now[kvh * D + d]));
+    }
     for (int h = 0; h < G; ++h) {
       const float e = hls::exp(scores[kvh][h][p] - best[kvh][h]);
       total[p % kPartials][kvh][h] += e;
-      for (int d = 0; d < D; ++d) {
-        acc[p % kPartials][kvh][h][d] += e * KvCodec<KV>::load(value[d]);
-      }
+      for (int d = 0; d < D; ++d) acc[p % kPartials][kvh][h][d] += e * row[d];
     }
   }
 ATTN_OUT:
@@ -616,10 +661,11 @@ ATTN_OUT:
     const int h = head % G;
     float sum = 0.0f;
     for (int i = 0; i < kPartials; ++i) sum += total[i][kvh][h];
+    const float inverse = 1.0f / sum;  // one divider; the D outputs multiply
     for (int d = 0; d < D; ++d) {
       float value = 0.0f;
       for (int i = 0; i < kPartials; ++i) value += acc[i][kvh][h][d];
-      out[head * D + d] = value / sum;
+      out[head * D + d] = value * inverse;
     }
   }
 }

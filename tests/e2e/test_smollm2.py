@@ -125,3 +125,37 @@ def test_quantized_weights_precision(
     assert figures.steps == 24
     assert figures.max_rel_logit_error <= max_error, figures
     assert figures.top1_agreement >= min_agreement, figures
+
+
+@pytest.mark.parametrize("target", ["u280", "u55c"])
+def test_decode_engine_reaches_the_hbm_roofline(smollm2, tmp_path: Path, target: str) -> None:
+    """--engine stream, by its loop model: decode at position 0 within 75% of the part's
+    HBM roofline at fp16, int8 and int4, on >= 24 channels, int4 > int8 > fp16, and every
+    resource within 80% of the part (measured: 85.5%, 84.4%, 76.3%)."""
+    loaded, _ = smollm2
+    rates = {}
+    for weights in ("fp16", "int8", "int4"):
+        options = LlmCompileOptions(
+            max_context=256, weights=weights, engine="stream", target=target
+        )
+        engine = compile_llm(loaded, tmp_path / weights, options).report["engine"]
+        assert engine["percent_of_roofline"] >= 75, (weights, engine["percent_of_roofline"])
+        assert engine["channels"] >= 24
+        assert engine["fits"], (weights, engine["utilization"])
+        rates[weights] = engine["decode_tokens_per_s"]
+    assert rates["int4"] > rates["int8"] > rates["fp16"], rates
+
+
+def test_decode_engine_generates_transformers_greedy_tokens(smollm2, tmp_path: Path) -> None:
+    """The engine at fp32 (fp32 KV cache), C-simulated: transformers' 16 greedy tokens."""
+    loaded, _ = smollm2
+    options = LlmCompileOptions(max_context=64, weights="fp32", engine="stream", kv_cache="fp32")
+    compile_llm(loaded, tmp_path / "engine", options)
+    prompt = loaded.tokenizer("The three primary colors are")["input_ids"]
+    backend = CsimBackend(load_llm_manifest(tmp_path / "engine"))
+    logits = backend.prefill(np.array(prompt, dtype=np.int32), 0)
+    tokens: list[int] = []
+    for _ in range(16):
+        tokens.append(int(np.argmax(logits)))
+        logits = backend.decode(tokens[-1], len(prompt) + len(tokens) - 1)
+    assert tokens == greedy_tokens(loaded.model, prompt, 16)

@@ -116,9 +116,7 @@ def choose_interleave(rounds: int) -> int:
     """Rounds per block for a matrix whose busiest channel has `rounds`: the unit steps
     through whole blocks, so the last one's empty slots cost steps; the fewest wasted
     steps between INTERLEAVE and MAX_INTERLEAVE, then the smallest block (fewest sums)."""
-    return min(
-        range(INTERLEAVE, MAX_INTERLEAVE + 1), key=lambda il: (-(-rounds // il) * il, il)
-    )
+    return min(range(INTERLEAVE, MAX_INTERLEAVE + 1), key=lambda il: (-(-rounds // il) * il, il))
 
 
 @dataclass
@@ -250,6 +248,7 @@ def build_layout(
     channels: int,
 ) -> ChannelLayout:
     """Per channel: layer 0..L-1 (each in phase order), the head, then the untied embedding."""
+
     def blocked(matrix: EncodedMatrix) -> EncodedMatrix:
         il = choose_interleave(matrix.phase.channel_rounds(channels, 0))
         return dataclasses.replace(matrix, phase=dataclasses.replace(matrix.phase, interleave=il))

@@ -36,9 +36,7 @@ TEMPLATE_LOOPS = (
     "GEMV",
     "PREPARE_MAX",
     "PREPARE_QUANTIZE",
-    "PREPARE_GROUPS",
     "RMS_SUM",
-    "RMS_SCALE",
     "LN_SUM",
     "LN_CENTER",
     "LN_SCALE",
@@ -73,7 +71,7 @@ class EngineOps:
     """Latencies the engine's loops are built from, at one clock."""
 
     t: OpTimes
-    sqrt: int
+    rsqrt: int
     sitofp: int
     imul: int  # int8/int4 x int16 multiply (one DSP48E2)
     iadd: int
@@ -82,7 +80,7 @@ class EngineOps:
     def at(cls, clock_mhz: float) -> EngineOps:
         return cls(
             OpTimes.at(clock_mhz),
-            op_latency("math.sqrt", clock_mhz),
+            op_latency("math.rsqrt", clock_mhz),
             op_latency("arith.sitofp", clock_mhz),
             op_table.find("arith.muli", "i8").cycles(clock_mhz),
             op_latency("arith.addi", clock_mhz),
@@ -116,9 +114,9 @@ def _vec(n: int) -> int:
     return -(-n // VEC)
 
 
-def vector_segments(cfg, op: EngineOps, biases: bool) -> list[int]:
-    """Cycles of one layer's vector-unit loops before each of its four matrix phases, and
-    after the last (attention apart: it comes before the output projection)."""
+def vector_segments(cfg, op: EngineOps, biases: bool, formats: list[str]) -> list[int]:
+    """Cycles of one layer's vector-unit loops before each of its four matrix phases (of
+    `formats`), and after the last (attention apart: it comes before the output projection)."""
     t = op.t
     h, inter = cfg.hidden_size, cfg.intermediate_size
     q = cfg.num_heads * cfg.head_dim
@@ -130,27 +128,30 @@ def vector_segments(cfg, op: EngineOps, biases: bool) -> list[int]:
     def loop(label: str, n: int, depth: int) -> int:
         return _pipelined(label, 1, _vec(n), 1, depth).cycles
 
-    def prepare(n: int) -> int:
-        return (
-            loop("PREPARE_MAX", n, t.ram_read + _tree(VEC, t.fcmp) + t.fcmp)
-            + _tree(PARTIALS, t.fcmp)
-            + t.fdiv  # 1 / sx
-            + loop("PREPARE_QUANTIZE", n, t.ram_read + t.fmul + 2)
-            + _pipelined(
-                "PREPARE_GROUPS", 1, max(1, n // GROUP), 1, t.ram_read + _tree(GROUP, t.fadd)
-            ).cycles
-        )
+    def prepare(n: int, fmt: str, normed: bool = False) -> int:
+        """PREPARE_MAX (with the int4 group sums, and llama's RMS scaling, in the same pass),
+        then for int units the scale (sx, 1 / sx) and PREPARE_QUANTIZE."""
+        peak = t.ram_read + (2 * t.fmul if normed else 0) + _tree(VEC, t.fcmp) + t.fcmp
+        sums = t.ram_read + _tree(GROUP, t.fadd) + t.store if fmt == "int4" else 0
+        cycles = loop("PREPARE_MAX", n, max(peak, sums))
+        if fmt in ("int8", "int4"):
+            cycles += _tree(PARTIALS, t.fcmp) + 2 * t.fdiv
+            cycles += loop("PREPARE_QUANTIZE", n, t.ram_read + t.fmul + 2)
+        return cycles
 
     def sum_of_squares() -> int:
+        """RMS_SUM, its partial sums' tree, / H, + eps and rsqrt."""
         depth = t.ram_read + t.fmul + _tree(VEC, t.fadd) + t.fadd
-        return loop("RMS_SUM", h, depth) + reduce_tail + t.fdiv + op.sqrt + t.fadd + t.fdiv
+        return loop("RMS_SUM", h, depth) + reduce_tail + t.fdiv + t.fadd + op.rsqrt
 
-    def norm() -> int:
+    def normed_prepare(n: int, fmt: str) -> int:
+        """The norm before a phase and its activation: llama scales inside PREPARE_MAX."""
         if cfg.arch == "llama":
-            return sum_of_squares() + loop("RMS_SCALE", h, t.ram_read + 2 * t.fmul + t.store)
+            return sum_of_squares() + prepare(n, fmt, normed=True)
         mean = loop("LN_SUM", h, t.ram_read + _tree(VEC, t.fadd) + t.fadd) + reduce_tail + t.fdiv
         center = loop("LN_CENTER", h, elementwise)
-        return mean + center + sum_of_squares() + loop("LN_SCALE", h, elementwise + 2 * t.fmul)
+        scale = loop("LN_SCALE", h, elementwise + 2 * t.fmul)
+        return mean + center + sum_of_squares() + scale + prepare(n, fmt)
 
     def bias(n: int) -> int:
         return loop("RESIDUAL", n, elementwise) if biases else 0
@@ -166,10 +167,10 @@ def vector_segments(cfg, op: EngineOps, biases: bool) -> list[int]:
         activation = loop("GELU", inter, t.ram_read + 4 * t.fmul + t.fadd + tanh + t.fmul)
     kv_store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
     return [
-        norm() + prepare(h),
-        bias(rows["qkv"]) + rope + kv_store + prepare(q),
-        bias(rows["out"]) + loop("RESIDUAL", h, elementwise) + norm() + prepare(h),
-        bias(rows["mlp"]) + activation + prepare(inter),
+        normed_prepare(h, formats[0]),
+        bias(rows["qkv"]) + rope + kv_store + prepare(q, formats[1]),
+        bias(rows["out"]) + loop("RESIDUAL", h, elementwise) + normed_prepare(h, formats[2]),
+        bias(rows["mlp"]) + activation + prepare(inter, formats[3]),
         bias(h) + loop("RESIDUAL", h, elementwise),
     ]
 
@@ -187,7 +188,7 @@ def attention_cycles(cfg, pos: int, row_ii: int, op: EngineOps) -> int:
         "ATTN_VALUES", 1, rows, row_ii, t.maxi_read + t.fsub + t.fexp + t.fmul + t.fadd
     )
     out = _pipelined(
-        "ATTN_OUT", 1, cfg.num_heads, 1, 2 * _tree(PARTIALS, t.fadd) + t.fdiv + t.store
+        "ATTN_OUT", 1, cfg.num_heads, 1, 2 * _tree(PARTIALS, t.fadd) + t.fdiv + t.fmul + t.store
     )
     return scores.cycles + values.cycles + out.cycles
 
@@ -211,7 +212,8 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
     memory = target.main_memory
     rate = memory.bytes_per_cycle_per_channel(clock)  # bytes a cycle, one channel
     kv_bytes = 2 if plan.kv_ctype == "uint16_t" else 4
-    segments = vector_segments(cfg, op, "bias_qkv" in plan.aux.offsets)
+    formats = [p.fmt for p in layout.layer_phases]
+    segments = vector_segments(cfg, op, "bias_qkv" in plan.aux.offsets, formats)
     attention = attention_cycles(cfg, pos, plan.attention_row_ii, op)
     # The vector work before each phase, during which the loaders prefetch.
     before = [segments[0], segments[1] + attention, segments[2], segments[3]]
@@ -225,7 +227,8 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
     compute = 0.0
     phases = list(zip(layout.layer_phases, before, strict=True)) * cfg.num_layers
     head = layout.head
-    final = segments[0]  # the final norm and the head's activations, as before qkv
+    # the final norm and the head's activations, as before qkv but in the head's format
+    final = vector_segments(cfg, op, False, [layout.head.fmt] * 4)[0]
     rest = segments[4]  # after the last phase: the residual (and bias)
     for index, (phase, gap) in enumerate([*phases, (head, final)]):
         if index and index % len(layout.layer_phases) == 0:
@@ -245,7 +248,10 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
     if cfg.arch == "gpt2":  # the position embedding's add
         total += _pipelined("RESIDUAL", 1, _vec(cfg.hidden_size), 1, t.ram_read + t.fadd + 1).cycles
     total += _pipelined("DECODE_ROW", 1, lookup.words, 1, t.fmul + t.fadd + t.store).cycles
-    total += _pipelined("LOGITS", 1, -(-cfg.vocab_size // 16), 1, t.ram_read + t.store).cycles
+    # LOGITS drains the head's rows while it streams (head_logits' dataflow): only the last
+    # block's rows are left to write after the head's last step.
+    tail_rows = head.interleave * plan.channels * head.rows_per_group
+    total += _pipelined("LOGITS", 1, -(-tail_rows // 16), 1, t.ram_read + t.store).cycles
     memory_time = (
         sum(
             (cfg.num_layers * layout.layer_words[c] + layout.head_words[c])
@@ -303,10 +309,10 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
             lut += lanes * (4 * _bits(iand, 16) + 3 * _bits(iadd, 20) + _bits(iadd, 24))
     g = cfg.num_heads // cfg.num_kv_heads
     shared = -(-2 * g * cfg.head_dim // plan.attention_row_ii)  # attention, over ROW_II cycles
-    floats["fmul"] += VEC * 3 + shared
+    floats["fmul"] += VEC * 3 + shared + cfg.head_dim  # ... and ATTN_OUT's D products
     floats["fadd"] += VEC * 2 + shared
     floats["exp"] += VEC + g
-    floats["fdiv"] += VEC + cfg.head_dim
+    floats["fdiv"] += VEC + 1  # SILU's lanes; ATTN_OUT's reciprocal
     rows = {"fmul": fmul, "fadd": fadd, "exp": fexp, "fdiv": fdiv}
     resources = {"dsp": dsp, "lut": lut, "ff": 0}
     for name, count in floats.items():
