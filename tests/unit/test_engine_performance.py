@@ -11,7 +11,9 @@ from types import SimpleNamespace
 
 from llmhls.compiler.llm.engine.layout import Phase
 from llmhls.compiler.llm.engine.performance import (
+    PARTIALS,
     TEMPLATE_LOOPS,
+    VEC,
     EngineOps,
     attention_cycles,
     gemv_cycles,
@@ -50,3 +52,9 @@ def test_model_loops_are_the_templates_loops() -> None:
     text += (TEMPLATES_DIR / "llm_engine.cpp.j2").read_text()
     labels = set(re.findall(r"^\s*([A-Z][A-Z_]+):\s*$", text, re.MULTILINE))
     assert labels == set(TEMPLATE_LOOPS)
+
+
+def test_model_constants_are_the_headers() -> None:
+    header = (TEMPLATES_DIR / "include" / "llmhls_engine.h").read_text()
+    assert f"constexpr int kVec = {VEC};" in header
+    assert f"constexpr int kPartials = {PARTIALS};" in header

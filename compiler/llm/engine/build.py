@@ -32,6 +32,7 @@ from llmhls.compiler.llm.engine.layout import (
     encode,
     has_bias,
 )
+from llmhls.compiler.llm.engine.performance import VEC
 from llmhls.compiler.llm.engine.structure import PhaseSpec, engine_phases
 from llmhls.compiler.llm.ports import buffer_arg, interface_pragmas
 from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
@@ -262,6 +263,7 @@ def _phase_view(phase: Phase) -> dict[str, Any]:
         "row_groups": phase.row_groups,
         "padded_inputs": phase.padded_inputs,
         "interleave": phase.interleave,
+        "sub": phase.sub,
     }
 
 
@@ -312,6 +314,7 @@ def render_engine(
         head_words=layout.head_words,
         lookup_base=layout.lookup_base,
         fifo_depth=FIFO_DEPTH,
+        vec=VEC,
         attention_row_ii=plan.attention_row_ii,
         pragmas=interface_pragmas(args, ENGINE_M_AXI),
     )
