@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -383,7 +382,3 @@ def engine_files(
 
 def kernel_file_list() -> tuple[list[str], list[str]]:
     return [f"kernel/{ENGINE_FUNCTION}.cpp"], ["kernel/llm_top.h", f"kernel/{ENGINE_HEADER.name}"]
-
-
-def source_path(project: Path) -> Path:
-    return project / "kernel" / f"{ENGINE_FUNCTION}.cpp"

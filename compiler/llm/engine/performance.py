@@ -26,12 +26,18 @@ from typing import Any
 from llmhls.compiler.llm.engine.layout import WORD_BYTES, Phase
 from llmhls.compiler.llm.performance import OpTimes, _pipelined
 from llmhls.passes.analysis import op_table
-from llmhls.passes.analysis.costs import op_latency
+from llmhls.passes.analysis.costs import (
+    MAXI_ADAPTER,
+    MAXI_ADAPTER_BRAM18K_NARROW,
+    MAXI_ADAPTER_BRAM18K_WIDE,
+    op_latency,
+)
 from llmhls.targets import Target
 
 VEC = 64  # kVec in llmhls_engine.h: vector-unit lanes
 PARTIALS = 8  # kPartials
 GROUP = 32  # int4 group and PREPARE_GROUPS width
+NARROW_BUNDLES = 4  # gmem_io (tokens, logits), gmem_aux, gmem_k, gmem_v
 TEMPLATE_LOOPS = (
     "GEMV",
     "PREPARE_MAX",
@@ -322,7 +328,13 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     # BRAM18K: the m_axi adapters (costs.py MEMORY_FACTS: 30 for a 512-bit port, 16 for a
     # narrow one) and the on-chip activations; URAM (288 Kb): the weight FIFOs (512 bits x
     # depth each), the logits and the attention scores.
-    adapters = 30 * plan.channels + 16 * 5
+    # One adapter per bundle: a wide one per weight channel, narrow ones for gmem_io,
+    # gmem_aux, gmem_k and gmem_v (build.kernel_args); their LUT/FF as the estimator charges.
+    bundles = plan.channels + NARROW_BUNDLES
+    resources["lut"] += bundles * MAXI_ADAPTER.lut
+    resources["ff"] += bundles * MAXI_ADAPTER.ff
+    adapters = MAXI_ADAPTER_BRAM18K_WIDE * plan.channels
+    adapters += MAXI_ADAPTER_BRAM18K_NARROW * NARROW_BUNDLES
     activations = cfg.hidden_size * 6 + cfg.intermediate_size * 4 + cfg.num_heads * cfg.head_dim * 4
     resources["bram_18k"] = adapters + math.ceil(activations * 32 / 18432)
     uram_bits = 288 * 1024
