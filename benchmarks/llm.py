@@ -76,7 +76,7 @@ def engine_for(target: str, gguf: Path, out: Path, weights: str, args) -> dict:
     return {
         **cost,
         **{key: engine[key] for key in ENGINE_FIELDS},
-        "prefill_tokens_per_s": engine["decode_tokens_per_s"],
+        "prefill_tokens_per_s": engine["prefill_tokens_per_s"],
         "head_weights": engine["head_weights"],
     }
 

@@ -373,10 +373,10 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         help="LLM: kernel structure. stages: per-layer stage kernels compiled by the MLIR "
         "flow (llm_prefill + llm_decode). stream: one channel-parallel decode engine "
         "(llm_engine: a loader per HBM/DDR channel, weights laid out per channel, the "
-        "weight phases decided by hls-weight-streaming), llama-family and GPT-2. Partial: "
-        "a prompt runs one token per step (no multi-row prefill or Medusa verify mode), "
-        "no Vitis csim testbench (tb/) is emitted for it, and its report is llmhls's loop "
-        "model, not a synthesis result "
+        "weight phases decided by hls-weight-streaming), llama-family and GPT-2; a prompt "
+        "runs in steps of --prefill-chunk tokens, each weight word serving every token of "
+        "a step. Partial: no Medusa verify mode yet, no Vitis csim testbench (tb/) is "
+        "emitted for it, and its report is llmhls's loop model, not a synthesis result "
         f"(default: {llm.engine})",
     )
     parser.add_argument(
@@ -399,7 +399,8 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="LLM: prompt rows the prefill kernel processes per step "
+        help="LLM: prompt rows the prefill kernel processes per step; with --engine "
+        "stream, the tokens a step of llm_engine serves from one pass over the weights "
         f"(default: {llm.prefill_chunk})",
     )
     parser.add_argument(

@@ -198,23 +198,25 @@ struct Lanes<kInt4> {
   }
 };
 
-// The activation vector of one matrix phase, broadcast to every unit.
-template <int IN>
+// The activation vectors of one matrix phase, one per row of a step (T rows: the
+// tokens of a prefill chunk, or one for a decode step), broadcast to every unit.
+template <int IN, int T>
 struct Activation {
-  float x[IN];
-  int16_t xq[IN];  // int8/int4 units: x / sx rounded
-  float sx;
-  float group_sum[IN / 32 > 0 ? IN / 32 : 1];  // int4 units: sum of x per group of 32
+  float x[T][IN];
+  int16_t xq[T][IN];  // int8/int4 units: x / sx rounded
+  float sx[T];
+  float group_sum[T][IN / 32 > 0 ? IN / 32 : 1];  // int4 units: sum of x per group of 32
 };
 
-// The activation a matrix phase of format FMT reads: x itself; for int8/int4 units also
+// Row r of the activation a matrix phase of format FMT reads: x itself; for int8/int4 units also
 // x / sx in int16 (sx = max|x| / 32767) and, for int4, each group of 32's sum, taken in
 // the same pass as the maximum.
 // With NORMED, x is first RMS-normalized on the way in: weight[j] * (x[j] * inverse), so
 // the norm costs no pass of its own (`rms_inverse` gives `inverse`).
-template <int IN, int FMT, bool NORMED = false>
-void prepare(const float* x, int n, Activation<IN>& a, const float* weight = nullptr,
+template <int IN, int FMT, bool NORMED = false, int T>
+void prepare(const float* x, int n, Activation<IN, T>& a, int r, const float* weight = nullptr,
              float inverse_rms = 1.0f) {
+#pragma HLS inline
   float peak[kPartials];
 #pragma HLS array_partition variable = peak complete
   for (int i = 0; i < kPartials; ++i) peak[i] = 0.0f;
@@ -228,7 +230,7 @@ PREPARE_MAX:
       const float raw = j < n && j < IN ? x[j] : 0.0f;
       const float v = NORMED && j < n && j < IN ? weight[j] * (raw * inverse_rms) : raw;
       values[e] = v;
-      if (j < IN) a.x[j] = v;
+      if (j < IN) a.x[r][j] = v;
       const float magnitude = v < 0.0f ? -v : v;
       m = magnitude > m ? magnitude : m;
     }
@@ -238,21 +240,21 @@ PREPARE_MAX:
         float sum = 0.0f;
         for (int e = 0; e < 32; ++e) sum += values[g * 32 + e];
         const int group = i * (kVec / 32) + g;
-        if (group < IN / 32) a.group_sum[group] = sum;
+        if (group < IN / 32) a.group_sum[r][group] = sum;
       }
     }
   }
   if (FMT != kInt8 && FMT != kInt4) return;
   float amax = 0.0f;
   for (int i = 0; i < kPartials; ++i) amax = peak[i] > amax ? peak[i] : amax;
-  a.sx = amax > 0.0f ? amax / kActLevels : 1.0f;
-  const float inverse = 1.0f / a.sx;
+  a.sx[r] = amax > 0.0f ? amax / kActLevels : 1.0f;
+  const float inverse = 1.0f / a.sx[r];
 PREPARE_QUANTIZE:
   for (int i = 0; i < (IN + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
-      if (j < IN) a.xq[j] = round_to_int16(a.x[j] * inverse);
+      if (j < IN) a.xq[r][j] = round_to_int16(a.x[r][j] * inverse);
     }
   }
 }
@@ -265,31 +267,32 @@ inline int32_t nibble_times(int32_t q, int32_t x) {
   return product;
 }
 
-// One row's partial dot product with word `w` of its row group.
-template <int FMT, int IN, int PRF>
-float word_dot(const word_t& wd, int row, int w, const Activation<IN>& a, const float* meta) {
+// One weight row's partial dot product with word `w` of its row group, for activation row t.
+template <int FMT, int IN, int PRF, int T>
+float word_dot(const word_t& wd, int row, int w, const Activation<IN, T>& a, int t,
+               const float* meta) {
 #pragma HLS inline
   constexpr int kSub = Lanes<FMT>::kSub;
   if (FMT == kFp32 || FMT == kFp16) {
     float sum = 0.0f;
-    for (int e = 0; e < kSub; ++e) sum += static_cast<float>(Lanes<FMT>::get(wd, row, e)) * a.x[w * kSub + e];
+    for (int e = 0; e < kSub; ++e) sum += static_cast<float>(Lanes<FMT>::get(wd, row, e)) * a.x[t][w * kSub + e];
     return sum;
   }
   if (FMT == kInt8) {
     int32_t sum = 0;
-    const int16_t* x = &a.xq[w * kSub];
+    const int16_t* x = &a.xq[t][w * kSub];
     for (int u = 0; u < kWordLanes; ++u) {
       const uint32_t bits = wd[u];
       for (int k = 0; k < 4; ++k) {
         sum += static_cast<int8_t>((bits >> (8 * k)) & 0xFFu) * x[u * 4 + k];
       }
     }
-    return static_cast<float>(sum) * (meta[0] * a.sx);
+    return static_cast<float>(sum) * (meta[0] * a.sx[t]);
   }
   float part = 0.0f;  // int4: groups of 32 lanes (4 x 32 bits), each with scale and minimum
   for (int g = 0; g < kSub / 32; ++g) {
     int32_t sum = 0;
-    const int16_t* x = &a.xq[w * kSub + g * 32];
+    const int16_t* x = &a.xq[t][w * kSub + g * 32];
     for (int u = 0; u < 4; ++u) {
       const uint32_t bits = wd[row * 8 + g * 4 + u];
       for (int k = 0; k < 8; ++k) {
@@ -297,48 +300,64 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN>& a, const 
       }
     }
     const int group = w * (kSub / 32) + g;
-    part += static_cast<float>(sum) * (meta[2 * group] * a.sx) + meta[2 * group + 1] * a.group_sum[group];
+    part += static_cast<float>(sum) * (meta[2 * group] * a.sx[t]) +
+            meta[2 * group + 1] * a.group_sum[t][group];
   }
   return part;
 }
 
-// y = W x for one matrix phase: RG row groups of ROWS rows, W words per row group.
+// Y = W X for one matrix phase and the `n_rows` activation rows first.. of a step: RG
+// row groups of ROWS weight rows, W words per row group. Every weight word read serves
+// all n_rows rows: the unit holds the word and takes P rows a cycle over ceil(n_rows / P)
+// cycles (P, the row lanes, is sized to the part: P x the word's lanes multipliers).
 // One flat pipelined loop over every block's meta and data steps, so the pipeline
 // fills once per matrix.
 // IL (>= kInterleave) rounds a block: the compiler picks it per matrix so that the last
-// block wastes the fewest steps.
+// block wastes the fewest steps. A running sum is updated every IL x slices >= 8 cycles.
 //
-// The rows come out in increasing order (block by block, round by round, channel by
-// channel), into `Sink`: an on-chip array (`ArraySink`), or a stream (`StreamSink`) that a
-// writer drains while the matrix is still streaming.
+// The weight rows come out in increasing order (block by block, round by round, channel
+// by channel), into `Sink`: on-chip arrays (`ArraySink`, [row][weight row]), or a stream
+// (`StreamSink`, one activation row) that a writer drains while the matrix still streams.
+template <int STRIDE>
 struct ArraySink {
-  float* y;
-  void put(float v, int row) { y[row] = v; }
+  float (*y)[STRIDE];
+  void put(float v, int row, int t) { y[t][row] = v; }
 };
 struct StreamSink {
   hls::stream<float>* rows;
-  void put(float v, int) { rows->write(v); }
+  void put(float v, int, int) { rows->write(v); }
 };
 
-template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL, typename Sink>
-void gemv_into(hls::stream<word_t> s[N], const Activation<IN>& a, Sink sink) {
+template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL, int P, int T,
+          typename Sink>
+void gemv_into(hls::stream<word_t> s[N], const Activation<IN, T>& a, int first, int n_rows,
+               Sink sink) {
   static_assert(IL >= kInterleave, "a block must keep the running sums IL >= 8 steps apart");
+  static_assert(T % P == 0, "the row lanes must divide the rows of a step");
   constexpr int kBlocks = (channel_rounds(RG, N, 0) + IL - 1) / IL;
   constexpr int kMetaWords = meta_words(IL, ROWS, PRF);
   constexpr int kSteps = kMetaWords + W * IL;  // per block
+  constexpr int kSlices = T / P;               // most cycles a word is held
+  const int slices = (n_rows + P - 1) / P;
   float meta[N][kMetaWords * kWordLanes > 0 ? kMetaWords * kWordLanes : 1];
-  float acc[N][IL][ROWS];
+  float acc[N][ROWS][P][IL * kSlices];
 #pragma HLS array_partition variable = meta dim = 1 complete
-#pragma HLS array_partition variable = acc dim = 0 complete
+#pragma HLS array_partition variable = acc dim = 1 complete
+#pragma HLS array_partition variable = acc dim = 2 complete
+#pragma HLS array_partition variable = acc dim = 3 complete
   int rounds[N];  // this block's rounds per channel
+  word_t held[N];  // the word each unit serves the step's rows from
 #pragma HLS array_partition variable = rounds complete
+#pragma HLS array_partition variable = held complete
+  int k = 0;      // block
+  int j = 0;      // step within the block
+  int slice = 0;  // rows slice * P.. of the held word
 GEMV:
-  for (int step = 0; step < kBlocks * kSteps; ++step) {
+  for (int it = 0; it < kBlocks * (kMetaWords + W * IL * slices); ++it) {
+#pragma HLS loop_tripcount min = kBlocks * kSteps max = kBlocks * (kMetaWords + W * IL * kSlices)
 #pragma HLS pipeline II = 1
 #pragma HLS dependence variable = acc type = inter distance = IL true
-    const int k = step / kSteps;
-    const int j = step % kSteps;
-    if (j == 0) {
+    if (j == 0 && slice == 0) {
       for (int c = 0; c < N; ++c) rounds[c] = block_rounds(RG, N, c, k, IL);
     }
     if (j < kMetaWords) {
@@ -349,28 +368,43 @@ GEMV:
           for (int i = 0; i < kWordLanes; ++i) meta[c][j * kWordLanes + i] = as_float(wd[i]);
         }
       }
+      ++j;
     } else {
       const int w = (j - kMetaWords) / IL;
       const int r = (j - kMetaWords) % IL;
       for (int c = 0; c < N; ++c) {
 #pragma HLS unroll
         if (r < rounds[c]) {
-          const word_t wd = s[c].read();
+          if (slice == 0) held[c] = s[c].read();
           for (int i = 0; i < ROWS; ++i) {
-            const float part = word_dot<FMT, IN, PRF>(wd, i, w, a, &meta[c][(r * ROWS + i) * PRF]);
-            const float v = w == 0 ? part : acc[c][r][i] + part;
-            acc[c][r][i] = v;
-            if (w == W - 1) sink.put(v, ((k * IL + r) * N + c) * ROWS + i);
+            for (int p = 0; p < P; ++p) {
+              const int t = slice * P + p;
+              if (t >= n_rows) continue;
+              const float part = word_dot<FMT, IN, PRF, T>(held[c], i, w, a, first + t,
+                                                           &meta[c][(r * ROWS + i) * PRF]);
+              const float v = w == 0 ? part : acc[c][i][p][r * kSlices + slice] + part;
+              acc[c][i][p][r * kSlices + slice] = v;
+              if (w == W - 1) sink.put(v, ((k * IL + r) * N + c) * ROWS + i, t);
+            }
           }
         }
       }
+      if (++slice == slices) {
+        slice = 0;
+        ++j;
+      }
+    }
+    if (j == kSteps) {
+      j = 0;
+      ++k;
     }
   }
 }
 
-template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL>
-void gemv(hls::stream<word_t> s[N], const Activation<IN>& a, float* y) {
-  gemv_into<FMT, ROWS, N, W, PRF, RG, IN, IL>(s, a, ArraySink{y});
+template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL, int P, int T,
+          int STRIDE>
+void gemv(hls::stream<word_t> s[N], const Activation<IN, T>& a, int n_rows, float (*y)[STRIDE]) {
+  gemv_into<FMT, ROWS, N, W, PRF, RG, IN, IL, P>(s, a, 0, n_rows, ArraySink<STRIDE>{y});
 }
 
 // The logits as the LM head's rows stream out, 16 floats (one 512-bit beat) a cycle.
@@ -391,6 +425,7 @@ LOGITS:
 // One row of a matrix (the token embedding) from its data words and meta floats.
 template <int FMT, int W>
 void decode_row(const word_t* words, int row, const float* meta, float* out, int n) {
+#pragma HLS inline
   constexpr int kSub = Lanes<FMT>::kSub;
 DECODE_ROW:
   for (int w = 0; w < W; ++w) {
@@ -419,23 +454,31 @@ struct Request {
   int32_t count;
 };
 
-// One free-running loader: per token, the embedding row if it lives here, then
-// every layer's words in order, then the LM head's on the last token of a call.
-inline void load_channel(const word_t* port, hls::stream<Request>& requests,
-                         hls::stream<word_t>& out, int32_t n_tokens, int32_t layer_words,
-                         int32_t head_words, int32_t lookup_base) {
-TOKENS:
-  for (int32_t t = 0; t < n_tokens; ++t) {
-    const Request q = requests.read();
-    if (q.meta_first >= 0) {
-    EMBED_META:
-      for (int32_t i = 0; i < q.meta_count; ++i) out.write(port[lookup_base + q.meta_first + i]);
-    EMBED_DATA:
-      for (int32_t i = 0; i < q.count; ++i) {
-        out.write(port[lookup_base + q.data_first + i * q.stride]);
+// One free-running loader: per step of up to T tokens, the embedding rows that live
+// here, then every layer's words in order (once for the whole step), then the LM head's
+// on the last step of a call.
+template <int T, int CTX>
+void load_channel(const word_t* port, hls::stream<Request>& requests, hls::stream<word_t>& out,
+                  int32_t n_tokens, int32_t layer_words, int32_t head_words,
+                  int32_t lookup_base) {
+STEPS:
+  for (int32_t first = 0; first < n_tokens; first += T) {
+#pragma HLS loop_tripcount min = 1 max = (CTX + T - 1) / T
+    const int32_t rows = n_tokens - first < T ? n_tokens - first : T;
+  EMBED_ROWS:
+    for (int32_t r = 0; r < rows; ++r) {
+#pragma HLS loop_tripcount min = 1 max = T
+      const Request q = requests.read();
+      if (q.meta_first >= 0) {
+      EMBED_META:
+        for (int32_t i = 0; i < q.meta_count; ++i) out.write(port[lookup_base + q.meta_first + i]);
+      EMBED_DATA:
+        for (int32_t i = 0; i < q.count; ++i) {
+          out.write(port[lookup_base + q.data_first + i * q.stride]);
+        }
       }
     }
-    const int32_t words = layer_words + (t == n_tokens - 1 ? head_words : 0);
+    const int32_t words = layer_words + (first + rows == n_tokens ? head_words : 0);
   STREAM:
     for (int32_t i = 0; i < words; ++i) {
 #pragma HLS pipeline II = 1
@@ -445,9 +488,11 @@ TOKENS:
 }
 
 // ---------------------------------------------------------------- vector unit
-// Every loop takes kVec elements a cycle; reductions keep kPartials running sums.
+// Every loop takes kVec elements a cycle; reductions keep kPartials running sums. Each
+// works on one row of a step's arrays and is inlined into the loop over the rows.
 template <int N>
 float sum_of_squares(const float* x) {
+#pragma HLS inline
   float partial[kPartials];
 #pragma HLS array_partition variable = partial complete
   for (int i = 0; i < kPartials; ++i) partial[i] = 0.0f;
@@ -470,12 +515,14 @@ RMS_SUM:
 // 1 / RMS(x) for RMSNorm (llama): the scaling itself happens in `prepare<..., true>`.
 template <int H>
 float rms_inverse(const float* x, float eps) {
+#pragma HLS inline
   return hls::rsqrt(sum_of_squares<H>(x) / H + eps);
 }
 
 // LayerNorm (GPT-2): mean and variance over H, then scale and shift.
 template <int H>
 void layer_norm(const float* x, const float* weight, const float* bias, float eps, float* out) {
+#pragma HLS inline
   float partial[kPartials];
 #pragma HLS array_partition variable = partial complete
   for (int i = 0; i < kPartials; ++i) partial[i] = 0.0f;
@@ -512,6 +559,7 @@ LN_SCALE:
 // Rotate-half RoPE on `heads` heads of width D, with this position's cos/sin (D/2 each).
 template <int D>
 void rope(float* x, int heads, const float* cos_half, const float* sin_half) {
+#pragma HLS inline
 ROPE:
   for (int i = 0; i < (heads * (D / 2) + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
@@ -530,6 +578,7 @@ ROPE:
 
 template <int N>
 void silu_mul(const float* gate, const float* up, float* out) {
+#pragma HLS inline
 SILU:
   for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
@@ -545,6 +594,7 @@ SILU:
 // GPT-2's tanh GELU: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
 template <int N>
 void gelu(const float* x, float* out) {
+#pragma HLS inline
 GELU:
   for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
@@ -559,6 +609,7 @@ GELU:
 
 template <int N>
 void add_into(float* x, const float* y) {
+#pragma HLS inline
 RESIDUAL:
   for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
@@ -573,6 +624,7 @@ RESIDUAL:
 // (one 512-bit beat of fp16).
 template <typename KV, int KVH, int CTX, int D>
 void kv_store(const float* k, const float* v, KV* k_layer, KV* v_layer, int pos) {
+#pragma HLS inline
 KV_STORE:
   for (int i = 0; i < (KVH * D + 31) / 32; ++i) {
 #pragma HLS pipeline II = 1
@@ -587,85 +639,136 @@ KV_STORE:
   }
 }
 
-// Causal attention of one query row at `pos` over cache positions 0..pos (GQA): one
-// pass over the K rows of every KV head (each row serving the G query heads of its
-// group), one over the V rows. Rows 0..pos-1 come from the cache; row pos is this
-// step's own K/V (`k_now`, `v_now`, on chip), so attention never reads back what
-// kv_store has just written through the same port. An iteration takes one cache row (D values); ROW_II is
-// the cycles one row needs from its channel, so the units are shared over ROW_II cycles.
-// The sums over positions keep kPartials partials, so the loops keep their II.
-template <typename KV, int HEADS, int KVH, int CTX, int D, int ROW_II>
-void attention(const float* q, const float* k_now, const float* v_now, const KV* k_layer,
-               const KV* v_layer, int pos, float scale, float* out) {
+// Causal attention of a step's `n_rows` query rows, at positions base..base+n_rows-1, over
+// cache positions 0..base-1 and the step's own rows (GQA): one pass over the K rows of
+// every KV head (each row serving the G query heads of its group and every row of the
+// step), one over the V rows. Rows before `base` come from the cache; the step's own
+// K/V rows come from chip (`qkv`), so attention never reads back what kv_store has just
+// written through the same port. Query row t sees positions up to base + t.
+// An iteration takes one cache row (D values) and P query rows; ROW_II is the cycles a
+// row needs from its channel, so the units are shared over ROW_II cycles, and a row is
+// held for ceil(n_rows / P) iterations. The sums over positions keep kPartials partials.
+template <typename KV, int HEADS, int KVH, int CTX, int D, int ROW_II, int P, int T, int QKV>
+void attention(const float (&qkv)[T][QKV], const KV* k_layer, const KV* v_layer, int base,
+               int n_rows, float scale, float (&out)[T][HEADS * D]) {
   constexpr int G = HEADS / KVH;
-  static float scores[KVH][G][CTX];
-  float best[KVH][G];
-  float total[kPartials][KVH][G];
-  float acc[kPartials][KVH][G][D];
-#pragma HLS array_partition variable = scores dim = 2 complete
-#pragma HLS array_partition variable = best complete dim = 0
-#pragma HLS array_partition variable = total complete dim = 0
-#pragma HLS array_partition variable = acc complete dim = 0
-  const int rows = pos + 1;
-  for (int kvh = 0; kvh < KVH; ++kvh) {
-    for (int h = 0; h < G; ++h) {
-      best[kvh][h] = -3.0e38f;
-      for (int i = 0; i < kPartials; ++i) {
-        total[i][kvh][h] = 0.0f;
-        for (int d = 0; d < D; ++d) acc[i][kvh][h][d] = 0.0f;
+  constexpr int Q = HEADS * D;
+  constexpr int KVW = KVH * D;
+  constexpr int S = T / P;
+  static float scores[T][KVH][G][CTX];
+  float best[T][KVH][G];
+  float total[kPartials][S][P][KVH][G];
+  float acc[kPartials][S][P][KVH][G][D];
+  float row[D];
+#pragma HLS array_partition variable = scores dim = 3 complete
+#pragma HLS array_partition variable = best dim = 3 complete
+#pragma HLS array_partition variable = total dim = 3 complete
+#pragma HLS array_partition variable = total dim = 5 complete
+#pragma HLS array_partition variable = acc dim = 3 complete
+#pragma HLS array_partition variable = acc dim = 5 complete
+#pragma HLS array_partition variable = acc dim = 6 complete
+#pragma HLS array_partition variable = row complete
+  const int positions = base + n_rows;  // the last row's view
+  const int slices = (n_rows + P - 1) / P;
+  for (int t = 0; t < T; ++t) {
+    for (int kvh = 0; kvh < KVH; ++kvh) {
+      for (int h = 0; h < G; ++h) best[t][kvh][h] = -3.0e38f;
+    }
+  }
+  for (int i = 0; i < kPartials; ++i) {
+    for (int s = 0; s < S; ++s) {
+      for (int p = 0; p < P; ++p) {
+        for (int kvh = 0; kvh < KVH; ++kvh) {
+          for (int h = 0; h < G; ++h) {
+            total[i][s][p][kvh][h] = 0.0f;
+            for (int d = 0; d < D; ++d) acc[i][s][p][kvh][h][d] = 0.0f;
+          }
+        }
       }
     }
   }
+  int kvh = 0;
+  int pos = 0;
+  int slice = 0;
 ATTN_SCORES:
-  for (int i = 0; i < KVH * rows; ++i) {
-#pragma HLS loop_tripcount min = KVH max = KVH * CTX
+  for (int i = 0; i < KVH * positions * slices; ++i) {
+#pragma HLS loop_tripcount min = KVH max = KVH * CTX * S
 #pragma HLS pipeline II = ROW_II
-    const int kvh = i / rows;
-    const int p = i % rows;
-    const KV* key = k_layer + (kvh * CTX + p) * D;
-    float row[D];
-    for (int d = 0; d < D; ++d) {
-      row[d] = p < pos ? KvCodec<KV>::load(key[d]) : KvCodec<KV>::load(KvCodec<KV>::store(k_now[kvh * D + d]));
+    if (slice == 0) {
+      const KV* key = k_layer + (kvh * CTX + pos) * D;
+      for (int d = 0; d < D; ++d) {
+        row[d] = pos < base ? KvCodec<KV>::load(key[d])
+                            : KvCodec<KV>::load(KvCodec<KV>::store(qkv[pos - base][Q + kvh * D + d]));
+      }
     }
-    for (int h = 0; h < G; ++h) {
-      float dot = 0.0f;
-      for (int d = 0; d < D; ++d) dot += q[(kvh * G + h) * D + d] * row[d];
-      const float score = dot * scale;
-      scores[kvh][h][p] = score;
-      best[kvh][h] = score > best[kvh][h] ? score : best[kvh][h];
+    for (int p = 0; p < P; ++p) {
+      const int t = slice * P + p;
+      if (t >= n_rows || pos > base + t) continue;
+      for (int h = 0; h < G; ++h) {
+        float dot = 0.0f;
+        for (int d = 0; d < D; ++d) dot += qkv[t][(kvh * G + h) * D + d] * row[d];
+        const float score = dot * scale;
+        scores[t][kvh][h][pos] = score;
+        best[t][kvh][h] = score > best[t][kvh][h] ? score : best[t][kvh][h];
+      }
+    }
+    if (++slice == slices) {
+      slice = 0;
+      if (++pos == positions) {
+        pos = 0;
+        ++kvh;
+      }
     }
   }
+  kvh = 0;
+  pos = 0;
+  slice = 0;
 ATTN_VALUES:
-  for (int i = 0; i < KVH * rows; ++i) {
-#pragma HLS loop_tripcount min = KVH max = KVH * CTX
+  for (int i = 0; i < KVH * positions * slices; ++i) {
+#pragma HLS loop_tripcount min = KVH max = KVH * CTX * S
 #pragma HLS pipeline II = ROW_II
 #pragma HLS dependence variable = acc type = inter distance = 8 true
 #pragma HLS dependence variable = total type = inter distance = 8 true
-    const int kvh = i / rows;
-    const int p = i % rows;
-    const KV* value = v_layer + (kvh * CTX + p) * D;
-    float row[D];
-    for (int d = 0; d < D; ++d) {
-      row[d] = p < pos ? KvCodec<KV>::load(value[d]) : KvCodec<KV>::load(KvCodec<KV>::store(v_now[kvh * D + d]));
+    if (slice == 0) {
+      const KV* value = v_layer + (kvh * CTX + pos) * D;
+      for (int d = 0; d < D; ++d) {
+        row[d] = pos < base
+                     ? KvCodec<KV>::load(value[d])
+                     : KvCodec<KV>::load(KvCodec<KV>::store(qkv[pos - base][Q + KVW + kvh * D + d]));
+      }
     }
-    for (int h = 0; h < G; ++h) {
-      const float e = hls::exp(scores[kvh][h][p] - best[kvh][h]);
-      total[p % kPartials][kvh][h] += e;
-      for (int d = 0; d < D; ++d) acc[p % kPartials][kvh][h][d] += e * row[d];
+    for (int p = 0; p < P; ++p) {
+      const int t = slice * P + p;
+      if (t >= n_rows || pos > base + t) continue;
+      for (int h = 0; h < G; ++h) {
+        const float e = hls::exp(scores[t][kvh][h][pos] - best[t][kvh][h]);
+        total[pos % kPartials][slice][p][kvh][h] += e;
+        for (int d = 0; d < D; ++d) acc[pos % kPartials][slice][p][kvh][h][d] += e * row[d];
+      }
+    }
+    if (++slice == slices) {
+      slice = 0;
+      if (++pos == positions) {
+        pos = 0;
+        ++kvh;
+      }
     }
   }
 ATTN_OUT:
-  for (int head = 0; head < HEADS; ++head) {
+  for (int i = 0; i < n_rows * HEADS; ++i) {
+#pragma HLS loop_tripcount min = HEADS max = T * HEADS
 #pragma HLS pipeline II = 1
-    const int kvh = head / G;
+    const int t = i / HEADS;
+    const int head = i % HEADS;
+    const int kv = head / G;
     const int h = head % G;
     float sum = 0.0f;
-    for (int i = 0; i < kPartials; ++i) sum += total[i][kvh][h];
+    for (int j = 0; j < kPartials; ++j) sum += total[j][t / P][t % P][kv][h];
     const float inverse = 1.0f / sum;  // one divider; the D outputs multiply
     for (int d = 0; d < D; ++d) {
       float value = 0.0f;
-      for (int i = 0; i < kPartials; ++i) value += acc[i][kvh][h][d];
-      out[head * D + d] = value * inverse;
+      for (int j = 0; j < kPartials; ++j) value += acc[j][t / P][t % P][kv][h][d];
+      out[t][head * D + d] = value * inverse;
     }
   }
 }

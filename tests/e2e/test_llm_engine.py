@@ -18,6 +18,7 @@ import pytest
 from llm_models import tiny_gpt2, tiny_llama
 
 from llmhls.compiler.llm.build import compile_llm
+from llmhls.compiler.llm.engine import build as engine_build
 from llmhls.compiler.llm.engine.build import phase_groups
 from llmhls.compiler.llm.engine.structure import PhaseSpec
 from llmhls.compiler.llm.reference import ReferenceDecoder
@@ -67,9 +68,13 @@ def _csim_greedy(project: Path) -> tuple[list[int], np.ndarray]:
     return tokens, prefill_logits
 
 
-def _check_against_reference(model: Path, out: Path, weights: str, kv: str, bound: float) -> None:
+def _check_against_reference(
+    model: Path, out: Path, weights: str, kv: str, bound: float, chunk: int = 16
+) -> None:
     """Compile `model` to the engine; csim greedy tokens equal the reference's, logits near."""
-    options = LlmCompileOptions(max_context=CONTEXT, weights=weights, engine="stream", kv_cache=kv)
+    options = LlmCompileOptions(
+        max_context=CONTEXT, weights=weights, engine="stream", kv_cache=kv, prefill_chunk=chunk
+    )
     result = compile_llm(load_llm(model), out, options)
     expected, expected_logits = ReferenceDecoder(result.reference, CONTEXT).greedy(
         PROMPT, NEW_TOKENS
@@ -86,6 +91,23 @@ def test_engine_matches_its_reference(llama, tmp_path, weights, kv, bound) -> No
     _check_against_reference(llama, tmp_path / "p", weights, kv, bound)
 
 
+# (rows a step, rows a unit takes a cycle): the 4-token prompt runs as steps of 3 and 1
+# rows, a word held for 3 cycles or served to 3 rows at once (the last step's 2 lanes
+# idle), or as one step of 4 rows 2 a cycle.
+ROW_CASES = [(3, 1), (3, 3), (4, 2)]
+
+
+@pytest.mark.parametrize(("chunk", "lanes"), ROW_CASES, ids=[f"T{t}-P{p}" for t, p in ROW_CASES])
+def test_multi_row_steps_match_the_reference(llama, tmp_path, monkeypatch, chunk, lanes) -> None:
+    """Every row of a step reads the same weight words: prompt logits and tokens as the
+    reference's, whatever the step's rows and the units' row lanes."""
+    monkeypatch.setattr(engine_build, "choose_row_lanes", lambda *_: lanes)
+    _check_against_reference(llama, tmp_path / "p", "fp32", "fp32", 1e-5, chunk)
+    source = (tmp_path / "p" / "kernel" / "llm_engine.cpp").read_text()
+    assert f"constexpr int kRows = {chunk};" in source
+    assert f"constexpr int kRowLanes = {lanes};" in source
+
+
 def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -> None:
     result = compile_llm(
         load_llm(llama), tmp_path / "p", LlmCompileOptions(max_context=CONTEXT, engine="stream")
@@ -98,7 +120,7 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
     assert [a["memory"] for a in ports] == [f"HBM[{c}]" for c in range(30)]  # as link.cfg binds
     assert all(a["ctype"] == "word512" for a in ports)
     source = (tmp_path / "p" / "kernel" / "llm_engine.cpp").read_text()
-    assert source.count("load_channel(w") == 30
+    assert source.count("load_channel<kRows, kContext>(w") == 30
     assert "#pragma HLS dataflow" in source
     for a in ports:  # every channel file holds exactly its declared words
         assert (tmp_path / "p" / a["file"]).stat().st_size == 64 * a["elements"]

@@ -6,9 +6,11 @@ store 1, the first beat of an m_axi read 64.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from types import SimpleNamespace
 
+from llmhls.compiler.llm.engine import performance
 from llmhls.compiler.llm.engine.layout import Phase
 from llmhls.compiler.llm.engine.performance import (
     PARTIALS,
@@ -16,6 +18,7 @@ from llmhls.compiler.llm.engine.performance import (
     VEC,
     EngineOps,
     attention_cycles,
+    choose_row_lanes,
     gemv_cycles,
 )
 from llmhls.hls_templates import TEMPLATES_DIR
@@ -45,6 +48,41 @@ def test_attention_by_hand() -> None:
     assert attention_cycles(cfg, 1, 1, OPS) == 225
     # a row taking 3 cycles from its channel: 2 more per extra row in each pass
     assert attention_cycles(cfg, 1, 3, OPS) == 225 + 2 + 2
+
+
+def test_multi_row_gemv_holds_each_word_for_its_slices() -> None:
+    # The phase above (16 steps, depth 34) for 3 rows: one row a cycle holds each word 3
+    # cycles, 48 steps, 47 + 34 = 81; 3 rows a cycle, 16 steps again; 4 rows 2 a cycle,
+    # 32 steps, 31 + 34 = 65.
+    phase = Phase("m", "fp32", 16, 32)
+    assert gemv_cycles(phase, 2, OPS, rows=3, row_lanes=1) == 81
+    assert gemv_cycles(phase, 2, OPS, rows=3, row_lanes=3) == 49
+    assert gemv_cycles(phase, 2, OPS, rows=4, row_lanes=2) == 65
+
+
+def test_multi_row_attention_by_hand() -> None:
+    cfg = SimpleNamespace(num_heads=2, num_kv_heads=1, head_dim=4)
+    # A step of 2 rows from position 1: 1 + 2 = 3 cache rows, each held for 2 one-row
+    # slices: 6 iterations. Scores (6 - 1) + 83 = 88, values (6 - 1) + 87 = 92, out 2 rows
+    # x 2 heads (4 - 1) + 52 = 55: 235. Two rows a cycle: 3 iterations, 85 + 89 + 55 = 229.
+    assert attention_cycles(cfg, 1, 1, OPS, rows=2, row_lanes=1) == 235
+    assert attention_cycles(cfg, 1, 1, OPS, rows=2, row_lanes=2) == 229
+
+
+def test_row_lanes_are_the_fewest_within_one_percent_of_the_fastest_that_fit(monkeypatch) -> None:
+    # 8 rows a step; P of 1, 2, 4 fit the part, 8 does not. The step's cycles by P:
+    # 1000, 600, 595 (memory-bound from 2 on): 2 is within 1% of 595, so 2.
+    cycles = {1: 1000.0, 2: 600.0, 4: 595.0, 8: 400.0}
+    monkeypatch.setattr(performance, "_fits", lambda plan, *_: plan.row_lanes <= 4)
+    monkeypatch.setattr(
+        performance, "step_cycles", lambda plan, *_: SimpleNamespace(cycles=cycles[plan.row_lanes])
+    )
+    plan = dataclasses.make_dataclass("Plan", ["rows", "row_lanes"])(8, 1)
+    assert choose_row_lanes(plan, None, None, 300, 4096) == 2
+    cycles[4] = 500.0
+    assert choose_row_lanes(plan, None, None, 300, 4096) == 4
+    monkeypatch.setattr(performance, "_fits", lambda plan, *_: False)
+    assert choose_row_lanes(plan, None, None, 300, 4096) == 1
 
 
 def test_model_loops_are_the_templates_loops() -> None:

@@ -7,9 +7,9 @@ module decides its structure for the model and the part (channels, formats,
 FIFO depth), writes the weights per channel (`layout.py`), renders the kernel,
 and records the contract the hosts use in the manifest.
 
-Scope today: llama-family decoders (RMSNorm, RoPE, SiLU-gated MLP, GQA) without
-biases; a prompt runs as one-token steps through the same datapath (no
-multi-row prefill or Medusa verify mode yet).
+A prompt runs in steps of up to `--prefill-chunk` tokens, each reading every
+weight once for all of them; a decode step is a one-token call. Not built yet:
+the Medusa verify mode (a tree of rows under a tree mask).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from llmhls.compiler.llm.engine.layout import (
     encode,
     has_bias,
 )
-from llmhls.compiler.llm.engine.performance import VEC
+from llmhls.compiler.llm.engine.performance import VEC, choose_row_lanes
 from llmhls.compiler.llm.engine.structure import PhaseSpec, engine_phases
 from llmhls.compiler.llm.ports import buffer_arg, interface_pragmas
 from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
@@ -66,6 +66,8 @@ class EnginePlan:
     kv_ctype: str
     max_context: int
     attention_row_ii: int  # cycles one K/V row (head_dim values) takes from its channel
+    rows: int = 1  # tokens a step (T): the prefill chunk; every weight word serves them all
+    row_lanes: int = 1  # rows a unit takes a cycle (P): performance.choose_row_lanes
 
 
 def weight_channels(target: Target) -> tuple[int, str]:
@@ -248,7 +250,10 @@ def plan_engine(
         KV_CTYPES[options.kv_cache],
         options.max_context,
         attention_row_ii(cfg.head_dim, options.kv_cache, target, options.clock_mhz),
+        rows=min(options.prefill_chunk, options.max_context),
     )
+    clock = options.clock_mhz or target.clock_mhz
+    plan.row_lanes = choose_row_lanes(plan, cfg, target, clock, FIFO_DEPTH)
     return plan, reference
 
 
@@ -315,6 +320,8 @@ def render_engine(
         fifo_depth=FIFO_DEPTH,
         vec=VEC,
         attention_row_ii=plan.attention_row_ii,
+        rows=plan.rows,
+        row_lanes=plan.row_lanes,
         pragmas=interface_pragmas(args, ENGINE_M_AXI),
     )
     ports = "".join(f"    const word512 *w{c},\n" for c in range(plan.channels))

@@ -1,8 +1,10 @@
-"""The decode engine's cycles and resources per token, loop by loop from its templates.
+"""The decode engine's cycles and resources per step, loop by loop from its templates.
 
-`llm_engine` runs, per token: the embedding row, per layer the vector unit's
-loops and four matrix phases (`gemv`), attention over the KV cache, then the
-final norm and the LM head. Every loop below mirrors one loop of
+`llm_engine` runs steps of up to T tokens (one for a decode step, the prefill
+chunk for a prompt): the embedding rows, per layer the vector unit's loops row
+by row and four matrix phases (`gemv`, each weight word serving every row of
+the step, P rows a cycle), attention over the KV cache, then the final norm and
+the LM head for the last token. Every loop below mirrors one loop of
 `llmhls_engine.h` / `llm_engine.cpp.j2` (the template is the reference: a
 changed loop there must change here, `tests/unit/test_engine_performance.py`
 checks the labels), priced with the op table's latencies at the clock
@@ -19,6 +21,7 @@ over the part's sustained total.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +64,9 @@ TEMPLATE_LOOPS = (
     "DISPATCH",
     "EMBED_META",
     "EMBED_DATA",
+    "EMBED_ROWS",
     "STREAM",
-    "TOKENS",
+    "STEPS",
     "LAYERS",
 )
 
@@ -107,12 +111,19 @@ def unit_depth(phase: Phase, op: EngineOps) -> int:
     return integer + tail + t.fadd + t.store
 
 
-def gemv_cycles(phase: Phase, channels: int, op: EngineOps) -> int:
+def slices(rows: int, row_lanes: int) -> int:
+    """Cycles a unit holds a word to serve `rows` rows, `row_lanes` a cycle."""
+    return -(-rows // row_lanes)
+
+
+def gemv_cycles(
+    phase: Phase, channels: int, op: EngineOps, rows: int = 1, row_lanes: int = 1
+) -> int:
     """GEMV: one flat loop over every block's meta and data steps (blocks of the phase's
-    interleave), II = 1."""
+    interleave), II = 1, each data word held for the step's row slices."""
     blocks = len(phase.block_sizes(channels, 0))
     il = phase.interleave
-    steps = blocks * (phase.meta_words(il) + phase.words * il)
+    steps = blocks * (phase.meta_words(il) + phase.words * il * slices(rows, row_lanes))
     return _pipelined("GEMV", 1, steps, 1, unit_depth(phase, op)).cycles
 
 
@@ -181,27 +192,39 @@ def vector_segments(cfg, op: EngineOps, biases: bool, formats: list[str]) -> lis
     ]
 
 
-def attention_cycles(cfg, pos: int, row_ii: int, op: EngineOps) -> int:
-    """ATTN_SCORES / ATTN_VALUES (one cache row an iteration, every KV head in one pass,
-    II = the cycles a row takes from its channel) and ATTN_OUT of one layer at `pos`."""
+def attention_cycles(
+    cfg, pos: int, row_ii: int, op: EngineOps, rows: int = 1, row_lanes: int = 1
+) -> int:
+    """ATTN_SCORES / ATTN_VALUES (one cache row and `row_lanes` query rows an iteration,
+    every KV head in one pass, II = the cycles a row takes from its channel) and ATTN_OUT
+    of one layer, for a step of `rows` query rows from position `pos`."""
     t = op.t
     d = cfg.head_dim
-    rows = cfg.num_kv_heads * (pos + 1)
+    iterations = cfg.num_kv_heads * (pos + rows) * slices(rows, row_lanes)
     scores = _pipelined(
-        "ATTN_SCORES", 1, rows, row_ii, t.maxi_read + t.fmul + _tree(d, t.fadd) + t.fmul + t.fcmp
+        "ATTN_SCORES",
+        1,
+        iterations,
+        row_ii,
+        t.maxi_read + t.fmul + _tree(d, t.fadd) + t.fmul + t.fcmp,
     )
     values = _pipelined(
-        "ATTN_VALUES", 1, rows, row_ii, t.maxi_read + t.fsub + t.fexp + t.fmul + t.fadd
+        "ATTN_VALUES", 1, iterations, row_ii, t.maxi_read + t.fsub + t.fexp + t.fmul + t.fadd
     )
     out = _pipelined(
-        "ATTN_OUT", 1, cfg.num_heads, 1, 2 * _tree(PARTIALS, t.fadd) + t.fdiv + t.fmul + t.store
+        "ATTN_OUT",
+        1,
+        rows * cfg.num_heads,
+        1,
+        2 * _tree(PARTIALS, t.fadd) + t.fdiv + t.fmul + t.store,
     )
     return scores.cycles + values.cycles + out.cycles
 
 
 @dataclass(frozen=True)
-class TokenCycles:
-    """One decode token at one position: the time and what bounds it."""
+class StepCycles:
+    """One step (a decode token, or a prefill chunk's rows) at one position: the time and
+    what bounds it."""
 
     cycles: float
     gemv_compute: int
@@ -211,8 +234,11 @@ class TokenCycles:
     total_floor: float
 
 
-def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: int) -> TokenCycles:
-    """Cycles of one decode token at position `pos` (the loop model above, memory-capped)."""
+def step_cycles(
+    plan, cfg, target: Target, clock: float, pos: int, fifo_words: int, rows: int = 1
+) -> StepCycles:
+    """Cycles of one step of `rows` tokens from position `pos` (the loop model above,
+    memory-capped): the vector unit's loops run once a row, the GEMVs once a step."""
     op = EngineOps.at(clock)
     layout = plan.layout
     memory = target.main_memory
@@ -220,7 +246,8 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
     kv_bytes = 2 if plan.kv_ctype == "uint16_t" else 4
     formats = [p.fmt for p in layout.layer_phases]
     segments = vector_segments(cfg, op, "bias_qkv" in plan.aux.offsets, formats)
-    attention = attention_cycles(cfg, pos, plan.attention_row_ii, op)
+    segments = [rows * cycles for cycles in segments]
+    attention = attention_cycles(cfg, pos, plan.attention_row_ii, op, rows, plan.row_lanes)
     # The vector work before each phase, during which the loaders prefetch.
     before = [segments[0], segments[1] + attention, segments[2], segments[3]]
     layer_vector = sum(segments)
@@ -241,7 +268,8 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
             gap += rest  # the previous layer's remaining vector work
         fill = min(fifo_words, fill + words_per_cycle * gap)
         total += gap
-        steps = gemv_cycles(phase, plan.channels, op)
+        head_rows = 1 if phase is head else rows  # the head serves the last token only
+        steps = gemv_cycles(phase, plan.channels, op, head_rows, plan.row_lanes)
         words = max(phase.channel_words(plan.channels, c) for c in range(plan.channels))
         duration = max(steps, (words - fill) / words_per_cycle)
         fill = min(fifo_words, fill + words_per_cycle * duration) - words
@@ -250,10 +278,11 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
     t = op.t
     lookup = layout.lookup
     embed_words = lookup.meta_words(1) + lookup.words
-    total += t.maxi_read + embed_words  # EMBED_READ: the row's words, behind its loader's fetch
+    embed = t.maxi_read + embed_words  # EMBED_READ: the row's words, behind its loader's fetch
     if cfg.arch == "gpt2":  # the position embedding's add
-        total += _pipelined("RESIDUAL", 1, _vec(cfg.hidden_size), 1, t.ram_read + t.fadd + 1).cycles
-    total += _pipelined("DECODE_ROW", 1, lookup.words, 1, t.fmul + t.fadd + t.store).cycles
+        embed += _pipelined("RESIDUAL", 1, _vec(cfg.hidden_size), 1, t.ram_read + t.fadd + 1).cycles
+    embed += _pipelined("DECODE_ROW", 1, lookup.words, 1, t.fmul + t.fadd + t.store).cycles
+    total += rows * embed
     # LOGITS drains the head's rows while it streams (head_logits' dataflow): only the last
     # block's rows are left to write after the head's last step.
     tail_rows = head.interleave * plan.channels * head.rows_per_group
@@ -270,9 +299,9 @@ def token_cycles(plan, cfg, target: Target, clock: float, pos: int, fifo_words: 
         (cfg.num_layers * layout.layer_words[c] + layout.head_words[c]) * WORD_BYTES
         for c in range(plan.channels)
     )
-    kv = 2 * cfg.num_layers * cfg.num_kv_heads * (pos + 1) * cfg.head_dim * kv_bytes
+    kv = 2 * cfg.num_layers * cfg.num_kv_heads * (pos + rows) * cfg.head_dim * kv_bytes
     floor = (weights + kv) / (memory.sustained_total_gbps * 1e3 / clock)
-    return TokenCycles(
+    return StepCycles(
         max(total, floor),
         int(compute),
         memory_time,
@@ -298,13 +327,18 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     fdiv = op_table.default_row("arith.divf")
     floats: dict[str, int] = {"fmul": 0, "fadd": 0, "exp": 0, "fdiv": 0}
     lut = dsp = 0
+    # The layers' units take row_lanes rows a cycle; the head's, one (the last token's).
+    row_lanes = {plan.layout.head.fmt: 1} | {
+        p.fmt: plan.row_lanes for p in plan.layout.layer_phases
+    }
     for phase in {p.fmt: p for p in [*plan.layout.layer_phases, plan.layout.head]}.values():
-        lanes = plan.channels * phase.sub * phase.rows_per_group
+        lanes = plan.channels * phase.sub * phase.rows_per_group * row_lanes[phase.fmt]
         if phase.fmt in ("fp32", "fp16"):
             floats["fmul"] += lanes
             floats["fadd"] += lanes
             continue
         groups = plan.channels * phase.rows_per_group * max(1, phase.sub // GROUP)
+        groups *= row_lanes[phase.fmt]
         floats["fmul"] += 3 * groups
         floats["fadd"] += 2 * groups
         if phase.fmt == "int8":  # int8 x int16 on a DSP48E2, 24-bit adder tree
@@ -314,7 +348,8 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
             # of 20 bits of its shift-and-add form; then a 24-bit adder-tree add
             lut += lanes * (4 * _bits(iand, 16) + 3 * _bits(iadd, 20) + _bits(iadd, 24))
     g = cfg.num_heads // cfg.num_kv_heads
-    shared = -(-2 * g * cfg.head_dim // plan.attention_row_ii)  # attention, over ROW_II cycles
+    # attention: P query rows' products with a cache row, shared over ROW_II cycles
+    shared = -(-2 * g * cfg.head_dim * plan.row_lanes // plan.attention_row_ii)
     floats["fmul"] += VEC * 3 + shared + cfg.head_dim  # ... and ATTN_OUT's D products
     floats["fadd"] += VEC * 2 + shared
     floats["exp"] += VEC + g
@@ -335,17 +370,55 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     resources["ff"] += bundles * MAXI_ADAPTER.ff
     adapters = MAXI_ADAPTER_BRAM18K_WIDE * plan.channels
     adapters += MAXI_ADAPTER_BRAM18K_NARROW * NARROW_BUNDLES
-    activations = cfg.hidden_size * 6 + cfg.intermediate_size * 4 + cfg.num_heads * cfg.head_dim * 4
+    per_row = cfg.hidden_size * 5 + cfg.intermediate_size * 3 + cfg.num_heads * cfg.head_dim * 3
+    activations = plan.rows * per_row + cfg.hidden_size + cfg.intermediate_size
     resources["bram_18k"] = adapters + math.ceil(activations * 32 / 18432)
     uram_bits = 288 * 1024
     fifo = plan.channels * math.ceil(WORD_BYTES * 8 * fifo_words / uram_bits)
-    big = (cfg.vocab_size + cfg.num_heads * plan.max_context) * 32
+    big = (cfg.vocab_size + plan.rows * cfg.num_heads * plan.max_context) * 32
     resources["uram"] = fifo + math.ceil(big / uram_bits)
     return resources
 
 
+RESOURCE_BUDGET = 0.8  # of each resource a build may use: the rest is the shell's and routing's
+
+
+def utilization(resources: dict[str, int], target: Target) -> dict[str, float]:
+    """Each resource's share of the part."""
+    available = target.resources
+    return {
+        "dsp": resources["dsp"] / available.dsp,
+        "lut": resources["lut"] / available.lut,
+        "ff": resources["ff"] / available.ff,
+        "bram_18k": resources["bram_18k"] / available.bram_18k,
+        "uram": resources["uram"] / available.uram if available.uram else 0.0,
+    }
+
+
+def _fits(plan, cfg, target: Target, clock: float, fifo_words: int) -> bool:
+    used = utilization(engine_resources(plan, cfg, clock, fifo_words), target)
+    return all(v <= RESOURCE_BUDGET for v in used.values())
+
+
+def choose_row_lanes(plan, cfg, target: Target, clock: float, fifo_words: int) -> int:
+    """Rows a unit takes a cycle (P, a divisor of the step's rows): of the P that keep every
+    resource within RESOURCE_BUDGET, the smallest whose prefill step is within 1% of the
+    fastest (beyond that the step waits on the memory, and wider units only cost area).
+    1 when none fits: the report then says the part is over budget."""
+    rates: dict[int, float] = {}
+    for lanes in [d for d in range(1, plan.rows + 1) if plan.rows % d == 0]:
+        trial = dataclasses.replace(plan, row_lanes=lanes)
+        if _fits(trial, cfg, target, clock, fifo_words):
+            step = step_cycles(trial, cfg, target, clock, 0, fifo_words, plan.rows)
+            rates[lanes] = plan.rows / step.cycles
+    if not rates:
+        return 1
+    best = max(rates.values())
+    return min(lanes for lanes, rate in rates.items() if rate >= 0.99 * best)
+
+
 def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict[str, Any]:
-    """Bytes, channels, estimated decode tokens/s and resources of one decode token."""
+    """Bytes, channels, estimated decode and prefill tokens/s and resources."""
     from llmhls.compiler.llm.engine.build import FIFO_DEPTH
 
     layout = plan.layout
@@ -358,21 +431,15 @@ def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict
     model_bytes = cfg.num_layers * sum(p.model_bytes() for p in layout.layer_phases)
     model_bytes += layout.head.model_bytes()
     roofline = memory.total_gbps * 1e9 / model_bytes
-    start = token_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH)
+    start = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH)
     mid_pos = options.max_context // 2
-    mid = token_cycles(plan, cfg, target, clock, mid_pos, FIFO_DEPTH)
+    mid = step_cycles(plan, cfg, target, clock, mid_pos, FIFO_DEPTH)
+    prefill = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH, plan.rows)
     resources = engine_resources(plan, cfg, clock, FIFO_DEPTH)
-    available = target.resources
-    utilization = {
-        "dsp": resources["dsp"] / available.dsp,
-        "lut": resources["lut"] / available.lut,
-        "ff": resources["ff"] / available.ff,
-        "bram_18k": resources["bram_18k"] / available.bram_18k,
-        "uram": resources["uram"] / available.uram if available.uram else 0.0,
-    }
+    used = utilization(resources, target)
 
-    def rate(t: TokenCycles) -> float:
-        return round(clock * 1e6 / t.cycles, 2)
+    def rate(t: StepCycles, tokens: int = 1) -> float:
+        return round(tokens * clock * 1e6 / t.cycles, 2)
 
     return {
         "engine": "stream",
@@ -398,11 +465,20 @@ def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict
         "mid_context_tokens_per_s": rate(mid),
         "mid_context_percent_of_roofline": round(100.0 * rate(mid) / roofline, 1),
         "mid_context_cycles_attention": mid.attention,
+        "rows_per_step": plan.rows,
+        "row_lanes": plan.row_lanes,
+        "prefill_tokens_per_s": rate(prefill, plan.rows),
+        "prefill_step_cycles": round(prefill.cycles),
+        "prefill_cycles_gemv_compute": prefill.gemv_compute,
+        "prefill_cycles_vector": prefill.vector,
+        "prefill_cycles_attention": prefill.attention,
+        "prefill_bound": "weight streaming"
+        if prefill.gemv_memory >= prefill.gemv_compute
+        else "the units' MACs (row lanes)",
         "resources": resources,
-        "utilization": {k: round(v, 3) for k, v in utilization.items()},
-        "fits": all(v <= 0.8 for v in utilization.values()),
-        "not_modelled": "prefill runs one token per step through the same datapath: "
-        "prefill tokens/s equals decode's at the same position",
+        "utilization": {k: round(v, 3) for k, v in used.items()},
+        "fits": all(v <= RESOURCE_BUDGET for v in used.values()),
+        "not_modelled": "a Medusa verify step (tree-masked rows) is not built yet",
     }
 
 
@@ -427,6 +503,11 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
         f"- at position {e['mid_context_position']}: {e['mid_context_tokens_per_s']} tokens/s "
         f"({e['mid_context_percent_of_roofline']}%; attention "
         f"{e['mid_context_cycles_attention']:,} cycles: K and V on one channel each)",
+        f"- estimated prefill: {e['prefill_tokens_per_s']} tokens/s in steps of "
+        f"{e['rows_per_step']} tokens ({e['prefill_step_cycles']:,} cycles a step: GEMV compute "
+        f"{e['prefill_cycles_gemv_compute']:,}, vector unit {e['prefill_cycles_vector']:,}, "
+        f"attention {e['prefill_cycles_attention']:,}); the units take {e['row_lanes']} "
+        f"row(s) a cycle, so a step is bound by {e['prefill_bound']}",
         f"- resources: DSP {e['resources']['dsp']:,} ({u['dsp']:.0%}), "
         f"LUT {e['resources']['lut']:,} ({u['lut']:.0%}), "
         f"FF {e['resources']['ff']:,} ({u['ff']:.0%}), "
