@@ -63,6 +63,7 @@ ENGINE_FIELDS = (
     "decode_tokens_per_s", "roofline_tokens_per_s", "percent_of_roofline", "decode_cycles",
     "cycles_gemv_compute", "cycles_gemv_memory", "cycles_vector", "cycles_attention",
     "mid_context_position", "mid_context_tokens_per_s", "mid_context_percent_of_roofline",
+    "rows_per_step", "row_lanes", "prefill_tokens_per_s", "prefill_bound",
     "resources", "utilization", "fits",
 )  # fmt: skip
 
@@ -76,7 +77,6 @@ def engine_for(target: str, gguf: Path, out: Path, weights: str, args) -> dict:
     return {
         **cost,
         **{key: engine[key] for key in ENGINE_FIELDS},
-        "prefill_tokens_per_s": engine["prefill_tokens_per_s"],
         "head_weights": engine["head_weights"],
     }
 
