@@ -48,3 +48,74 @@ def slow_forms(source: str, top: str) -> list[str]:
             if uses[local] != 2:
                 problems.append(f"{name}: channel '{local}' reaches {uses[local]} tasks, not 2")
     return problems
+
+
+# The decode engine's template style: a signature may span lines, bodies close at column 0.
+_TEMPLATE_FUNCTION = re.compile(r"^void (\w+)\((.*?)\) \{\n(.*?)^\}", re.S | re.M)
+_STREAM_LOCAL = re.compile(r"^\s+(static )?hls::stream<[\w:<> ]+> (\w+)(?:\[(\w+)\])?;", re.M)
+_TASK_CALL = re.compile(r"^\s+(\w+)(?:<[^;]*?>)?\(([^;]*)\);", re.M)
+_CONSTANT = re.compile(r"constexpr int (\w+) = (\d+);")
+
+
+def _arguments(text: str) -> list[str]:
+    """A call's arguments, split at the commas outside brackets."""
+    args, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "([{<":
+            depth += 1
+        elif ch in ")]}>":
+            depth -= 1
+        if ch == "," and depth == 0:
+            args.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [*args, current.strip()] if current.strip() else args
+
+
+def engine_slow_forms(source: str, top: str) -> list[str]:
+    """The module doc's rules for the decode engine's dataflow regions: every stream local,
+    non-static, and each of its elements (a stream array reaches a task whole or one
+    element at a time) written by one task and read by one other; each of the top's
+    pointer arguments reaches one task; no function reads the logits output."""
+    constants = {name: int(value) for name, value in _CONSTANT.findall(source)}
+    functions = {m.group(1): (m.group(2), m.group(3)) for m in _TEMPLATE_FUNCTION.finditer(source)}
+    assert top in functions, f"top function '{top}' not found in the emitted source"
+    problems = []
+    pointers = re.findall(r"\*\s*(\w+)", functions[top][0])
+    for name, (_, body) in functions.items():
+        if re.search(r"=\s*logits\[", body):
+            problems.append(f"{name} reads the m_axi output 'logits'")
+        if "#pragma HLS dataflow" not in body:
+            continue
+        calls = [(m.group(1), _arguments(m.group(2))) for m in _TASK_CALL.finditer(body)]
+        for task, args in calls:
+            repeated = [a for a, n in Counter(args).items() if n > 1]
+            if repeated:
+                problems.append(f"{name} passes {repeated} twice to {task}")
+        for match in _STREAM_LOCAL.finditer(body):
+            is_static, local, size = match.groups()
+            if is_static:
+                problems.append(f"{name}: stream '{local}' is static")
+            elements = range(constants.get(size, int(size) if size and size.isdigit() else 1))
+            for element in elements:
+                users = [
+                    task
+                    for task, args in calls
+                    if local in args
+                    or f"{local}[{element}]" in args
+                    or f"&{local}" in args
+                    or any(a.startswith(f"StreamSink{{&{local}}}") for a in args)
+                ]
+                if len(users) != 2:
+                    problems.append(
+                        f"{name}: stream '{local}'"
+                        + (f"[{element}]" if size else "")
+                        + f" reaches {len(users)} tasks, not 2"
+                    )
+        if name == top:
+            for pointer in pointers:
+                users = [task for task, args in calls if pointer in args]
+                if len(users) != 1:
+                    problems.append(f"{name}: argument '{pointer}' reaches {len(users)} tasks")
+    return problems

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from canonical_cpp import engine_slow_forms
 from llm_models import tiny_gpt2, tiny_llama
 
 from llmhls.compiler.llm.build import compile_llm
@@ -68,6 +69,12 @@ def _csim_greedy(project: Path) -> tuple[list[int], np.ndarray]:
     return tokens, prefill_logits
 
 
+def _engine_source(project: Path) -> str:
+    """The engine kernel and its template header, as Vitis reads them."""
+    kernel = project / "kernel"
+    return (kernel / "llm_engine.cpp").read_text() + (kernel / "llmhls_engine.h").read_text()
+
+
 def _check_against_reference(
     model: Path, out: Path, weights: str, kv: str, bound: float, chunk: int = 16
 ) -> None:
@@ -79,6 +86,7 @@ def _check_against_reference(
     expected, expected_logits = ReferenceDecoder(result.reference, CONTEXT).greedy(
         PROMPT, NEW_TOKENS
     )
+    assert engine_slow_forms(_engine_source(out), "llm_engine") == []
     tokens, logits = _csim_greedy(out)
     reference = expected_logits.numpy()
     error = float(np.abs(logits - reference).max() / np.abs(reference).max())
@@ -133,6 +141,32 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
 def test_gpt2_engine_matches_its_reference(gpt2, tmp_path, weights, kv, bound) -> None:
     """LayerNorm, tanh GELU, learned positions and biases (qkv, out, fc, down)."""
     _check_against_reference(gpt2, tmp_path / "p", weights, kv, bound)
+
+
+def test_the_engine_reader_finds_non_canonical_regions(llama, tmp_path) -> None:
+    """engine_slow_forms, which passes every engine above, fails on each broken rule."""
+    compile_llm(
+        load_llm(llama), tmp_path / "p", LlmCompileOptions(max_context=CONTEXT, engine="stream")
+    )
+    source = _engine_source(tmp_path / "p")
+    assert engine_slow_forms(source, "llm_engine") == []
+    static = source.replace(
+        "  hls::stream<int32_t> token_ids;", "  static hls::stream<int32_t> token_ids;"
+    )
+    assert engine_slow_forms(static, "llm_engine") == ["llm_engine: stream 'token_ids' is static"]
+    shared = source.replace("(w4, requests[4], weights[4]", "(w4, requests[4], weights[3]")
+    assert sorted(engine_slow_forms(shared, "llm_engine")) == [
+        "llm_engine: stream 'weights'[3] reaches 3 tasks, not 2",
+        "llm_engine: stream 'weights'[4] reaches 1 tasks, not 2",
+    ]
+    twice = source.replace("(w5, requests[5]", "(w5, requests[5], w5")
+    assert "llm_engine passes ['w5'] twice to load_channel" in engine_slow_forms(
+        twice, "llm_engine"
+    )
+    read = source.replace(
+        "if (j < VOCAB) logits[j] = v;", "if (j < VOCAB) logits[j] = logits[j] + v;"
+    )
+    assert "write_logits reads the m_axi output 'logits'" in engine_slow_forms(read, "llm_engine")
 
 
 def test_engine_phases_come_from_the_structure_passes() -> None:
