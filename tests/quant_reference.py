@@ -8,7 +8,7 @@ the weight a correct quantized kernel multiplies by, for ordinary float math in 
 - fp16: IEEE half, round to nearest even (PyTorch's own cast).
 - int8: per output row, scale = max|w| / 127 (float32), q = round(w / scale), w ~ q * scale.
 - int4: per output row and group of `group` consecutive inputs, min = min w, scale =
-  (max w - min w) / 15 (both float32), q = round((w - min) / scale) in [0, 15],
+  (max w - min w) / 15 (both rounded to fp16 values), q = round((w - min) / scale) in [0, 15],
   w ~ q * scale + min; stored as bytes [in / 2, out], byte [j, o] = q[o, 2j] | q[o, 2j+1] << 4.
 """
 
@@ -71,10 +71,11 @@ def _int4_grid(w: Tensor, group: int) -> tuple[Tensor, Tensor, Tensor]:
     """(q as float32 [out, groups, group], scale and min float32 [out, groups])."""
     rows, cols = w.shape
     grouped = w.reshape(rows, cols // group, group)
-    low = grouped.amin(dim=-1)
-    scale = (grouped.amax(dim=-1) - low.to(torch.float64)).div(15.0).to(torch.float32)
+    low = grouped.amin(dim=-1).half().float()
+    scale = (grouped.amax(dim=-1) - grouped.amin(dim=-1).to(torch.float64)).div(15.0).half().float()
     offset = grouped.to(torch.float64) - low.to(torch.float64)[..., None]
     q = torch.round(offset / torch.where(scale > 0, scale, 1.0).to(torch.float64)[..., None])
+    q = q.clamp(0.0, 15.0)
     return q.to(torch.float32), scale, low
 
 

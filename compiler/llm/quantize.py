@@ -17,8 +17,10 @@ Stored forms (buffers of `QuantLinear`, out x in = the nn.Linear weight shape):
   [out]: symmetric per output channel, scale = max|w| / 127, w ~ q * scale.
 - int4: `weight_packed` int8 [in / 2, out], `weight_scale` and `weight_min`
   float32 [in / group_size, out]: asymmetric per group of `group_size`
-  consecutive inputs (GGUF's Q4_1 form), scale = (max w - min w) / 15,
-  min = min w, q = round((w - min) / scale) in [0, 15], w ~ q * scale + min.
+  consecutive inputs (GGUF's Q4_1 form), scale = (max w - min w) / 15 and
+  min = min w, both rounded to fp16 values (as Q4_1 stores them, and as the
+  decode engine streams them: half the meta bytes), q = round((w - min) /
+  scale) in [0, 15] with the rounded values, w ~ q * scale + min.
   Byte [j, o] holds input 2j of output o in its low nibble and input 2j + 1
   in its high nibble: byte = q[o, 2j] | q[o, 2j+1] << 4 (`pack_int4`, then
   transposed). Stored input-major, so the kernel decodes a group as a plain
@@ -133,17 +135,26 @@ def _symmetric(weight: Tensor, levels: int) -> tuple[Tensor, Tensor]:
     return q.to(torch.int8), scale
 
 
+def _fp16_values(values: Tensor, what: str) -> Tensor:
+    """`values` rounded to the nearest fp16 value (kept as float32); OptionError beyond
+    the half range."""
+    if bool((values.abs() > FP16_MAX).any()):
+        raise OptionError(f"an int4 {what} exceeds the fp16 range (|x| > {FP16_MAX:g})")
+    return values.to(torch.float32).to(torch.float16).to(torch.float32)
+
+
 def _asymmetric(weight: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Round `weight` [..., n] to q * scale + min per row of its last dim, q in [0, 15].
 
-    scale = (max - min) / 15 and min in float32; q = round((w - min) / scale) in
-    float64, so |w - (q * scale + min)| <= scale / 2 (plus float32 rounding).
-    Constant rows get scale 0, q 0 and min = their value.
+    scale = (max - min) / 15 and min, each rounded to an fp16 value; q = round((w -
+    min) / scale) in float64 from the rounded values, clamped to [0, 15], so |w - (q *
+    scale + min)| <= scale / 2 plus the fp16 rounding of scale and min. Constant rows
+    get scale 0, q 0 and min = their value (fp16-rounded).
     """
     wide = weight.detach().to(torch.float64)
     minimum = wide.amin(dim=-1)
-    scale = ((wide.amax(dim=-1) - minimum) / INT4_LEVELS).to(torch.float32)
-    minimum = minimum.to(torch.float32)
+    scale = _fp16_values((wide.amax(dim=-1) - minimum) / INT4_LEVELS, "scale")
+    minimum = _fp16_values(minimum, "minimum")
     divisor = scale.to(torch.float64).unsqueeze(-1)
     safe = torch.where(divisor > 0, divisor, torch.ones_like(divisor))
     q = torch.round((wide - minimum.to(torch.float64).unsqueeze(-1)) / safe).clamp(0, INT4_LEVELS)

@@ -133,8 +133,26 @@ constexpr int block_rounds(int rg, int n, int c, int k, int il) {
              : (channel_rounds(rg, n, c) - il * k > 0 ? channel_rounds(rg, n, c) - il * k : 0);
 }
 
-constexpr int meta_words(int rounds, int rows, int prf) {
-  return (rounds * rows * prf + kWordLanes - 1) / kWordLanes;
+// Meta values a word holds: int4's scale/minimum pairs are fp16 (32 a word), int8's row
+// scales fp32 (16 a word).
+constexpr int meta_per_word(int fmt) { return fmt == kInt4 ? 2 * kWordLanes : kWordLanes; }
+
+constexpr int meta_words(int rounds, int rows, int prf, int mpw) {
+  return (rounds * rows * prf + mpw - 1) / mpw;
+}
+
+// A meta word's values as floats (MPW of them).
+template <int MPW>
+void unpack_meta(const word_t& wd, float* out) {
+#pragma HLS inline
+  for (int i = 0; i < kWordLanes; ++i) {
+    if (MPW == 2 * kWordLanes) {
+      out[2 * i] = half_to_float(wd[i] & 0xFFFFu);
+      out[2 * i + 1] = half_to_float(wd[i] >> 16);
+    } else {
+      out[i] = as_float(wd[i]);
+    }
+  }
 }
 
 // Where row `row` of a matrix phase lies: its channel and the words to fetch.
@@ -148,7 +166,7 @@ struct RowAddress {
   int stride;
 };
 
-template <int ROWS, int N, int W, int PRF, int RG, int IL>
+template <int ROWS, int N, int W, int PRF, int RG, int IL, int MPW>
 RowAddress row_address(int row) {
   RowAddress a;
   const int rg = row / ROWS;
@@ -158,11 +176,11 @@ RowAddress row_address(int row) {
   const int k = round / IL;
   a.round = round % IL;
   const int b = block_rounds(RG, N, a.channel, k, IL);
-  const int base = k * (meta_words(IL, ROWS, PRF) + W * IL);
-  const int first_float = (a.round * ROWS + a.index) * PRF;
-  a.meta_first = base + first_float / kWordLanes;
-  a.meta_count = PRF > 0 ? (first_float + PRF - 1) / kWordLanes - first_float / kWordLanes + 1 : 0;
-  a.data_first = base + meta_words(b, ROWS, PRF) + a.round;
+  const int base = k * (meta_words(IL, ROWS, PRF, MPW) + W * IL);
+  const int first_value = (a.round * ROWS + a.index) * PRF;
+  a.meta_first = base + first_value / MPW;
+  a.meta_count = PRF > 0 ? (first_value + PRF - 1) / MPW - first_value / MPW + 1 : 0;
+  a.data_first = base + meta_words(b, ROWS, PRF, MPW) + a.round;
   a.stride = b;
   return a;
 }
@@ -335,11 +353,12 @@ void gemv_into(hls::stream<word_t> s[N], const Activation<IN, T>& a, int first, 
   static_assert(IL >= kInterleave, "a block must keep the running sums IL >= 8 steps apart");
   static_assert(T % P == 0, "the row lanes must divide the rows of a step");
   constexpr int kBlocks = (channel_rounds(RG, N, 0) + IL - 1) / IL;
-  constexpr int kMetaWords = meta_words(IL, ROWS, PRF);
+  constexpr int kMpw = meta_per_word(FMT);
+  constexpr int kMetaWords = meta_words(IL, ROWS, PRF, kMpw);
   constexpr int kSteps = kMetaWords + W * IL;  // per block
   constexpr int kSlices = T / P;               // most cycles a word is held
   const int slices = (n_rows + P - 1) / P;
-  float meta[N][kMetaWords * kWordLanes > 0 ? kMetaWords * kWordLanes : 1];
+  float meta[N][kMetaWords * kMpw > 0 ? kMetaWords * kMpw : 1];
   float acc[N][ROWS][P][IL * kSlices];
 #pragma HLS array_partition variable = meta dim = 1 complete
 #pragma HLS array_partition variable = acc dim = 1 complete
@@ -363,9 +382,8 @@ GEMV:
     if (j < kMetaWords) {
       for (int c = 0; c < N; ++c) {
 #pragma HLS unroll
-        if (j < meta_words(rounds[c], ROWS, PRF)) {
-          const word_t wd = s[c].read();
-          for (int i = 0; i < kWordLanes; ++i) meta[c][j * kWordLanes + i] = as_float(wd[i]);
+        if (j < meta_words(rounds[c], ROWS, PRF, kMpw)) {
+          unpack_meta<kMpw>(s[c].read(), &meta[c][j * kMpw]);
         }
       }
       ++j;

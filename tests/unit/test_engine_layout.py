@@ -65,10 +65,12 @@ def test_int4_words_hold_two_rows_of_nibbles_and_their_group_pairs() -> None:
     module = QuantLinear.from_weight(weight, None, "int4", 32)
     matrix = encode("m", [module])
     layout = build_layout([[matrix]], matrix, None, 1)
-    # 1 row group of 2 rows x 2 groups x (scale, min) = 8 floats: one meta word, then one data word
+    # 1 row group of 2 rows x 2 groups x (scale, min) = 8 halves: one meta word, then one data
+    # word; the halves are the quantizer's values exactly (it rounds them to fp16)
     assert layout.layer_words == [2]
     words = layout.streams[0][:2]
-    meta = words[0].view(np.float32)[:8].reshape(2, 2, 2)
+    meta = words[0].view(np.float16)[:8].reshape(2, 2, 2).astype(np.float32)
+    assert not words[0].view(np.float16)[8:].any()
     data = words[1].view(np.uint8)
     nibbles = np.stack([data & 0xF, data >> 4], axis=-1).reshape(2, 64)  # row, input
     rebuilt = nibbles.reshape(2, 2, 32) * meta[:, :, :1] + meta[:, :, 1:]

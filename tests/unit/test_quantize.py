@@ -96,9 +96,15 @@ def test_int4_error_is_within_half_a_step_per_group(group_size: int) -> None:
     decoded = decode_stored(_stored(layer), "int4", group_size).reshape(OUT, groups, group_size)
     err = (grouped - decoded).abs().amax(-1)
     step = (grouped.amax(-1) - grouped.amin(-1)) / 15
-    # Half a step, plus float32 rounding of q * scale + min (relative to the group's range).
+    # Half a step, plus the fp16 rounding of min and scale (half an fp16 ulp: 2^-11 of each,
+    # or 2^-25 below the normal range; scale taken up to 15 times), plus float32 rounding of
+    # q * scale + min.
     span = grouped.abs().amax(-1)
-    assert bool((err <= step / 2 * (1 + 1e-6) + 1e-6 * span).all())
+    fp16 = 2.0**-11 * (grouped.amin(-1).abs() + 15 * step) + 16 * 2.0**-25
+    assert bool((err <= step / 2 * (1 + 1e-6) + fp16 + 1e-6 * span).all())
+    # the stored scale and minimum are fp16 values
+    for stored in (layer.weight_scale, layer.weight_min):
+        assert torch.equal(stored, stored.half().float())
 
 
 def test_int4_keeps_a_q4_1_grid_exactly() -> None:
@@ -106,7 +112,7 @@ def test_int4_keeps_a_q4_1_grid_exactly() -> None:
     gen = torch.Generator().manual_seed(4)
     q = torch.randint(0, 16, (OUT, IN), generator=gen)
     q[:, 0::32], q[:, 1::32] = 0, 15  # every group uses both ends of its grid
-    scale = torch.rand(OUT, IN // 32, generator=gen).half().float() + 0.01
+    scale = (torch.rand(OUT, IN // 32, generator=gen) + 0.01).half().float()  # Q4_1: fp16 d, m
     minimum = -torch.rand(OUT, IN // 32, generator=gen).half().float()
     weight = (q.reshape(OUT, -1, 32) * scale[..., None] + minimum[..., None]).reshape(OUT, IN)
     layer = QuantLinear.from_weight(weight, None, "int4")
@@ -146,9 +152,15 @@ def test_stored_bytes_of_a_tiny_matrix_by_hand() -> None:
     layer = QuantLinear.from_weight(weight, None, "int4", 2)
     assert _bytes(layer.weight_packed, np.uint8) == [[0xF0, 0xF0, 0x0F], [0x0F, 0x00, 0xF0]]
     assert layer.weight_packed.numpy().tobytes() == bytes([0xF0, 0xF0, 0x0F, 0x0F, 0x00, 0xF0])
-    expected_scale = torch.tensor([[0.1, 0.1, 0.2], [0.04, 0.0, 0.1]])  # [groups, out]
-    torch.testing.assert_close(layer.weight_scale, expected_scale, rtol=1e-6, atol=0)
-    assert layer.weight_min.tolist() == torch.tensor([[0.0, -1.0, 0.0], [0.2, 0.3, -0.75]]).tolist()
+    # Scales and minimums are fp16 values: 0.1 -> 1638 / 16384 = 0.0999755859375, 0.2 ->
+    # 0.199951171875, 0.04 -> 0.0400085449, 0.3 -> 0.300048828125 (0, -1, -0.75 exact); the
+    # q above stay (e.g. 1.5 / 0.0999755859375 = 15.004 -> 15).
+    expected_scale = [
+        [0.0999755859375, 0.0999755859375, 0.199951171875],
+        [0.040008544921875, 0.0, 0.0999755859375],
+    ]
+    torch.testing.assert_close(layer.weight_scale, torch.tensor(expected_scale), rtol=1e-9, atol=0)
+    assert layer.weight_min.tolist() == [[0.0, -1.0, 0.0], [0.199951171875, 0.300048828125, -0.75]]
     # int8, out 2 x in 3: scale = max|w| / 127 = 0.01, 0.02; q = [127, -50, 0], [-127, 50, 3],
     # two's complement bytes 0x7F 0xCE 0x00, 0x81 0x32 0x03.
     layer = QuantLinear.from_weight(

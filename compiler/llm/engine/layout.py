@@ -92,8 +92,13 @@ class Phase:
         il = self.interleave
         return [min(il, rounds - k) for k in range(0, rounds, il)]
 
+    @property
+    def meta_per_word(self) -> int:
+        """Meta values a word holds: int4's fp16 scale/minimum pairs 32, int8's fp32 scales 16."""
+        return 2 * WORD_LANES if self.fmt == "int4" else WORD_LANES
+
     def meta_words(self, rounds: int) -> int:
-        return -(-rounds * self.rows_per_group * self.meta_per_row // WORD_LANES)
+        return -(-rounds * self.rows_per_group * self.meta_per_row // self.meta_per_word)
 
     def channel_words(self, channels: int, channel: int) -> int:
         """Words channel `channel` streams for this matrix."""
@@ -105,11 +110,11 @@ class Phase:
         data = {"fp32": 4 * elements, "fp16": 2 * elements, "int8": elements}.get(
             self.fmt, elements // 2
         )
-        return data + 4 * self.rows * (
-            1
-            if self.fmt == "int8"
-            else (2 * self.inputs // INT4_GROUP if self.fmt == "int4" else 0)
-        )
+        if self.fmt == "int8":
+            return data + 4 * self.rows  # a float32 scale a row
+        if self.fmt == "int4":
+            return data + 2 * self.rows * (2 * self.inputs // INT4_GROUP)  # fp16 pairs
+        return data
 
 
 def choose_interleave(rounds: int) -> int:
@@ -211,10 +216,12 @@ def channel_stream(matrix: EncodedMatrix, channels: int, channel: int) -> np.nda
         block = own[k * phase.interleave : k * phase.interleave + b]
         meta_words = phase.meta_words(b)
         if meta_words:
-            floats = np.zeros(meta_words * WORD_LANES, dtype=np.float32)
+            # int4's pairs as halves (the quantizer rounds them to fp16 values: exact)
+            dtype = np.float16 if phase.fmt == "int4" else np.float32
+            values = np.zeros(meta_words * phase.meta_per_word, dtype=dtype)
             flat = matrix.meta[block].reshape(-1)
-            floats[: flat.size] = flat
-            words.append(floats.view(np.uint32).reshape(meta_words, 16))
+            values[: flat.size] = flat
+            words.append(values.view(np.uint32).reshape(meta_words, 16))
         # word w of round r at w * b + r
         words.append(matrix.data[block].transpose(1, 0, 2).reshape(-1, 16))
     if not words:
