@@ -516,6 +516,7 @@ def _compile_engine(
     manifest = _manifest(loaded, options, target, clock, 1, [], kernels, [])
     manifest["kernel_files"], manifest["kernel_headers"] = sources, headers
     manifest["llm"]["engine"] = "stream"
+    manifest["tolerance"] = engine.engine_tolerance(options)
     manifest["llm"]["kv_cache"] |= {
         "dtype": "float16" if options.kv_cache == "fp16" else "float32",
         "bytes": 2
@@ -530,6 +531,12 @@ def _compile_engine(
     }
     files: dict[str, str | np.ndarray] = engine.engine_files(plan, cfg, options, args)
     files.update(_xrt_files(loaded, manifest, target))
+    golden = golden_data(reference, options.max_context, plan.rows)
+    files.update({f"data/{name}.bin": value for name, value in golden.items()})
+    files[TESTBENCH] = render_llm_testbench(manifest, golden)
+    files["run_hls.tcl"] = _run_hls_tcl(
+        loaded.name, manifest, target, clock, engine.ENGINE_FUNCTION
+    )
     files[MANIFEST_FILE] = manifest_text(manifest)
     files["report.json"] = json.dumps(report, indent=2) + "\n"
     files["report.md"] = render_engine_markdown(report)
@@ -588,18 +595,25 @@ def _manifest(loaded, options, target, clock, chunk, builds, kernels, weights) -
     }
 
 
-def _run_hls_tcl(name: str, manifest: dict[str, Any], target: Target, clock: float) -> str:
+def _run_hls_tcl(
+    name: str, manifest: dict[str, Any], target: Target, clock: float, top: str = "llm_decode"
+) -> str:
+    """run_hls.tcl: csim with tb_llm, then synthesis of `top`."""
+    note = (
+        f"(top {top}; set the top to llm_prefill for the prefill kernel)"
+        if top == "llm_decode"
+        else f"(top {top})"
+    )
     return render_run_hls_tcl(
-        project_name="llm_decode_hls",
-        top="llm_decode",
+        project_name=f"{top}_hls",
+        top=top,
         kernel_files=manifest["kernel_files"],
         testbench_files=[TESTBENCH],
         part=target.part,
         clock_mhz=clock,
         cosim=False,
         include_dirs=["kernel"],
-        header_comment=f"llmhls {__version__}: Vitis HLS script for '{name}' "
-        "(top llm_decode; set the top to llm_prefill for the prefill kernel)",
+        header_comment=f"llmhls {__version__}: Vitis HLS script for '{name}' {note}",
     )
 
 

@@ -44,11 +44,16 @@ def golden_data(stages: LlmStages, max_context: int, chunk: int) -> dict[str, np
 
 
 def render_llm_testbench(manifest: dict[str, Any], golden: dict[str, np.ndarray]) -> str:
+    """tb/tb_llm.cpp: llm_prefill + llm_decode, or one llm_engine (`--engine stream`)."""
     llm = manifest["llm"]
-    args = llm["kernels"]["decode"]["args"]
+    engine = "decode" not in llm["kernels"]
+    args = llm["kernels"]["prefill" if engine else "decode"]["args"]
     weights = [a for a in args if "file" in a]
+    kv_ctype = next(a["ctype"] for a in args if a["name"] == "k_cache")
     return render(
         "tb_llm.cpp.j2",
+        engine=engine,
+        kv_ctype=kv_ctype,
         model=manifest["model"],
         target=manifest["target"],
         weights=weights,

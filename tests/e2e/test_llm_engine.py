@@ -9,6 +9,7 @@ largest value), an fp16 KV cache rounds K and V to half precision.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,6 +25,7 @@ from llmhls.compiler.llm.engine.build import phase_groups
 from llmhls.compiler.llm.engine.structure import PhaseSpec
 from llmhls.compiler.llm.reference import ReferenceDecoder
 from llmhls.compiler.llm.source import load_llm
+from llmhls.compiler.llm.testbench import run_llm_csim
 from llmhls.compiler.options import LlmCompileOptions
 from llmhls.errors import OptionError, UnsupportedError
 from llmhls.project import load_llm_manifest
@@ -167,6 +169,37 @@ def test_the_engine_reader_finds_non_canonical_regions(llama, tmp_path) -> None:
         "if (j < VOCAB) logits[j] = v;", "if (j < VOCAB) logits[j] = logits[j] + v;"
     )
     assert "write_logits reads the m_axi output 'logits'" in engine_slow_forms(read, "llm_engine")
+
+
+@pytest.mark.parametrize(
+    ("weights", "kv", "chunk", "floor"),
+    [("fp32", "fp32", 3, 1e-6), ("int4", "fp16", 16, 1e-6 + 1e-3 + 5e-3)],
+    ids=["fp32", "int4"],
+)
+def test_engine_project_passes_its_own_testbench(
+    llama, tmp_path, weights, kv, chunk, floor
+) -> None:
+    """tb/tb_llm.cpp (what Vitis csim runs) prefills a prompt longer than a step, decodes
+    greedily and checks both against PyTorch; a wrong kernel fails it."""
+    out = tmp_path / "p"
+    options = LlmCompileOptions(
+        max_context=CONTEXT, weights=weights, engine="stream", kv_cache=kv, prefill_chunk=chunk
+    )
+    compile_llm(load_llm(llama), out, options)
+    manifest = load_llm_manifest(out)
+    # the verdict's floor: int4 units and an fp16 cache each add theirs
+    assert json.loads((out / "manifest.json").read_text())["tolerance"] == {
+        "rel": 1e-4,
+        "floor": floor,
+    }
+    result = run_llm_csim(manifest)
+    assert result["passed"], result["checks"]
+    assert "run_hls.tcl" in {p.name for p in out.iterdir()}
+    assert "set_top llm_engine" in (out / "run_hls.tcl").read_text()
+    kernel = out / "kernel" / "llm_engine.cpp"
+    kernel.write_text(kernel.read_text().replace("kv_store<", "if (layer < 0) kv_store<"))
+    broken = run_llm_csim(manifest)
+    assert not broken["passed"], broken["checks"]
 
 
 def test_engine_phases_come_from_the_structure_passes() -> None:

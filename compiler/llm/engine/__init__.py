@@ -3,9 +3,17 @@
 from llmhls.compiler.llm.engine.build import (
     ENGINE_FUNCTION,
     engine_files,
+    engine_tolerance,
     kernel_args,
     kernel_file_list,
     plan_engine,
 )
 
-__all__ = ["ENGINE_FUNCTION", "engine_files", "kernel_args", "kernel_file_list", "plan_engine"]
+__all__ = [
+    "ENGINE_FUNCTION",
+    "engine_files",
+    "engine_tolerance",
+    "kernel_args",
+    "kernel_file_list",
+    "plan_engine",
+]

@@ -44,6 +44,7 @@ from llmhls.compiler.llm.stages import (
 from llmhls.compiler.options import LlmCompileOptions
 from llmhls.errors import UnsupportedError
 from llmhls.hls_templates import TEMPLATES_DIR, render
+from llmhls.project import DEFAULT_FLOOR_TOLERANCE, DEFAULT_REL_TOLERANCE
 from llmhls.targets import Target
 
 ENGINE_HEADER = TEMPLATES_DIR / "include" / "llmhls_engine.h"
@@ -68,6 +69,26 @@ class EnginePlan:
     attention_row_ii: int  # cycles one K/V row (head_dim values) takes from its channel
     rows: int = 1  # tokens a step (T): the prefill chunk; every weight word serves them all
     row_lanes: int = 1  # rows a unit takes a cycle (P): performance.choose_row_lanes
+
+
+# tb_llm's verdict on the engine's prefill logits (manifest `tolerance`): the float
+# formats differ from the reference by summation order only (DEFAULT_FLOOR_TOLERANCE);
+# int8/int4 units multiply int16 activations (one scale per vector: 2^-15 of its largest
+# value) and an fp16 cache rounds K and V to 11 bits. Each adds its floor, a multiple of
+# the tiny Llama's measured error over the largest logit (int8 1.2e-4, int4 3.5e-4; fp16
+# KV 8.9e-4 with fp32 weights, 1.7e-3 with int4).
+INTEGER_UNITS_FLOOR = 1e-3
+FP16_CACHE_FLOOR = 5e-3
+
+
+def engine_tolerance(options: LlmCompileOptions) -> dict[str, float]:
+    """The element-wise bound tb_llm applies to the engine's prefill logits."""
+    floor = DEFAULT_FLOOR_TOLERANCE
+    if {options.weights, options.head_weights} & {"int8", "int4"}:
+        floor += INTEGER_UNITS_FLOOR
+    if options.kv_cache == "fp16":
+        floor += FP16_CACHE_FLOOR
+    return {"rel": DEFAULT_REL_TOLERANCE, "floor": floor}
 
 
 def weight_channels(target: Target) -> tuple[int, str]:
