@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--clock-mhz", type=float, default=None, help="target clock in MHz (default: the target's)"
     )
     compile_cmd.add_argument(
-        "--trust", action="store_true", help="allow executing a .py model file"
+        "--trust",
+        action="store_true",
+        help="allow executing a .py model file and unpickling any object in a .pt2 archive",
     )
     compile_cmd.add_argument(
         "--force", action="store_true", help="replace a non-empty output directory"
