@@ -773,7 +773,10 @@ def _load_archive(path: Path, shown: str, trust: bool) -> ExportedProgram:
                 f"package): {_EXPORT_HINT}"
             )
         if not trust:
-            _check_archive_is_inert(path, shown)
+            try:
+                _check_archive_is_inert(path, shown)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+                raise InputError(f"{shown} is a damaged zip archive ({_first_line(exc)})") from exc
         with _captured_torch_logs() as records, _forced_weights_only_load(not trust):
             try:
                 with open(path, "rb") as f:
@@ -815,9 +818,10 @@ def load_model(path: str | Path, *, trust: bool = False, seed: int = 0) -> Loade
         raise InputError(f"model file {shown} does not exist")
     if file.is_dir():
         raise InputError(
-            f"{shown} is a directory: directories (Hugging Face model folders) are not "
-            "supported by this command yet; pass a torch.export .pt2 file"
+            f"{shown} is a directory but not a Hugging Face model folder (it has no config.json)"
         )
+    if file.suffix.lower() == ".gguf":  # a GGUF file would have gone to the LLM loader
+        raise InputError(f"{shown} is not a GGUF file (it does not start with the GGUF magic)")
     if file.suffix == ".py":
         if not trust:
             raise InputError(

@@ -16,6 +16,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from llmhls import __version__
 from llmhls.errors import LlmhlsError
@@ -83,6 +84,13 @@ next to it.
 """
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one `error:` line, like every other llmhls failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _add_debug(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
 
@@ -95,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     defaults = CompileOptions()
     optimize = OptimizeOptions()
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="llmhls", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"llmhls {__version__}")

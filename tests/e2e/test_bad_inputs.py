@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -159,3 +160,105 @@ def test_archive_code_never_runs_without_trust(
     out = tmp_path / "out"
     fails_cleanly(capsys, ["compile", str(evil), "-o", str(out)], expected, out)
     assert not marker.exists()
+
+
+# -- missing, empty, truncated and corrupt files of each accepted format --------------------
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _scramble(path: Path, start: int, length: int) -> None:
+    """Overwrite bytes in place (same size): a damaged copy, not a shorter one."""
+    data = bytearray(path.read_bytes())
+    data[start : start + length] = b"\xff" * length
+    path.write_bytes(bytes(data))
+
+
+@pytest.fixture(scope="module")
+def sources(tiny_pt2: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One good file of each accepted format, copied and damaged by each test."""
+    from llm_models import tiny_llama, tiny_llama_gguf
+
+    root = tmp_path_factory.mktemp("sources")
+    (root / "model.py").write_text(
+        "import torch\n\ndef build_model():\n"
+        "    return torch.nn.Linear(4, 3), (torch.randn(2, 4),)\n"
+    )
+    hf = tiny_llama(root / "hf", layers=1)
+    tiny_llama_gguf(root / "tiny.gguf", layers=1)
+    safetensors = root / "weights.safetensors"
+    safetensors.write_bytes((hf / "model.safetensors").read_bytes())
+    return {
+        "pt2": tiny_pt2,
+        "py": root / "model.py",
+        "hf": hf,
+        "gguf": root / "tiny.gguf",
+        "safetensors": safetensors,
+    }
+
+
+def _damage(kind: str, fmt: str, path: Path) -> None:
+    """Turn a good copy at `path` into a `kind` (missing/empty/truncated/corrupt) one."""
+    target = path / "model.safetensors" if fmt == "hf" and kind != "empty" else path
+    if kind == "missing":
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    elif kind == "empty" and fmt == "hf":
+        shutil.rmtree(path)
+        path.mkdir()
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "truncated":
+        _truncate(target)
+    elif fmt == "pt2":  # corrupt: inside a zip member, so only its CRC tells
+        _scramble(target, target.stat().st_size // 3, 64)
+    elif fmt == "py":
+        target.write_bytes(b"\x97\xff\x00 not python")
+    elif fmt == "gguf":
+        _scramble(target, 8, 16)  # the tensor and key-value counts after the magic
+    else:  # hf, safetensors: the header length
+        _scramble(target, 0, 8)
+
+
+MATRIX = {
+    ("pt2", "missing"): "does not exist",
+    ("pt2", "empty"): "is an empty file, not a PyTorch model file",
+    ("pt2", "truncated"): "is not a PyTorch model file",
+    ("pt2", "corrupt"): "is a damaged zip archive (BadZipFile: Bad CRC-32",
+    ("py", "missing"): "does not exist",
+    ("py", "empty"): "defines no build_model() function",
+    ("py", "truncated"): "build_model() must return (module, example_inputs), got NoneType",
+    ("py", "corrupt"): "running the file raised SyntaxError",
+    ("hf", "missing"): "does not exist",
+    ("hf", "empty"): "is a directory but not a Hugging Face model folder (it has no config.json)",
+    ("hf", "truncated"): "cannot load the weights (SafetensorError",
+    ("hf", "corrupt"): "cannot load the weights (SafetensorError",
+    ("gguf", "missing"): "does not exist",
+    ("gguf", "empty"): "is not a GGUF file (it does not start with the GGUF magic)",
+    ("gguf", "truncated"): "is a damaged GGUF file",
+    ("gguf", "corrupt"): "is a damaged GGUF file",
+    ("safetensors", "missing"): "does not exist",
+    ("safetensors", "empty"): "is an empty file",
+    ("safetensors", "truncated"): "is a safetensors file that holds only weights",
+    ("safetensors", "corrupt"): "is not a PyTorch model file",
+}
+
+
+@pytest.mark.parametrize(("fmt", "kind"), list(MATRIX), ids=[f"{f}-{k}" for f, k in MATRIX])
+def test_damaged_model_file(
+    fmt: str,
+    kind: str,
+    sources: dict[str, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = sources[fmt]
+    path = tmp_path / good.name
+    (shutil.copytree if good.is_dir() else shutil.copy)(good, path)
+    _damage(kind, fmt, path)
+    trust = ["--trust"] if fmt == "py" else []
+    out = tmp_path / "out"
+    err = fails_cleanly(capsys, ["compile", str(path), "-o", str(out), *trust], MATRIX[fmt, kind])
+    assert str(path) in err
+    assert not out.exists()
