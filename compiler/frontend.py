@@ -52,6 +52,7 @@ __all__ = [
     "export_module",
     "generate_example_inputs",
     "load_model",
+    "load_program",
     "sanitize_name",
 ]
 
@@ -805,6 +806,17 @@ def _load_archive(path: Path, shown: str, trust: bool) -> ExportedProgram:
     raise InputError(f"{shown} is a zip archive, {_NOT_A_MODEL}")
 
 
+def load_program(path: Path, *, trust: bool = False) -> ExportedProgram:
+    """A .pt2 archive's ExportedProgram, loaded without running its code unless `trust`."""
+    shown = f"'{path}'"
+    if not path.is_file():
+        raise InputError(f"{shown}: missing, or not a file")
+    try:
+        return _load_archive(path, shown, trust)
+    except OSError as exc:
+        raise InputError(f"cannot read model file {shown}: {exc.strerror or exc}") from exc
+
+
 def load_model(path: str | Path, *, trust: bool = False, seed: int = 0) -> LoadedModel:
     """Load a model file into a checked, not yet decomposed ExportedProgram.
 
@@ -829,10 +841,7 @@ def load_model(path: str | Path, *, trust: bool = False, seed: int = 0) -> Loade
                 "with --trust if you trust it"
             )
         return _load_python(file, shown)
-    try:
-        program = _load_archive(file, shown, trust)
-    except OSError as exc:
-        raise InputError(f"cannot read model file {shown}: {exc.strerror or exc}") from exc
+    program = load_program(file, trust=trust)
     input_names = _check_program(program, shown)
     inputs = _stored_example_inputs(program)
     if inputs is None:

@@ -9,13 +9,19 @@ prompts and token ids, and a project edited by hand.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pickle
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -262,3 +268,206 @@ def test_damaged_model_file(
     err = fails_cleanly(capsys, ["compile", str(path), "-o", str(out), *trust], MATRIX[fmt, kind])
     assert str(path) in err
     assert not out.exists()
+
+
+# -- files that are not what llmhls compiles --------------------------------------------------
+
+
+class Doubler(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+
+class BesselI0(torch.nn.Module):
+    """aten.i0 has no lowering to linalg in torch-mlir."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.special.i0(x)
+
+
+def _save_export(module: torch.nn.Module, x: torch.Tensor, path: Path, **kwargs: object) -> None:
+    torch.export.save(torch.export.export(module, (x,), **kwargs), path)
+
+
+def _write_model(kind: str, path: Path) -> Path:
+    """A model file of an unsupported `kind` at (about) `path`."""
+    if kind == "pickle":
+        path.write_bytes(pickle.dumps(Payload(path.with_name("marker"))))
+    elif kind == "torchscript":
+        torch.jit.save(torch.jit.script(Doubler()), path)
+    elif kind == "dtype":
+        _save_export(Doubler(), torch.randn(2, 3, dtype=torch.complex64), path)
+    elif kind == "op":
+        _save_export(BesselI0(), torch.randn(2, 5), path)
+    elif kind == "dynamic":
+        shapes = {"x": {0: torch.export.Dim("batch")}}
+        _save_export(Doubler(), torch.randn(4, 3), path, dynamic_shapes=shapes)
+    else:  # architecture: a Hugging Face folder of a model llmhls does not know
+        path.mkdir()
+        (path / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    return path
+
+
+UNSUPPORTED = {
+    "pickle": ("evil.pt", "is a pickled builtins.exec object, not an ExportedProgram"),
+    "torchscript": ("script.pt", "is a TorchScript archive, not an ExportedProgram"),
+    "dtype": ("complex.pt2", "input 'x' has dtype torch.complex64, which llmhls does not support"),
+    "op": ("i0.pt2", "unsupported op 'aten.i0'"),
+    "dynamic": ("dyn.pt2", "model input 'x' has a dynamic shape (s"),
+    "architecture": ("bert", "architecture 'bert' is not supported"),
+}
+
+
+@pytest.mark.parametrize("kind", list(UNSUPPORTED))
+def test_unsupported_model(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name, expected = UNSUPPORTED[kind]
+    path = _write_model(kind, tmp_path / name)
+    out = tmp_path / "out"
+    fails_cleanly(capsys, ["compile", str(path), "-o", str(out)], expected, out)
+    assert not (tmp_path / "marker").exists()
+
+
+# -- options and output directories -----------------------------------------------------------
+
+
+OPTIONS = {
+    "target": (["--target", "u9000"], "unknown target 'u9000'"),
+    "level": (["-O", "7"], "unknown optimization level -O7"),
+    "level-type": (["-O", "fast"], "argument -O: invalid int value: 'fast'"),
+    "clock": (["--clock-mhz", "-1"], "--clock-mhz -1 is outside"),
+    "budget": (["--max-dsp", "-5"], "--max-dsp must be >= 0, got -5"),
+    "utilization": (["--utilization", "2"], "--utilization must be in (0, 1], got 2"),
+    "tolerance": (["--tolerance", "0"], "--tolerance must be positive"),
+    "unknown-flag": (["--bogus"], "unrecognized arguments: --bogus"),
+    "llm-only": (["--max-context", "64"], "--max-context applies to LLMs"),
+    "llm-choice": (["--weights", "int3"], "argument --weights: invalid choice: 'int3'"),
+}
+
+
+@pytest.mark.parametrize("case", list(OPTIONS))
+def test_bad_option_value(
+    case: str, tiny_pt2: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flags, expected = OPTIONS[case]
+    out = tmp_path / "out"
+    with contextlib.suppress(SystemExit):  # argparse exits itself, after its one line
+        fails_cleanly(capsys, ["compile", str(tiny_pt2), "-o", str(out), *flags], expected, out)
+        return
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and expected in err, err
+    assert not out.exists()
+
+
+def _output_path(case: str, tmp_path: Path) -> Path:
+    if case == "non-empty":
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "keep.txt").write_text("user data")
+        return tmp_path / "out"
+    (tmp_path / "file").write_text("user data")
+    if case == "is-a-file":
+        return tmp_path / "file"
+    if case == "under-a-file":
+        return tmp_path / "file" / "out"
+    return Path("/proc/llmhls_out")  # unwritable, even for root
+
+
+OUTPUTS = {
+    "non-empty": "is not empty (use --force to replace it)",
+    "is-a-file": "exists and is not a directory",
+    "under-a-file": "is a file, not a directory",
+    "unwritable": "cannot write the project '/proc/llmhls_out'",
+}
+
+
+@pytest.mark.parametrize("case", list(OUTPUTS))
+def test_unusable_output_directory(
+    case: str, tiny_pt2: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _output_path(case, tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    fails_cleanly(capsys, ["compile", str(tiny_pt2), "-o", str(out)], OUTPUTS[case])
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert not Path("/proc/llmhls_out").exists()
+
+
+def test_interrupted_compile_leaves_nothing(tmp_path: Path) -> None:
+    """SIGINT while the project is being written: no project, no staging folder, no parents."""
+    model = tmp_path / "wide.pt2"
+    _save_export(torch.nn.Linear(1024, 1024).eval(), torch.randn(1, 1024), model)
+    out = tmp_path / "new" / "deeper" / "out"
+    command = [sys.executable, "-m", "llmhls.cli", "compile", str(model), "-o", str(out), "-O0"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    sent = False
+    while proc.poll() is None and not sent:
+        if out.parent.is_dir() and any(out.parent.iterdir()):  # the staging folder appeared
+            proc.send_signal(signal.SIGINT)
+            sent = True
+        time.sleep(0.001)
+    _, err = proc.communicate(timeout=120)
+    assert sent, f"compile ended before the project was staged: {err}"
+    assert proc.returncode == 130, err
+    assert err.strip() == "error: interrupted"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.pt2"]
+
+
+# -- a project edited by hand -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kernel_project(tiny_pt2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("project") / "tiny"
+    assert main(["compile", str(tiny_pt2), "-o", str(out), "-O0"]) == 0
+    return out
+
+
+def _edit_project(case: str, root: Path) -> None:
+    weight = root / "data/weights/fc_weight.bin"
+    if case == "missing-weight":
+        weight.unlink()
+    elif case == "truncated-weight":
+        _truncate(weight)
+    elif case == "corrupt-weight":  # same size, one value changed
+        _scramble(weight, 4, 4)
+    elif case == "unlisted-weight":
+        sums = root / "data/weights/SHA256SUMS"
+        sums.write_text(
+            "".join(x for x in sums.read_text().splitlines(True) if "fc_weight" not in x)
+        )
+    else:  # corrupt manifest
+        (root / "manifest.json").write_text('{"model": ')
+
+
+EDITS = {
+    "missing-weight": "fc_weight.bin: missing weight file for 'fc.weight'",
+    "truncated-weight": "fc_weight.bin: holds 24 bytes, expected 48 for 'fc.weight'",
+    "corrupt-weight": "fc_weight.bin: contents differ from the SHA-256 in",
+    "unlisted-weight": "fc_weight.bin: not listed in",
+    "corrupt-manifest": "manifest.json: not valid JSON",
+}
+
+
+@pytest.mark.parametrize("case", list(EDITS))
+def test_project_edited_by_hand(
+    case: str, kernel_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "tiny"
+    shutil.copytree(kernel_project, root)
+    _edit_project(case, root)
+    fails_cleanly(capsys, ["csim", str(root)], EDITS[case])
+    assert not (root / "csim_build").exists()  # caught before the testbench is built
+
+
+def test_project_program_is_loaded_without_running_code(
+    kernel_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`csim --inputs` recomputes the golden outputs from the project's program.pt2."""
+    root = tmp_path / "tiny"
+    shutil.copytree(kernel_project, root)
+    program = root / "program.pt2"
+    marker = tmp_path / "marker"
+    rewrite_archive(kernel_project / "program.pt2", program, *_pickled_sample_inputs(marker))
+    inputs = tmp_path / "inputs.npz"
+    np.savez(inputs, x=np.ones((2, 4), np.float32))
+    expected = "member 'data/sample_inputs/model.pt' is a pickle that holds more than tensors"
+    fails_cleanly(capsys, ["csim", str(root), "--inputs", str(inputs)], expected)
+    assert not marker.exists()
