@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import pickle
 import shutil
 import signal
@@ -471,3 +472,86 @@ def test_project_program_is_loaded_without_running_code(
     expected = "member 'data/sample_inputs/model.pt' is a pickle that holds more than tensors"
     fails_cleanly(capsys, ["csim", str(root), "--inputs", str(inputs)], expected)
     assert not marker.exists()
+
+
+# -- an LLM project: prompts, token ids, weights edited by hand (one LLM compile: slow) -------
+
+LLM_CONTEXT = 16
+
+
+@pytest.fixture(scope="module")
+def llm_project(sources: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("llm") / "tiny"
+    context = ["--max-context", str(LLM_CONTEXT), "--engine", "stream"]
+    assert main(["compile", str(sources["hf"]), "-o", str(out), *context]) == 0
+    return out
+
+
+RUNS = {
+    "prompt-too-long": (
+        ["--prompt", " ".join(["w5"] * (LLM_CONTEXT + 1))],
+        f"the prompt has {LLM_CONTEXT + 1} tokens, more than the project's --max-context",
+    ),
+    "ids-too-long": (
+        ["--prompt-ids", ",".join(["5"] * (LLM_CONTEXT + 1))],
+        f"the prompt has {LLM_CONTEXT + 1} tokens",
+    ),
+    "id-past-vocab": (["--prompt-ids", "1,96"], "prompt token id 96 is outside the vocabulary"),
+    "negative-id": (["--prompt-ids", "-1"], "prompt token id -1 is outside the vocabulary"),
+    "id-not-int": (["--prompt-ids", "1,x"], "--prompt-ids '1,x' is not a comma-separated list"),
+    "missing-weight": (["--prompt-ids", "1"], "missing weight file"),
+    "corrupt-weight": (["--prompt-ids", "1"], "contents differ from the SHA-256 in"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(RUNS))
+def test_bad_run(
+    case: str, llm_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "tiny"
+    shutil.copytree(llm_project, root)
+    weight = sorted((root / "data/weights").glob("*.bin"))[0]
+    if case == "missing-weight":
+        weight.unlink()
+    elif case == "corrupt-weight":
+        _scramble(weight, weight.stat().st_size // 2, 2)
+    flags, expected = RUNS[case]
+    fails_cleanly(capsys, ["run", str(root), *flags], expected)
+    assert not (root / "csim_build").exists()  # caught before the kernels are built
+
+
+# -- determinism: the same project, byte for byte, whatever PYTHONHASHSEED is -----------------
+
+
+def _compile_with_hash_seed(seed: int, model: Path, out: Path, *flags: str) -> dict[str, bytes]:
+    env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+    command = [sys.executable, "-m", "llmhls.cli", "compile", str(model), "-o", str(out), *flags]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def _assert_identical(first: dict[str, bytes], second: dict[str, bytes]) -> None:
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_kernel_project_is_byte_identical_across_hash_seeds(tiny_pt2: Path, tmp_path: Path) -> None:
+    flags = ("-O2", "--dump-ir")
+    first = _compile_with_hash_seed(1, tiny_pt2, tmp_path / "a", *flags)
+    second = _compile_with_hash_seed(2, tiny_pt2, tmp_path / "b", *flags)
+    assert len(first) >= 10 and any(name.startswith("ir/") for name in first)
+    _assert_identical(first, second)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["stages", "stream"])
+def test_llm_project_is_byte_identical_across_hash_seeds(
+    engine: str, sources: dict[str, Path], tmp_path: Path
+) -> None:
+    flags = ("--max-context", "16", "--prefill-chunk", "4", "--engine", engine)
+    first = _compile_with_hash_seed(3, sources["gguf"], tmp_path / "a", *flags)
+    second = _compile_with_hash_seed(11, sources["gguf"], tmp_path / "b", *flags)
+    assert any(name.startswith("data/weights/") for name in first)
+    _assert_identical(first, second)
