@@ -285,6 +285,8 @@ def load_llm(path: str | Path) -> LoadedLlm:
         )
     except Exception as exc:  # safetensors/gguf parsers of untrusted bytes fail in many ways
         reason = f"{type(exc).__name__}: {_one_line(exc)}"
+        if "Weights only load failed" in str(exc):  # transformers unpickles weights-only
+            reason = "a pickled weights file holds more than tensors, which llmhls never unpickles"
         raise InputError(f"'{path}': cannot load the weights ({reason})") from None
     if config is None:  # a GGUF's config comes with its weights (one parse of the file)
         config = llm_config(model.config)

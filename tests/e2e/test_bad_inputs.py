@@ -328,6 +328,21 @@ def test_unsupported_model(kind: str, tmp_path: Path, capsys: pytest.CaptureFixt
     assert not (tmp_path / "marker").exists()
 
 
+def test_pickled_hf_weights_never_run(
+    sources: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A HF folder's pytorch_model.bin is a pickle: transformers must read it weights-only."""
+    folder = tmp_path / "hf"
+    shutil.copytree(sources["hf"], folder)
+    (folder / "model.safetensors").unlink()
+    marker = tmp_path / "marker"
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Payload(marker)))
+    out = tmp_path / "out"
+    expected = "cannot load the weights (a pickled weights file holds more than tensors"
+    fails_cleanly(capsys, ["compile", str(folder), "-o", str(out)], expected, out)
+    assert not marker.exists()
+
+
 # -- options and output directories -----------------------------------------------------------
 
 
