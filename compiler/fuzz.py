@@ -20,6 +20,7 @@ import json
 import random
 import shutil
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -415,6 +416,14 @@ def check_spec(spec: GraphSpec, level: int, workdir: Path) -> Failure | None:
     return None
 
 
+def _checked(spec: GraphSpec, level: int, workdir: Path) -> Failure | None:
+    """`check_spec` with the work folder's path taken out of the message (reproducible)."""
+    failure = check_spec(spec, level, workdir)
+    if failure is None:
+        return None
+    return Failure(failure.kind, failure.message.replace(str(workdir), "WORK"))
+
+
 # --------------------------------------------------------------------------- shrinking
 
 
@@ -507,18 +516,30 @@ def shrink(
 # --------------------------------------------------------------------------- reproducers and runs
 
 
+def _spec_source(spec: GraphSpec) -> str:
+    """The spec as a Python literal in the repository's format (one input/node a line)."""
+    data = spec.to_json()
+    lines = ["SPEC = {"]
+    for key in ("inputs", "nodes"):
+        lines.append(f'    "{key}": [')
+        lines += [f"        {json.dumps(item)}," for item in data[key]]
+        lines.append("    ],")
+    lines += [f'    "outputs": {json.dumps(data["outputs"])},', f'    "seed": {spec.seed},', "}"]
+    return "\n".join(lines)
+
+
 def write_reproducer(folder: Path, spec: GraphSpec, level: int, failure: Failure) -> Path:
     """A Python file that rebuilds the failing graph (build_model()) and names its failure."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"fuzz_seed{spec.seed}_O{level}.py"
-    text = json.dumps(spec.to_json())
+    quotes = '"' * 3
+    message = failure.message.replace("\\", "/").replace(quotes, "'")
     path.write_text(
-        f'"""llmhls fuzz reproducer (seed {spec.seed}, -O{level}): {failure.kind}.\n\n'
-        f"{failure.message.replace(chr(92), '/')}\n"
-        '"""\n\n'
+        f"{quotes}llmhls fuzz reproducer (seed {spec.seed}, -O{level}): {failure.kind}.\n\n"
+        f"{textwrap.fill(message, 96)}\n{quotes}\n\n"
         "from llmhls.compiler.fuzz import build_model_from_spec\n\n"
-        f"SEED = {spec.seed}\nLEVEL = {level}\nFAILURE = {failure.kind!r}\n"
-        f"SPEC = {text}\n\n\n"
+        f"SEED = {spec.seed}\nLEVEL = {level}\nFAILURE = {json.dumps(failure.kind)}\n"
+        f"{_spec_source(spec)}\n\n\n"
         "def build_model():\n"
         "    return build_model_from_spec(SPEC)\n"
     )
@@ -557,7 +578,7 @@ def run_fuzz(
             summary.graphs += 1
             for level in levels:
                 summary.checks += 1
-                failure = check_spec(spec, level, workdir)
+                failure = _checked(spec, level, workdir)
                 verdict = "ok"
                 if failure is not None:
                     small = shrink(spec, level, failure, workdir)

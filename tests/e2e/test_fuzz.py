@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from regressions.open_bugs import BOOL_STREAM
 
 from llmhls.compiler.fuzz import (
     Failure,
@@ -95,8 +96,16 @@ def test_cli_json_summary(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("level", [0, 1, 2])
+@pytest.mark.parametrize(
+    "level",
+    [
+        0,
+        1,
+        pytest.param(2, marks=pytest.mark.xfail(strict=True, reason=BOOL_STREAM)),
+    ],
+)
 def test_seeded_graphs_compile_and_match(level: int, tmp_path: Path) -> None:
+    """Seed 11's ten graphs; two of them stream a bool at -O2 (tests/regressions)."""
     summary = run_fuzz(11, 10, (level,), tmp_path)
     assert summary.graphs == 10
     assert summary.failures == 0, summary.reproducers
