@@ -257,7 +257,7 @@ class _Draft:
         return True
 
 
-def random_spec(seed: int, max_nodes: int = 8) -> GraphSpec:
+def random_spec(seed: int, max_nodes: int = 10) -> GraphSpec:
     """A random valid graph from `seed` (the same seed gives the same graph everywhere)."""
     rng = random.Random(seed)
     draft = _Draft(seed)
@@ -270,9 +270,9 @@ def random_spec(seed: int, max_nodes: int = 8) -> GraphSpec:
         draft.try_add(
             Node("embedding", (indices,), (rng.choice((5, 7, 16)), rng.choice((3, 4, 8))))
         )
-    for _ in range(rng.randint(1, max_nodes)):
+    for _ in range(rng.randint(2, max_nodes)):
         floats = draft.ids("float32")
-        value = rng.choice(floats[-3:]) if rng.random() < 0.7 else rng.choice(floats)
+        value = floats[-1] if rng.random() < 0.6 else rng.choice(floats)
         node = _random_node(rng, draft, value)
         if node is not None:
             draft.try_add(node)
@@ -297,7 +297,7 @@ def _random_node(rng: random.Random, draft: _Draft, value: int) -> Node | None:
     shape = draft.shape(value)
     rank = len(shape)
     op = rng.choice(_DRAWS)
-    if op == "unary":
+    if op == "unary" or rank == 0:  # a full reduction leaves a scalar
         return Node(rng.choice(UNARY), (value,))
     if op == "binary":
         same = [i for i in draft.ids("float32") if draft.shape(i) == shape and i != value]
