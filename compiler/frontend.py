@@ -692,7 +692,11 @@ def _check_archive_is_inert(path: Path, shown: str) -> None:
     """
     allowed = _sympy_function_names()
     with zipfile.ZipFile(path) as archive:
-        full = dict(zip(_zip_entries(archive), archive.namelist(), strict=True))
+        names = archive.namelist()
+        if len(set(names)) != len(names):  # torch's reader may pick another copy than ours
+            twice = sorted({n for n in names if names.count(n) > 1})[0]
+            raise InputError(f"{shown} holds the member '{twice}' twice: a crafted archive")
+        full = dict(zip(_zip_entries(archive), names, strict=True))
         pickled = [e for e in full if e.endswith(".pt") or e.endswith(".pkl")]
         for entry, name in sorted(full.items()):
             if not entry.endswith(".json"):

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -85,7 +86,9 @@ def rewrite_archive(src: Path, dst: Path, edit: Edit, extra: dict[str, bytes]) -
         for info in original.infolist():
             out.writestr(info, edit(info.filename.split("/", 1)[1], original.read(info)))
         for name, data in extra.items():
-            out.writestr(f"{top}/{name}", data)
+            with warnings.catch_warnings():  # a second copy of a member is the point
+                warnings.simplefilter("ignore", UserWarning)
+                out.writestr(f"{top}/{name}", data)
 
 
 def _json_edit(member: str, change: Callable[[dict], None]) -> Edit:
@@ -133,6 +136,11 @@ def _shape_expression(marker: Path) -> Attack:
     return _json_edit("models/model.json", change), {}
 
 
+def _duplicate_member(marker: Path) -> Attack:
+    """A second model.json: zipfile reads the last copy, torch's reader may read the first."""
+    return (lambda name, data: data), {"models/model.json": b"{}"}
+
+
 def _graph_target(marker: Path) -> Attack:
     def change(tree: dict) -> None:
         node = tree["graph_module"]["graph"]["nodes"][-1]
@@ -151,8 +159,9 @@ def _graph_target(marker: Path) -> Attack:
         (_opaque_constant, "constant 'evil' (data/constants/opaque_obj_0) is a pickled Python"),
         (_shape_expression, "holds the shape expression '__import__("),
         (_graph_target, "is not an allowed operator type"),
+        (_duplicate_member, "holds the member 'tiny/models/model.json' twice"),
     ],
-    ids=["sample-inputs", "weight", "opaque-constant", "shape-expression", "graph-target"],
+    ids=["sample-inputs", "weight", "opaque-constant", "shape-expression", "graph-target", "twice"],
 )
 def test_archive_code_never_runs_without_trust(
     attack: Callable[[Path], Attack],
