@@ -25,11 +25,13 @@ import contextlib
 import importlib.util
 import io
 import itertools
+import json
 import logging
 import pickletools
 import re
 import struct
 import sys
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +52,7 @@ __all__ = [
     "export_module",
     "generate_example_inputs",
     "load_model",
+    "load_program",
     "sanitize_name",
 ]
 
@@ -575,8 +578,171 @@ def _captured_torch_logs() -> Iterator[list[logging.LogRecord]]:
             logger.handlers = handlers
 
 
-def _load_archive(path: Path, shown: str) -> ExportedProgram:
-    """Load a torch.export archive, or explain what other kind of file this is."""
+# --------------------------------------------------------------------------- untrusted archives
+#
+# torch.export.load runs code that a crafted .pt2 controls in two ways: pickles
+# (sample inputs, tensor-subclass weights and constants through torch.load with
+# weights_only=False, custom/opaque objects through pickle) and sympy.sympify,
+# which evals every symbolic-shape expression in models/*.json. Without --trust
+# llmhls checks both first. (A graph node calling anything but an op is refused
+# by torch's own verifier, which an archive cannot switch off.)
+
+_PICKLED_CONSTANT_PREFIXES = ("custom_obj_", "opaque_obj_")  # torch.export.pt2_archive
+_TOKEN = re.compile(
+    r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'[A-Za-z_][A-Za-z0-9_]*'|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+    r"|\*\*|//|[-+*/%(),<>=!&|~])"
+)
+_SYMPY_NAMES = frozenset(
+    {"Abs", "And", "Eq", "False", "Ge", "Gt", "Le", "Lt", "Ne", "Not", "Or", "Piecewise"}
+    | {"True", "ceiling", "floor", "nan", "oo", "sqrt", "zoo", "Symbol", "Integer", "Float"}
+    | {"Rational", "positive", "negative", "nonnegative", "nonpositive", "integer", "real"}
+    | {"finite", "zero", "nonzero", "even", "odd"}
+)
+_SYMBOL = re.compile(r"[a-z]+\d+")  # s0, u3, zuf0: torch's shape symbols
+
+
+@contextlib.contextmanager
+def _forced_weights_only_load(enabled: bool) -> Iterator[None]:
+    """Make every torch.load inside use the restricted unpickler (tensors, no code)."""
+    if not enabled:
+        yield
+        return
+    import os
+
+    saved = os.environ.get("TORCH_FORCE_WEIGHTS_ONLY_LOAD")
+    os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"]
+        else:
+            os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = saved
+
+
+def _sympy_function_names() -> frozenset[str]:
+    """Names of torch's sympy functions, the only calls a shape expression may make."""
+    import sympy
+    import torch.utils._sympy.functions as functions
+
+    found = {
+        name
+        for name, value in vars(functions).items()
+        if isinstance(value, type) and issubclass(value, sympy.Basic)
+    }
+    return frozenset(found) | _SYMPY_NAMES
+
+
+def _is_plain_expression(text: str, allowed: frozenset[str]) -> bool:
+    """True if `text` holds only numbers, operators, shape symbols and allowed calls.
+
+    torch writes a symbol as `Symbol('s77', positive=True, integer=True)`: quoted
+    names and sympy's assumption keywords are allowed, attribute access is not.
+    """
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            return not text[position:].strip()
+        name = match.group(1)
+        if name is not None and not (_SYMBOL.fullmatch(name) or name in allowed):
+            return False
+        position = match.end()
+    return True
+
+
+def _expression_strings(value: Any) -> Iterator[str]:
+    """Every `expr_str` (a symbolic-shape expression torch sympifies) in a JSON tree."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "expr_str":
+                yield item if isinstance(item, str) else repr(item)
+            else:
+                yield from _expression_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _expression_strings(item)
+
+
+def _unsafe_pickle_reason(data: bytes) -> str | None:
+    """Why torch's weights-only unpickler refuses `data`, or None if it holds only tensors."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.load(io.BytesIO(data), weights_only=True)
+    except Exception as exc:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if found:
+            return f"it loads {found.group(1)}"
+        with contextlib.suppress(Exception):
+            top = _pickle_info(pickletools.genops(data)).top
+            if "." in top:
+                return f"it loads {top}"
+        found = re.search(r"WeightsUnpickler error:\s*(.+)", str(exc))
+        return found.group(1).strip() if found else _first_line(exc)
+    return None
+
+
+def _check_archive_is_inert(path: Path, shown: str) -> None:
+    """Reject a .pt2 whose loading would run code; tensors stay loadable.
+
+    Checks every pickled member with the weights-only unpickler, refuses pickled
+    Python objects among the constants, and refuses shape expressions that are
+    more than arithmetic on shape symbols.
+    """
+    allowed = _sympy_function_names()
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if len(set(names)) != len(names):  # torch's reader may pick another copy than ours
+            twice = sorted({n for n in names if names.count(n) > 1})[0]
+            raise InputError(f"{shown} holds the member '{twice}' twice: a crafted archive")
+        full = dict(zip(_zip_entries(archive), names, strict=True))
+        pickled = [e for e in full if e.endswith(".pt") or e.endswith(".pkl")]
+        for entry, name in sorted(full.items()):
+            if not entry.endswith(".json"):
+                continue
+            try:
+                tree = json.loads(archive.read(name))
+            except ValueError:
+                continue  # torch.export.load reports the damage
+            for text in _expression_strings(tree):
+                if not _is_plain_expression(text, allowed):
+                    raise InputError(
+                        f"{shown}: member '{entry}' holds the shape expression {text[:60]!r}, "
+                        "which is not plain arithmetic and would be evaluated as Python; "
+                        "llmhls loads it only with --trust"
+                    )
+            config = tree.get("config") if isinstance(tree, dict) else None
+            if not entry.startswith("data/") or not isinstance(config, dict):
+                continue
+            folder = entry.rsplit("/", 1)[0]
+            for fqn, meta in sorted(config.items()):
+                if not isinstance(meta, dict):
+                    continue
+                member = f"{folder}/{meta.get('path_name', '')}"
+                if str(meta.get("path_name", "")).startswith(_PICKLED_CONSTANT_PREFIXES):
+                    raise InputError(
+                        f"{shown}: constant '{fqn}' ({member}) is a pickled Python object; "
+                        "llmhls unpickles it only with --trust"
+                    )
+                if meta.get("use_pickle") and member in full:
+                    pickled.append(member)
+        for entry in sorted(set(pickled)):
+            data = archive.read(full[entry])
+            reason = _unsafe_pickle_reason(data) if data else None  # empty: saved without
+            if reason is not None:
+                raise InputError(
+                    f"{shown}: member '{entry}' is a pickle that holds more than tensors "
+                    f"({reason}); llmhls unpickles it only with --trust"
+                )
+
+
+def _load_archive(path: Path, shown: str, trust: bool) -> ExportedProgram:
+    """Load a torch.export archive, or explain what other kind of file this is.
+
+    Without `trust` nothing in the archive that could run code is unpickled or
+    evaluated (see `_check_archive_is_inert`).
+    """
     with open(path, "rb") as f:
         head = f.read(24)
     if not head:
@@ -611,10 +777,15 @@ def _load_archive(path: Path, shown: str) -> ExportedProgram:
                 f"{shown} is a PT2 archive without an ExportedProgram (e.g. an AOTInductor "
                 f"package): {_EXPORT_HINT}"
             )
-        with _captured_torch_logs() as records:
+        if not trust:
+            try:
+                _check_archive_is_inert(path, shown)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+                raise InputError(f"{shown} is a damaged zip archive ({_first_line(exc)})") from exc
+        with _captured_torch_logs() as records, _forced_weights_only_load(not trust):
             try:
                 with open(path, "rb") as f:
-                    return torch.export.load(f)
+                    program = torch.export.load(f)
             except Exception as exc:
                 # torch.export.load logs the real cause and raises a generic error.
                 causes = [r.exc_info[1] for r in records if r.exc_info and r.exc_info[1]]
@@ -624,6 +795,7 @@ def _load_archive(path: Path, shown: str) -> ExportedProgram:
                     f"load ({_first_line(cause)}): it is damaged or from another torch "
                     "version; re-export it"
                 ) from exc
+        return program
     if "constants.pkl" in entries or any(e.startswith("code/") for e in entries):
         raise InputError(
             f"{shown} is a TorchScript archive, not an ExportedProgram: llmhls needs "
@@ -638,12 +810,23 @@ def _load_archive(path: Path, shown: str) -> ExportedProgram:
     raise InputError(f"{shown} is a zip archive, {_NOT_A_MODEL}")
 
 
+def load_program(path: Path, *, trust: bool = False) -> ExportedProgram:
+    """A .pt2 archive's ExportedProgram, loaded without running its code unless `trust`."""
+    shown = f"'{path}'"
+    if not path.is_file():
+        raise InputError(f"{shown}: missing, or not a file")
+    try:
+        return _load_archive(path, shown, trust)
+    except OSError as exc:
+        raise InputError(f"cannot read model file {shown}: {exc.strerror or exc}") from exc
+
+
 def load_model(path: str | Path, *, trust: bool = False, seed: int = 0) -> LoadedModel:
     """Load a model file into a checked, not yet decomposed ExportedProgram.
 
     `trust=True` allows `.py` files, which are executed to call their
-    `build_model()`. `seed` drives generated example inputs for archives
-    saved without them.
+    `build_model()`, and lets a `.pt2` archive's pickles load any Python object.
+    `seed` drives generated example inputs for archives saved without them.
     """
     file = Path(path)
     shown = f"'{path}'"
@@ -651,9 +834,10 @@ def load_model(path: str | Path, *, trust: bool = False, seed: int = 0) -> Loade
         raise InputError(f"model file {shown} does not exist")
     if file.is_dir():
         raise InputError(
-            f"{shown} is a directory: directories (Hugging Face model folders) are not "
-            "supported by this command yet; pass a torch.export .pt2 file"
+            f"{shown} is a directory but not a Hugging Face model folder (it has no config.json)"
         )
+    if file.suffix.lower() == ".gguf":  # a GGUF file would have gone to the LLM loader
+        raise InputError(f"{shown} is not a GGUF file (it does not start with the GGUF magic)")
     if file.suffix == ".py":
         if not trust:
             raise InputError(
@@ -661,10 +845,7 @@ def load_model(path: str | Path, *, trust: bool = False, seed: int = 0) -> Loade
                 "with --trust if you trust it"
             )
         return _load_python(file, shown)
-    try:
-        program = _load_archive(file, shown)
-    except OSError as exc:
-        raise InputError(f"cannot read model file {shown}: {exc.strerror or exc}") from exc
+    program = load_program(file, trust=trust)
     input_names = _check_program(program, shown)
     inputs = _stored_example_inputs(program)
     if inputs is None:

@@ -16,6 +16,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from llmhls import __version__
 from llmhls.errors import LlmhlsError
@@ -83,6 +84,13 @@ next to it.
 """
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one `error:` line, like every other llmhls failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _add_debug(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
 
@@ -95,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     defaults = CompileOptions()
     optimize = OptimizeOptions()
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="llmhls", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"llmhls {__version__}")
@@ -126,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--clock-mhz", type=float, default=None, help="target clock in MHz (default: the target's)"
     )
     compile_cmd.add_argument(
-        "--trust", action="store_true", help="allow executing a .py model file"
+        "--trust",
+        action="store_true",
+        help="allow executing a .py model file and unpickling any object in a .pt2 archive",
     )
     compile_cmd.add_argument(
         "--force", action="store_true", help="replace a non-empty output directory"
@@ -248,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_cmd.set_defaults(handler=_cmd_report)
 
     _add_run_command(commands)
+    _add_fuzz_command(commands)
 
     targets_cmd = commands.add_parser("targets", help="list the FPGA parts llmhls knows")
     _add_debug(targets_cmd)
@@ -512,6 +523,64 @@ def _add_run_command(commands) -> None:
     )
     _add_debug(run_cmd)
     run_cmd.set_defaults(handler=_cmd_run)
+
+
+def _add_fuzz_command(commands) -> None:
+    fuzz_cmd = commands.add_parser(
+        "fuzz",
+        help="compile random PyTorch graphs and C-simulate them against PyTorch",
+        description=(
+            "Draw COUNT random valid graphs from SEED over the ops llmhls supports, compile each "
+            "at every -O level given and C-simulate it against PyTorch. A crash, a compile "
+            "error or a mismatch is shrunk and saved as a reproducer (fuzz_seed<S>_O<L>.py, "
+            "with build_model()) in DIR. Exits 1 if any graph failed."
+        ),
+    )
+    fuzz_cmd.add_argument("--seed", type=int, default=0, help="run seed (default: 0)")
+    fuzz_cmd.add_argument("--count", type=int, default=10, help="graphs (default: 10)")
+    fuzz_cmd.add_argument(
+        "-O",
+        dest="levels",
+        type=int,
+        action="append",
+        metavar="LEVEL",
+        help="optimization level to check, repeatable (default: -O0 -O1 -O2)",
+    )
+    fuzz_cmd.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("tests/regressions"),
+        metavar="DIR",
+        help="where reproducers go (default: tests/regressions)",
+    )
+    fuzz_cmd.add_argument(
+        "--json", action="store_true", help="end with one JSON line (graphs, failures, ...)"
+    )
+    _add_debug(fuzz_cmd)
+    fuzz_cmd.set_defaults(handler=_cmd_fuzz)
+
+
+def _cmd_fuzz(args: argparse.Namespace) -> int:
+    from llmhls.compiler.fuzz import run_fuzz
+    from llmhls.errors import OptionError
+
+    levels = tuple(args.levels or (0, 1, 2))
+    if args.count < 1:
+        raise OptionError(f"--count must be at least 1, got {args.count}")
+    bad = [level for level in levels if level not in (0, 1, 2)]
+    if bad:
+        raise OptionError(f"unknown optimization level -O{bad[0]} (use -O0, -O1 or -O2)")
+    summary = run_fuzz(
+        args.seed, args.count, levels, args.output, lambda line: print(line, file=sys.stderr)
+    )
+    print(
+        f"llmhls fuzz: {summary.graphs} graphs x {len(levels)} levels, "
+        f"{summary.failures} failures {summary.failures_by_class or ''} in {summary.seconds} s"
+    )
+    if args.json:
+        print(summary.to_json())
+    return 1 if summary.failures else 0
 
 
 def _parse_ids(text: str) -> list[int]:

@@ -18,6 +18,8 @@ Two sections differ by kind:
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import math
 import numbers
@@ -106,12 +108,66 @@ class Interface:
 
 
 def check_file_bytes(path: Path, nbytes: int, role: str, name: str, layout: str) -> None:
-    """InputError unless the data file `path` of argument `name` holds exactly `nbytes`."""
+    """InputError unless the data file `path` of argument `name` holds exactly `nbytes`.
+
+    A weight must also match the digest compile wrote beside it, so a file
+    edited or damaged by hand (same size, other bytes) is caught before a run.
+    """
     if not path.is_file():
         raise InputError(f"{path}: missing {role} file for '{name}'")
     size = path.stat().st_size
     if size != nbytes:
         raise InputError(f"{path}: holds {size} bytes, expected {nbytes} for '{name}' ({layout})")
+    if role == "weight":
+        check_weight_digest(path)
+
+
+# Beside the weights (data/weights/), in `sha256sum -c` form: "<hex>  <file>" per line.
+WEIGHT_DIGESTS = "SHA256SUMS"
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
+    """SHA-256 of a file, cached while its size and mtime stay (the backends check twice)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of `path`'s contents."""
+    stat = path.stat()
+    return _sha256(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def write_weight_digests(project_root: Path) -> None:
+    """Write data/weights/SHA256SUMS for every weight file a compile wrote (if any)."""
+    folder = project_root / ROLE_DIRS["weight"]
+    if not folder.is_dir():
+        return
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != WEIGHT_DIGESTS)
+    lines = [f"{file_sha256(p)}  {p.name}\n" for p in files]
+    (folder / WEIGHT_DIGESTS).write_text("".join(lines))
+
+
+def check_weight_digest(path: Path) -> None:
+    """InputError if `path` differs from its SHA256SUMS line (projects without one pass)."""
+    digests = path.parent / WEIGHT_DIGESTS
+    if not digests.is_file():
+        return
+    expected = {}
+    for line in digests.read_text(errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        expected[name] = digest
+    if path.name not in expected:
+        raise InputError(f"{path}: not listed in {digests}, so not written by llmhls compile")
+    if file_sha256(path) != expected[path.name]:
+        raise InputError(
+            f"{path}: contents differ from the SHA-256 in {digests} written at compile time "
+            "(edited or damaged): recompile the project"
+        )
 
 
 def _itemsize(dtype: str) -> int:

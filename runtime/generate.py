@@ -61,15 +61,18 @@ class GenerationResult:
 
 
 def open_backend(name: str, manifest: LlmManifest, xclbin: Path | None) -> Backend:
+    """The backend `name` over the project, once every weight file checks (size, digest)."""
+    if name not in BACKENDS:
+        raise OptionError(f"--backend {name} is not one of {', '.join(BACKENDS)}")
+    for arg in manifest.llm.weights:  # before a backend builds or loads anything
+        arg.weight_path(manifest.root)
     if name == "csim":
         from llmhls.runtime.csim_backend import CsimBackend
 
         return CsimBackend(manifest)
-    if name == "xrt":
-        from llmhls.runtime.xrt_backend import XrtBackend
+    from llmhls.runtime.xrt_backend import XrtBackend
 
-        return XrtBackend(manifest.root, manifest.llm, xclbin)
-    raise OptionError(f"--backend {name} is not one of {', '.join(BACKENDS)}")
+    return XrtBackend(manifest.root, manifest.llm, xclbin)
 
 
 def load_tokenizer(manifest: LlmManifest) -> Any:

@@ -232,7 +232,11 @@ def gguf_precision(path: Path) -> SourcePrecision:
     from gguf import GGUFReader
 
     elements: Counter[str] = Counter()
-    for tensor in GGUFReader(path).tensors:
+    try:
+        tensors = GGUFReader(path).tensors
+    except Exception as exc:  # gguf's parser of untrusted bytes fails in many ways
+        raise InputError(f"'{path}' is a damaged GGUF file ({_one_line(exc)})") from None
+    for tensor in tensors:
         if len(tensor.shape) >= 2:
             elements[tensor.tensor_type.name] += int(tensor.n_elements)
     if not elements:
@@ -279,8 +283,11 @@ def load_llm(path: str | Path) -> LoadedLlm:
         model = AutoModelForCausalLM.from_pretrained(
             folder, local_files_only=True, dtype=torch.float32, **kwargs
         )
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise InputError(f"'{path}': cannot load the weights ({_one_line(exc)})") from None
+    except Exception as exc:  # safetensors/gguf parsers of untrusted bytes fail in many ways
+        reason = f"{type(exc).__name__}: {_one_line(exc)}"
+        if "Weights only load failed" in str(exc):  # transformers unpickles weights-only
+            reason = "a pickled weights file holds more than tensors, which llmhls never unpickles"
+        raise InputError(f"'{path}': cannot load the weights ({reason})") from None
     if config is None:  # a GGUF's config comes with its weights (one parse of the file)
         config = llm_config(model.config)
     model.eval()

@@ -401,7 +401,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_directory(tmp_path: Path) -> None:
     msg = _error(lambda: load_model(tmp_path))
-    assert "is a directory" in msg and "Hugging Face" in msg and "not supported" in msg
+    assert "is a directory but not a Hugging Face model folder" in msg and "config.json" in msg
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,597 @@
+"""Random valid PyTorch graphs, compiled and C-simulated against PyTorch; failures shrunk.
+
+A graph is a `GraphSpec`: typed inputs, a list of nodes (an op over earlier
+values plus integer attributes) and the values it returns. `random_spec` draws
+one from a seed over ops llmhls supports (elementwise, broadcasting binaries,
+linear/matmul, reductions, softmax, layer norm, transposes, reshapes, slices,
+bool masks with `where`, integer indices into an embedding), with sizes that
+include 1, primes and batch > 1. `check_spec` exports, compiles at one -O
+level and C-simulates it; any failure is classified (`crash`, `compile-error`,
+`csim-error`, `mismatch`), `shrink` reduces the spec by delta debugging over
+its nodes and input sizes while the failure class stays, and
+`write_reproducer` saves it as a Python file (`build_model()`, so
+`llmhls compile --trust` takes it too) that `tests/regressions` runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import shutil
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from llmhls.errors import CSimError, LlmhlsError
+
+UNARY = ("relu", "sigmoid", "tanh", "silu", "gelu", "neg", "abs")
+BINARY = ("add", "sub", "mul", "maximum")
+REDUCTIONS = ("sum", "mean", "amax")
+SIZES = (1, 2, 3, 4, 5, 7, 8, 11)  # 1, primes, powers of two
+FAILURE_CLASSES = ("crash", "compile-error", "csim-error", "mismatch")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One op over earlier values (`args` index inputs, then nodes) with int attributes."""
+
+    op: str
+    args: tuple[int, ...]
+    attrs: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    """A random graph: input (dtype, shape)s, nodes in order, returned value indices."""
+
+    inputs: tuple[tuple[str, tuple[int, ...]], ...]
+    nodes: tuple[Node, ...]
+    outputs: tuple[int, ...]
+    seed: int = 0  # drives parameter values and example inputs
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "inputs": [[dtype, list(shape)] for dtype, shape in self.inputs],
+            "nodes": [[n.op, list(n.args), list(n.attrs)] for n in self.nodes],
+            "outputs": list(self.outputs),
+            "seed": self.seed,
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> GraphSpec:
+        return GraphSpec(
+            inputs=tuple((dtype, tuple(shape)) for dtype, shape in data["inputs"]),
+            nodes=tuple(Node(op, tuple(args), tuple(attrs)) for op, args, attrs in data["nodes"]),
+            outputs=tuple(data["outputs"]),
+            seed=int(data["seed"]),
+        )
+
+
+_DTYPES = {"float32": torch.float32, "bool": torch.bool, "int64": torch.int64}
+
+
+# --------------------------------------------------------------------------- the module
+
+
+class SpecModule(torch.nn.Module):
+    """Runs a GraphSpec; parameters (linear, norm, embedding) drawn from the spec's seed."""
+
+    def __init__(self, spec: GraphSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        gen = torch.Generator().manual_seed(spec.seed)
+        shapes = _infer_shapes(spec)
+        self.params = torch.nn.ParameterDict()
+        for index, node in enumerate(spec.nodes):
+            first = shapes[node.args[0]] if node.args else ()
+            if node.op == "linear":
+                weight = torch.randn(node.attrs[0], first[-1], generator=gen) / first[-1] ** 0.5
+                self.params[f"w{index}"] = torch.nn.Parameter(weight)
+                self.params[f"b{index}"] = torch.nn.Parameter(
+                    torch.randn(node.attrs[0], generator=gen)
+                )
+            elif node.op == "layer_norm":
+                self.params[f"w{index}"] = torch.nn.Parameter(torch.randn(first[-1], generator=gen))
+                self.params[f"b{index}"] = torch.nn.Parameter(torch.randn(first[-1], generator=gen))
+            elif node.op == "embedding":
+                table = torch.randn(node.attrs[0], node.attrs[1], generator=gen)
+                self.params[f"w{index}"] = torch.nn.Parameter(table)
+
+    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        values = list(inputs)
+        for index, node in enumerate(self.spec.nodes):
+            values.append(_apply(node, [values[a] for a in node.args], self.params, index))
+        return tuple(values[i] for i in self.spec.outputs)
+
+
+def _apply(node: Node, args: list[torch.Tensor], params: Any, index: int) -> torch.Tensor:
+    op, attrs = node.op, node.attrs
+    if op in UNARY:
+        return (
+            getattr(torch.nn.functional, op, None)(args[0])
+            if op in ("silu", "gelu")
+            else (getattr(torch, op)(args[0]))
+        )
+    if op in BINARY:
+        return getattr(torch, op)(args[0], args[1])
+    if op == "linear":
+        return torch.nn.functional.linear(args[0], params[f"w{index}"], params[f"b{index}"])
+    if op == "matmul":
+        return torch.matmul(args[0], args[1])
+    if op in REDUCTIONS:
+        return getattr(torch, op)(args[0], dim=attrs[0], keepdim=bool(attrs[1]))
+    if op == "softmax":
+        return torch.softmax(args[0], dim=attrs[0])
+    if op == "layer_norm":
+        shape = (args[0].shape[-1],)
+        return torch.nn.functional.layer_norm(
+            args[0], shape, params[f"w{index}"], params[f"b{index}"]
+        )
+    if op == "transpose":
+        return args[0].transpose(attrs[0], attrs[1])
+    if op == "reshape":
+        return args[0].reshape(attrs)
+    if op == "slice":
+        dim, start, end = attrs
+        return args[0].narrow(dim, start, end - start)
+    if op == "gt":
+        return args[0] > args[1]
+    if op == "where":
+        return torch.where(args[0], args[1], args[2])
+    if op == "embedding":
+        return torch.nn.functional.embedding(args[0], params[f"w{index}"])
+    raise ValueError(f"unknown fuzz op {op!r}")
+
+
+def _infer_shapes(spec: GraphSpec) -> list[tuple[int, ...]]:
+    """Every value's shape, by running the graph on meta tensors (no data, no parameters)."""
+    values = [
+        torch.empty(shape, dtype=_DTYPES[dtype], device="meta") for dtype, shape in spec.inputs
+    ]
+    params = _MetaParams(spec, values)
+    for index, node in enumerate(spec.nodes):
+        params.current = [values[a] for a in node.args]
+        values.append(_apply(node, params.current, params, index))
+    return [tuple(v.shape) for v in values]
+
+
+class _MetaParams:
+    """Parameters of the right shape on the meta device, made on first use."""
+
+    def __init__(self, spec: GraphSpec, values: list[torch.Tensor]) -> None:
+        self.spec = spec
+        self.current: list[torch.Tensor] = []
+
+    def __getitem__(self, key: str) -> torch.Tensor:
+        index = int(key[1:])
+        node, first = self.spec.nodes[index], self.current[0]
+        if node.op == "linear":
+            shape = (node.attrs[0], first.shape[-1]) if key[0] == "w" else (node.attrs[0],)
+        elif node.op == "layer_norm":
+            shape = (first.shape[-1],)
+        else:
+            shape = (node.attrs[0], node.attrs[1])
+        return torch.empty(shape, device="meta")
+
+
+def example_inputs(spec: GraphSpec) -> tuple[torch.Tensor, ...]:
+    """Inputs for the spec from its seed: normal floats, fair bools, indices within tables."""
+    gen = torch.Generator().manual_seed(spec.seed + 1)
+    bounds = {}
+    for node in spec.nodes:
+        if node.op == "embedding":
+            bounds[node.args[0]] = min(bounds.get(node.args[0], node.attrs[0]), node.attrs[0])
+    inputs = []
+    for position, (dtype, shape) in enumerate(spec.inputs):
+        if dtype == "float32":
+            inputs.append(torch.randn(shape, generator=gen))
+        elif dtype == "bool":
+            inputs.append(torch.randint(0, 2, shape, generator=gen).bool())
+        else:
+            inputs.append(torch.randint(0, bounds.get(position, 2), shape, generator=gen))
+    return tuple(inputs)
+
+
+def build_model_from_spec(spec: GraphSpec | dict[str, Any]) -> tuple[torch.nn.Module, tuple]:
+    """(module, example_inputs) of a spec: what a reproducer's build_model() returns."""
+    if isinstance(spec, dict):
+        spec = GraphSpec.from_json(spec)
+    return SpecModule(spec).eval(), example_inputs(spec)
+
+
+# --------------------------------------------------------------------------- generation
+
+
+class _Draft:
+    """A graph being drawn: values (inputs and nodes) in creation order, by id."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.values: list[
+            tuple[str, str | Node, tuple[int, ...]]
+        ] = []  # (dtype, input|node, shape)
+
+    def add_input(self, dtype: str, shape: tuple[int, ...]) -> int:
+        self.values.append((dtype, "input", shape))
+        return len(self.values) - 1
+
+    def ids(self, dtype: str) -> list[int]:
+        return [i for i, (kind, _, _) in enumerate(self.values) if kind == dtype]
+
+    def shape(self, value: int) -> tuple[int, ...]:
+        return self.values[value][2]
+
+    def spec(self, outputs: tuple[int, ...]) -> GraphSpec:
+        """Inputs first, then nodes, both in creation order; ids renumbered."""
+        order = [i for i, v in enumerate(self.values) if v[1] == "input"]
+        order += [i for i, v in enumerate(self.values) if v[1] != "input"]
+        index = {old: new for new, old in enumerate(order)}
+        inputs = tuple(
+            (self.values[i][0], self.values[i][2]) for i in order if self.values[i][1] == "input"
+        )
+        nodes = []
+        for i in order:
+            node = self.values[i][1]
+            if isinstance(node, Node):
+                nodes.append(dataclasses.replace(node, args=tuple(index[a] for a in node.args)))
+        return GraphSpec(inputs, tuple(nodes), tuple(index[o] for o in outputs), self.seed)
+
+    def try_add(self, node: Node) -> bool:
+        """Append `node` if it applies to its arguments' shapes (checked on meta tensors)."""
+        self.values.append(("float32", node, ()))
+        try:
+            shape = _infer_shapes(self.spec((len(self.values) - 1,)))[-1]
+        except Exception:  # the op does not apply to these shapes: the caller draws another
+            shape = (0,)
+        if 0 in shape:
+            self.values.pop()
+            return False
+        self.values[-1] = ("bool" if node.op == "gt" else "float32", node, shape)
+        return True
+
+
+def random_spec(seed: int, max_nodes: int = 10) -> GraphSpec:
+    """A random valid graph from `seed` (the same seed gives the same graph everywhere)."""
+    rng = random.Random(seed)
+    draft = _Draft(seed)
+    batch = rng.choice((2, 3))
+    first = draft.add_input(
+        "float32", (batch, *[rng.choice(SIZES) for _ in range(rng.randint(1, 2))])
+    )
+    if rng.random() < 0.3:  # integer indices into an embedding table
+        indices = draft.add_input("int64", (batch, rng.choice((1, 3, 4))))
+        draft.try_add(
+            Node("embedding", (indices,), (rng.choice((5, 7, 16)), rng.choice((3, 4, 8))))
+        )
+    for _ in range(rng.randint(2, max_nodes)):
+        floats = draft.ids("float32")
+        value = floats[-1] if rng.random() < 0.6 else rng.choice(floats)
+        node = _random_node(rng, draft, value)
+        if node is not None:
+            draft.try_add(node)
+    results = [i for i in draft.ids("float32") if isinstance(draft.values[i][1], Node)]
+    if not results:
+        draft.try_add(Node("relu", (first,)))
+        results = [len(draft.values) - 1]
+    outputs = (
+        (results[-1],) if rng.random() < 0.7 or len(results) == 1 else (results[-1], results[0])
+    )
+    return _pruned(draft.spec(outputs))
+
+
+_DRAWS = (
+    *("unary", "binary", "linear", "matmul", "reduce", "softmax", "layer_norm"),
+    *("transpose", "reshape", "slice", "mask", "compare"),
+)
+
+
+def _random_node(rng: random.Random, draft: _Draft, value: int) -> Node | None:
+    """A node over `value` (and new inputs it needs), or None when the draw does not apply."""
+    shape = draft.shape(value)
+    rank = len(shape)
+    op = rng.choice(_DRAWS)
+    if op == "unary" or rank == 0:  # a full reduction leaves a scalar
+        return Node(rng.choice(UNARY), (value,))
+    if op == "binary":
+        same = [i for i in draft.ids("float32") if draft.shape(i) == shape and i != value]
+        if same and rng.random() < 0.5:
+            return Node(rng.choice(BINARY), (value, rng.choice(same)))
+        other = tuple(1 if rng.random() < 0.4 else d for d in shape)[rng.randint(0, rank - 1) :]
+        return Node(rng.choice(BINARY), (value, draft.add_input("float32", other)))
+    if op == "linear":
+        return Node("linear", (value,), (rng.choice(SIZES),))
+    if op == "matmul":
+        right = (
+            (*shape[:-2], shape[-1], rng.choice(SIZES))
+            if rank > 2
+            else (shape[-1], rng.choice(SIZES))
+        )
+        return Node("matmul", (value, draft.add_input("float32", right)))
+    if op == "reduce":
+        return Node(
+            rng.choice(REDUCTIONS), (value,), (rng.randint(-1, rank - 1), rng.randint(0, 1))
+        )
+    if op == "softmax":
+        return Node("softmax", (value,), (rng.randint(-1, rank - 1),))
+    if op == "layer_norm":
+        return Node("layer_norm", (value,))
+    if op == "transpose" and rank >= 2:
+        first, second = rng.sample(range(rank), 2)
+        return Node("transpose", (value,), (first, second))
+    if op == "reshape" and rank >= 2:
+        merged = (*shape[:-2], shape[-2] * shape[-1])
+        return Node("reshape", (value,), merged if rng.random() < 0.5 else (*shape, 1))
+    if op == "slice":
+        dim = rng.randrange(rank)
+        if shape[dim] < 2:
+            return None
+        start = rng.randrange(shape[dim] - 1)
+        return Node("slice", (value,), (dim, start, rng.randint(start + 1, shape[dim])))
+    if op == "compare":  # a bool tensor computed in the graph, for a later mask
+        return Node("gt", (value, draft.add_input("float32", (1,))))
+    if op == "mask":
+        bools = [b for b in draft.ids("bool") if len(draft.shape(b)) <= rank]
+        if bools and rng.random() < 0.5:
+            mask = rng.choice(bools)
+        else:
+            mask = draft.add_input("bool", tuple(1 if rng.random() < 0.5 else d for d in shape))
+        return Node("where", (mask, value, draft.add_input("float32", (1,))))
+    return None
+
+
+def _pruned(spec: GraphSpec) -> GraphSpec:
+    """The spec without nodes and inputs the outputs do not need, indices renumbered."""
+    first_node = len(spec.inputs)
+    needed = set(spec.outputs)
+    for index in range(len(spec.inputs) + len(spec.nodes) - 1, first_node - 1, -1):
+        if index in needed:
+            needed.update(spec.nodes[index - first_node].args)
+    kept_inputs = [i for i in range(first_node) if i in needed] or [0]
+    kept_nodes = [i for i in range(first_node, first_node + len(spec.nodes)) if i in needed]
+    renumber = {old: new for new, old in enumerate(kept_inputs + kept_nodes)}
+    nodes = tuple(
+        dataclasses.replace(
+            spec.nodes[i - first_node],
+            args=tuple(renumber[a] for a in spec.nodes[i - first_node].args),
+        )
+        for i in kept_nodes
+    )
+    return GraphSpec(
+        tuple(spec.inputs[i] for i in kept_inputs),
+        nodes,
+        tuple(renumber[o] for o in spec.outputs),
+        spec.seed,
+    )
+
+
+# --------------------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one graph failed at one level: the class and a one-line message."""
+
+    kind: str  # one of FAILURE_CLASSES
+    message: str
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def check_spec(spec: GraphSpec, level: int, workdir: Path) -> Failure | None:
+    """Export, compile at -O`level` and C-simulate `spec`; None when csim matches PyTorch."""
+    from llmhls.compiler.csim import run_csim
+    from llmhls.compiler.driver import compile_model
+    from llmhls.compiler.frontend import export_module
+    from llmhls.compiler.optimize import OptimizeOptions
+    from llmhls.compiler.options import CompileOptions
+
+    module, inputs = build_model_from_spec(spec)
+    loaded = export_module(module, inputs, "fuzz")  # an invalid graph is the generator's bug
+    out = workdir / f"O{level}"
+    options = CompileOptions(force=True, optimize=OptimizeOptions(level=level))
+    try:
+        compile_model(loaded, out, options)
+    except LlmhlsError as exc:
+        return Failure("compile-error", _one_line(exc))
+    except Exception as exc:  # anything else escaping the compiler is a crash
+        return Failure("crash", _one_line(exc))
+    try:
+        result = run_csim(out)
+    except CSimError as exc:
+        return Failure("csim-error", _one_line(exc))
+    except Exception as exc:
+        return Failure("crash", _one_line(exc))
+    if not result.passed:
+        return Failure("mismatch", f"max_rel_err {result.max_rel_err:.3g} {result.note}".strip())
+    return None
+
+
+def _checked(spec: GraphSpec, level: int, workdir: Path) -> Failure | None:
+    """`check_spec` with the work folder's path taken out of the message (reproducible)."""
+    failure = check_spec(spec, level, workdir)
+    if failure is None:
+        return None
+    return Failure(failure.kind, failure.message.replace(str(workdir), "WORK"))
+
+
+# --------------------------------------------------------------------------- shrinking
+
+
+def _candidates(spec: GraphSpec) -> Iterator[GraphSpec]:
+    """Smaller variants of `spec`, most reducing first (delta debugging steps)."""
+    first_node = len(spec.inputs)
+    values = range(first_node, first_node + len(spec.nodes))
+    for value in values:  # return an earlier value instead: drops everything after it
+        if (value,) != spec.outputs:
+            yield _pruned(dataclasses.replace(spec, outputs=(value,)))
+    for index, node in enumerate(spec.nodes):  # bypass a node: its users read an argument
+        for arg in node.args:
+            rewired = _rewire(spec, first_node + index, arg)
+            if rewired is not None:
+                yield rewired
+    for position, (dtype, shape) in enumerate(spec.inputs):  # smaller input sizes
+        for dim, size in enumerate(shape):
+            for smaller in sorted({1, size // 2}):
+                if 0 < smaller < size:
+                    new_shape = (*shape[:dim], smaller, *shape[dim + 1 :])
+                    inputs = list(spec.inputs)
+                    inputs[position] = (dtype, new_shape)
+                    yield dataclasses.replace(spec, inputs=tuple(inputs))
+
+
+def _rewire(spec: GraphSpec, value: int, replacement: int) -> GraphSpec | None:
+    """`spec` with every use of `value` reading `replacement`, then pruned."""
+    if replacement >= value:
+        return None
+    nodes = tuple(
+        dataclasses.replace(n, args=tuple(replacement if a == value else a for a in n.args))
+        for n in spec.nodes
+    )
+    outputs = tuple(replacement if o == value else o for o in spec.outputs)
+    if spec.inputs and any(o < len(spec.inputs) for o in outputs):
+        return None  # a graph must compute something
+    return _pruned(GraphSpec(spec.inputs, nodes, outputs, spec.seed))
+
+
+def is_valid_spec(spec: GraphSpec) -> bool:
+    """Whether the spec still runs in PyTorch and returns float tensors."""
+    try:
+        shapes = _infer_shapes(spec)
+        module, inputs = build_model_from_spec(spec)
+        with torch.no_grad():
+            outputs = module(*inputs)
+    except Exception:  # a shrink step that broke the graph: not a candidate
+        return False
+    return all(0 not in shapes[o] for o in spec.outputs) and all(
+        t.dtype == torch.float32 for t in outputs
+    )
+
+
+Checker = Callable[[GraphSpec, int, Path], "Failure | None"]
+
+
+def shrink(
+    spec: GraphSpec,
+    level: int,
+    failure: Failure,
+    workdir: Path,
+    budget: int = 40,
+    check: Checker = check_spec,
+) -> GraphSpec:
+    """The smallest variant found that fails with the same class, within `budget` checks.
+
+    Greedy delta debugging: take the first smaller candidate that still fails the
+    same way, and start again from it, until none does.
+    """
+    checks = 0
+    improved = True
+    while improved and checks < budget:
+        improved = False
+        for candidate in _candidates(spec):
+            if checks >= budget:
+                break
+            if candidate == spec or not is_valid_spec(candidate):
+                continue
+            checks += 1
+            try:
+                found = check(candidate, level, workdir)
+            except LlmhlsError:
+                continue  # torch.export refused the variant: not a valid graph
+            if found is not None and found.kind == failure.kind:
+                spec, improved = candidate, True
+                break
+    return spec
+
+
+# --------------------------------------------------------------------------- reproducers and runs
+
+
+def _spec_source(spec: GraphSpec) -> str:
+    """The spec as a Python literal in the repository's format (one input/node a line)."""
+    data = spec.to_json()
+    lines = ["SPEC = {"]
+    for key in ("inputs", "nodes"):
+        lines.append(f'    "{key}": [')
+        lines += [f"        {json.dumps(item)}," for item in data[key]]
+        lines.append("    ],")
+    lines += [f'    "outputs": {json.dumps(data["outputs"])},', f'    "seed": {spec.seed},', "}"]
+    return "\n".join(lines)
+
+
+def write_reproducer(folder: Path, spec: GraphSpec, level: int, failure: Failure) -> Path:
+    """A Python file that rebuilds the failing graph (build_model()) and names its failure."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"fuzz_seed{spec.seed}_O{level}.py"
+    quotes = '"' * 3
+    message = failure.message.replace("\\", "/").replace(quotes, "'")
+    path.write_text(
+        f"{quotes}llmhls fuzz reproducer (seed {spec.seed}, -O{level}): {failure.kind}.\n\n"
+        f"{textwrap.fill(message, 96)}\n{quotes}\n\n"
+        "from llmhls.compiler.fuzz import build_model_from_spec\n\n"
+        f"SEED = {spec.seed}\nLEVEL = {level}\nFAILURE = {json.dumps(failure.kind)}\n"
+        f"{_spec_source(spec)}\n\n\n"
+        "def build_model():\n"
+        "    return build_model_from_spec(SPEC)\n"
+    )
+    return path
+
+
+@dataclass
+class FuzzSummary:
+    """What a run found; `to_json` is the last line of `llmhls fuzz --json`."""
+
+    graphs: int = 0
+    checks: int = 0
+    failures: int = 0
+    failures_by_class: dict[str, int] = dataclasses.field(default_factory=dict)
+    reproducers: list[str] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+def run_fuzz(
+    seed: int,
+    count: int,
+    levels: tuple[int, ...],
+    out_dir: Path,
+    progress: Callable[[str], None] = lambda line: None,
+) -> FuzzSummary:
+    """Check `count` graphs (seeds seed*1000003 + i) at every level; save shrunk failures."""
+    summary = FuzzSummary()
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="llmhls-fuzz-") as tmp:
+        workdir = Path(tmp)
+        for i in range(count):
+            spec = random_spec(seed * 1_000_003 + i)
+            summary.graphs += 1
+            for level in levels:
+                summary.checks += 1
+                failure = _checked(spec, level, workdir)
+                verdict = "ok"
+                if failure is not None:
+                    small = shrink(spec, level, failure, workdir)
+                    path = write_reproducer(out_dir, small, level, failure)
+                    summary.failures += 1
+                    counts = summary.failures_by_class
+                    counts[failure.kind] = counts.get(failure.kind, 0) + 1
+                    summary.reproducers.append(str(path))
+                    verdict = f"{failure.kind}: {failure.message} -> {path}"
+                progress(
+                    f"[{i + 1}/{count}] seed {spec.seed} -O{level}: {len(spec.nodes)} nodes, "
+                    f"{verdict}"
+                )
+            shutil.rmtree(workdir / "O0", ignore_errors=True)
+    summary.seconds = round(time.perf_counter() - start, 1)
+    return summary

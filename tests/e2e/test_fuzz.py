@@ -1,0 +1,103 @@
+"""`llmhls fuzz`: random valid graphs, shrinking, reproducers, and a seeded run per level."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from llmhls.compiler.fuzz import (
+    Failure,
+    GraphSpec,
+    build_model_from_spec,
+    is_valid_spec,
+    random_spec,
+    run_fuzz,
+    shrink,
+    write_reproducer,
+)
+
+
+def test_graphs_are_valid_varied_and_seeded() -> None:
+    ops: set[str] = set()
+    dtypes: set[str] = set()
+    sizes: set[int] = set()
+    for seed in range(80):
+        spec = random_spec(seed)
+        assert spec == random_spec(seed)
+        assert GraphSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
+        assert is_valid_spec(spec), spec
+        ops.update(node.op for node in spec.nodes)
+        dtypes.update(dtype for dtype, _ in spec.inputs)
+        sizes.update(d for _, shape in spec.inputs for d in shape)
+    wanted = {"linear", "matmul", "softmax", "layer_norm", "where", "embedding", "transpose"}
+    assert wanted | {"reshape", "slice", "sum", "add"} <= ops
+    assert dtypes == {"float32", "bool", "int64"}
+    assert {1, 2, 3, 5, 7, 11} <= sizes
+
+
+def _has_softmax(spec: GraphSpec, level: int, workdir: Path) -> Failure | None:
+    """A stand-in compiler that 'fails' on any softmax (shrinking needs no real compile)."""
+    if any(node.op == "softmax" for node in spec.nodes):
+        return Failure("mismatch", "softmax")
+    return None
+
+
+def test_shrink_keeps_the_failure_and_drops_the_rest(tmp_path: Path) -> None:
+    spec = next(
+        s
+        for s in map(random_spec, range(1000))
+        if len(s.nodes) >= 4 and any(n.op == "softmax" for n in s.nodes[:-1])
+    )
+    small = shrink(
+        spec, 0, Failure("mismatch", "softmax"), tmp_path, budget=200, check=_has_softmax
+    )
+    assert [node.op for node in small.nodes] == ["softmax"]
+    assert all(d <= 2 for _, shape in small.inputs for d in shape[1:])
+    assert is_valid_spec(small)
+
+
+def test_reproducer_rebuilds_the_graph(tmp_path: Path) -> None:
+    spec = random_spec(7)
+    path = write_reproducer(tmp_path, spec, 2, Failure("crash", "RuntimeError: boom"))
+    assert path.name == "fuzz_seed7_O2.py"
+    loader = importlib.util.spec_from_file_location("repro", path)
+    assert loader is not None and loader.loader is not None
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    assert (module.SEED, module.LEVEL, module.FAILURE) == (7, 2, "crash")
+    rebuilt, inputs = module.build_model()
+    original, expected_inputs = build_model_from_spec(spec)
+    for got, want in zip(inputs, expected_inputs, strict=True):
+        assert torch.equal(got, want)
+    for got, want in zip(rebuilt(*inputs), original(*inputs), strict=True):
+        assert torch.equal(got, want)
+
+
+def test_cli_json_summary(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "llmhls.cli", "fuzz", "--seed", "36", "--count", "1"]
+    result = subprocess.run(
+        [*command, "-O0", "-o", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[1/1] seed 36000108 -O0: 2 nodes, ok" in result.stderr  # progress
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["graphs"] == 1 and summary["failures"] == 0
+    assert summary["failures_by_class"] == {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_seeded_graphs_compile_and_match(level: int, tmp_path: Path) -> None:
+    """The suite's seeded run: ten graphs per level (about 40 s a level)."""
+    summary = run_fuzz(11, 10, (level,), tmp_path)
+    assert summary.graphs == 10
+    assert summary.failures == 0, summary.reproducers
