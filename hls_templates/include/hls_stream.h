@@ -44,7 +44,7 @@ class ring {
  public:
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
-  const T& front() const { return items_[head_]; }
+  T front() const { return items_[head_]; }  // by value: vector<bool>::operator[] makes a temporary
   void pop_front() {
     head_ = (head_ + 1) % items_.size();
     --size_;
