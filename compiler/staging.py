@@ -10,8 +10,8 @@ aside before the new one is renamed in, and put back if that is interrupted.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,14 +34,19 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
     """Yield an empty folder beside `out_dir`; on success it replaces `out_dir`."""
     out_dir = Path(out_dir).absolute()
     created = [p for p in reversed(out_dir.parents) if not p.exists()]
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    except OSError as exc:
-        _remove_empty(created)
-        raise InputError(f"cannot write the project '{out_dir}': {exc.strerror or exc}") from None
-    old = staging.with_name(staging.name + ".old")
-    try:
+    staging: Path | None = None
+    old: Path | None = None
+    try:  # one handler from the first folder made: a Ctrl-C at any point cleans up
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            # named before it exists, so an interrupt just after the mkdir still removes it
+            staging = out_dir.parent / f".{out_dir.name}.{os.getpid()}.{secrets.token_hex(4)}"
+            staging.mkdir(mode=0o700)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the project '{out_dir}': {exc.strerror or exc}"
+            ) from None
+        old = staging.with_name(staging.name + ".old")
         yield staging
         write_weight_digests(staging)
         os.chmod(staging, 0o755)
@@ -49,9 +54,10 @@ def staged_directory(out_dir: Path) -> Iterator[Path]:
             out_dir.rename(old)
         staging.rename(out_dir)
     except BaseException:
-        if old.exists() and not out_dir.exists():
+        if old is not None and old.exists() and not out_dir.exists():
             old.rename(out_dir)
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         _remove_empty(created)
         raise
     shutil.rmtree(old, ignore_errors=True)
