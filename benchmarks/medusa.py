@@ -35,12 +35,12 @@ def main() -> int:
     from llmhls.compiler.llm.source import load_llm, smollm2_gguf
     from llmhls.compiler.medusa import data
     from llmhls.compiler.medusa.decode import CausalLm, MedusaDecoder, greedy_generate
-    from llmhls.compiler.medusa.heads import load_heads
+    from llmhls.compiler.medusa.heads import load_heads, smollm2_heads
     from llmhls.compiler.medusa.tree import build_tree, chain_tree
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=smollm2_gguf())
-    parser.add_argument("--heads", type=Path, default=SHIPPED_HEADS)
+    parser.add_argument("--heads", type=Path, default=smollm2_heads())
     parser.add_argument("--prompts", type=int, default=20)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--trees", default="chain,8,16,32,64")

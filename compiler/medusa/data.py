@@ -9,6 +9,7 @@ the heads learn to guess ahead.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import zlib
@@ -85,7 +86,8 @@ def _members(module: Any) -> list[tuple[str, Any]]:
     return found
 
 
-def doc_items() -> list[DocItem]:
+@functools.cache
+def doc_items() -> tuple[DocItem, ...]:
     """Every usable docstring of MODULES, in a fixed order (modules missing here are skipped)."""
     items: list[DocItem] = []
     seen: set[str] = set()
@@ -102,7 +104,7 @@ def doc_items() -> list[DocItem]:
             if len(text) >= MIN_DOC and text not in seen:
                 seen.add(text)
                 items.append(DocItem(name, text))
-    return items
+    return tuple(items)
 
 
 def prompts(split: str, count: int) -> list[str]:

@@ -24,6 +24,13 @@ from llmhls.errors import InputError
 METADATA_KEY = "medusa"
 
 
+def smollm2_heads() -> Path:
+    """The trained Medusa heads shipped for SmolLM2-135M-Instruct (README.md beside them)."""
+    import llmhls
+
+    return Path(llmhls.__file__).parent / "data" / "medusa" / "smollm2-135m.safetensors"
+
+
 class MedusaHeads(nn.Module):
     """K residual blocks on a hidden state; `logits` runs them through an LM head."""
 

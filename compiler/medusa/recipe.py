@@ -73,14 +73,12 @@ def make_heads(
 
     heads = MedusaHeads(loaded.config.hidden_size, recipe.heads)
     start = time.perf_counter()
-    losses = train_heads(lm, heads, samples, recipe.train, log=log)
+    losses, epochs = train_heads(lm, heads, samples, recipe.train, log=log)
     train_s = time.perf_counter() - start
     torch.backends.cuda.matmul.allow_tf32 = False
     rates = acceptance_rates(lm, heads, calibration, recipe.top_k)
     for k, row in enumerate(rates):
         log(f"head {k} acceptance top-1..{len(row)}: " + " ".join(f"{r:.3f}" for r in row))
-    seen = sum(len(s.ids) for s in samples)
-    epochs = recipe.train.steps * recipe.train.batch_tokens / max(seen, 1)
     info = {
         "model": loaded.name,
         "lm_head": "shared, frozen (the model's own)",
@@ -97,7 +95,7 @@ def make_heads(
             "answers": len(samples),
             "answer_tokens": tokens,
             "calibration_answer_tokens": sum(len(s.answer) for s in calibration),
-            "epochs_at_most": round(epochs, 2),
+            "epochs": round(epochs, 2),
         },
         "final_loss": round(sum(losses[-20:]) / len(losses[-20:]), 4),
         "seconds": {"data": round(data_s, 1), "train": round(train_s, 1)},

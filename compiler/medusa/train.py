@@ -89,8 +89,11 @@ def train_heads(
     samples: list[Sample],
     options: TrainOptions,
     log: Callable[[str], None] = print,
-) -> list[float]:
-    """Train the heads in place (AdamW, linear warm-up then cosine decay); returns the losses."""
+) -> tuple[list[float], float]:
+    """Train the heads in place (AdamW, linear warm-up then cosine decay).
+
+    Returns the loss of every step and the passes made over the samples (epochs).
+    """
     if options.steps < 1:
         raise OptionError(f"--steps must be at least 1, got {options.steps}")
     if not samples:
@@ -113,11 +116,14 @@ def train_heads(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     losses: list[float] = []
     queue: list[list[Sample]] = []
+    consumed = 0
     every = max(options.steps // 20, 1)
     for step in range(options.steps):
         if not queue:
             queue = _batches(samples, options.batch_tokens, rng)
-        loss, accuracy = _loss(heads, lm, queue.pop())
+        batch = queue.pop()
+        consumed += len(batch)
+        loss, accuracy = _loss(heads, lm, batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -127,7 +133,7 @@ def train_heads(
             shown = " ".join(f"{a:.2f}" for a in accuracy)
             log(f"step {step + 1}/{options.steps} loss {float(loss):.3f} head top-1 {shown}")
     heads.eval()
-    return losses
+    return losses, consumed / len(samples)
 
 
 @torch.no_grad()

@@ -6,13 +6,14 @@ import pytest
 import torch
 from llm_models import tiny_llama
 
+from llmhls.compiler.llm.source import SMOLLM2_MISSING, smollm2_gguf
 from llmhls.compiler.medusa.decode import (
     CausalLm,
     MedusaDecoder,
     greedy_generate,
     verify_tree,
 )
-from llmhls.compiler.medusa.heads import MedusaHeads, load_heads, save_heads
+from llmhls.compiler.medusa.heads import MedusaHeads, load_heads, save_heads, smollm2_heads
 from llmhls.compiler.medusa.tree import MedusaTree, build_tree, chain_tree
 from llmhls.errors import InputError, OptionError
 
@@ -143,3 +144,69 @@ def test_heads_file_round_trip(tmp_path) -> None:
     (tmp_path / "bad.safetensors").write_bytes(b"nonsense")
     with pytest.raises(InputError, match=r"bad\.safetensors"):
         load_heads(tmp_path / "bad.safetensors")
+
+
+def test_shipped_smollm2_heads_hold_their_rates() -> None:
+    heads = load_heads(smollm2_heads(), hidden_size=576)
+    assert heads.count == 4
+    rates = heads.rates
+    assert len(rates) == 4 and all(len(row) == 10 for row in rates)
+    assert all(0.0 <= r <= 1.0 for row in rates for r in row)
+    assert [row[0] for row in rates] == sorted((row[0] for row in rates), reverse=True)
+    assert heads.info["recipe"]["train"]["seed"] == 0 and heads.info["command"]
+    assert build_tree(rates, 64).size == 65
+
+
+def test_train_command_errors_are_one_line(tmp_path, capsys) -> None:
+    from llmhls.cli import main
+
+    model = tmp_path / "missing"
+    assert main(["medusa", "train", str(model), "-o", str(tmp_path / "h.safetensors")]) == 2
+    assert "missing" in capsys.readouterr().err
+    folder = str(tiny_llama(tmp_path / "tiny"))
+    out = str(tmp_path / "h.safetensors")
+    assert main(["medusa", "train", folder, "-o", out, "--device", "tpu"]) == 2
+    assert "--device 'tpu'" in capsys.readouterr().err
+    assert main(["medusa", "train", folder, "-o", out, "--heads", "0"]) == 2
+    assert "--heads must be at least 1" in capsys.readouterr().err
+
+
+def test_train_command_writes_heads_that_decode_like_greedy(tmp_path) -> None:
+    """A small CPU run of `llmhls medusa train` on the tiny Llama, then exact decoding."""
+    from transformers import AutoModelForCausalLM
+
+    from llmhls.cli import main
+
+    folder = tiny_llama(tmp_path / "tiny")
+    out = tmp_path / "heads.safetensors"
+    args = ["--prompts", "4", "--calibration-prompts", "2", "--max-new-tokens", "10"]
+    assert main(["medusa", "train", str(folder), "-o", str(out), *args, "--steps", "8"]) == 0
+    heads = load_heads(out, hidden_size=64)
+    assert heads.count == 4 and len(heads.rates[0]) == 10
+    assert heads.info["recipe"]["prompts"] == 4 and "--steps 8" in heads.info["command"]
+    assert heads.info["data"]["epochs"] > 0
+    assert any(float(b.weight.abs().max()) > 0 for b in heads.blocks)  # trained, not zeros
+    lm = CausalLm(AutoModelForCausalLM.from_pretrained(folder))
+    decoder = MedusaDecoder(lm, heads, build_tree(heads.rates, 16))
+    for prompt in PROMPTS[:2]:
+        assert decoder.generate(prompt, 24).tokens == greedy_generate(lm, prompt, 24).tokens
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(smollm2_gguf() is None, reason=SMOLLM2_MISSING)
+def test_smollm2_shipped_heads_decode_like_greedy() -> None:
+    """SmolLM2 with the shipped heads: greedy's tokens on held-out prompts, several per step."""
+    from llmhls.compiler.llm.source import load_llm
+    from llmhls.compiler.medusa import data
+
+    loaded = load_llm(smollm2_gguf())
+    lm = CausalLm(loaded.model)
+    heads = load_heads(smollm2_heads(), loaded.config.hidden_size)
+    decoder = MedusaDecoder(lm, heads, build_tree(heads.rates, 32))
+    steps = tokens = 0
+    for text in data.prompts("evaluation", 3):
+        prompt = data.prompt_ids(loaded.tokenizer, text)
+        result = decoder.generate(prompt, 64)
+        assert result.tokens == greedy_generate(lm, prompt, 64).tokens
+        steps, tokens = steps + len(result.accepted), tokens + sum(result.accepted)
+    assert tokens / steps > 1.6
