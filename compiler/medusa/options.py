@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 class TrainOptions:
     """How the heads are trained."""
 
-    steps: int = 2000
+    steps: int = 1500
     lr: float = 1e-3
     batch_tokens: int = 8192  # padded tokens per batch, at most
     warmup: int = 50
@@ -25,7 +25,7 @@ class Recipe:
     """Which prompts, how the model answers them, and how the heads learn from the answers."""
 
     heads: int = 4
-    prompts: int = 1200  # each answered greedily and sampled
+    prompts: int = 1000  # each answered greedily and sampled
     calibration_prompts: int = 64
     max_new_tokens: int = 256
     temperature: float = 0.7  # of the sampled answers
