@@ -4,7 +4,10 @@ A step feeds the tree (root = the model's own greedy token, then the heads' gues
 the model in one forward pass with the tree's attention mask and positions, accepts
 the longest path whose every token is the model's greedy choice after its parent, and
 moves that path's K/V rows into place behind the prefix. Its output is plain greedy
-decoding's, token for token; only the number of forward passes changes.
+decoding's, token for token; only the number of forward passes changes. (Exactly so up
+to floating-point near-ties: a node's logits come from one masked pass over the tree
+rather than token by token, which may round differently; in float32 no difference was
+seen on SmolLM2, benchmarks/medusa.py counts it.) Llama-family and GPT-2 models.
 """
 
 from __future__ import annotations

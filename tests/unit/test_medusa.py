@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from llm_models import tiny_llama
+from llm_models import tiny_gpt2, tiny_llama
 
 from llmhls.compiler.llm.source import SMOLLM2_MISSING, smollm2_gguf
 from llmhls.compiler.medusa.decode import (
@@ -116,10 +116,20 @@ class _Oracle(MedusaDecoder):
         return guesses
 
 
-def test_accepted_paths_keep_greedy_tokens(lm: CausalLm) -> None:
+@pytest.fixture(scope="module")
+def gpt2(tmp_path_factory) -> CausalLm:
+    from transformers import AutoModelForCausalLM
+
+    folder = tiny_gpt2(tmp_path_factory.mktemp("medusa") / "gpt2")
+    return CausalLm(AutoModelForCausalLM.from_pretrained(folder, attn_implementation="sdpa"))
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])
+def test_accepted_paths_keep_greedy_tokens(arch: str, request) -> None:
     """Right guesses on varying branches: the accepted paths' K/V must be moved into place."""
+    lm = request.getfixturevalue("lm" if arch == "llama" else "gpt2")
     tree = build_tree(RATES, 30)
-    heads = MedusaHeads(64, heads=4)
+    heads = MedusaHeads(lm.lm_head.in_features, heads=4)
     for prompt in PROMPTS:
         reference = greedy_generate(lm, prompt, 48).tokens
         result = _Oracle(lm, heads, tree, future=reference).generate(prompt, 48)
@@ -171,6 +181,7 @@ def test_train_command_errors_are_one_line(tmp_path, capsys) -> None:
     assert "--heads must be at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_command_writes_heads_that_decode_like_greedy(tmp_path) -> None:
     """A small CPU run of `llmhls medusa train` on the tiny Llama, then exact decoding."""
     from transformers import AutoModelForCausalLM
