@@ -50,9 +50,13 @@ class MedusaHeads(nn.Module):
     def hidden_size(self) -> int:
         return self.blocks[0].in_features
 
+    def head(self, k: int, hidden: torch.Tensor) -> torch.Tensor:
+        """[..., d] -> [..., d]: head k's residual block, h + SiLU(W_k h + b_k)."""
+        return hidden + nn.functional.silu(self.blocks[k](hidden))
+
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """[..., d] -> [..., K, d]: every head's hidden state."""
-        return torch.stack([hidden + nn.functional.silu(b(hidden)) for b in self.blocks], dim=-2)
+        return torch.stack([self.head(k, hidden) for k in range(self.count)], dim=-2)
 
     def logits(self, hidden: torch.Tensor, lm_head: nn.Module) -> torch.Tensor:
         """[..., d] -> [..., K, vocab] through the (shared) LM head."""

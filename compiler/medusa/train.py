@@ -74,8 +74,7 @@ def _loss(
             continue
         states = hidden[:, :-shift][valid].float()
         target = teacher[:, shift:][valid]
-        block = heads.blocks[k]
-        guess = lm.lm_head(states + torch.nn.functional.silu(block(states)))
+        guess = lm.lm_head(heads.head(k, states))
         log_probs = torch.log_softmax(guess.float(), dim=-1)
         loss = -(target.exp() * log_probs).sum(-1).mean()
         total = total + HEAD_DECAY**k * loss
