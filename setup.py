@@ -33,7 +33,7 @@ setup(
     packages=list(PACKAGE_DIRS),
     package_dir=PACKAGE_DIRS,
     package_data={
-        "llmhls": ["data/*.json"],
+        "llmhls": ["data/*.json", "data/medusa/*.safetensors", "data/medusa/*.json"],
         "llmhls.hls_templates": ["*.h", "*.j2", "include/*.h", "host/*.j2"],
         "llmhls.dialects": ["*.mlir"],
     },

@@ -259,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_run_command(commands)
     _add_fuzz_command(commands)
+    _add_medusa_command(commands)
 
     targets_cmd = commands.add_parser("targets", help="list the FPGA parts llmhls knows")
     _add_debug(targets_cmd)
@@ -581,6 +582,96 @@ def _cmd_fuzz(args: argparse.Namespace) -> int:
     if args.json:
         print(summary.to_json())
     return 1 if summary.failures else 0
+
+
+def _add_medusa_command(commands) -> None:
+    from llmhls.compiler.medusa.options import Recipe, TrainOptions
+
+    recipe, train = Recipe(), TrainOptions()
+    medusa_cmd = commands.add_parser("medusa", help="Medusa heads for faster greedy decoding")
+    medusa_commands = medusa_cmd.add_subparsers(dest="medusa_command", metavar="COMMAND")
+    medusa_commands.required = True
+    train_cmd = medusa_commands.add_parser(
+        "train",
+        help="train Medusa-1 heads on a model by self-distillation",
+        description=(
+            "Train K Medusa-1 heads (a zero-initialized residual block each, before the "
+            "model's own LM head, shared and frozen) on the frozen model. The data is the "
+            "model's own answers, greedy and sampled, to prompts built from Python "
+            "standard-library docstrings (nothing is downloaded); head k learns the model's "
+            "next-token distribution k+1 tokens ahead. The heads' top-k acceptance rates, "
+            "measured on held-out calibration prompts, and the recipe are stored in the "
+            "safetensors file's metadata."
+        ),
+    )
+    train_cmd.add_argument("model", metavar="MODEL", help="Hugging Face folder or GGUF file")
+    train_cmd.add_argument("-o", "--output", required=True, type=Path, help="heads .safetensors")
+    train_cmd.add_argument("--heads", type=int, default=recipe.heads, help="default: %(default)s")
+    train_cmd.add_argument("--steps", type=int, default=train.steps, help="default: %(default)s")
+    train_cmd.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    train_cmd.add_argument(
+        "--prompts",
+        type=int,
+        default=recipe.prompts,
+        help="training prompts (default: %(default)s)",
+    )
+    train_cmd.add_argument(
+        "--calibration-prompts",
+        type=int,
+        default=recipe.calibration_prompts,
+        help="prompts the acceptance rates are measured on (default: %(default)s)",
+    )
+    train_cmd.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=recipe.max_new_tokens,
+        help="longest answer (default: %(default)s)",
+    )
+    train_cmd.add_argument(
+        "--batch-tokens",
+        type=int,
+        default=train.batch_tokens,
+        help="padded tokens per training batch (default: %(default)s)",
+    )
+    train_cmd.add_argument("--lr", type=float, default=train.lr, help="default: %(default)s")
+    train_cmd.add_argument("--seed", type=int, default=train.seed, help="default: %(default)s")
+    _add_debug(train_cmd)
+    train_cmd.set_defaults(handler=_cmd_medusa_train)
+
+
+def _cmd_medusa_train(args: argparse.Namespace) -> int:
+    import shlex
+
+    from llmhls.compiler.medusa.options import Recipe, TrainOptions
+    from llmhls.compiler.medusa.recipe import make_heads
+
+    train = TrainOptions(
+        steps=args.steps, lr=args.lr, batch_tokens=args.batch_tokens, seed=args.seed
+    )
+    recipe = Recipe(
+        heads=args.heads,
+        prompts=args.prompts,
+        calibration_prompts=args.calibration_prompts,
+        max_new_tokens=args.max_new_tokens,
+        train=train,
+    )
+    options = {
+        "--heads": args.heads,
+        "--steps": args.steps,
+        "--device": args.device,
+        "--prompts": args.prompts,
+        "--calibration-prompts": args.calibration_prompts,
+        "--max-new-tokens": args.max_new_tokens,
+        "--batch-tokens": args.batch_tokens,
+        "--lr": args.lr,
+        "--seed": args.seed,
+    }
+    words = ["llmhls", "medusa", "train", args.model, "-o", str(args.output)]
+    command = shlex.join(words + [str(w) for item in options.items() for w in item])
+    info = make_heads(Path(args.model), args.output, recipe, args.device, command)
+    top1 = " ".join(f"{row[0]:.3f}" for row in info["acceptance_rates"])
+    print(f"llmhls: wrote {args.output} ({args.heads} heads; top-1 acceptance per head: {top1})")
+    return 0
 
 
 def _parse_ids(text: str) -> list[int]:
