@@ -39,9 +39,19 @@ inline unsigned next_stream_id() {
 
 /// FIFO storage: a ring that doubles when full and keeps its capacity when drained, so a
 /// stream refilled on every kernel call (a weight channel) allocates only on the first.
+/// A destroyed ring leaves its storage to the next one of its type that grows: a dataflow
+/// region's streams are locals (UG1399's canonical form), made anew on every call, and
+/// would otherwise reallocate a whole call's words each time.
 template <typename T>
 class ring {
  public:
+  ring() = default;
+  ring(const ring& other) = default;
+  ring& operator=(const ring& other) = default;
+  ~ring() {
+    if (!items_.empty()) spare().push_back(std::vector<T>());
+    if (!items_.empty()) spare().back().swap(items_);
+  }
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
   T front() const { return items_[head_]; }  // by value: vector<bool>::operator[] makes a temporary
@@ -56,8 +66,21 @@ class ring {
   }
 
  private:
+  // Never destroyed: a static stream may outlive any static object at exit.
+  static std::vector<std::vector<T> >& spare() {
+    static std::vector<std::vector<T> >* storage = new std::vector<std::vector<T> >();
+    return *storage;
+  }
+
   void grow() {
-    std::vector<T> larger(items_.empty() ? 16 : 2 * items_.size());
+    std::vector<T> larger;
+    std::vector<std::vector<T> >& pool = spare();
+    if (!pool.empty() && pool.back().size() > items_.size()) {
+      larger.swap(pool.back());
+      pool.pop_back();
+    } else {
+      larger.resize(items_.empty() ? 16 : 2 * items_.size());
+    }
     for (std::size_t i = 0; i < size_; ++i) larger[i] = items_[(head_ + i) % items_.size()];
     items_.swap(larger);
     head_ = 0;

@@ -124,5 +124,20 @@ int main() {
     CHECK(link.empty());
   }
 
+  // A local stream made on every call (a dataflow region's channel) takes over the storage
+  // a destroyed one left: values, order and wrap-around stay right, bool included.
+  for (int call = 0; call < 3; ++call) {
+    hls::stream<int> local("local");
+    for (int i = 0; i < 1000 + call; ++i) local.write(call * 10000 + i);
+    for (int i = 0; i < 500; ++i) CHECK(local.read() == call * 10000 + i);
+    for (int i = 0; i < 700; ++i) local.write(-i);
+    for (int i = 500; i < 1000 + call; ++i) CHECK(local.read() == call * 10000 + i);
+    for (int i = 0; i < 700; ++i) CHECK(local.read() == -i);
+    CHECK(local.empty());
+    hls::stream<bool> flags("flags");
+    for (int i = 0; i < 40; ++i) flags.write(i % 3 == call);
+    for (int i = 0; i < 40; ++i) CHECK(flags.read() == (i % 3 == call));
+  }
+
   return finish("test_hls_stream");
 }
