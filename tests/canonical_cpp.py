@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from llmhls.passes.pipeline import split_top_level
+
 _FUNCTION = re.compile(r"^(?:static )?void (\w+)\(\n(.*?)\n\) \{\n(.*?)^\}", re.S | re.M)
 _OUTPUT_PARAM = re.compile(r"^  (?!const )[\w:<>]+\* (\w+),?$", re.M)
 _LOCAL = re.compile(
@@ -57,22 +59,6 @@ _TASK_CALL = re.compile(r"^\s+(\w+)(?:<[^;]*?>)?\(([^;]*)\);", re.M)
 _CONSTANT = re.compile(r"constexpr int (\w+) = (\d+);")
 
 
-def _arguments(text: str) -> list[str]:
-    """A call's arguments, split at the commas outside brackets."""
-    args, depth, current = [], 0, ""
-    for ch in text:
-        if ch in "([{<":
-            depth += 1
-        elif ch in ")]}>":
-            depth -= 1
-        if ch == "," and depth == 0:
-            args.append(current.strip())
-            current = ""
-        else:
-            current += ch
-    return [*args, current.strip()] if current.strip() else args
-
-
 def engine_slow_forms(source: str, top: str) -> list[str]:
     """The module doc's rules for the decode engine's dataflow regions: every stream local,
     non-static, and each of its elements (a stream array reaches a task whole or one
@@ -88,7 +74,7 @@ def engine_slow_forms(source: str, top: str) -> list[str]:
             problems.append(f"{name} reads the m_axi output 'logits'")
         if "#pragma HLS dataflow" not in body:
             continue
-        calls = [(m.group(1), _arguments(m.group(2))) for m in _TASK_CALL.finditer(body)]
+        calls = [(m.group(1), split_top_level(m.group(2))) for m in _TASK_CALL.finditer(body)]
         for task, args in calls:
             repeated = [a for a, n in Counter(args).items() if n > 1]
             if repeated:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import tool
 
+from llmhls.passes.pipeline import split_top_level
 from llmhls.passes.registry import all_passes
 
 SUITE = Path(__file__).resolve().parent
@@ -61,24 +62,6 @@ class Mutant:
         return f"{stem}__L{self.line}__no-{self.dropped}.mlir"
 
 
-def split_pipeline(text: str) -> list[str]:
-    """Top-level comma-separated entries of a pipeline (options in braces stay whole)."""
-    entries, depth, current = [], 0, ""
-    for char in text:
-        if char in "({":
-            depth += 1
-        elif char in ")}":
-            depth -= 1
-        if char == "," and depth == 0:
-            entries.append(current.strip())
-            current = ""
-        else:
-            current += char
-    if current.strip():
-        entries.append(current.strip())
-    return entries
-
-
 def mutants(source: Path, llmhls_passes: set[str]) -> list[Mutant]:
     """Every (RUN line, llmhls pass) of `source` as a mutant without that pass."""
     found = []
@@ -88,7 +71,7 @@ def mutants(source: Path, llmhls_passes: set[str]) -> list[Mutant]:
         pipeline = _PIPELINE.search(text) if run else None
         if run is None or pipeline is None:
             continue
-        entries = split_pipeline(pipeline.group(1))
+        entries = split_top_level(pipeline.group(1))
         names = [entry.split("{", 1)[0].strip() for entry in entries]
         for position, name in enumerate(names):
             if name not in llmhls_passes or names.count(name) > 1:
@@ -116,7 +99,7 @@ def _all_mutants() -> list[Mutant]:
 
 
 def test_pipeline_split_keeps_options_whole() -> None:
-    entries = split_pipeline("hls-a{x=1 y=2}, func.func(b, c), hls-d")
+    entries = split_top_level("hls-a{x=1 y=2}, func.func(b, c), hls-d")
     assert entries == ["hls-a{x=1 y=2}", "func.func(b, c)", "hls-d"]
 
 
