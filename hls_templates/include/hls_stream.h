@@ -49,8 +49,10 @@ class ring {
   ring(const ring& other) = default;
   ring& operator=(const ring& other) = default;
   ~ring() {
-    if (!items_.empty()) spare().push_back(std::vector<T>());
-    if (!items_.empty()) spare().back().swap(items_);
+    if (!items_.empty()) {
+      spare().push_back(std::vector<T>());
+      spare().back().swap(items_);
+    }
   }
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
