@@ -17,7 +17,7 @@
 //   holds SUB lanes of ROWS rows; a unit unpacks them (16 fp32 / 32 fp16 /
 //   64 int8 / 2 x 64 int4 lanes), multiplies with the on-chip activation
 //   broadcast and reduces with an adder tree. int8/int4 lanes multiply integer
-//   activations (int16, one scale per vector) and sum in integers, applying
+//   activations (int16, one scale per word's 64 lanes) and sum in integers, applying
 //   scale (and minimum) once per row (int8) or group (int4):
 //   s * sx * sum(q * xq) + m * sum(x). IL >= 8 row groups are interleaved word
 //   by word, so each row's running sum is updated every 8th cycle, more than
@@ -221,28 +221,26 @@ struct Lanes<kInt4> {
 template <int IN, int T>
 struct Activation {
   float x[T][IN];
-  int16_t xq[T][IN];  // int8/int4 units: x / sx rounded
-  float sx[T];
+  int16_t xq[T][IN];  // int8/int4 units: x / sx rounded, sx per chunk of kVec
+  float sx[T][(IN + kVec - 1) / kVec];
   float group_sum[T][IN / 32 > 0 ? IN / 32 : 1];  // int4 units: sum of x per group of 32
 };
 
-// Row r of the activation a matrix phase of format FMT reads: x itself; for int8/int4 units also
-// x / sx in int16 (sx = max|x| / 32767) and, for int4, each group of 32's sum, taken in
-// the same pass as the maximum.
+// Row r of the activation a matrix phase of format FMT reads, in one pass of kVec
+// elements a cycle: x itself; for int8/int4 units also x / sx in int16, with sx =
+// max|x| / 32767 over the kVec elements of the cycle (one word's lanes, so a unit
+// scales each word's integer sum by its own sx), and for int4 each group of 32's sum.
 // With NORMED, x is first RMS-normalized on the way in: weight[j] * (x[j] * inverse), so
 // the norm costs no pass of its own (`rms_inverse` gives `inverse`).
 template <int IN, int FMT, bool NORMED = false, int T>
 void prepare(const float* x, int n, Activation<IN, T>& a, int r, const float* weight = nullptr,
              float inverse_rms = 1.0f) {
 #pragma HLS inline
-  float peak[kPartials];
-#pragma HLS array_partition variable = peak complete
-  for (int i = 0; i < kPartials; ++i) peak[i] = 0.0f;
-PREPARE_MAX:
+PREPARE:
   for (int i = 0; i < (IN + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
     float values[kVec];
-    float m = 0.0f;
+    float peak = 0.0f;
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
       const float raw = j < n && j < IN ? x[j] : 0.0f;
@@ -250,9 +248,8 @@ PREPARE_MAX:
       values[e] = v;
       if (j < IN) a.x[r][j] = v;
       const float magnitude = v < 0.0f ? -v : v;
-      m = magnitude > m ? magnitude : m;
+      peak = magnitude > peak ? magnitude : peak;
     }
-    peak[i % kPartials] = m > peak[i % kPartials] ? m : peak[i % kPartials];
     if (FMT == kInt4) {
       for (int g = 0; g < kVec / 32; ++g) {
         float sum = 0.0f;
@@ -261,18 +258,14 @@ PREPARE_MAX:
         if (group < IN / 32) a.group_sum[r][group] = sum;
       }
     }
-  }
-  if (FMT != kInt8 && FMT != kInt4) return;
-  float amax = 0.0f;
-  for (int i = 0; i < kPartials; ++i) amax = peak[i] > amax ? peak[i] : amax;
-  a.sx[r] = amax > 0.0f ? amax / kActLevels : 1.0f;
-  const float inverse = 1.0f / a.sx[r];
-PREPARE_QUANTIZE:
-  for (int i = 0; i < (IN + kVec - 1) / kVec; ++i) {
-#pragma HLS pipeline II = 1
-    for (int e = 0; e < kVec; ++e) {
-      const int j = i * kVec + e;
-      if (j < IN) a.xq[r][j] = round_to_int16(a.x[r][j] * inverse);
+    if (FMT == kInt8 || FMT == kInt4) {
+      const bool zero = peak == 0.0f;
+      a.sx[r][i] = zero ? 1.0f : peak / kActLevels;
+      const float inverse = zero ? 1.0f : kActLevels / peak;
+      for (int e = 0; e < kVec; ++e) {
+        const int j = i * kVec + e;
+        if (j < IN) a.xq[r][j] = round_to_int16(values[e] * inverse);
+      }
     }
   }
 }
@@ -291,6 +284,7 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN, T>& a, int
                const float* meta) {
 #pragma HLS inline
   constexpr int kSub = Lanes<FMT>::kSub;
+  static_assert(FMT < kInt8 || kSub == kVec, "an integer unit's word is one activation chunk");
   if (FMT == kFp32 || FMT == kFp16) {
     float sum = 0.0f;
     for (int e = 0; e < kSub; ++e) sum += static_cast<float>(Lanes<FMT>::get(wd, row, e)) * a.x[t][w * kSub + e];
@@ -305,7 +299,7 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN, T>& a, int
         sum += static_cast<int8_t>((bits >> (8 * k)) & 0xFFu) * x[u * 4 + k];
       }
     }
-    return static_cast<float>(sum) * (meta[0] * a.sx[t]);
+    return static_cast<float>(sum) * (meta[0] * a.sx[t][w]);
   }
   float part = 0.0f;  // int4: groups of 32 lanes (4 x 32 bits), each with scale and minimum
   for (int g = 0; g < kSub / 32; ++g) {
@@ -318,7 +312,7 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN, T>& a, int
       }
     }
     const int group = w * (kSub / 32) + g;
-    part += static_cast<float>(sum) * (meta[2 * group] * a.sx[t]) +
+    part += static_cast<float>(sum) * (meta[2 * group] * a.sx[t][w]) +
             meta[2 * group + 1] * a.group_sum[t][group];
   }
   return part;

@@ -130,13 +130,11 @@ def test_quantized_weights_precision(
 @pytest.mark.parametrize("target", ["u280", "u55c"])
 def test_decode_engine_reaches_the_hbm_roofline(smollm2, tmp_path: Path, target: str) -> None:
     """--engine stream, by its loop model: decode at position 0 within 75% of the part's
-    HBM roofline at fp16 and int8, on >= 24 channels, int4 > int8 > fp16, and every
-    resource within 80% of the part (measured: 85.5%, 84.4%).
+    HBM roofline at fp16, int8 and int4, on >= 24 channels, int4 > int8 > fp16, and every
+    resource within 80% of the part (measured on u280: 85.5%, 85.1%, 77.2%).
 
-    int4 misses the 75%: streaming its scales and minimums as fp16 cut its bytes by 12%
-    and took it from 3246 to 3521 tokens/s, but its roofline rose more (4254 -> 4849) and
-    the units now wait on the vector unit's chain (21,170 of 85,203 cycles) more than on
-    the memory: 72.6%. Held at that, and at its rate, so that neither regresses."""
+    int4 is the closest: its units wait on the vector unit's chain between phases more
+    than on the memory (16,015 of 80,130 cycles)."""
     loaded, _ = smollm2
     rates = {}
     for weights in ("fp16", "int8", "int4"):
@@ -144,13 +142,11 @@ def test_decode_engine_reaches_the_hbm_roofline(smollm2, tmp_path: Path, target:
             max_context=256, weights=weights, engine="stream", target=target
         )
         engine = compile_llm(loaded, tmp_path / weights, options).report["engine"]
-        goal = 72.5 if weights == "int4" else 75
-        assert engine["percent_of_roofline"] >= goal, (weights, engine["percent_of_roofline"])
+        assert engine["percent_of_roofline"] >= 75, (weights, engine["percent_of_roofline"])
         assert engine["channels"] >= 24
         assert engine["fits"], (weights, engine["utilization"])
         rates[weights] = engine["decode_tokens_per_s"]
     assert rates["int4"] > rates["int8"] > rates["fp16"], rates
-    assert rates["int4"] >= 3500, rates
 
 
 def test_decode_engine_generates_transformers_greedy_tokens(smollm2, tmp_path: Path) -> None:

@@ -73,10 +73,10 @@ class EnginePlan:
 
 # tb_llm's verdict on the engine's prefill logits (manifest `tolerance`): the float
 # formats differ from the reference by summation order only (DEFAULT_FLOOR_TOLERANCE);
-# int8/int4 units multiply int16 activations (one scale per vector: 2^-15 of its largest
-# value) and an fp16 cache rounds K and V to 11 bits. Each adds its floor, a multiple of
-# the tiny Llama's measured error over the largest logit (int8 1.2e-4, int4 3.5e-4; fp16
-# KV 8.9e-4 with fp32 weights, 1.7e-3 with int4).
+# int8/int4 units multiply int16 activations (one scale per 64 elements: 2^-15 of their
+# largest value) and an fp16 cache rounds K and V to 11 bits. Each adds its floor, a
+# multiple of the tiny Llama's measured error over the largest logit (int8 1.0e-4, int4
+# 2.6e-4; fp16 KV 8.9e-4 with fp32 weights, 8.1e-4 with int4).
 INTEGER_UNITS_FLOOR = 1e-3
 FP16_CACHE_FLOOR = 5e-3
 

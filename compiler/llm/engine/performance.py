@@ -39,12 +39,11 @@ from llmhls.targets import Target
 
 VEC = 64  # kVec in llmhls_engine.h: vector-unit lanes
 PARTIALS = 8  # kPartials
-GROUP = 32  # int4 group and PREPARE_GROUPS width
+GROUP = 32  # int4 group: PREPARE sums x over each
 NARROW_BUNDLES = 4  # gmem_io (tokens, logits), gmem_aux, gmem_k, gmem_v
 TEMPLATE_LOOPS = (
     "GEMV",
-    "PREPARE_MAX",
-    "PREPARE_QUANTIZE",
+    "PREPARE",
     "RMS_SUM",
     "LN_SUM",
     "LN_CENTER",
@@ -146,15 +145,15 @@ def vector_segments(cfg, op: EngineOps, biases: bool, formats: list[str]) -> lis
         return _pipelined(label, 1, _vec(n), 1, depth).cycles
 
     def prepare(n: int, fmt: str, normed: bool = False) -> int:
-        """PREPARE_MAX (with the int4 group sums, and llama's RMS scaling, in the same pass),
-        then for int units the scale (sx, 1 / sx) and PREPARE_QUANTIZE."""
-        peak = t.ram_read + (2 * t.fmul if normed else 0) + _tree(VEC, t.fcmp) + t.fcmp
-        sums = t.ram_read + _tree(GROUP, t.fadd) + t.store if fmt == "int4" else 0
-        cycles = loop("PREPARE_MAX", n, max(peak, sums))
-        if fmt in ("int8", "int4"):
-            cycles += _tree(PARTIALS, t.fcmp) + 2 * t.fdiv
-            cycles += loop("PREPARE_QUANTIZE", n, t.ram_read + t.fmul + 2)
-        return cycles
+        """PREPARE: one pass (with llama's RMS scaling, the int4 group sums and, for int units,
+        each kVec chunk's scale and quantization in the same iteration)."""
+        values = t.ram_read + (2 * t.fmul if normed else 0)
+        depth = values + t.store
+        if fmt in ("int8", "int4"):  # the chunk's max, 32767 / max, x * that, rounded
+            depth = values + _tree(VEC, t.fcmp) + t.fdiv + t.fmul + 2 + t.store
+        if fmt == "int4":
+            depth = max(depth, values + _tree(GROUP, t.fadd) + t.store)
+        return loop("PREPARE", n, depth)
 
     def sum_of_squares() -> int:
         """RMS_SUM, its partial sums' tree, / H, + eps and rsqrt."""
@@ -162,7 +161,7 @@ def vector_segments(cfg, op: EngineOps, biases: bool, formats: list[str]) -> lis
         return loop("RMS_SUM", h, depth) + reduce_tail + t.fdiv + t.fadd + op.rsqrt
 
     def normed_prepare(n: int, fmt: str) -> int:
-        """The norm before a phase and its activation: llama scales inside PREPARE_MAX."""
+        """The norm before a phase and its activation: llama scales inside PREPARE."""
         if cfg.arch == "llama":
             return sum_of_squares() + prepare(n, fmt, normed=True)
         mean = loop("LN_SUM", h, t.ram_read + _tree(VEC, t.fadd) + t.fadd) + reduce_tail + t.fdiv
