@@ -88,10 +88,7 @@ def engine_slow_forms(source: str, top: str) -> list[str]:
                 users = [
                     task
                     for task, args in calls
-                    if local in args
-                    or f"{local}[{element}]" in args
-                    or f"&{local}" in args
-                    or any(a.startswith(f"StreamSink{{&{local}}}") for a in args)
+                    if local in args or f"{local}[{element}]" in args or f"&{local}" in args
                 ]
                 if len(users) != 2:
                     problems.append(

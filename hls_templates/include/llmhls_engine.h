@@ -13,7 +13,10 @@
 //   across layer and phase boundaries (weights never depend on activations);
 //   before each token it fetches the token's embedding row when that row lives
 //   on its channel.
-// * `gemv`: the processing units, one per channel, unrolled. Each 512-bit word
+// * `gemv_unit`: the processing units, one per channel, unrolled; one set serves
+//   every matrix phase of its format (the phase's shape is a run-time `Shape`), and
+//   each unit writes its results to a bank of its own (`UnitBanks`), which `gather`
+//   moves into the vector unit's arrays. Each 512-bit word
 //   holds SUB lanes of ROWS rows; a unit unpacks them (16 fp32 / 32 fp16 /
 //   64 int8 / 2 x 64 int4 lanes), multiplies with the on-chip activation
 //   broadcast and reduces with an adder tree. int8/int4 lanes multiply integer
@@ -230,23 +233,25 @@ struct Activation {
 // elements a cycle: x itself; for int8/int4 units also x / sx in int16, with sx =
 // max|x| / 32767 over the kVec elements of the cycle (one word's lanes, so a unit
 // scales each word's integer sum by its own sx), and for int4 each group of 32's sum.
+// PAD elements (the phase's padded inputs, <= IN) are written: x's n, then zeros.
 // With NORMED, x is first RMS-normalized on the way in: weight[j] * (x[j] * inverse), so
 // the norm costs no pass of its own (`rms_inverse` gives `inverse`).
-template <int IN, int FMT, bool NORMED = false, int T>
+template <int PAD, int FMT, bool NORMED = false, int IN, int T>
 void prepare(const float* x, int n, Activation<IN, T>& a, int r, const float* weight = nullptr,
              float inverse_rms = 1.0f) {
 #pragma HLS inline
+  static_assert(PAD <= IN, "the phase's inputs must fit the activation");
 PREPARE:
-  for (int i = 0; i < (IN + kVec - 1) / kVec; ++i) {
+  for (int i = 0; i < (PAD + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
     float values[kVec];
     float peak = 0.0f;
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
-      const float raw = j < n && j < IN ? x[j] : 0.0f;
-      const float v = NORMED && j < n && j < IN ? weight[j] * (raw * inverse_rms) : raw;
+      const float raw = j < n && j < PAD ? x[j] : 0.0f;
+      const float v = NORMED && j < n && j < PAD ? weight[j] * (raw * inverse_rms) : raw;
       values[e] = v;
-      if (j < IN) a.x[r][j] = v;
+      if (j < PAD) a.x[r][j] = v;
       const float magnitude = v < 0.0f ? -v : v;
       peak = magnitude > peak ? magnitude : peak;
     }
@@ -255,7 +260,7 @@ PREPARE:
         float sum = 0.0f;
         for (int e = 0; e < 32; ++e) sum += values[g * 32 + e];
         const int group = i * (kVec / 32) + g;
-        if (group < IN / 32) a.group_sum[r][group] = sum;
+        if (group < PAD / 32) a.group_sum[r][group] = sum;
       }
     }
     if (FMT == kInt8 || FMT == kInt4) {
@@ -264,7 +269,7 @@ PREPARE:
       const float inverse = zero ? 1.0f : kActLevels / peak;
       for (int e = 0; e < kVec; ++e) {
         const int j = i * kVec + e;
-        if (j < IN) a.xq[r][j] = round_to_int16(values[e] * inverse);
+        if (j < PAD) a.xq[r][j] = round_to_int16(values[e] * inverse);
       }
     }
   }
@@ -279,7 +284,7 @@ inline int32_t nibble_times(int32_t q, int32_t x) {
 }
 
 // One weight row's partial dot product with word `w` of its row group, for activation row t.
-template <int FMT, int IN, int PRF, int T>
+template <int FMT, int IN, int T>
 float word_dot(const word_t& wd, int row, int w, const Activation<IN, T>& a, int t,
                const float* meta) {
 #pragma HLS inline
@@ -318,117 +323,176 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN, T>& a, int
   return part;
 }
 
-// Y = W X for one matrix phase and the `n_rows` activation rows first.. of a step: RG
-// row groups of ROWS weight rows, W words per row group. Every weight word read serves
-// all n_rows rows: the unit holds the word and takes P rows a cycle over ceil(n_rows / P)
-// cycles (P, the row lanes, is sized to the part: P x the word's lanes multipliers).
-// One flat pipelined loop over every block's meta and data steps, so the pipeline
-// fills once per matrix.
-// IL (>= kInterleave) rounds a block: the compiler picks it per matrix so that the last
-// block wastes the fewest steps. A running sum is updated every IL x slices >= 8 cycles.
-//
-// The weight rows come out in increasing order (block by block, round by round, channel
-// by channel), into `Sink`: on-chip arrays (`ArraySink`, [row][weight row]), or a stream
-// (`StreamSink`, one activation row) that a writer drains while the matrix still streams.
-template <int STRIDE>
-struct ArraySink {
-  float (*y)[STRIDE];
-  void put(float v, int row, int t) { y[t][row] = v; }
-};
-struct StreamSink {
-  hls::stream<float>* rows;
-  void put(float v, int, int) { rows->write(v); }
+// A matrix phase's shape as a set of units takes it at run time: every phase of one
+// format runs on one set of units (`#pragma HLS allocation` in the kernel), so its
+// words, row groups, meta values, interleave and blocks are arguments, not constants.
+struct Shape {
+  int words;         // W: data words per row group
+  int row_groups;    // RG
+  int meta_per_row;  // PRF: meta values per row (int8 1, int4 2 a group of 32)
+  int interleave;    // IL: rounds per block, >= kInterleave
+  int blocks;        // blocks of channel 0, which holds the most rounds
+  int meta_words;    // meta words a full block streams
 };
 
-template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL, int P, int T,
+// The units' results, unit b = c * ROWS + i (channel c, row i of its word) in bank b: the
+// NR results a cycle each go to their own bank. A bank is split M ways by slot (the
+// unit's row group: round k * IL + r) so that GATHER reads NR x M banks at once; slot s
+// of row slice k (rows k * P + p) is at [b][p][s % M][(s / M) * slices + k].
+template <int NR, int P, int M, int DEPTH>
+struct UnitBanks {
+  float y[NR][P][M][DEPTH];
+};
+
+template <int NR, int P, int M, int DEPTH>
+struct BankSink {
+  UnitBanks<NR, P, M, DEPTH>& banks;
+  int slices;
+  void put(float v, int slot, int b, int slice, int p) {
+    banks.y[b][p][slot % M][(slot / M) * slices + slice] = v;
+  }
+};
+
+// A separate LM head's units: unit b's rows, in order, into stream b.
+struct StreamsSink {
+  hls::stream<float>* rows;
+  void put(float v, int, int b, int, int) { rows[b].write(v); }
+};
+
+// Y = W X for one matrix phase and the `n_rows` activation rows of a step: row groups of
+// ROWS weight rows over N channels. Every weight word read serves all n_rows rows: the
+// unit holds the word and takes P rows a cycle over ceil(n_rows / P) cycles (P, the row
+// lanes, is sized to the part: P x the word's lanes multipliers).
+// One flat pipelined loop over every block's meta and data steps (counters, no division),
+// so the pipeline fills once per matrix. A block holds IL >= kInterleave rounds: a running
+// sum is updated every IL x slices >= 8 cycles.
+template <int FMT, int ROWS, int N, int IN, int T, int P, int IL_MAX, int META_MAX,
           typename Sink>
-void gemv_into(hls::stream<word_t> s[N], const Activation<IN, T>& a, int first, int n_rows,
-               Sink sink) {
-  static_assert(IL >= kInterleave, "a block must keep the running sums IL >= 8 steps apart");
+void gemv_unit(hls::stream<word_t> s[N], const Activation<IN, T>& a, int n_rows,
+               const Shape& shape, Sink& sink) {
+#pragma HLS inline
   static_assert(T % P == 0, "the row lanes must divide the rows of a step");
-  constexpr int kBlocks = (channel_rounds(RG, N, 0) + IL - 1) / IL;
   constexpr int kMpw = meta_per_word(FMT);
-  constexpr int kMetaWords = meta_words(IL, ROWS, PRF, kMpw);
-  constexpr int kSteps = kMetaWords + W * IL;  // per block
-  constexpr int kSlices = T / P;               // most cycles a word is held
+  constexpr int kSlices = T / P;  // most cycles a word is held
   const int slices = (n_rows + P - 1) / P;
-  float meta[N][kMetaWords * kMpw > 0 ? kMetaWords * kMpw : 1];
-  float acc[N][ROWS][P][IL * kSlices];
+  const int il = shape.interleave;
+  const int steps = shape.blocks * (shape.meta_words + shape.words * il * slices);
+  float meta[N][META_MAX * kMpw > 0 ? META_MAX * kMpw : 1];
+  float acc[N][ROWS][P][IL_MAX * kSlices];
 #pragma HLS array_partition variable = meta dim = 1 complete
 #pragma HLS array_partition variable = acc dim = 1 complete
 #pragma HLS array_partition variable = acc dim = 2 complete
 #pragma HLS array_partition variable = acc dim = 3 complete
   int rounds[N];  // this block's rounds per channel
+  int metas[N];   // and their meta words
   word_t held[N];  // the word each unit serves the step's rows from
 #pragma HLS array_partition variable = rounds complete
+#pragma HLS array_partition variable = metas complete
 #pragma HLS array_partition variable = held complete
   int k = 0;      // block
-  int j = 0;      // step within the block
+  int j = 0;      // meta step within the block
+  int w = 0;      // data word of the row group
+  int r = 0;      // round within the block
   int slice = 0;  // rows slice * P.. of the held word
 GEMV:
-  for (int it = 0; it < kBlocks * (kMetaWords + W * IL * slices); ++it) {
-#pragma HLS loop_tripcount min = kBlocks * kSteps max = kBlocks * (kMetaWords + W * IL * kSlices)
+  for (int it = 0; it < steps; ++it) {
+#pragma HLS loop_tripcount min = 1 max = 65536
 #pragma HLS pipeline II = 1
-#pragma HLS dependence variable = acc type = inter distance = IL true
-    if (j == 0 && slice == 0) {
-      for (int c = 0; c < N; ++c) rounds[c] = block_rounds(RG, N, c, k, IL);
+#pragma HLS dependence variable = acc type = inter distance = kInterleave true
+    if (j == 0 && w == 0 && r == 0 && slice == 0) {
+      for (int c = 0; c < N; ++c) {
+        rounds[c] = block_rounds(shape.row_groups, N, c, k, il);
+        metas[c] = meta_words(rounds[c], ROWS, shape.meta_per_row, kMpw);
+      }
     }
-    if (j < kMetaWords) {
+    if (j < shape.meta_words) {
       for (int c = 0; c < N; ++c) {
 #pragma HLS unroll
-        if (j < meta_words(rounds[c], ROWS, PRF, kMpw)) {
-          unpack_meta<kMpw>(s[c].read(), &meta[c][j * kMpw]);
-        }
+        if (j < metas[c]) unpack_meta<kMpw>(s[c].read(), &meta[c][j * kMpw]);
       }
       ++j;
-    } else {
-      const int w = (j - kMetaWords) / IL;
-      const int r = (j - kMetaWords) % IL;
-      for (int c = 0; c < N; ++c) {
+      continue;
+    }
+    for (int c = 0; c < N; ++c) {
 #pragma HLS unroll
-        if (r < rounds[c]) {
-          if (slice == 0) held[c] = s[c].read();
-          for (int i = 0; i < ROWS; ++i) {
-            for (int p = 0; p < P; ++p) {
-              const int t = slice * P + p;
-              if (t >= n_rows) continue;
-              const float part = word_dot<FMT, IN, PRF, T>(held[c], i, w, a, first + t,
-                                                           &meta[c][(r * ROWS + i) * PRF]);
-              const float v = w == 0 ? part : acc[c][i][p][r * kSlices + slice] + part;
-              acc[c][i][p][r * kSlices + slice] = v;
-              if (w == W - 1) sink.put(v, ((k * IL + r) * N + c) * ROWS + i, t);
-            }
-          }
+      if (r >= rounds[c]) continue;
+      if (slice == 0) held[c] = s[c].read();
+      for (int i = 0; i < ROWS; ++i) {
+        for (int p = 0; p < P; ++p) {
+          const int t = slice * P + p;
+          if (t >= n_rows) continue;
+          const float part = word_dot<FMT, IN, T>(held[c], i, w, a, t,
+                                                  &meta[c][(r * ROWS + i) * shape.meta_per_row]);
+          const float v = w == 0 ? part : acc[c][i][p][r * kSlices + slice] + part;
+          acc[c][i][p][r * kSlices + slice] = v;
+          if (w == shape.words - 1) sink.put(v, k * il + r, c * ROWS + i, slice, p);
         }
       }
-      if (++slice == slices) {
-        slice = 0;
-        ++j;
-      }
     }
-    if (j == kSteps) {
-      j = 0;
-      ++k;
+    if (++slice == slices) {
+      slice = 0;
+      if (++r == il) {
+        r = 0;
+        if (++w == shape.words) {  // the block's last word: on to the next block
+          w = 0;
+          j = 0;
+          ++k;
+        }
+      }
     }
   }
 }
 
-template <int FMT, int ROWS, int N, int W, int PRF, int RG, int IN, int IL, int P, int T,
-          int STRIDE>
-void gemv(hls::stream<word_t> s[N], const Activation<IN, T>& a, int n_rows, float (*y)[STRIDE]) {
-  gemv_into<FMT, ROWS, N, W, PRF, RG, IN, IL, P>(s, a, 0, n_rows, ArraySink<STRIDE>{y});
+// Row t (slice t / P, lane t % P) of a phase's `n` results from the units' banks into `out`
+// (partitioned by kVec), L elements an iteration: L is a multiple of NR x M and of kVec,
+// so the bank each element comes from and goes to is a compile-time constant. With ADD the
+// results add into `out` (the residual). II is what the banks' two ports allow
+// (compiler/llm/engine/banks.py).
+template <int NR, int P, int M, int DEPTH, int L, int II, bool ADD>
+void gather(const UnitBanks<NR, P, M, DEPTH>& banks, int t, int slices, int n, float* out) {
+#pragma HLS inline
+  static_assert(L % (NR * M) == 0 && L % kVec == 0, "a tile's banks must be constants");
+GATHER:
+  for (int g = 0; g < (n + L - 1) / L; ++g) {
+#pragma HLS loop_tripcount min = 1 max = 64
+#pragma HLS pipeline II = II
+    for (int e = 0; e < L; ++e) {
+      const int j = g * L + e;
+      if (j >= n) continue;
+      const int slot = g * (L / NR) + e / NR;
+      const float v = banks.y[e % NR][t % P][(e / NR) % M][(slot / M) * slices + t / P];
+      out[j] = ADD ? out[j] + v : v;
+    }
+  }
 }
 
-// The logits as the LM head's rows stream out, 16 floats (one 512-bit beat) a cycle.
-template <int VOCAB, int ROWS_OUT>
-void write_logits(hls::stream<float>& rows, float* logits) {
+// The LM head's logits (one row) from the units' banks, L floats (whole 512-bit beats) an
+// iteration.
+template <int NR, int P, int M, int DEPTH, int L, int II, int VOCAB>
+void write_logits(const UnitBanks<NR, P, M, DEPTH>& banks, float* logits) {
+  static_assert(L % (NR * M) == 0 && L % 16 == 0, "a tile's banks must be constants");
 LOGITS:
-  for (int i = 0; i < (ROWS_OUT + 15) / 16; ++i) {
-#pragma HLS pipeline II = 1
-    for (int e = 0; e < 16; ++e) {
-      const int j = i * 16 + e;
+  for (int g = 0; g < (VOCAB + L - 1) / L; ++g) {
+#pragma HLS pipeline II = II
+    for (int e = 0; e < L; ++e) {
+      const int j = g * L + e;
+      if (j < VOCAB) logits[j] = banks.y[e % NR][0][(e / NR) % M][(g * (L / NR) + e / NR) / M];
+    }
+  }
+}
+
+// The logits as a separate LM head's units stream their rows (row j from stream j % NR),
+// L floats an iteration: L / NR reads of each stream and L / 16 beats.
+template <int NR, int L, int II, int VOCAB, int ROWS_OUT>
+void write_logits(hls::stream<float> rows[NR], float* logits) {
+  static_assert(L % NR == 0 && L % 16 == 0, "a tile's streams must be constants");
+LOGITS:
+  for (int g = 0; g < (ROWS_OUT + L - 1) / L; ++g) {
+#pragma HLS pipeline II = II
+    for (int e = 0; e < L; ++e) {
+      const int j = g * L + e;
       if (j >= ROWS_OUT) continue;
-      const float v = rows.read();
+      const float v = rows[e % NR].read();
       if (j < VOCAB) logits[j] = v;
     }
   }

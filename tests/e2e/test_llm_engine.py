@@ -137,6 +137,21 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
     assert result.manifest["llm"]["kv_cache"]["dtype"] == "float16"
 
 
+@pytest.mark.parametrize(("weights", "unit_sets"), [("fp32", 1), ("int4", 2)])
+def test_one_set_of_units_per_weight_format(llama, tmp_path, weights, unit_sets) -> None:
+    """The four layer phases run on one set of units (Vitis builds one instance:
+    `allocation ... limit = 1`), and so does an LM head of their format; an int8 head
+    under int4 layers has its own. The report's resources count exactly these sets."""
+    options = LlmCompileOptions(max_context=CONTEXT, engine="stream", weights=weights)
+    compile_llm(load_llm(llama), tmp_path / "p", options)
+    source = (tmp_path / "p" / "kernel" / "llm_engine.cpp").read_text()
+    assert source.count("gemv_unit<") == unit_sets
+    assert "#pragma HLS allocation function instances = layer_units limit = 1" in source
+    calls = source.count("layer_units(weights, a_layer,")
+    assert calls == (5 if unit_sets == 1 else 4)  # the head's too when it shares them
+    assert ("head_units(weights, a, rows);" in source) == (unit_sets == 2)
+
+
 @pytest.mark.parametrize(
     ("weights", "kv", "bound"), [("fp32", "fp32", 1e-5), ("int8", "fp16", 5e-3)]
 )  # measured: 5.6e-7, 5.0e-4

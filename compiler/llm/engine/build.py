@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from llmhls import __version__
+from llmhls.compiler.llm.engine.banks import engine_banks, head_shares_units, stream_logits
 from llmhls.compiler.llm.engine.layout import (
     FORMAT_CODES,
     WORD_LANES,
@@ -52,6 +53,9 @@ ENGINE_FUNCTION = "llm_engine"
 # Words per channel FIFO (URAM): the loaders keep streaming while the vector unit and
 # attention work between matrix phases, up to this many words ahead.
 FIFO_DEPTH = 4096
+# Floats each of a separate LM head's unit streams holds: a unit writes a block's rounds
+# (IL <= 16) in a burst, and the logits writer reads every stream each few cycles.
+HEAD_STREAM_DEPTH = 32
 RESERVED_HBM_CHANNELS = 2  # the KV cache's K and V each get a channel of their own
 KV_CTYPES = {"fp32": "float", "fp16": "uint16_t"}
 
@@ -278,7 +282,7 @@ def plan_engine(
     return plan, reference
 
 
-def _phase_view(phase: Phase) -> dict[str, Any]:
+def _phase_view(phase: Phase, channels: int) -> dict[str, Any]:
     return {
         "name": phase.name,
         "code": FORMAT_CODES[phase.fmt],
@@ -290,6 +294,24 @@ def _phase_view(phase: Phase) -> dict[str, Any]:
         "interleave": phase.interleave,
         "sub": phase.sub,
         "meta_per_word": phase.meta_per_word,
+        "blocks": len(phase.block_sizes(channels, 0)),
+        "meta_words": phase.meta_words(phase.interleave),
+    }
+
+
+def _unit_view(phases: list[Phase], channels: int) -> dict[str, Any]:
+    """A set of units' constants: rows a word, and the largest interleave and meta block of
+    the phases it runs (its accumulators and meta buffer are sized by them)."""
+    units = channels * phases[0].rows_per_group
+    tile, ii = stream_logits(units)
+    return {
+        "units": units,
+        "rows_per_group": phases[0].rows_per_group,
+        "interleave": max(p.interleave for p in phases),
+        "meta_words": max(1, *(p.meta_words(p.interleave) for p in phases)),
+        "stream_depth": HEAD_STREAM_DEPTH,
+        "logits_tile": tile,
+        "logits_ii": ii,
     }
 
 
@@ -306,6 +328,12 @@ def render_engine(
     if layout.lookup is not layout.head:
         phases.append(layout.lookup)
     lookup = layout.lookup
+    shared = head_shares_units(layout)
+    unit_phases = [*layout.layer_phases, *([layout.head] if shared else [])]
+    layer_sub = layout.layer_phases[0].sub
+    activations = [("a_layer", layer_sub, plan.row_lanes)]
+    if not shared:
+        activations.append(("a_head", layout.head.sub, 1))
     per_word = lookup.meta_per_word
     lookup_meta_words = -(-lookup.meta_per_row // per_word) + 1 if lookup.meta_per_row else 1
     comment = (
@@ -334,8 +362,14 @@ def render_engine(
         biases="bias_qkv" in plan.aux.offsets,
         layer_format=options.weights,
         head_format=options.head_weights,
-        phases=[_phase_view(p) for p in phases],
-        lookup=_phase_view(lookup),
+        phases=[_phase_view(p, plan.channels) for p in phases],
+        lookup=_phase_view(lookup, plan.channels),
+        head_shared=shared,
+        layer_unit=_unit_view(unit_phases, plan.channels),
+        head_unit=_unit_view([layout.head], plan.channels),
+        banks=engine_banks(layout, plan.channels, plan.rows, plan.row_lanes),
+        layer_in=max(p.padded_inputs for p in unit_phases),
+        activations=activations,
         lookup_meta_floats=lookup_meta_words * per_word,
         layer_words=layout.layer_words,
         head_words=layout.head_words,

@@ -12,7 +12,7 @@ offline, in exactly the order the engine's processing units consume them:
 - per channel and matrix, blocks of up to 8 rounds: the block's meta words
   (int8 row scales, int4 group scale/minimum pairs, float32, 16 per word),
   then its data words, word w of round r at w * b + r, so the unit can keep 8
-  row sums in flight (`gemv` in the header);
+  row sums in flight (`gemv_unit` in the header);
 - the token embedding is the LM head's rows when the model ties them (stored
   once), otherwise its own matrix after the head, in the head's format.
 

@@ -2,10 +2,10 @@
 
 `llm_engine` runs steps of up to T tokens (one for a decode step, the prefill
 chunk for a prompt): the embedding rows, per layer the vector unit's loops row
-by row and four matrix phases (`gemv`, each weight word serving every row of
-the step, P rows a cycle), attention over the KV cache, then the final norm and
-the LM head for the last token. Every loop below mirrors one loop of
-`llmhls_engine.h` / `llm_engine.cpp.j2` (the template is the reference: a
+by row and four matrix phases (`gemv_unit`, each weight word serving every row
+of the step, P rows a cycle, its results leaving through GATHER), attention over
+the KV cache, then the final norm and the LM head for the last token. Every loop
+below mirrors one loop of `llmhls_engine.h` / `llm_engine.cpp.j2` (the template is the reference: a
 changed loop there must change here, `tests/unit/test_engine_performance.py`
 checks the labels), priced with the op table's latencies at the clock
 (`OpTimes`, `passes/analysis/op_table.py`) as the stage model prices its loops:
@@ -26,6 +26,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from llmhls.compiler.llm.engine.banks import (
+    VEC,
+    UnitBanks,
+    engine_banks,
+    head_shares_units,
+    stream_logits,
+)
 from llmhls.compiler.llm.engine.layout import WORD_BYTES, Phase
 from llmhls.compiler.llm.performance import OpTimes, _pipelined
 from llmhls.passes.analysis import op_table
@@ -37,7 +44,6 @@ from llmhls.passes.analysis.costs import (
 )
 from llmhls.targets import Target
 
-VEC = 64  # kVec in llmhls_engine.h: vector-unit lanes
 PARTIALS = 8  # kPartials
 GROUP = 32  # int4 group: PREPARE sums x over each
 NARROW_BUNDLES = 4  # gmem_io (tokens, logits), gmem_aux, gmem_k, gmem_v
@@ -52,6 +58,7 @@ TEMPLATE_LOOPS = (
     "ROPE",
     "SILU",
     "RESIDUAL",
+    "GATHER",
     "KV_STORE",
     "ATTN_SCORES",
     "ATTN_VALUES",
@@ -130,9 +137,21 @@ def _vec(n: int) -> int:
     return -(-n // VEC)
 
 
-def vector_segments(cfg, op: EngineOps, biases: bool, formats: list[str]) -> list[int]:
+def gather_cycles(n: int, banks: UnitBanks, op: EngineOps, add: bool = False) -> int:
+    """GATHER: a row's n results from the units' banks, a tile an iteration at the banks' II;
+    with `add`, into the residual."""
+    t = op.t
+    depth = t.ram_read + (t.ram_read + t.fadd if add else 0) + t.store
+    ii = banks.gather_add_ii if add else banks.gather_ii
+    return _pipelined("GATHER", 1, -(-n // banks.tile), ii, depth).cycles
+
+
+def vector_segments(
+    cfg, op: EngineOps, biases: bool, formats: list[str], banks: UnitBanks
+) -> list[int]:
     """Cycles of one layer's vector-unit loops before each of its four matrix phases (of
-    `formats`), and after the last (attention apart: it comes before the output projection)."""
+    `formats`), and after the last (attention apart: it comes before the output projection).
+    Each phase's results come through GATHER first; the residual adds are GATHER's."""
     t = op.t
     h, inter = cfg.hidden_size, cfg.intermediate_size
     q = cfg.num_heads * cfg.head_dim
@@ -182,12 +201,16 @@ def vector_segments(cfg, op: EngineOps, biases: bool, formats: list[str]) -> lis
         tanh = op_latency("math.tanh", 300)
         activation = loop("GELU", inter, t.ram_read + 4 * t.fmul + t.fadd + tanh + t.fmul)
     kv_store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
+
+    def gather(n: int, add: bool = False) -> int:
+        return gather_cycles(n, banks, op, add)
+
     return [
         normed_prepare(h, formats[0]),
-        bias(rows["qkv"]) + rope + kv_store + prepare(q, formats[1]),
-        bias(rows["out"]) + loop("RESIDUAL", h, elementwise) + normed_prepare(h, formats[2]),
-        bias(rows["mlp"]) + activation + prepare(inter, formats[3]),
-        bias(h) + loop("RESIDUAL", h, elementwise),
+        gather(rows["qkv"]) + bias(rows["qkv"]) + rope + kv_store + prepare(q, formats[1]),
+        gather(h, add=True) + bias(h) + normed_prepare(h, formats[2]),
+        gather(rows["mlp"]) + bias(rows["mlp"]) + activation + prepare(inter, formats[3]),
+        gather(h, add=True) + bias(h),
     ]
 
 
@@ -220,6 +243,22 @@ def attention_cycles(
     return scores.cycles + values.cycles + out.cycles
 
 
+def logits_cycles(layout, channels: int, banks: UnitBanks, op: EngineOps) -> int:
+    """LOGITS after the head's last step. On the layers' units the head's results wait in
+    their banks and leave a tile of whole beats an iteration; a head with units of its own
+    streams its rows to the writer while it runs (head_logits' dataflow), so only the last
+    block's rows are left."""
+    t = op.t
+    head = layout.head
+    if head_shares_units(layout):
+        trips = -(-head.rows // banks.logits_tile)
+        return _pipelined("LOGITS", 1, trips, banks.logits_ii, t.ram_read + t.store).cycles
+    units = channels * head.rows_per_group
+    tile, ii = stream_logits(units)
+    trips = -(-head.interleave * units // tile)
+    return _pipelined("LOGITS", 1, trips, ii, t.ram_read + t.store).cycles
+
+
 @dataclass(frozen=True)
 class StepCycles:
     """One step (a decode token, or a prefill chunk's rows) at one position: the time and
@@ -244,7 +283,8 @@ def step_cycles(
     rate = memory.bytes_per_cycle_per_channel(clock)  # bytes a cycle, one channel
     kv_bytes = 2 if plan.kv_ctype == "uint16_t" else 4
     formats = [p.fmt for p in layout.layer_phases]
-    segments = vector_segments(cfg, op, "bias_qkv" in plan.aux.offsets, formats)
+    banks = engine_banks(layout, plan.channels, plan.rows, plan.row_lanes)
+    segments = vector_segments(cfg, op, "bias_qkv" in plan.aux.offsets, formats, banks)
     segments = [rows * cycles for cycles in segments]
     attention = attention_cycles(cfg, pos, plan.attention_row_ii, op, rows, plan.row_lanes)
     # The vector work before each phase, during which the loaders prefetch.
@@ -260,7 +300,7 @@ def step_cycles(
     phases = list(zip(layout.layer_phases, before, strict=True)) * cfg.num_layers
     head = layout.head
     # the final norm and the head's activations, as before qkv but in the head's format
-    final = vector_segments(cfg, op, False, [layout.head.fmt] * 4)[0]
+    final = vector_segments(cfg, op, False, [layout.head.fmt] * 4, banks)[0]
     rest = segments[4]  # after the last phase: the residual (and bias)
     for index, (phase, gap) in enumerate([*phases, (head, final)]):
         if index and index % len(layout.layer_phases) == 0:
@@ -282,10 +322,7 @@ def step_cycles(
         embed += _pipelined("RESIDUAL", 1, _vec(cfg.hidden_size), 1, t.ram_read + t.fadd + 1).cycles
     embed += _pipelined("DECODE_ROW", 1, lookup.words, 1, t.fmul + t.fadd + t.store).cycles
     total += rows * embed
-    # LOGITS drains the head's rows while it streams (head_logits' dataflow): only the last
-    # block's rows are left to write after the head's last step.
-    tail_rows = head.interleave * plan.channels * head.rows_per_group
-    total += _pipelined("LOGITS", 1, -(-tail_rows // 16), 1, t.ram_read + t.store).cycles
+    total += logits_cycles(layout, plan.channels, banks, op)
     memory_time = (
         sum(
             (cfg.num_layers * layout.layer_words[c] + layout.head_words[c])
@@ -360,8 +397,8 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
         resources["lut"] += count * rows[name].lut
         resources["ff"] += count * rows[name].ff
     # BRAM18K: the m_axi adapters (costs.py MEMORY_FACTS: 30 for a 512-bit port, 16 for a
-    # narrow one) and the on-chip activations; URAM (288 Kb): the weight FIFOs (512 bits x
-    # depth each), the logits and the attention scores.
+    # narrow one), the on-chip activations and the units' output banks; URAM (288 Kb): the
+    # weight FIFOs (512 bits x depth each) and the attention scores.
     # One adapter per bundle: a wide one per weight channel, narrow ones for gmem_io,
     # gmem_aux, gmem_k and gmem_v (build.kernel_args); their LUT/FF as the estimator charges.
     bundles = plan.channels + NARROW_BUNDLES
@@ -369,13 +406,20 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     resources["ff"] += bundles * MAXI_ADAPTER.ff
     adapters = MAXI_ADAPTER_BRAM18K_WIDE * plan.channels
     adapters += MAXI_ADAPTER_BRAM18K_NARROW * NARROW_BUNDLES
-    per_row = cfg.hidden_size * 5 + cfg.intermediate_size * 3 + cfg.num_heads * cfg.head_dim * 3
+    # per row of a step: hidden, qkv, attn, mlp_in; the activation's x and int16 xq
+    q = cfg.num_heads * cfg.head_dim
+    qkv = q + 2 * cfg.num_kv_heads * cfg.head_dim
+    mlp = cfg.intermediate_size * (2 if cfg.arch == "llama" else 1)
+    inputs = max(p.padded_inputs for p in plan.layout.layer_phases)
+    per_row = cfg.hidden_size + qkv + q + mlp + inputs * 3 // 2
     activations = plan.rows * per_row + cfg.hidden_size + cfg.intermediate_size
-    resources["bram_18k"] = adapters + math.ceil(activations * 32 / 18432)
+    banks = engine_banks(plan.layout, plan.channels, plan.rows, plan.row_lanes)
+    bank_brams = banks.banks * plan.row_lanes * math.ceil(banks.depth * 32 / 18432)
+    resources["bram_18k"] = adapters + math.ceil(activations * 32 / 18432) + bank_brams
     uram_bits = 288 * 1024
     fifo = plan.channels * math.ceil(WORD_BYTES * 8 * fifo_words / uram_bits)
-    big = (cfg.vocab_size + plan.rows * cfg.num_heads * plan.max_context) * 32
-    resources["uram"] = fifo + math.ceil(big / uram_bits)
+    scores = plan.rows * cfg.num_heads * plan.max_context * 32  # attention's scores
+    resources["uram"] = fifo + math.ceil(scores / uram_bits)
     return resources
 
 
