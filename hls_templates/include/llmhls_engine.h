@@ -120,9 +120,37 @@ struct KvCodec<uint16_t> {
   static uint16_t store(float v) { return float_to_half(v); }
 };
 
-inline int16_t round_to_int16(float v) {
-  const float r = v >= 0.0f ? v + 0.5f : v - 0.5f;
+inline int16_t round_to_int16(float v) {  // half away from zero: one add
+  const float r = v + (v >= 0.0f ? 0.5f : -0.5f);
   return static_cast<int16_t>(static_cast<int32_t>(r));
+}
+
+// ---------------------------------------------------------------- reductions
+// Vitis keeps float additions in source order (it reassociates them only under unsafe
+// math), so a sum written as a loop is a chain N adds deep: every float reduction the
+// cycle model prices as a balanced tree is written out as one.
+struct FloatAdd {
+  float operator()(float a, float b) const { return a + b; }
+};
+struct FabricAdd {  // on LUTs: where the DSPs hold the products
+  float operator()(float a, float b) const {
+    const float s = a + b;
+#pragma HLS bind_op variable = s op = fadd impl = fabric
+    return s;
+  }
+};
+
+template <int N, typename Add = FloatAdd>
+float tree_sum(const float* v, Add add = Add()) {
+#pragma HLS inline
+  float level[N];
+#pragma HLS array_partition variable = level complete
+  for (int i = 0; i < N; ++i) level[i] = v[i];
+  for (int width = N; width > 1; width = (width + 1) / 2) {
+    for (int i = 0; i < width / 2; ++i) level[i] = add(level[2 * i], level[2 * i + 1]);
+    if (width % 2) level[width / 2] = level[width - 1];
+  }
+  return level[0];
 }
 
 // ---------------------------------------------------------------- layout arithmetic
@@ -233,34 +261,34 @@ struct Activation {
 // elements a cycle: x itself; for int8/int4 units also x / sx in int16, with sx =
 // max|x| / 32767 over the kVec elements of the cycle (one word's lanes, so a unit
 // scales each word's integer sum by its own sx), and for int4 each group of 32's sum.
-// PAD elements (the phase's padded inputs, <= IN) are written: x's n, then zeros.
-// With NORMED, x is first RMS-normalized on the way in: weight[j] * (x[j] * inverse), so
-// the norm costs no pass of its own (`rms_inverse` gives `inverse`).
-template <int PAD, int FMT, bool NORMED = false, int IN, int T>
-void prepare(const float* x, int n, Activation<IN, T>& a, int r, const float* weight = nullptr,
-             float inverse_rms = 1.0f) {
+// `pad` elements (the phase's padded inputs, <= IN) are written: x's n, then zeros; x[j]
+// is read(j). With `normed`, x is first RMS-normalized on the way in: weight[j] * (x[j] *
+// inverse), so the norm costs no pass of its own (`rms_inverse` gives `inverse`).
+template <int FMT, int IN, int T, typename Reader>
+void prepare_row(const Reader& read, int n, int pad, bool normed, const float* weight,
+                 float inverse_rms, Activation<IN, T>& a, int r) {
 #pragma HLS inline
-  static_assert(PAD <= IN, "the phase's inputs must fit the activation");
 PREPARE:
-  for (int i = 0; i < (PAD + kVec - 1) / kVec; ++i) {
+  for (int i = 0; i < (pad + kVec - 1) / kVec; ++i) {
+#pragma HLS loop_tripcount min = 1 max = (IN + kVec - 1) / kVec
 #pragma HLS pipeline II = 1
     float values[kVec];
     float peak = 0.0f;
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
-      const float raw = j < n && j < PAD ? x[j] : 0.0f;
-      const float v = NORMED && j < n && j < PAD ? weight[j] * (raw * inverse_rms) : raw;
+      const bool inside = j < n && j < pad;
+      const float raw = inside ? read(j) : 0.0f;
+      const float v = normed && inside ? weight[j] * (raw * inverse_rms) : raw;
       values[e] = v;
-      if (j < PAD) a.x[r][j] = v;
+      if (j < pad) a.x[r][j] = v;
       const float magnitude = v < 0.0f ? -v : v;
       peak = magnitude > peak ? magnitude : peak;
     }
     if (FMT == kInt4) {
       for (int g = 0; g < kVec / 32; ++g) {
-        float sum = 0.0f;
-        for (int e = 0; e < 32; ++e) sum += values[g * 32 + e];
+        const float sum = tree_sum<32>(&values[g * 32]);
         const int group = i * (kVec / 32) + g;
-        if (group < PAD / 32) a.group_sum[r][group] = sum;
+        if (group < pad / 32) a.group_sum[r][group] = sum;
       }
     }
     if (FMT == kInt8 || FMT == kInt4) {
@@ -269,10 +297,25 @@ PREPARE:
       const float inverse = zero ? 1.0f : kActLevels / peak;
       for (int e = 0; e < kVec; ++e) {
         const int j = i * kVec + e;
-        if (j < PAD) a.xq[r][j] = round_to_int16(values[e] * inverse);
+        if (j < pad) a.xq[r][j] = round_to_int16(values[e] * inverse);
       }
     }
   }
+}
+
+// Reads one row of a step's array.
+struct RowReader {
+  const float* x;
+  float operator()(int j) const { return x[j]; }
+};
+
+// prepare_row from one row, PAD elements: the LM head's own activation.
+template <int PAD, int FMT, bool NORMED = false, int IN, int T>
+void prepare(const float* x, int n, Activation<IN, T>& a, int r, const float* weight = nullptr,
+             float inverse_rms = 1.0f) {
+#pragma HLS inline
+  static_assert(PAD <= IN, "the phase's inputs must fit the activation");
+  prepare_row<FMT>(RowReader{x}, n, PAD, NORMED, weight, inverse_rms, a, r);
 }
 
 // q in [0, 15] times x on LUTs (bind_op impl=fabric): a 4-bit multiplier is four shifted,
@@ -290,10 +333,12 @@ float word_dot(const word_t& wd, int row, int w, const Activation<IN, T>& a, int
 #pragma HLS inline
   constexpr int kSub = Lanes<FMT>::kSub;
   static_assert(FMT < kInt8 || kSub == kVec, "an integer unit's word is one activation chunk");
-  if (FMT == kFp32 || FMT == kFp16) {
-    float sum = 0.0f;
-    for (int e = 0; e < kSub; ++e) sum += static_cast<float>(Lanes<FMT>::get(wd, row, e)) * a.x[t][w * kSub + e];
-    return sum;
+  if (FMT == kFp32 || FMT == kFp16) {  // the adder tree on LUTs: the DSPs hold the products
+    float products[kSub];
+    for (int e = 0; e < kSub; ++e) {
+      products[e] = static_cast<float>(Lanes<FMT>::get(wd, row, e)) * a.x[t][w * kSub + e];
+    }
+    return tree_sum<kSub>(products, FabricAdd());
   }
   if (FMT == kInt8) {
     int32_t sum = 0;
@@ -359,7 +404,7 @@ struct StreamsSink {
   void put(float v, int, int b, int, int) { rows[b].write(v); }
 };
 
-// Y = W X for one matrix phase and the `n_rows` activation rows of a step: row groups of
+// Y = W X for one matrix phase and the `n_rows` (<= ROWS_MAX) activation rows of a step: row groups of
 // ROWS weight rows over N channels. Every weight word read serves all n_rows rows: the
 // unit holds the word and takes P rows a cycle over ceil(n_rows / P) cycles (P, the row
 // lanes, is sized to the part: P x the word's lanes multipliers).
@@ -367,13 +412,13 @@ struct StreamsSink {
 // so the pipeline fills once per matrix. A block holds IL >= kInterleave rounds: a running
 // sum is updated every IL x slices >= 8 cycles.
 template <int FMT, int ROWS, int N, int IN, int T, int P, int IL_MAX, int META_MAX,
-          typename Sink>
+          int ROWS_MAX, typename Sink>
 void gemv_unit(hls::stream<word_t> s[N], const Activation<IN, T>& a, int n_rows,
                const Shape& shape, Sink& sink) {
 #pragma HLS inline
-  static_assert(T % P == 0, "the row lanes must divide the rows of a step");
+  static_assert(ROWS_MAX <= T && ROWS_MAX % P == 0, "the row lanes must divide the rows");
   constexpr int kMpw = meta_per_word(FMT);
-  constexpr int kSlices = T / P;  // most cycles a word is held
+  constexpr int kSlices = ROWS_MAX / P;  // most cycles a word is held
   const int slices = (n_rows + P - 1) / P;
   const int il = shape.interleave;
   const int steps = shape.blocks * (shape.meta_words + shape.words * il * slices);
@@ -499,13 +544,13 @@ LOGITS:
 }
 
 // One row of a matrix (the token embedding) from its data words and meta floats.
-template <int FMT, int W>
+template <int FMT, int W, int II = 1>
 void decode_row(const word_t* words, int row, const float* meta, float* out, int n) {
 #pragma HLS inline
   constexpr int kSub = Lanes<FMT>::kSub;
 DECODE_ROW:
   for (int w = 0; w < W; ++w) {
-#pragma HLS pipeline II = 1
+#pragma HLS pipeline II = II
     for (int e = 0; e < kSub; ++e) {
       const int i = w * kSub + e;
       if (i >= n) continue;
@@ -564,8 +609,10 @@ STEPS:
 }
 
 // ---------------------------------------------------------------- vector unit
-// Every loop takes kVec elements a cycle; reductions keep kPartials running sums. Each
-// works on one row of a step's arrays and is inlined into the loop over the rows.
+// Every loop takes kVec elements an iteration; reductions keep kPartials running sums. Each
+// works on one row of a step's arrays and is inlined into the loop over the rows. Where
+// an elementwise loop runs at II > 1 (the compiler's choice, to fit the part), each of
+// its operators serves II of the kVec lanes in turn.
 template <int N>
 float sum_of_squares(const float* x) {
 #pragma HLS inline
@@ -576,16 +623,14 @@ RMS_SUM:
   for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
 #pragma HLS dependence variable = partial type = inter distance = 8 true
-    float s = 0.0f;
+    float squares[kVec];
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
-      s += j < N ? x[j] * x[j] : 0.0f;
+      squares[e] = j < N ? x[j] * x[j] : 0.0f;
     }
-    partial[i % kPartials] += s;
+    partial[i % kPartials] += tree_sum<kVec>(squares);
   }
-  float total = 0.0f;
-  for (int i = 0; i < kPartials; ++i) total += partial[i];
-  return total;
+  return tree_sum<kPartials>(partial);
 }
 
 // 1 / RMS(x) for RMSNorm (llama): the scaling itself happens in `prepare<..., true>`.
@@ -606,13 +651,11 @@ LN_SUM:
   for (int i = 0; i < (H + kVec - 1) / kVec; ++i) {
 #pragma HLS pipeline II = 1
 #pragma HLS dependence variable = partial type = inter distance = 8 true
-    float s = 0.0f;
-    for (int e = 0; e < kVec; ++e) s += i * kVec + e < H ? x[i * kVec + e] : 0.0f;
-    partial[i % kPartials] += s;
+    float values[kVec];
+    for (int e = 0; e < kVec; ++e) values[e] = i * kVec + e < H ? x[i * kVec + e] : 0.0f;
+    partial[i % kPartials] += tree_sum<kVec>(values);
   }
-  float total = 0.0f;
-  for (int i = 0; i < kPartials; ++i) total += partial[i];
-  const float mean = total / H;
+  const float mean = tree_sum<kPartials>(partial) / H;
   static float centered[H];
 LN_CENTER:
   for (int i = 0; i < (H + kVec - 1) / kVec; ++i) {
@@ -632,15 +675,17 @@ LN_SCALE:
   }
 }
 
-// Rotate-half RoPE on `heads` heads of width D, with this position's cos/sin (D/2 each).
-template <int D>
+// Rotate-half RoPE on `heads` heads of width D (the query heads, then the key heads that
+// follow them in a qkv row), with this position's cos/sin (D/2 each), PAIRS pairs a cycle.
+template <int D, int PAIRS, int II = 1>
 void rope(float* x, int heads, const float* cos_half, const float* sin_half) {
 #pragma HLS inline
 ROPE:
-  for (int i = 0; i < (heads * (D / 2) + kVec - 1) / kVec; ++i) {
-#pragma HLS pipeline II = 1
-    for (int e = 0; e < kVec; ++e) {
-      const int pair = i * kVec + e;
+  for (int i = 0; i < (heads * (D / 2) + PAIRS - 1) / PAIRS; ++i) {
+#pragma HLS loop_tripcount min = 1 max = 64
+#pragma HLS pipeline II = II
+    for (int e = 0; e < PAIRS; ++e) {
+      const int pair = i * PAIRS + e;
       if (pair >= heads * (D / 2)) continue;
       const int h = pair / (D / 2);
       const int d = pair % (D / 2);
@@ -652,12 +697,12 @@ ROPE:
   }
 }
 
-template <int N>
+template <int N, int II = 1>
 void silu_mul(const float* gate, const float* up, float* out) {
 #pragma HLS inline
 SILU:
   for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
-#pragma HLS pipeline II = 1
+#pragma HLS pipeline II = II
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
       if (j >= N) continue;
@@ -668,12 +713,12 @@ SILU:
 }
 
 // GPT-2's tanh GELU: 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
-template <int N>
+template <int N, int II = 1>
 void gelu(const float* x, float* out) {
 #pragma HLS inline
 GELU:
   for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
-#pragma HLS pipeline II = 1
+#pragma HLS pipeline II = II
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
       if (j >= N) continue;
@@ -723,8 +768,10 @@ KV_STORE:
 // written through the same port. Query row t sees positions up to base + t.
 // An iteration takes one cache row (D values) and P query rows; ROW_II is the cycles a
 // row needs from its channel, so the units are shared over ROW_II cycles, and a row is
-// held for ceil(n_rows / P) iterations. The sums over positions keep kPartials partials.
-template <typename KV, int HEADS, int KVH, int CTX, int D, int ROW_II, int P, int T, int QKV>
+// held for ceil(n_rows / P) iterations. The sums over positions keep PARTS partials: a
+// partial is updated every PARTS x ROW_II >= fp32 add latency cycles.
+template <typename KV, int HEADS, int KVH, int CTX, int D, int ROW_II, int PARTS, int P, int T,
+          int QKV>
 void attention(const float (&qkv)[T][QKV], const KV* k_layer, const KV* v_layer, int base,
                int n_rows, float scale, float (&out)[T][HEADS * D]) {
   constexpr int G = HEADS / KVH;
@@ -733,8 +780,8 @@ void attention(const float (&qkv)[T][QKV], const KV* k_layer, const KV* v_layer,
   constexpr int S = T / P;
   static float scores[T][KVH][G][CTX];
   float best[T][KVH][G];
-  float total[kPartials][S][P][KVH][G];
-  float acc[kPartials][S][P][KVH][G][D];
+  float total[PARTS][S][P][KVH][G];
+  float acc[PARTS][S][P][KVH][G][D];
   float row[D];
 #pragma HLS array_partition variable = scores dim = 3 complete
 #pragma HLS array_partition variable = best dim = 3 complete
@@ -751,7 +798,7 @@ void attention(const float (&qkv)[T][QKV], const KV* k_layer, const KV* v_layer,
       for (int h = 0; h < G; ++h) best[t][kvh][h] = -3.0e38f;
     }
   }
-  for (int i = 0; i < kPartials; ++i) {
+  for (int i = 0; i < PARTS; ++i) {
     for (int s = 0; s < S; ++s) {
       for (int p = 0; p < P; ++p) {
         for (int kvh = 0; kvh < KVH; ++kvh) {
@@ -781,9 +828,9 @@ ATTN_SCORES:
       const int t = slice * P + p;
       if (t >= n_rows || pos > base + t) continue;
       for (int h = 0; h < G; ++h) {
-        float dot = 0.0f;
-        for (int d = 0; d < D; ++d) dot += qkv[t][(kvh * G + h) * D + d] * row[d];
-        const float score = dot * scale;
+        float products[D];
+        for (int d = 0; d < D; ++d) products[d] = qkv[t][(kvh * G + h) * D + d] * row[d];
+        const float score = tree_sum<D>(products) * scale;
         scores[t][kvh][h][pos] = score;
         best[t][kvh][h] = score > best[t][kvh][h] ? score : best[t][kvh][h];
       }
@@ -803,8 +850,8 @@ ATTN_VALUES:
   for (int i = 0; i < KVH * positions * slices; ++i) {
 #pragma HLS loop_tripcount min = KVH max = KVH * CTX * S
 #pragma HLS pipeline II = ROW_II
-#pragma HLS dependence variable = acc type = inter distance = 8 true
-#pragma HLS dependence variable = total type = inter distance = 8 true
+#pragma HLS dependence variable = acc type = inter distance = PARTS true
+#pragma HLS dependence variable = total type = inter distance = PARTS true
     if (slice == 0) {
       const KV* value = v_layer + (kvh * CTX + pos) * D;
       for (int d = 0; d < D; ++d) {
@@ -818,8 +865,8 @@ ATTN_VALUES:
       if (t >= n_rows || pos > base + t) continue;
       for (int h = 0; h < G; ++h) {
         const float e = hls::exp(scores[t][kvh][h][pos] - best[t][kvh][h]);
-        total[pos % kPartials][slice][p][kvh][h] += e;
-        for (int d = 0; d < D; ++d) acc[pos % kPartials][slice][p][kvh][h][d] += e * row[d];
+        total[pos % PARTS][slice][p][kvh][h] += e;
+        for (int d = 0; d < D; ++d) acc[pos % PARTS][slice][p][kvh][h][d] += e * row[d];
       }
     }
     if (++slice == slices) {
@@ -838,13 +885,13 @@ ATTN_OUT:
     const int head = i % HEADS;
     const int kv = head / G;
     const int h = head % G;
-    float sum = 0.0f;
-    for (int j = 0; j < kPartials; ++j) sum += total[j][t / P][t % P][kv][h];
-    const float inverse = 1.0f / sum;  // one divider; the D outputs multiply
+    float sums[PARTS];
+    for (int j = 0; j < PARTS; ++j) sums[j] = total[j][t / P][t % P][kv][h];
+    const float inverse = 1.0f / tree_sum<PARTS>(sums);  // one divider; D products
     for (int d = 0; d < D; ++d) {
-      float value = 0.0f;
-      for (int j = 0; j < kPartials; ++j) value += acc[j][t / P][t % P][kv][h][d];
-      out[t][head * D + d] = value * inverse;
+      float values[PARTS];
+      for (int j = 0; j < PARTS; ++j) values[j] = acc[j][t / P][t % P][kv][h][d];
+      out[t][head * D + d] = tree_sum<PARTS>(values) * inverse;
     }
   }
 }

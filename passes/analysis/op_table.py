@@ -547,6 +547,15 @@ def row_for(op: ir.Operation) -> OpRow:
     return row
 
 
+def implementation(name: str, impl: str) -> OpRow:
+    """The row of `name` in implementation `impl` (its natural dtype), for a template that
+    binds the op's core with `bind_op ... impl=`."""
+    for row in _BY_OP.get(name, ()):
+        if row.impl == impl:
+            return row
+    raise UnsupportedError(f"op '{name}' has no '{impl}' row in llmhls's op table")
+
+
 def default_row(name: str) -> OpRow:
     """The row of `name` on its natural dtype (the first listed), for name-only callers."""
     rows = _BY_OP.get(name)

@@ -1,7 +1,7 @@
 """The decode engine's cycle model: hand-computed loops, and its loop labels follow the template.
 
-Op latencies at 300 MHz from the op table: fadd 6, fsub 6, fmul 3, fdiv 12, exp 8, fcmp 1,
-store 1, the first beat of an m_axi read 64.
+Op latencies at 300 MHz from the op table: fadd 6 (4 on LUTs: the fp units' adder trees),
+fsub 6, fmul 3, fdiv 12, exp 8, fcmp 1, store 1, the first beat of an m_axi read 64.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from llmhls.compiler.llm.engine.performance import (
     TEMPLATE_LOOPS,
     VEC,
     EngineOps,
+    VectorII,
     attention_cycles,
     choose_row_lanes,
+    choose_vector_ii,
     gemv_cycles,
 )
 from llmhls.hls_templates import TEMPLATES_DIR
@@ -28,36 +30,38 @@ OPS = EngineOps.at(300)
 
 def test_fp32_gemv_by_hand() -> None:
     # 16 rows over 2 channels: 8 rounds each, one block; 32 inputs = 2 words of 16 lanes.
-    # Steps: 2 words x 8 rounds = 16. Depth: fmul 3 + a 16-lane tree 4 x 6 + the running
-    # sum 6 + store 1 = 34. (16 - 1) x II 1 + 34 = 49.
-    assert gemv_cycles(Phase("m", "fp32", 16, 32), 2, OPS) == 49
+    # Steps: 2 words x 8 rounds = 16. Depth: fmul 3 + a 16-lane fabric tree 4 x 4 + the
+    # running sum 6 + store 1 = 26. (16 - 1) x II 1 + 26 = 41.
+    assert gemv_cycles(Phase("m", "fp32", 16, 32), 2, OPS) == 41
 
 
 def test_gemv_counts_a_partial_block_as_a_whole_one() -> None:
     # 18 rows over 2 channels: channel 0 has 9 rounds, 2 blocks; each block steps 8 rounds
-    # per word whether its rounds are there or not: 2 x 2 x 8 = 32 steps, 31 + 34 = 65.
-    assert gemv_cycles(Phase("m", "fp32", 18, 32), 2, OPS) == 65
+    # per word whether its rounds are there or not: 2 x 2 x 8 = 32 steps, 31 + 26 = 57.
+    assert gemv_cycles(Phase("m", "fp32", 18, 32), 2, OPS) == 57
 
 
 def test_attention_by_hand() -> None:
     cfg = SimpleNamespace(num_heads=2, num_kv_heads=1, head_dim=4)
     # pos 1: 2 cache rows of the one KV head. Scores: 64 + fmul 3 + a 4-lane tree 2 x 6 +
     # the scale 3 + max 1 = 83 deep, (2 - 1) + 83 = 84. Values: 64 + fsub 6 + exp 8 + fmul 3
-    # + fadd 6 = 87 deep, 88. Out: 2 heads, depth 2 x (8-partial tree 3 x 6) + the
-    # reciprocal fdiv 12 + fmul 3 + store 1 = 52, (2 - 1) + 52 = 53. 84 + 88 + 53 = 225.
+    # + fadd 6 = 87 deep, 88. Out: 2 heads, depth 2 x (the 6 running sums' tree, 3 x 6:
+    # a sum comes round every 6 one-cycle iterations) + the reciprocal fdiv 12 + fmul 3 +
+    # store 1 = 52, (2 - 1) + 52 = 53. 84 + 88 + 53 = 225.
     assert attention_cycles(cfg, 1, 1, OPS) == 225
-    # a row taking 3 cycles from its channel: 2 more per extra row in each pass
-    assert attention_cycles(cfg, 1, 3, OPS) == 225 + 2 + 2
+    # a row taking 3 cycles from its channel: 2 more per extra row in each pass, and 2
+    # running sums (6 / 3) whose trees are 1 x 6 deep: Out 1 + 28 = 29, 86 + 90 + 29
+    assert attention_cycles(cfg, 1, 3, OPS) == 205
 
 
 def test_multi_row_gemv_holds_each_word_for_its_slices() -> None:
-    # The phase above (16 steps, depth 34) for 3 rows: one row a cycle holds each word 3
-    # cycles, 48 steps, 47 + 34 = 81; 3 rows a cycle, 16 steps again; 4 rows 2 a cycle,
-    # 32 steps, 31 + 34 = 65.
+    # The phase above (16 steps, depth 26) for 3 rows: one row a cycle holds each word 3
+    # cycles, 48 steps, 47 + 26 = 73; 3 rows a cycle, 16 steps again; 4 rows 2 a cycle,
+    # 32 steps, 31 + 26 = 57.
     phase = Phase("m", "fp32", 16, 32)
-    assert gemv_cycles(phase, 2, OPS, rows=3, row_lanes=1) == 81
-    assert gemv_cycles(phase, 2, OPS, rows=3, row_lanes=3) == 49
-    assert gemv_cycles(phase, 2, OPS, rows=4, row_lanes=2) == 65
+    assert gemv_cycles(phase, 2, OPS, rows=3, row_lanes=1) == 73
+    assert gemv_cycles(phase, 2, OPS, rows=3, row_lanes=3) == 41
+    assert gemv_cycles(phase, 2, OPS, rows=4, row_lanes=2) == 57
 
 
 def test_multi_row_attention_by_hand() -> None:
@@ -83,6 +87,57 @@ def test_row_lanes_are_the_fewest_within_one_percent_of_the_fastest_that_fit(mon
     assert choose_row_lanes(plan, None, None, 300, 4096) == 4
     monkeypatch.setattr(performance, "_fits", lambda plan, *_: False)
     assert choose_row_lanes(plan, None, None, 300, 4096) == 1
+
+
+def test_vector_ii_is_the_fastest_combination_that_fits(monkeypatch) -> None:
+    # IIs of 1, 2, 4 for RoPE, the activation and the embedding decode. A combination fits
+    # when its IIs add to 6 or more; the step takes 1000 + 10 rope + 2 activation + decode
+    # cycles. Fitting with RoPE at 1 needs activation + decode >= 5: (1, 4) costs 1016,
+    # (2, 4) 1018, (4, 1) 1019, so (1, 1, 4); with nothing fitting, every loop at II 4.
+    def fits(plan, *_):
+        return sum(dataclasses.astuple(plan.vector_ii)) >= 6
+
+    def cycles(plan, *_):
+        ii = plan.vector_ii
+        return SimpleNamespace(cycles=1000 + 10 * ii.rope + 2 * ii.activation + ii.decode)
+
+    monkeypatch.setattr(performance, "_fits", fits)
+    monkeypatch.setattr(performance, "step_cycles", cycles)
+    plan = dataclasses.make_dataclass("Plan", ["vector_ii"])(VectorII())
+    assert choose_vector_ii(plan, None, None, 300, 4096) == VectorII(1, 1, 4)
+    monkeypatch.setattr(performance, "_fits", lambda *_: False)
+    assert choose_vector_ii(plan, None, None, 300, 4096) == VectorII(4, 4, 4)
+
+
+def test_a_loop_at_ii_two_takes_half_the_operators() -> None:
+    cfg = SimpleNamespace(
+        arch="llama",
+        num_heads=2,
+        num_kv_heads=1,
+        head_dim=4,
+        hidden_size=64,
+        intermediate_size=128,
+    )
+    layout = SimpleNamespace(
+        layer_phases=[Phase("m", "fp32", 64, 64)],
+        head=Phase("head", "fp32", 64, 64),
+        lookup=Phase("head", "fp32", 64, 64),
+    )
+    plan = SimpleNamespace(
+        layout=layout,
+        channels=2,
+        rows=1,
+        row_lanes=1,
+        attention_row_ii=2,
+        vector_ii=VectorII(),
+    )
+    full = performance.vector_operators(cfg, plan, 300)
+    plan.vector_ii = VectorII(rope=2, activation=2)
+    half = performance.vector_operators(cfg, plan, 300)
+    # RoPE: 32 pairs x 4 products -> 16 x 4; SILU: 64 products, divisions, exps -> 32
+    assert full["fmul"] - half["fmul"] == 64 + 32
+    assert full["fdiv"] - half["fdiv"] == 32
+    assert full["exp"] - half["exp"] == 32
 
 
 def test_model_loops_are_the_templates_loops() -> None:

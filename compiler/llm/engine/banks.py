@@ -105,3 +105,14 @@ def engine_banks(layout, channels: int, rows: int, row_lanes: int) -> UnitBanks:
     if head_shares_units(layout):
         needs.append((layout.head.channel_rounds(channels, 0), 1))
     return unit_banks(units, needs)
+
+
+def prepare_format(phases: list) -> str:
+    """The format layer_prepare writes the shared activation in: the one whose fields cover
+    every reader's (int4: x, int16 xq, chunk scales and group sums; int8: no group sums;
+    fp: x alone)."""
+    formats = {p.fmt for p in phases}
+    for fmt in ("int4", "int8"):
+        if fmt in formats:
+            return fmt
+    return phases[0].fmt

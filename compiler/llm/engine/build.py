@@ -15,14 +15,19 @@ the Medusa verify mode (a tree of rows under a tree mask).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
 from llmhls import __version__
-from llmhls.compiler.llm.engine.banks import engine_banks, head_shares_units, stream_logits
+from llmhls.compiler.llm.engine.banks import (
+    engine_banks,
+    head_shares_units,
+    prepare_format,
+    stream_logits,
+)
 from llmhls.compiler.llm.engine.layout import (
     FORMAT_CODES,
     WORD_LANES,
@@ -32,7 +37,14 @@ from llmhls.compiler.llm.engine.layout import (
     encode,
     has_bias,
 )
-from llmhls.compiler.llm.engine.performance import VEC, choose_row_lanes
+from llmhls.compiler.llm.engine.performance import (
+    VEC,
+    EngineOps,
+    VectorII,
+    attention_partials,
+    choose_row_lanes,
+    choose_vector_ii,
+)
 from llmhls.compiler.llm.engine.structure import PhaseSpec, engine_phases
 from llmhls.compiler.llm.ports import buffer_arg, interface_pragmas
 from llmhls.compiler.llm.quantize import QuantLinear, dequantized_weight
@@ -73,6 +85,8 @@ class EnginePlan:
     attention_row_ii: int  # cycles one K/V row (head_dim values) takes from its channel
     rows: int = 1  # tokens a step (T): the prefill chunk; every weight word serves them all
     row_lanes: int = 1  # rows a unit takes a cycle (P): performance.choose_row_lanes
+    attention_partials: int = 1  # ATTN_VALUES' running sums: performance.attention_partials
+    vector_ii: VectorII = field(default_factory=VectorII)  # performance.choose_vector_ii
 
 
 # tb_llm's verdict on the engine's prefill logits (manifest `tolerance`): the float
@@ -278,6 +292,8 @@ def plan_engine(
         rows=min(options.prefill_chunk, options.max_context),
     )
     clock = options.clock_mhz or target.clock_mhz
+    plan.attention_partials = attention_partials(plan.attention_row_ii, EngineOps.at(clock))
+    plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
     plan.row_lanes = choose_row_lanes(plan, cfg, target, clock, FIFO_DEPTH)
     return plan, reference
 
@@ -330,10 +346,8 @@ def render_engine(
     lookup = layout.lookup
     shared = head_shares_units(layout)
     unit_phases = [*layout.layer_phases, *([layout.head] if shared else [])]
-    layer_sub = layout.layer_phases[0].sub
-    activations = [("a_layer", layer_sub, plan.row_lanes)]
-    if not shared:
-        activations.append(("a_head", layout.head.sub, 1))
+    readers = [*layout.layer_phases, layout.head]  # every unit set reads a_layer
+    activations = [("a_layer", max(p.sub for p in readers), plan.row_lanes)]
     per_word = lookup.meta_per_word
     lookup_meta_words = -(-lookup.meta_per_row // per_word) + 1 if lookup.meta_per_row else 1
     comment = (
@@ -368,7 +382,8 @@ def render_engine(
         layer_unit=_unit_view(unit_phases, plan.channels),
         head_unit=_unit_view([layout.head], plan.channels),
         banks=engine_banks(layout, plan.channels, plan.rows, plan.row_lanes),
-        layer_in=max(p.padded_inputs for p in unit_phases),
+        layer_in=max(p.padded_inputs for p in readers),
+        prepare_format=FORMAT_CODES[prepare_format(readers)],
         activations=activations,
         lookup_meta_floats=lookup_meta_words * per_word,
         layer_words=layout.layer_words,
@@ -377,6 +392,8 @@ def render_engine(
         fifo_depth=FIFO_DEPTH,
         vec=VEC,
         attention_row_ii=plan.attention_row_ii,
+        attention_partials=plan.attention_partials,
+        vector_ii=plan.vector_ii,
         rows=plan.rows,
         row_lanes=plan.row_lanes,
         pragmas=interface_pragmas(args, ENGINE_M_AXI),

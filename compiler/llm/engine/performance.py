@@ -22,6 +22,7 @@ over the part's sustained total.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from llmhls.compiler.llm.engine.banks import (
     UnitBanks,
     engine_banks,
     head_shares_units,
+    prepare_format,
     stream_logits,
 )
 from llmhls.compiler.llm.engine.layout import WORD_BYTES, Phase
@@ -91,6 +93,7 @@ class EngineOps:
     sitofp: int
     imul: int  # int8/int4 x int16 multiply (one DSP48E2)
     iadd: int
+    fadd_fabric: int  # the fp units' adder trees (bind_op impl=fabric)
 
     @classmethod
     def at(cls, clock_mhz: float) -> EngineOps:
@@ -100,14 +103,15 @@ class EngineOps:
             op_latency("arith.sitofp", clock_mhz),
             op_table.find("arith.muli", "i8").cycles(clock_mhz),
             op_latency("arith.addi", clock_mhz),
+            op_table.implementation("arith.addf", "fabric").cycles(clock_mhz),
         )
 
 
 def unit_depth(phase: Phase, op: EngineOps) -> int:
     """One GEMV step's latency: unpack, multiply, reduce the lanes, scale, accumulate."""
     t = op.t
-    if phase.fmt in ("fp32", "fp16"):
-        return t.fmul + _tree(phase.sub, t.fadd) + t.fadd + t.store
+    if phase.fmt in ("fp32", "fp16"):  # the adder tree on LUTs (FabricAdd)
+        return t.fmul + _tree(phase.sub, op.fadd_fabric) + t.fadd + t.store
     lanes = GROUP if phase.fmt == "int4" else phase.sub
     product = op.imul if phase.fmt == "int8" else 2 * max(op.iadd, 1)  # nibble_times: 2 add levels
     integer = product + _tree(lanes, max(op.iadd, 1))
@@ -137,6 +141,17 @@ def _vec(n: int) -> int:
     return -(-n // VEC)
 
 
+@dataclass(frozen=True)
+class VectorII:
+    """IIs of the vector unit's elementwise loops that run once a row and layer (or token):
+    at II > 1 each operator serves II of a loop's kVec lanes in turn, so the loop takes II
+    times the cycles for 1 / II of the operators (`choose_vector_ii`)."""
+
+    rope: int = 1
+    activation: int = 1  # SILU / GELU
+    decode: int = 1  # DECODE_ROW, the token's embedding row
+
+
 def gather_cycles(n: int, banks: UnitBanks, op: EngineOps, add: bool = False) -> int:
     """GATHER: a row's n results from the units' banks, a tile an iteration at the banks' II;
     with `add`, into the residual."""
@@ -147,7 +162,12 @@ def gather_cycles(n: int, banks: UnitBanks, op: EngineOps, add: bool = False) ->
 
 
 def vector_segments(
-    cfg, op: EngineOps, biases: bool, formats: list[str], banks: UnitBanks
+    cfg,
+    op: EngineOps,
+    biases: bool,
+    formats: list[str],
+    banks: UnitBanks,
+    vector_ii: VectorII = VectorII(),
 ) -> list[int]:
     """Cycles of one layer's vector-unit loops before each of its four matrix phases (of
     `formats`), and after the last (attention apart: it comes before the output projection).
@@ -160,8 +180,8 @@ def vector_segments(
     reduce_tail = _tree(PARTIALS, t.fadd)
     elementwise = t.ram_read + t.fadd + t.store
 
-    def loop(label: str, n: int, depth: int) -> int:
-        return _pipelined(label, 1, _vec(n), 1, depth).cycles
+    def loop(label: str, n: int, depth: int, ii: int = 1) -> int:
+        return _pipelined(label, 1, _vec(n), ii, depth).cycles
 
     def prepare(n: int, fmt: str, normed: bool = False) -> int:
         """PREPARE: one pass (with llama's RMS scaling, the int4 group sums and, for int units,
@@ -193,13 +213,15 @@ def vector_segments(
 
     rope = 0
     if cfg.arch == "llama":
-        depth = t.ram_read + t.fmul + t.fadd + t.store
-        rope = loop("ROPE", q // 2, depth) + loop("ROPE", kv // 2, depth)
+        # the query heads and the key heads after them, kVec / 2 pairs a cycle
+        rope = loop("ROPE", q + kv, t.ram_read + t.fmul + t.fadd + t.store, vector_ii.rope)
     if cfg.arch == "llama":
-        activation = loop("SILU", inter, t.ram_read + t.fexp + t.fadd + t.fdiv + t.fmul + t.store)
+        depth = t.ram_read + t.fexp + t.fadd + t.fdiv + t.fmul + t.store
+        activation = loop("SILU", inter, depth, vector_ii.activation)
     else:
         tanh = op_latency("math.tanh", 300)
-        activation = loop("GELU", inter, t.ram_read + 4 * t.fmul + t.fadd + tanh + t.fmul)
+        depth = t.ram_read + 4 * t.fmul + t.fadd + tanh + t.fmul
+        activation = loop("GELU", inter, depth, vector_ii.activation)
     kv_store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
 
     def gather(n: int, add: bool = False) -> int:
@@ -212,6 +234,12 @@ def vector_segments(
         gather(rows["mlp"]) + bias(rows["mlp"]) + activation + prepare(inter, formats[3]),
         gather(h, add=True) + bias(h),
     ]
+
+
+def attention_partials(row_ii: int, op: EngineOps) -> int:
+    """Running sums ATTN_VALUES keeps over positions: an iteration takes ROW_II cycles, so
+    a sum revisited every PARTS iterations waits out the fp32 add latency."""
+    return max(1, -(-op.t.fadd // row_ii))
 
 
 def attention_cycles(
@@ -238,7 +266,7 @@ def attention_cycles(
         1,
         rows * cfg.num_heads,
         1,
-        2 * _tree(PARTIALS, t.fadd) + t.fdiv + t.fmul + t.store,
+        2 * _tree(attention_partials(row_ii, op), t.fadd) + t.fdiv + t.fmul + t.store,
     )
     return scores.cycles + values.cycles + out.cycles
 
@@ -284,7 +312,8 @@ def step_cycles(
     kv_bytes = 2 if plan.kv_ctype == "uint16_t" else 4
     formats = [p.fmt for p in layout.layer_phases]
     banks = engine_banks(layout, plan.channels, plan.rows, plan.row_lanes)
-    segments = vector_segments(cfg, op, "bias_qkv" in plan.aux.offsets, formats, banks)
+    biases = "bias_qkv" in plan.aux.offsets
+    segments = vector_segments(cfg, op, biases, formats, banks, plan.vector_ii)
     segments = [rows * cycles for cycles in segments]
     attention = attention_cycles(cfg, pos, plan.attention_row_ii, op, rows, plan.row_lanes)
     # The vector work before each phase, during which the loaders prefetch.
@@ -300,7 +329,7 @@ def step_cycles(
     phases = list(zip(layout.layer_phases, before, strict=True)) * cfg.num_layers
     head = layout.head
     # the final norm and the head's activations, as before qkv but in the head's format
-    final = vector_segments(cfg, op, False, [layout.head.fmt] * 4, banks)[0]
+    final = vector_segments(cfg, op, False, [layout.head.fmt] * 4, banks, plan.vector_ii)[0]
     rest = segments[4]  # after the last phase: the residual (and bias)
     for index, (phase, gap) in enumerate([*phases, (head, final)]):
         if index and index % len(layout.layer_phases) == 0:
@@ -320,7 +349,8 @@ def step_cycles(
     embed = t.maxi_read + embed_words  # EMBED_READ: the row's words, behind its loader's fetch
     if cfg.arch == "gpt2":  # the position embedding's add
         embed += _pipelined("RESIDUAL", 1, _vec(cfg.hidden_size), 1, t.ram_read + t.fadd + 1).cycles
-    embed += _pipelined("DECODE_ROW", 1, lookup.words, 1, t.fmul + t.fadd + t.store).cycles
+    depth = t.fmul + t.fadd + t.store
+    embed += _pipelined("DECODE_ROW", 1, lookup.words, plan.vector_ii.decode, depth).cycles
     total += rows * embed
     total += logits_cycles(layout, plan.channels, banks, op)
     memory_time = (
@@ -352,6 +382,69 @@ def _bits(row: op_table.OpRow, bits: int) -> int:
     return math.ceil(row.lut * bits / 32)
 
 
+def _prepare_operators(fmt: str, normed: bool) -> dict[str, int]:
+    """One PREPARE loop's float operators: llama's norm scaling (two products an element),
+    then for int units the chunk's two scale divisions, x * 1/sx and its rounding add, and
+    int4's two 32-element group trees."""
+    ops = {"fmul": 2 * VEC if normed else 0}
+    if fmt in ("int8", "int4"):
+        ops |= {"fmul": ops["fmul"] + VEC, "fadd": VEC, "fdiv": 2}
+    if fmt == "int4":
+        ops["fadd"] += 2 * (GROUP - 1)
+    return ops
+
+
+def vector_operators(cfg, plan, clock: float) -> dict[str, int]:
+    """The vector unit's float operators, instance by instance as the kernel builds them:
+    the shared layer_prepare (the LM head's activation too), layer_rms (llama) or layer_ln
+    (GPT-2) and layer_residual once each, every other loop once (the `allocation` pragmas
+    and call sites of llm_engine.cpp.j2).
+    A pipelined loop whose II exceeds 1 shares an operator over its II cycles."""
+    layout = plan.layout
+    llama = cfg.arch == "llama"
+    ii = plan.vector_ii
+    lanes = VEC // ii.activation
+    banks = engine_banks(layout, plan.channels, plan.rows, plan.row_lanes)
+    readers = [*layout.layer_phases, layout.head]
+    instances: list[dict[str, int]] = [
+        _prepare_operators(prepare_format(readers), normed=True),  # layer_prepare
+        {"fadd": -(-banks.tile // banks.gather_add_ii)},  # layer_residual's GATHER
+    ]
+    if llama:
+        instances += [
+            {"fmul": VEC, "fadd": VEC, "fdiv": 1, "rsqrt": 1},  # layer_rms: RMS_SUM's tree
+            # ROPE: kVec / 2 pairs an iteration, 4 products and 2 adds each
+            {"fmul": 2 * VEC // ii.rope, "fadd": VEC // ii.rope},
+            {"fmul": lanes, "fadd": lanes, "fdiv": lanes, "exp": lanes},  # SILU
+        ]
+    else:
+        instances += [  # layer_ln: LN_SUM, LN_CENTER, RMS_SUM, LN_SCALE and its tail
+            {"fmul": 3 * VEC, "fadd": 4 * VEC, "fdiv": 2, "rsqrt": 1},
+            {"fmul": 5 * lanes, "fadd": 2 * lanes, "tanh": lanes},  # GELU
+            {"fadd": 5 * VEC},  # the bias adds (qkv, out, fc, down) and the position add
+        ]
+    lookup = layout.lookup  # DECODE_ROW: q * scale (+ minimum), a word's lanes
+    if lookup.fmt in ("int8", "int4"):
+        decoded = -(-lookup.sub // ii.decode)
+        instances.append({"fmul": decoded, "fadd": decoded if lookup.fmt == "int4" else 0})
+    g = cfg.num_heads // cfg.num_kv_heads
+    d = cfg.head_dim
+    # attention: P query rows' products with a cache row and their trees, shared over the
+    # ROW_II cycles a row takes; exp per head; ATTN_OUT: the 8 partial sums' trees of the
+    # total and every output element, one reciprocal and D products
+    shared = -(-2 * g * d * plan.row_lanes // plan.attention_row_ii)
+    parts = attention_partials(plan.attention_row_ii, EngineOps.at(clock))
+    instances += [
+        {"fmul": shared, "fadd": shared, "exp": g},
+        {"fmul": d, "fadd": (d + 1) * (parts - 1), "fdiv": 1},
+    ]
+    total: dict[str, int] = {}
+    for instance in instances:
+        for name, count in instance.items():
+            total[name] = total.get(name, 0) + count
+    return total
+
+
 def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]:
     """DSP/LUT/FF from the op table's rows for the units' operators; BRAM/URAM for buffers."""
     fmul = op_table.default_row("arith.mulf")
@@ -361,7 +454,7 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     iand = op_table.default_row("arith.andi")
     fexp = op_table.default_row("math.exp")
     fdiv = op_table.default_row("arith.divf")
-    floats: dict[str, int] = {"fmul": 0, "fadd": 0, "exp": 0, "fdiv": 0}
+    floats: dict[str, int] = {"fmul": 0, "fadd": 0, "fadd_fabric": 0}
     lut = dsp = 0
     # The layers' units take row_lanes rows a cycle; the head's, one (the last token's).
     row_lanes = {plan.layout.head.fmt: 1} | {
@@ -369,28 +462,37 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     }
     for phase in {p.fmt: p for p in [*plan.layout.layer_phases, plan.layout.head]}.values():
         lanes = plan.channels * phase.sub * phase.rows_per_group * row_lanes[phase.fmt]
-        if phase.fmt in ("fp32", "fp16"):
+        if phase.fmt in ("fp32", "fp16"):  # products; the tree on LUTs; the running sum
+            unit_rows = lanes // phase.sub
             floats["fmul"] += lanes
-            floats["fadd"] += lanes
+            floats["fadd_fabric"] += lanes - unit_rows
+            floats["fadd"] += unit_rows
             continue
-        groups = plan.channels * phase.rows_per_group * max(1, phase.sub // GROUP)
-        groups *= row_lanes[phase.fmt]
-        floats["fmul"] += 3 * groups
-        floats["fadd"] += 2 * groups
+        unit_rows = lanes // phase.sub
+        if phase.fmt == "int8":  # a word's sum * (s * sx), into the running sum
+            floats["fmul"] += 2 * unit_rows
+            floats["fadd"] += unit_rows
+        else:  # each group of 32: sum * (s * sx) + m * group sum; the terms and running sum
+            groups = unit_rows * (phase.sub // GROUP)
+            floats["fmul"] += 3 * groups
+            floats["fadd"] += 2 * groups
         if phase.fmt == "int8":  # int8 x int16 on a DSP48E2, 24-bit adder tree
             dsp += lanes * imul.dsp
             lut += lanes * _bits(iadd, 24)
         else:  # nibble_times, a 4 x 16-bit fabric multiply: the 4 masks of 16 bits and 3 adds
             # of 20 bits of its shift-and-add form; then a 24-bit adder-tree add
             lut += lanes * (4 * _bits(iand, 16) + 3 * _bits(iadd, 20) + _bits(iadd, 24))
-    g = cfg.num_heads // cfg.num_kv_heads
-    # attention: P query rows' products with a cache row, shared over ROW_II cycles
-    shared = -(-2 * g * cfg.head_dim * plan.row_lanes // plan.attention_row_ii)
-    floats["fmul"] += VEC * 3 + shared + cfg.head_dim  # ... and ATTN_OUT's D products
-    floats["fadd"] += VEC * 2 + shared
-    floats["exp"] += VEC + g
-    floats["fdiv"] += VEC + 1  # SILU's lanes; ATTN_OUT's reciprocal
-    rows = {"fmul": fmul, "fadd": fadd, "exp": fexp, "fdiv": fdiv}
+    for name, count in vector_operators(cfg, plan, clock).items():
+        floats[name] = floats.get(name, 0) + count
+    rows = {
+        "fmul": fmul,
+        "fadd": fadd,
+        "fadd_fabric": op_table.implementation("arith.addf", "fabric"),
+        "exp": fexp,
+        "fdiv": fdiv,
+        "rsqrt": op_table.default_row("math.rsqrt"),
+        "tanh": op_table.default_row("math.tanh"),
+    }
     resources = {"dsp": dsp, "lut": lut, "ff": 0}
     for name, count in floats.items():
         resources["dsp"] += count * rows[name].dsp
@@ -460,6 +562,28 @@ def choose_row_lanes(plan, cfg, target: Target, clock: float, fifo_words: int) -
     return min(lanes for lanes, rate in rates.items() if rate >= 0.99 * best)
 
 
+VECTOR_IIS = (1, 2, 4)
+
+
+def choose_vector_ii(plan, cfg, target: Target, clock: float, fifo_words: int) -> VectorII:
+    """IIs of the elementwise loops (RoPE, the MLP activation, the embedding row's decode):
+    of the combinations that keep every resource within RESOURCE_BUDGET, the one with the
+    fastest decode step (then the fewest operators). All at the largest II when none fits:
+    the report then says the part is over budget."""
+    best: tuple[float, int, VectorII] | None = None
+    for rope, activation, decode in itertools.product(VECTOR_IIS, repeat=3):
+        trial = dataclasses.replace(plan, vector_ii=VectorII(rope, activation, decode))
+        if not _fits(trial, cfg, target, clock, fifo_words):
+            continue
+        cycles = step_cycles(trial, cfg, target, clock, 0, fifo_words).cycles
+        key = (cycles, -(rope + activation + decode), trial.vector_ii)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    if best is None:
+        return VectorII(*(3 * [VECTOR_IIS[-1]]))
+    return best[2]
+
+
 def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict[str, Any]:
     """Bytes, channels, estimated decode and prefill tokens/s and resources."""
     from llmhls.compiler.llm.engine.build import FIFO_DEPTH
@@ -518,6 +642,7 @@ def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict
         "prefill_bound": "weight streaming"
         if prefill.gemv_memory >= prefill.gemv_compute
         else "the units' MACs (row lanes)",
+        "vector_ii": dataclasses.asdict(plan.vector_ii),
         "resources": resources,
         "utilization": {k: round(v, 3) for k, v in used.items()},
         "fits": all(v <= RESOURCE_BUDGET for v in used.values()),
@@ -556,7 +681,9 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
         f"FF {e['resources']['ff']:,} ({u['ff']:.0%}), "
         f"BRAM18K {e['resources']['bram_18k']:,} ({u['bram_18k']:.0%}), "
         f"URAM {e['resources']['uram']:,} ({u['uram']:.0%})"
-        + ("" if e["fits"] else " -- over 80% of the part"),
+        + ("" if e["fits"] else " -- over 80% of the part")
+        + "; one instance of the units per weight format, the elementwise loops at II "
+        + ", ".join(f"{k} {v}" for k, v in e["vector_ii"].items()),
         f"- {e['not_modelled']}",
         "",
     ]
