@@ -6,7 +6,8 @@
 // per channel, and the kernel's dataflow region is
 //
 //   dispatch ──requests──► load_channel × N ──512-bit words──► compute
-//       └──────────tokens───────────────────────────────────────┘
+//       └──────────tokens───────────────────────────────────────┘    ▲
+//   load_aux ──norms, biases, position rows (kVec floats a vector)────┘
 //
 // * `load_channel`: one free-running loader per channel port. It reads its
 //   channel's words in order (II = 1 bursts), layer after layer, prefetching
@@ -605,6 +606,58 @@ STEPS:
 #pragma HLS pipeline II = 1
       out.write(port[i]);
     }
+  }
+}
+
+// ---------------------------------------------------------------- the aux loader
+typedef hls::vector<float, kVec> aux_vec_t;  // kVec floats of `aux`: one vector-unit iteration
+
+// Words first.. first + n of `aux` as vectors (4 words each).
+inline void stream_aux(const word_t* aux, int32_t first, int32_t n, hls::stream<aux_vec_t>& out) {
+#pragma HLS inline
+  aux_vec_t v;
+AUX_WORDS:
+  for (int32_t w = 0; w < n; ++w) {
+#pragma HLS loop_tripcount min = 4 max = 4096
+#pragma HLS pipeline II = 1
+    const word_t wd = aux[first + w];
+    const int part = w % (kVec / kWordLanes);
+    for (int e = 0; e < kWordLanes; ++e) v[part * kWordLanes + e] = as_float(wd[e]);
+    if (part == kVec / kWordLanes - 1) out.write(v);
+  }
+}
+
+// The norms, biases and position rows the vector unit reads, streamed in the order it
+// reads them, running ahead of it by the stream's depth: per step of up to T tokens each
+// row's position block, then every layer's block, then (the call's last step) the final
+// norm's. Offsets and sizes are in floats, whole vectors.
+template <int T, int CTX, int LAYERS, int LAYER, int FINAL, int POSITION>
+void load_aux(const word_t* aux, hls::stream<aux_vec_t>& out, int32_t n_tokens,
+              int32_t start_pos, int32_t final_base, int32_t positions_base) {
+AUX_STEPS:
+  for (int32_t first = 0; first < n_tokens; first += T) {
+#pragma HLS loop_tripcount min = 1 max = (CTX + T - 1) / T
+    const int32_t rows = n_tokens - first < T ? n_tokens - first : T;
+  AUX_ROWS:
+    for (int32_t r = 0; r < rows; ++r) {
+#pragma HLS loop_tripcount min = 1 max = T
+      const int32_t block = positions_base + (start_pos + first + r) * POSITION;
+      stream_aux(aux, block / kWordLanes, POSITION / kWordLanes, out);
+    }
+    stream_aux(aux, 0, LAYERS * LAYER / kWordLanes, out);
+    if (first + rows == n_tokens) stream_aux(aux, final_base / kWordLanes, FINAL / kWordLanes, out);
+  }
+}
+
+// The next n vectors of the aux stream into `buffer` (partitioned by kVec).
+inline void take_aux(hls::stream<aux_vec_t>& in, float* buffer, int n) {
+#pragma HLS inline
+AUX_TAKE:
+  for (int i = 0; i < n; ++i) {
+#pragma HLS loop_tripcount min = 1 max = 256
+#pragma HLS pipeline II = 1
+    const aux_vec_t v = in.read();
+    for (int e = 0; e < kVec; ++e) buffer[i * kVec + e] = v[e];
   }
 }
 

@@ -132,6 +132,9 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
     source = (tmp_path / "p" / "kernel" / "llm_engine.cpp").read_text()
     assert source.count("load_channel<kRows, kContext>(w") == 30
     assert "#pragma HLS dataflow" in source
+    # the norms and position rows reach the vector unit through the aux loader's stream
+    assert source.count("      aux, aux_words, n_tokens, start_pos") == 1
+    assert "compute(weights, token_ids, n_tokens, start_pos, aux_words," in source
     for a in ports:  # every channel file holds exactly its declared words
         assert (tmp_path / "p" / a["file"]).stat().st_size == 64 * a["elements"]
     assert result.manifest["llm"]["kv_cache"]["dtype"] == "float16"

@@ -42,11 +42,12 @@ def test_link_cfg_and_build_script_for_the_one_kernel(project: Path, tmp_path: P
     manifest = check_xclbin_files(project)
     args = manifest["llm"]["kernels"]["prefill"]["args"]
     buffers = [a for a in args if a["kind"] == "buffer"]
-    weights = [a for a in buffers if a["ctype"] == "word512"]
+    weights = [a for a in buffers if a["name"].startswith("w") and a["name"][1:].isdigit()]
     assert len(buffers) == len(weights) + 5 == 35  # tokens, aux, k_cache, v_cache, logits
     # Every channel on its own HBM bank; K and V on the two left over, with aux and the io.
     assert [a["memory"] for a in weights] == [f"HBM[{c}]" for c in range(30)]
-    banks = {a["name"]: a["memory"] for a in buffers if a["ctype"] != "word512"}
+    assert {a["ctype"] for a in weights} == {"word512"}
+    banks = {a["name"]: a["memory"] for a in buffers if a not in weights}
     assert banks == dict.fromkeys(("tokens", "aux", "k_cache", "logits"), "HBM[30]") | {
         "v_cache": "HBM[31]"
     }

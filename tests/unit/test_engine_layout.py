@@ -77,3 +77,23 @@ def test_int4_words_hold_two_rows_of_nibbles_and_their_group_pairs() -> None:
     np.testing.assert_allclose(
         rebuilt.reshape(2, 64), dequantized_weight(module).numpy(), rtol=1e-6
     )
+
+
+def test_aux_blocks_are_whole_vectors_in_the_order_the_loader_streams_them() -> None:
+    """Every vector padded to whole kVec (64) floats: layer blocks, the final norm's, then
+    one block per position."""
+    import torch
+
+    from llmhls.compiler.llm.engine.build import _aux_layout
+
+    layer = {"norm1_w": torch.arange(3.0), "norm2_w": torch.arange(70.0)}
+    aux = _aux_layout([layer, layer], [("final_w", torch.ones(5))], torch.full((4, 64), 2.0))
+    assert aux.offsets == {"norm1_w": 0, "norm2_w": 64, "final_w": 0}
+    assert aux.layer_floats == 64 + 128
+    assert (aux.final_base, aux.final_floats) == (384, 64)
+    assert (aux.positions_base, aux.position_floats) == (448, 64)
+    assert aux.values.size == 448 + 4 * 64
+    assert list(aux.values[:4]) == [0.0, 1.0, 2.0, 0.0]
+    assert aux.values[192 + 64 + 69] == 69.0  # layer 1's norm2_w, its last value
+    assert aux.values[384:390].tolist() == [1.0] * 5 + [0.0]
+    assert set(aux.values[448:].tolist()) == {2.0}

@@ -188,41 +188,74 @@ def _fused_bias(linears: list[torch.nn.Module]) -> torch.Tensor:
 
 @dataclass
 class AuxLayout:
-    """The small float vectors the vector unit reads (`aux`), and where each one starts.
+    """The small float vectors the vector unit reads (`aux`), in blocks the aux loader
+    streams a vector of kVec floats at a time, each vector padded to whole kVec.
 
-    Per layer (stride `layer_floats`): the norms' vectors and, when the model has
-    biases, each phase's bias; then the final norm, and RoPE cos/sin tables
-    [position][head_dim / 2] (llama) or the position embedding [position][hidden] (GPT-2).
+    Per layer (stride `layer_floats`): the norms' vectors and, when the model has biases,
+    each phase's bias; then the final norm's block; then a block per position: RoPE's cos
+    and sin (llama) or the position embedding row (GPT-2).
     """
 
     values: np.ndarray
     layer_floats: int
-    offsets: dict[str, int]  # per-layer names: within a layer; others: absolute
+    offsets: dict[str, int]  # within a layer's block, or within the final block
+    final_base: int
+    final_floats: int
+    positions_base: int
+    position_floats: int
 
 
-def _aux_layout(layers: list[dict[str, torch.Tensor]], tail: list) -> AuxLayout:
+def aux_fifo_depth(aux: AuxLayout) -> int:
+    """Vectors the aux stream holds: the loader runs a whole layer's block ahead, so a
+    layer's vectors are on chip before its first norm needs them."""
+    return max(16, 2 * aux.layer_floats // VEC)
+
+
+def _padded(vector: torch.Tensor) -> np.ndarray:
+    """A vector's floats, padded with zeros to a whole number of kVec."""
+    values = vector.detach().float().reshape(-1).numpy()
+    return np.pad(values, (0, -len(values) % VEC)).astype(np.float32)
+
+
+def _aux_layout(
+    layers: list[dict[str, torch.Tensor]],
+    final: list[tuple[str, torch.Tensor]],
+    positions: torch.Tensor,
+) -> AuxLayout:
+    """`positions` is [max_context][floats]: a position's block."""
     offsets: dict[str, int] = {}
-    position = 0
-    for name, vector in layers[0].items():
-        offsets[name] = position
-        position += vector.numel()
-    stride = position
-    parts = [v.detach().float().reshape(-1) for layer in layers for v in layer.values()]
-    position = stride * len(layers)
-    for name, vector in tail:
-        offsets[name] = position
-        position += vector.numel()
-        parts.append(vector.detach().float().reshape(-1))
-    return AuxLayout(torch.cat(parts).numpy().astype(np.float32), stride, offsets)
+    parts: list[np.ndarray] = []
+    for block in [layers[0], dict(final)]:
+        position = 0
+        for name, vector in block.items():
+            offsets[name] = position
+            position += len(_padded(vector))
+    layer_floats = sum(len(_padded(v)) for v in layers[0].values())
+    parts += [_padded(v) for layer in layers for v in layer.values()]
+    final_base = layer_floats * len(layers)
+    parts += [_padded(v) for _, v in final]
+    positions_base = final_base + sum(len(p) for p in parts[len(parts) - len(final) :])
+    rows = [_padded(row) for row in positions]
+    parts += rows
+    return AuxLayout(
+        np.concatenate(parts),
+        layer_floats,
+        offsets,
+        final_base,
+        positions_base - final_base,
+        positions_base,
+        len(rows[0]),
+    )
 
 
-def _position_tables(stages: LlmStages, max_context: int) -> list[tuple[str, torch.Tensor]]:
+def _position_rows(stages: LlmStages, max_context: int) -> torch.Tensor:
+    """A row per position: RoPE's cos then sin (llama), or the position embedding (GPT-2)."""
     if stages.cfg.arch == "gpt2":
-        return [("wpe", stages.embed.wpe[:max_context])]
+        return stages.embed.wpe[:max_context].detach().float()
     # The same float32 expression as LlamaPre, so the tables match the reference bit for bit.
     inv_freq = getattr(stages.layer(0).pre, ROPE_BUFFER)
     freqs = torch.arange(max_context, dtype=torch.int64).float()[:, None] * inv_freq[None, :]
-    return [("cos", freqs.cos()), ("sin", freqs.sin())]
+    return torch.cat([freqs.cos(), freqs.sin()], dim=1)
 
 
 def lookup_table(stages: LlmStages, embed_linear: QuantLinear | None) -> torch.Tensor:
@@ -271,7 +304,7 @@ def plan_engine(
     layout = build_layout(layers, head, embed, channels)
     norm = stages.head.norm
     final = [("final_w", norm.weight)] + ([("final_b", norm.bias)] if cfg.arch == "gpt2" else [])
-    aux = _aux_layout(vectors, final + _position_tables(stages, options.max_context))
+    aux = _aux_layout(vectors, final, _position_rows(stages, options.max_context))
     lookup = lookup_table(stages, embed_linear)
     embedding = (
         TokenEmbed(lookup)
@@ -372,7 +405,12 @@ def render_engine(
         kv_ctype=plan.kv_ctype,
         arch=cfg.arch,
         aux_layer=plan.aux.layer_floats,
+        aux_final=plan.aux.final_floats,
+        aux_final_base=plan.aux.final_base,
+        aux_position=plan.aux.position_floats,
+        aux_positions_base=plan.aux.positions_base,
         aux=plan.aux.offsets,
+        aux_depth=aux_fifo_depth(plan.aux),
         biases="bias_qkv" in plan.aux.offsets,
         layer_format=options.weights,
         head_format=options.head_weights,
@@ -405,7 +443,7 @@ def render_engine(
         "// One 512-bit word of a weight channel.\ntypedef llmhls::engine::word_t word512;\n\n"
         f"void {ENGINE_FUNCTION}(\n"
         "    const int32_t *tokens, int32_t n_tokens, int32_t start_pos,\n"
-        f"{ports}    const float *aux, {plan.kv_ctype} *k_cache, {plan.kv_ctype} *v_cache, "
+        f"{ports}    const word512 *aux, {plan.kv_ctype} *k_cache, {plan.kv_ctype} *v_cache, "
         "float *logits);\n\n#endif  // LLMHLS_LLM_TOP_H\n"
     )
     return source, header
@@ -427,7 +465,7 @@ def kernel_args(plan: EnginePlan, cfg, options: LlmCompileOptions) -> list[dict]
     kv_bank = plan.channels if plan.memory_kind == "HBM" else 0
     v_bank = plan.channels + 1 if plan.memory_kind == "HBM" else min(1, plan.channels - 1)
     args += [
-        buffer_arg("aux", "float", plan.aux.values.size, "in", "gmem_aux")
+        buffer_arg("aux", "word512", plan.aux.values.size // WORD_LANES, "in", "gmem_aux")
         | {"file": "data/weights/aux.bin", "memory": kv_bank},
         buffer_arg("k_cache", plan.kv_ctype, cache, "inout", "gmem_k")
         | {"state": "kv", "memory": kv_bank},

@@ -35,7 +35,7 @@ from llmhls.compiler.llm.engine.banks import (
     prepare_format,
     stream_logits,
 )
-from llmhls.compiler.llm.engine.layout import WORD_BYTES, Phase
+from llmhls.compiler.llm.engine.layout import WORD_BYTES, WORD_LANES, Phase
 from llmhls.compiler.llm.performance import OpTimes, _pipelined
 from llmhls.passes.analysis import op_table
 from llmhls.passes.analysis.costs import (
@@ -73,6 +73,10 @@ TEMPLATE_LOOPS = (
     "EMBED_META",
     "EMBED_DATA",
     "EMBED_ROWS",
+    "AUX_STEPS",
+    "AUX_ROWS",
+    "AUX_WORDS",
+    "AUX_TAKE",
     "STREAM",
     "STEPS",
     "LAYERS",
@@ -316,9 +320,18 @@ def step_cycles(
     segments = vector_segments(cfg, op, biases, formats, banks, plan.vector_ii)
     segments = [rows * cycles for cycles in segments]
     attention = attention_cycles(cfg, pos, plan.attention_row_ii, op, rows, plan.row_lanes)
-    # The vector work before each phase, during which the loaders prefetch.
-    before = [segments[0], segments[1] + attention, segments[2], segments[3]]
-    layer_vector = sum(segments)
+    t = op.t
+    aux = plan.aux
+
+    def take(floats: int) -> int:
+        """AUX_TAKE: a block of the aux stream into the vector unit's buffer."""
+        return _pipelined("AUX_TAKE", 1, floats // VEC, 1, 1 + t.store).cycles
+
+    # The vector work before each phase, during which the loaders prefetch; a layer starts
+    # by taking its block of norms (and biases) from the aux stream.
+    layer_aux = take(aux.layer_floats)
+    before = [layer_aux + segments[0], segments[1] + attention, segments[2], segments[3]]
+    layer_vector = layer_aux + sum(segments)
     # The loaders stream continuously at `rate`, ahead of the compute by at most a FIFO:
     # a phase of W words takes max(W steps, the words not yet buffered at the rate), and
     # every cycle the compute spends elsewhere buffers up to `rate` words a cycle.
@@ -330,6 +343,7 @@ def step_cycles(
     head = layout.head
     # the final norm and the head's activations, as before qkv but in the head's format
     final = vector_segments(cfg, op, False, [layout.head.fmt] * 4, banks, plan.vector_ii)[0]
+    final += take(aux.final_floats)
     rest = segments[4]  # after the last phase: the residual (and bias)
     for index, (phase, gap) in enumerate([*phases, (head, final)]):
         if index and index % len(layout.layer_phases) == 0:
@@ -343,7 +357,6 @@ def step_cycles(
         fill = min(fifo_words, fill + words_per_cycle * duration) - words
         total += duration
         compute += steps
-    t = op.t
     lookup = layout.lookup
     embed_words = lookup.meta_words(1) + lookup.words
     embed = t.maxi_read + embed_words  # EMBED_READ: the row's words, behind its loader's fetch
@@ -351,7 +364,12 @@ def step_cycles(
         embed += _pipelined("RESIDUAL", 1, _vec(cfg.hidden_size), 1, t.ram_read + t.fadd + 1).cycles
     depth = t.fmul + t.fadd + t.store
     embed += _pipelined("DECODE_ROW", 1, lookup.words, plan.vector_ii.decode, depth).cycles
+    embed += take(aux.position_floats)
     total += rows * embed
+    # The aux loader fetches the step's position rows and layer 0's block (a word a cycle,
+    # behind the port's first-beat latency) while the rows are embedded; what is left waits.
+    aux_words = (rows * aux.position_floats + aux.layer_floats) // WORD_LANES
+    total += max(0, t.maxi_read + aux_words - rows * embed)
     total += logits_cycles(layout, plan.channels, banks, op)
     memory_time = (
         sum(
