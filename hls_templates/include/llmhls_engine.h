@@ -568,6 +568,11 @@ DECODE_ROW:
 }
 
 // ---------------------------------------------------------------- loaders
+// Tokens in the step that starts at token `first` of a call of n_tokens (steps of T).
+inline int32_t step_rows(int32_t n_tokens, int32_t first, int T) {
+  return n_tokens - first < T ? n_tokens - first : T;
+}
+
 struct Request {
   int32_t meta_first;  // < 0: no embedding row on this channel for this token
   int32_t meta_count;
@@ -586,7 +591,7 @@ void load_channel(const word_t* port, hls::stream<Request>& requests, hls::strea
 STEPS:
   for (int32_t first = 0; first < n_tokens; first += T) {
 #pragma HLS loop_tripcount min = 1 max = (CTX + T - 1) / T
-    const int32_t rows = n_tokens - first < T ? n_tokens - first : T;
+    const int32_t rows = step_rows(n_tokens, first, T);
   EMBED_ROWS:
     for (int32_t r = 0; r < rows; ++r) {
 #pragma HLS loop_tripcount min = 1 max = T
@@ -637,7 +642,7 @@ void load_aux(const word_t* aux, hls::stream<aux_vec_t>& out, int32_t n_tokens,
 AUX_STEPS:
   for (int32_t first = 0; first < n_tokens; first += T) {
 #pragma HLS loop_tripcount min = 1 max = (CTX + T - 1) / T
-    const int32_t rows = n_tokens - first < T ? n_tokens - first : T;
+    const int32_t rows = step_rows(n_tokens, first, T);
   AUX_ROWS:
     for (int32_t r = 0; r < rows; ++r) {
 #pragma HLS loop_tripcount min = 1 max = T

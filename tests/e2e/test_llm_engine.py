@@ -132,6 +132,9 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
     source = (tmp_path / "p" / "kernel" / "llm_engine.cpp").read_text()
     assert source.count("load_channel<kRows, kContext>(w") == 30
     assert "#pragma HLS dataflow" in source
+    # every port moves 512-bit beats: the narrow ones (tokens, KV cache, logits) widened
+    m_axi = [line for line in source.splitlines() if "INTERFACE m_axi" in line]
+    assert len(m_axi) == 30 + 5 and all("max_widen_bitwidth=512" in line for line in m_axi)
     # the norms and position rows reach the vector unit through the aux loader's stream
     assert source.count("      aux, aux_words, n_tokens, start_pos") == 1
     assert "compute(weights, token_ids, n_tokens, start_pos, aux_words," in source

@@ -364,8 +364,10 @@ def _unit_view(phases: list[Phase], channels: int) -> dict[str, Any]:
     }
 
 
-# Each weight channel's port: sequential 512-bit words, long bursts, many in flight.
-ENGINE_M_AXI = "max_read_burst_length=64 num_read_outstanding=16"
+# Each port: long bursts, many in flight; the narrow ones (tokens, the KV cache, logits)
+# widened to 512-bit beats (UG1399 max_widen_bitwidth), as attention's row reads and the
+# logits' tiles of whole beats are priced.
+ENGINE_M_AXI = "max_widen_bitwidth=512 max_read_burst_length=64 num_read_outstanding=16"
 
 
 def render_engine(
