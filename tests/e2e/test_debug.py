@@ -82,7 +82,7 @@ def _named(project: Path, work: Path, variants: list[tuple[str, str, str]]) -> t
     """(variants csim rejects, of those the ones whose broken task debug names)."""
     if work.exists():
         shutil.rmtree(work)
-    shutil.copytree(project, work)
+    shutil.copytree(project, work, ignore=shutil.ignore_patterns("*_build"))
     mismatches = named = 0
     for task, kind, source in variants:
         _kernel(work).write_text(source)
@@ -106,7 +106,7 @@ def test_clean_project_has_no_divergence(project: Path) -> None:
 
 def test_broken_relu_is_named_with_node_and_line(project: Path, tmp_path: Path) -> None:
     work = tmp_path / "broken"
-    shutil.copytree(project, work)
+    shutil.copytree(project, work, ignore=shutil.ignore_patterns("*_build"))
     source = _kernel(work).read_text()
     broken = re.sub(r"(const float t\d+ = )t\d+ \? (t\d+) : 0\.0f;", r"\1\2;", source, count=1)
     assert broken != source
