@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from llmhls.compiler.csim import _run_testbench, load_project
-from llmhls.compiler.testbench import compare
+from llmhls.compiler.testbench import Check, compare
 from llmhls.errors import CSimError, UnsupportedError
 from llmhls.project import DTYPES, ROLE_DIRS, Interface
 from llmhls.toolchain import compile_objects, link_binary
@@ -42,6 +42,7 @@ _NUMPY_OF_CTYPE = {dtype.ctype: np.dtype(dtype.numpy) for dtype in DTYPES.values
 _FUNCTION = re.compile(r"^(static )?void (\w+)\(\n([^()]*?)\n\) \{\n(.*?)^\}$", re.M | re.S)
 _ARRAY_PARAM = re.compile(r"^\s*(const )?([\w:]+) (\w+)\[(\d+)\]$")
 _POINTER_PARAM = re.compile(r"^\s*(const )?([\w:]+)\* (\w+)$")
+_STREAM_PARAM = re.compile(r"^\s*hls::stream<([\w:]+)>& (\w+)$")
 _CALL = re.compile(r"^(\s*)(\w+)\(([^()]*)\);$", re.M)
 _LOOP = re.compile(r"^\s*(L_\w+)_(\d+): for ")
 _TOLERANCE_NOTE = "rel {rel:g}, floor {floor:g}"
@@ -49,12 +50,13 @@ _TOLERANCE_NOTE = "rel {rel:g}, floor {floor:g}"
 
 @dataclass(frozen=True)
 class Param:
-    """One array parameter of an emitted function."""
+    """One array or stream parameter of an emitted function."""
 
     name: str
     ctype: str
-    size: int
+    size: int  # elements; 0 for a top-level pointer or a stream
     written: bool
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ class Divergence:
     max_abs_error: float
     max_rel_error: float
     shape: list[int]
+    # Earlier tasks of the same PyTorch op whose arrays no node holds (so they went
+    # unchecked): the divergence may start in one of them.
+    suspects: list[str]
 
 
 @dataclass
@@ -126,6 +131,11 @@ class DebugResult:
                 f"{d.node}{where}: max abs err {_fmt(d.max_abs_error)}, "
                 f"max rel err {_fmt(d.max_rel_error)} ({self.tolerance})"
             )
+            if d.suspects:
+                lines.append(
+                    "it may start earlier, in a task of the same op whose arrays PyTorch "
+                    f"never holds: {', '.join(d.suspects)}"
+                )
         return "\n".join(lines)
 
     def to_json(self) -> str:
@@ -144,6 +154,7 @@ class DebugResult:
                 "max_abs_error": _json_number(d.max_abs_error),
                 "max_rel_error": _json_number(d.max_rel_error),
                 "shape": d.shape,
+                "suspects": d.suspects,
             }
         return json.dumps(data, sort_keys=True, allow_nan=False)
 
@@ -173,6 +184,10 @@ def parse_functions(source: str) -> dict[str, Function]:
             elif pointer:
                 const, ctype, name = pointer.groups()
                 params.append(Param(name, ctype, 0, not const))
+            elif stream := _STREAM_PARAM.match(text):
+                ctype, name = stream.groups()
+                written = f"{name}.write(" in match.group(4)
+                params.append(Param(name, ctype, 0, written, stream=True))
             else:
                 params.append(None)
         functions[match.group(2)] = Function(match.group(2), params, match.group(4))
@@ -201,12 +216,25 @@ def instrument(source: str, top: str, dump_dir: Path) -> tuple[str, int]:
         "  if (out) {\n"
         '    std::fprintf(out, "%d\\t%s\\t%s\\t%s\\t%s\\n", seq, task, param, array, reads);\n'
         "    std::fclose(out);\n  }\n"
-        "  ++seq;\n}\n#endif\n\n"
+        "  ++seq;\n}\n"
     )
+    if '#include "hls_stream.h"' in source:  # a stream is drained and refilled in order
+        helper += (
+            "#include <cstring>\n#include <vector>\ntemplate <typename T>\n"
+            "static void llmhls_dump_stream(const char* task, const char* param,\n"
+            "                               const char* array, const char* reads,\n"
+            "                               hls::stream<T>& channel) {\n"
+            "  std::vector<unsigned char> bytes;\n"
+            "  for (std::size_t k = 0, n = channel.size(); k < n; ++k) {\n"
+            "    const T value = channel.read();\n"
+            "    bytes.resize(bytes.size() + sizeof(T));\n"
+            "    std::memcpy(&bytes[bytes.size() - sizeof(T)], &value, sizeof(T));\n"
+            "    channel.write(value);\n  }\n"
+            "  llmhls_dump(task, param, array, reads, bytes.data(), bytes.size());\n}\n"
+        )
+    helper += "#endif\n\n"
     first = _FUNCTION.search(source)
-    at = first.start() if first else len(source)
-    prototype = source.rfind("\nstatic void", 0, at)  # prototypes come before definitions
-    at = prototype + 1 if prototype >= 0 and "{" not in source[prototype:at] else at
+    at = first.start() if first else len(source)  # after the includes and prototypes
     return source[:at] + helper + source[at:], calls
 
 
@@ -220,10 +248,12 @@ def _instrument_body(body: str, functions: dict[str, Function]) -> str:
         pairs = list(zip(function.params, args, strict=False))
         reads = ",".join(arg for p, arg in pairs if p is not None and not p.written)
         dumps = [
-            f'{indent}llmhls_dump("{callee}", "{p.name}", "{arg}", "{reads}", {arg}, '
+            f'{indent}llmhls_dump_stream("{callee}", "{p.name}", "{arg}", "{reads}", {arg});'
+            if p.stream
+            else f'{indent}llmhls_dump("{callee}", "{p.name}", "{arg}", "{reads}", {arg}, '
             f"sizeof({p.ctype}) * {p.size});"
             for p, arg in pairs
-            if p is not None and p.written and p.size > 0
+            if p is not None and p.written and (p.size > 0 or p.stream)
         ]
         if not dumps:
             return match.group(0)
@@ -234,7 +264,7 @@ def _instrument_body(body: str, functions: dict[str, Function]) -> str:
 
 def writing_loop(function: Function, param: str) -> str:
     """The label of the loop that last stores to `param` in `function` ("" if none)."""
-    store = re.compile(rf"^\s*{re.escape(param)}\[.*\] = ")
+    store = re.compile(rf"^\s*{re.escape(param)}(\[.*\] = |\.write\()")
     label, found = "", ""
     for line in function.body.splitlines():
         loop = _LOOP.match(line)
@@ -441,12 +471,14 @@ def _fused_users(nodes: list[Any], owned: set[str], loopless: Any) -> set[str]:
 def _interface_of(
     dump: Dump, data: dict[str, tuple[Interface, np.ndarray]]
 ) -> tuple[Interface, np.ndarray] | None:
-    """A load task's interface (same size, read from a port) or a store task's output."""
+    """A load task's port (it copies one input or weight) or a store task's output port."""
     if dump.array in data:  # a store task writes the output port itself
         return data[dump.array]
     for arg in dump.reads:
         iface, value = data.get(arg, (None, None))
-        if iface is not None and iface.role != "output" and value.size == dump.values.size:
+        if iface is None or iface.role == "output":
+            continue
+        if value.size == dump.values.size or "_load" in dump.task:  # a short copy diverges too
             return iface, value
     return None
 
@@ -457,6 +489,26 @@ def _read_interface(root: Path, iface: Interface) -> np.ndarray:
 
 def _numel(value: Any) -> int:
     return int(value.numel()) if hasattr(value, "numel") else -1
+
+
+def _compare(values: np.ndarray, want: Expected, manifest: Any) -> Check:
+    """`compare` with the project's tolerance; an array of the wrong length fails outright."""
+    if values.size != want.value.size:
+        return Check(math.inf, math.inf, math.inf, False)
+    return compare(
+        values,
+        want.value,
+        is_float=want.is_float,
+        rel_tol=manifest.rel_tolerance,
+        floor_tol=manifest.floor_tolerance,
+    )
+
+
+def _suspects(task: str, unchecked: list[str], functions: dict[str, Function]) -> list[str]:
+    """The unchecked tasks before `task` that run loops of the same PyTorch op."""
+    bases = _loop_bases(functions[task])
+    names = dict.fromkeys(entry.split(".", 1)[0] for entry in unchecked)
+    return [name for name in names if name != task and bases & _loop_bases(functions[name])]
 
 
 def debug_project(project_dir: Path, *, timeout_s: float = 600.0) -> DebugResult:
@@ -471,16 +523,7 @@ def debug_project(project_dir: Path, *, timeout_s: float = 600.0) -> DebugResult
     for dump in dumps:
         options = expected.get(dump.seq)
         wants = options.values if options else []
-        checks = [
-            compare(
-                dump.values,
-                want.value,
-                is_float=want.is_float,
-                rel_tol=manifest.rel_tolerance,
-                floor_tol=manifest.floor_tolerance,
-            )
-            for want in wants
-        ]
+        checks = [_compare(dump.values, want, manifest) for want in wants]
         passing = [i for i, check in enumerate(checks) if check.passed]
         if not checks or (not passing and not options.strict):
             unmapped.append(f"{dump.task}.{dump.array}")
@@ -507,6 +550,7 @@ def debug_project(project_dir: Path, *, timeout_s: float = 600.0) -> DebugResult
                 max_abs_error=check.max_abs_err,
                 max_rel_error=check.max_rel_err,
                 shape=[int(dump.values.size)],
+                suspects=_suspects(dump.task, unmapped, functions),
             )
             break
     return DebugResult(divergence, checked, unmapped, tolerance)
