@@ -138,6 +138,17 @@ class DebugResult:
                 )
         return "\n".join(lines)
 
+    def label(self) -> str:
+        """One line naming the first divergence, for `llmhls fuzz` reproducers."""
+        d = self.divergence
+        if d is None:
+            return "llmhls debug: no task diverges"
+        loop = f" (loop {d.loop})" if d.loop else ""
+        return (
+            f"llmhls debug: first divergence in task {d.task}{loop}, array {d.array} vs "
+            f"PyTorch node {d.node}, max abs err {_fmt(d.max_abs_error)}"
+        )
+
     def to_json(self) -> str:
         data: dict[str, Any] = {
             "diverged": self.divergence is not None,

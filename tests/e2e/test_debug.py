@@ -151,3 +151,28 @@ def test_bad_directory_is_one_line_error(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
     assert "Traceback" not in proc.stderr
+
+
+def test_fuzz_labels_a_mismatch_with_the_first_diverging_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmhls.compiler import fuzz
+
+    spec = fuzz.random_spec(0)  # one `add`
+    assert [node.op for node in spec.nodes] == ["add"]
+    compile_and_check = fuzz.check_spec
+
+    def broken_check(spec: fuzz.GraphSpec, level: int, workdir: Path) -> fuzz.Failure | None:
+        """The real compile, then the add task's `+` turned into `-`, then csim."""
+        assert compile_and_check(spec, level, workdir) is None
+        kernel = next((workdir / f"O{level}" / "kernel").glob("*.cpp"))
+        functions = parse_functions(kernel.read_text())
+        task = next(f for name, f in functions.items() if "_task" in name and "_add" in name)
+        kernel.write_text(kernel.read_text().replace(task.body, task.body.replace(" + ", " - ")))
+        passed = run_csim(workdir / f"O{level}").passed
+        return None if passed else fuzz.Failure("mismatch", "max_rel_err 1")
+
+    monkeypatch.setattr(fuzz, "check_spec", broken_check)
+    labelled = fuzz._with_debug_label(spec, 2, tmp_path, fuzz.Failure("mismatch", "max_rel_err 1"))
+    assert labelled.message.startswith("max_rel_err 1; llmhls debug: first divergence in task ")
+    assert "_add" in labelled.message.split("task ", 1)[1].split(" ", 1)[0]
