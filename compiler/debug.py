@@ -45,6 +45,9 @@ _POINTER_PARAM = re.compile(r"^\s*(const )?([\w:]+)\* (\w+)$")
 _STREAM_PARAM = re.compile(r"^\s*hls::stream<([\w:]+)>& (\w+)$")
 _CALL = re.compile(r"^(\s*)(\w+)\(([^()]*)\);$", re.M)
 _LOOP = re.compile(r"^\s*(L_\w+)_(\d+): for ")
+_OUTER_LOOP = re.compile(r"^  (L_\w+_\d+): for .*\{$")
+_LOCAL_ARRAY = re.compile(r"^\s*(?:static )?([\w:]+) (\w+)\[(\d+)\];", re.M)
+_STORE = re.compile(r"^\s*(\w+)\[.*\] = ", re.M)
 _TOLERANCE_NOTE = "rel {rel:g}, floor {floor:g}"
 
 
@@ -62,8 +65,9 @@ class Param:
 @dataclass(frozen=True)
 class Function:
     name: str
-    params: list[Param | None]  # None for a stream or scalar parameter
+    params: list[Param | None]  # None for a scalar parameter
     body: str
+    nest: bool = False  # a top-level loop nest of a kernel without tasks, not a function
 
 
 @dataclass(frozen=True)
@@ -205,8 +209,34 @@ def parse_functions(source: str) -> dict[str, Function]:
     return functions
 
 
-def instrument(source: str, top: str, dump_dir: Path) -> tuple[str, int]:
-    """`source` with a dump of each written array after every task call; (text, calls)."""
+def loop_nests(function: Function, port_sizes: dict[str, int]) -> list[Function]:
+    """The top-level loop nests of a function without tasks (-O0, -O1), as units to dump.
+
+    Each holds the arrays it stores to: local buffers and output ports (sized by the
+    manifest, as a pointer carries no extent).
+    """
+    sizes = {name: (ctype, int(n)) for ctype, name, n in _LOCAL_ARRAY.findall(function.body)}
+    for param in function.params:
+        if param is not None and param.written and param.name in port_sizes:
+            sizes[param.name] = (param.ctype, port_sizes[param.name])
+    nests, lines = [], function.body.splitlines(keepends=True)
+    for start, line in enumerate(lines):
+        head = _OUTER_LOOP.match(line)
+        if head is None:
+            continue
+        end = next(i for i in range(start + 1, len(lines)) if lines[i] == "  }\n")
+        text = "".join(lines[start : end + 1])
+        stored = dict.fromkeys(name for name in _STORE.findall(text) if name in sizes)
+        params = [Param(name, *sizes[name], True) for name in stored]
+        nests.append(Function(head.group(1), list[Param | None](params), text, nest=True))
+    return nests
+
+
+def instrument(
+    source: str, top: str, dump_dir: Path, port_sizes: dict[str, int]
+) -> tuple[str, int]:
+    """`source` with a dump of each written array after every task call (or, without
+    tasks, after every top-level loop nest of the top function); (text, dump points)."""
     functions = parse_functions(source)
     regions = [f for f in functions.values() if f.name == top or "#pragma HLS dataflow" in f.body]
     calls = 0
@@ -214,6 +244,20 @@ def instrument(source: str, top: str, dump_dir: Path) -> tuple[str, int]:
         new_body = _instrument_body(region.body, functions)
         calls += new_body.count(f"#ifdef {DEFINE}")
         source = source.replace(region.body, new_body, 1)
+    if calls == 0 and top in functions:
+        ports = [p.name for p in functions[top].params if p is not None and not p.written]
+        for nest in loop_nests(functions[top], port_sizes):
+            reads = ",".join(port for port in ports if f" = {port}[" in nest.body)
+            dumps = [
+                f'  llmhls_dump("{nest.name}", "{p.name}", "{p.name}", "{reads}", {p.name}, '
+                f"sizeof({p.ctype}) * {p.size});"
+                for p in nest.params
+                if p is not None
+            ]
+            if dumps:
+                block = "\n".join([f"#ifdef {DEFINE}", *dumps, "#endif\n"])
+                source = source.replace(nest.body, nest.body + block, 1)
+                calls += 1
     helper = (
         f"#ifdef {DEFINE}\n#include <cstdio>\n"
         "static void llmhls_dump(const char* task, const char* param, const char* array,\n"
@@ -302,11 +346,12 @@ def run_dumps(project_dir: Path, *, timeout_s: float = 600.0) -> tuple[list[Dump
         dump_dir.mkdir()
         results.mkdir()
         sources, functions, calls = [], {}, 0
+        ports = {i.arg: int(np.prod(i.shape, dtype=np.int64)) for i in manifest.interfaces}
         for kernel in project.sources[:-1]:
             text = kernel.read_text()
             functions |= parse_functions(text)
             if kernel.suffix in (".cpp", ".cc", ".cxx"):
-                text, found = instrument(text, manifest.top, dump_dir)
+                text, found = instrument(text, manifest.top, dump_dir, ports)
                 calls += found
             copy = src_dir / kernel.name
             if not copy.is_file() or copy.read_text() != text:
@@ -314,9 +359,11 @@ def run_dumps(project_dir: Path, *, timeout_s: float = 600.0) -> tuple[list[Dump
             sources.append(copy)
         if calls == 0:
             raise UnsupportedError(
-                f"{root / manifest.kernel_files[0]}: the top function '{manifest.top}' calls no "
-                "tasks (compiled at -O0?); llmhls debug needs a dataflow kernel (-O1 or -O2)"
+                f"{root / manifest.kernel_files[0]}: found neither task calls nor loop nests "
+                f"in the top function '{manifest.top}' to dump"
             )
+        if manifest.top in functions:  # without tasks, the loop nests are the units
+            functions |= {n.name: n for n in loop_nests(functions[manifest.top], ports)}
         objects, _ = compile_objects(
             root,
             [*sources, project.sources[-1]],
@@ -421,7 +468,8 @@ def expected_values(
     tasks = list(dict.fromkeys(dump.task for dump in dumps))  # execution order
     expected: dict[int, Candidates] = {}
     for dump in dumps:
-        interface = _interface_of(dump, data)
+        port = "_store" in dump.task or "_load" in dump.task  # a nest that copies a port
+        interface = _interface_of(dump, data) if port or not functions[dump.task].nest else None
         if interface is not None:
             iface, value = interface
             expected[dump.seq] = Candidates(

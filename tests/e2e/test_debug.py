@@ -18,7 +18,7 @@ import torch
 from conftest import run_cli
 
 from llmhls.compiler.csim import run_csim
-from llmhls.compiler.debug import debug_project, parse_functions
+from llmhls.compiler.debug import debug_project, loop_nests, parse_functions
 from llmhls.compiler.driver import compile_model
 from llmhls.compiler.frontend import export_module
 from llmhls.compiler.optimize import OptimizeOptions
@@ -35,13 +35,24 @@ class Mlp(torch.nn.Module):
         return torch.softmax(self.fc2(torch.relu(self.fc1(x))), dim=-1)
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _compile(tmp_path_factory: pytest.TempPathFactory, level: int) -> Path:
     torch.manual_seed(0)
     loaded = export_module(Mlp().eval(), (torch.randn(2, 8),), "mlp")
-    out = tmp_path_factory.mktemp("debug") / "mlp"
-    compile_model(loaded, out, CompileOptions(force=True, optimize=OptimizeOptions(level=2)))
+    out = tmp_path_factory.mktemp("debug") / f"mlp_O{level}"
+    compile_model(loaded, out, CompileOptions(force=True, optimize=OptimizeOptions(level=level)))
     return out
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """-O2: a dataflow region of tasks (loads, linear+relu, linear+softmax, store)."""
+    return _compile(tmp_path_factory, 2)
+
+
+@pytest.fixture(scope="module")
+def project_o1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """-O1: one function; its top-level loop nests stand in for tasks."""
+    return _compile(tmp_path_factory, 1)
 
 
 def _kernel(project: Path) -> Path:
@@ -69,21 +80,25 @@ def _mutations(body: str) -> Iterator[tuple[str, str]]:
 
 
 def _variants(project: Path) -> Iterator[tuple[str, str, str]]:
-    """(task, kind, broken source) for every task of the kernel, in order."""
+    """(task, kind, broken source) for every task of the kernel (else loop nest), in order."""
     source = _kernel(project).read_text()
-    for name, function in parse_functions(source).items():
-        if "_task" not in name:
-            continue
-        for kind, body in _mutations(function.body):
-            yield name, kind, source.replace(function.body, body, 1)
+    functions = parse_functions(source)
+    units = [f for name, f in functions.items() if "_task" in name]
+    if not units:  # -O0/-O1: one function, whose top-level loop nests are the units
+        top = json.loads((project / "manifest.json").read_text())["top"]
+        units = loop_nests(functions[top], {"output0": 8})
+    for unit in units:
+        for kind, body in _mutations(unit.body):
+            yield unit.name, kind, source.replace(unit.body, body, 1)
 
 
-def _named(project: Path, work: Path, variants: list[tuple[str, str, str]]) -> tuple[int, int]:
-    """(variants csim rejects, of those the ones whose broken task debug names)."""
+def _named(project: Path, work: Path, variants: list[tuple[str, str, str]]) -> tuple[int, int, int]:
+    """(variants csim rejects, of those the ones whose broken task debug names, and the ones
+    it names or lists among its suspects)."""
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(project, work, ignore=shutil.ignore_patterns("*_build"))
-    mismatches = named = 0
+    mismatches = named = located = 0
     for task, kind, source in variants:
         _kernel(work).write_text(source)
         if run_csim(work).passed:  # the break does not change the outputs: nothing to find
@@ -91,8 +106,9 @@ def _named(project: Path, work: Path, variants: list[tuple[str, str, str]]) -> t
         mismatches += 1
         found = debug_project(work).divergence
         named += found is not None and found.task == task
-        print(task, kind, "->", found.task if found else None)
-    return mismatches, named
+        located += found is not None and task in (found.task, *found.suspects)
+        print(task, kind, "->", found.task if found else None, found and found.suspects)
+    return mismatches, named, located
 
 
 def test_clean_project_has_no_divergence(project: Path) -> None:
@@ -131,19 +147,38 @@ def test_debug_names_the_broken_task_in_a_few_variants(project: Path, tmp_path: 
     # One variant of each kind on the compute tasks (the sweep below covers every task).
     variants = [v for v in _variants(project) if "_load" not in v[0] and "_store" not in v[0]]
     picked = [next(v for v in variants if v[1] == kind) for kind in ("bound", "operator", "index")]
-    mismatches, named = _named(project, tmp_path / "work", picked)
-    assert mismatches == 3 and named == 3
+    assert _named(project, tmp_path / "work", picked) == (3, 3, 3)
 
 
 @pytest.mark.slow
 def test_debug_names_the_broken_task_in_90_percent_of_variants(
     project: Path, tmp_path: Path
 ) -> None:
+    # 18 variants; 17 or 18 change the outputs (a bound one short leaves a dataflow
+    # channel's last element uninitialized, so whether csim notices depends on the stack),
+    # and debug names the broken task in 17 of them.
     variants = list(_variants(project))
     assert len(variants) >= 15
-    mismatches, named = _named(project, tmp_path / "work", variants)
-    assert mismatches >= 10
+    mismatches, named, _ = _named(project, tmp_path / "work", variants)
+    print(f"{len(variants)} variants, {mismatches} mismatch, {named} named")
+    assert mismatches >= 15
     assert named >= 0.9 * mismatches, f"{named} of {mismatches} named"
+
+
+@pytest.mark.slow
+def test_debug_names_the_broken_loop_nest_without_tasks(project_o1: Path, tmp_path: Path) -> None:
+    clean = debug_project(project_o1)
+    assert clean.divergence is None and len(clean.checked) >= 6
+    # 34 variants change the outputs. A nest that only starts an op (the zero fill and
+    # accumulation of a linear, softmax's max and sum) holds nothing PyTorch computes, so
+    # it goes unchecked: debug names the nest that finishes the op, with the unchecked
+    # ones as suspects. Today: 21 of 34 named exactly, all 34 named or suspected.
+    variants = list(_variants(project_o1))
+    mismatches, named, located = _named(project_o1, tmp_path / "work", variants)
+    print(f"{len(variants)} variants, {mismatches} mismatch, {named} named, {located} located")
+    assert mismatches >= 30
+    assert named >= 0.6 * mismatches, f"{named} of {mismatches} named"
+    assert located >= 0.9 * mismatches, f"{located} of {mismatches} named or suspected"
 
 
 def test_bad_directory_is_one_line_error(tmp_path: Path) -> None:
