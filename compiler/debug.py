@@ -486,10 +486,13 @@ def expected_values(
             for name in owned
             if not any(user.name in owned for user in _node(nodes, name).users)
         }
+        is_float = dump.values.dtype.kind == "f"  # an int array beside floats is an argmax, say
         fits = [
             n
             for n in reversed(nodes)
-            if n.name in owned and _numel(values.get(n.name)) == dump.values.size
+            if n.name in owned
+            and _numel(values.get(n.name)) == dump.values.size
+            and values[n.name].dtype.is_floating_point == is_float
         ]
         strict = finishes and any(n.name in final for n in fits)
         if strict:

@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
         "debug",
         help="find the first dataflow task whose arrays diverge from PyTorch",
         description=(
-            "Build the project's kernel with every task's written arrays dumped "
+            "Build the project's kernel with the arrays and streams every dataflow task "
+            "writes dumped (without tasks, at -O0/-O1: every top-level loop nest) "
             "(-DLLMHLS_DUMP, in DIR/debug_build; the project's sources are unchanged), run its "
             "testbench, and compare each array in execution order with the PyTorch value it "
             "should hold. Names the first task, loop and array that diverge, with the PyTorch "
