@@ -1,11 +1,13 @@
 """`llmhls debug`: find the first dataflow task whose output diverges from PyTorch.
 
 csim only says that an output is wrong. To say where, the project's kernel is
-copied with a dump call after every task call of its dataflow region (the
-copy is built with -DLLMHLS_DUMP in DIR/debug_build; the project's sources are
-never changed, so synthesis never sees the dumps). The testbench runs as in
-csim; each array a task writes is then compared, in execution order, with the
-PyTorch value it should hold:
+copied with a dump call after every task call of its dataflow region, or, in a
+kernel without tasks (-O0, -O1), after every top-level loop nest of the top
+function (the copy is built with -DLLMHLS_DUMP in DIR/debug_build; the
+project's sources are never changed, so synthesis never sees the dumps). The
+emitted C++ is read as text, so a hand-edited kernel is debugged as it stands.
+The testbench runs as in csim; each array or stream a task writes is then
+compared, in execution order, with the PyTorch value it should hold:
 
 - a load task's buffer with the interface data it copies (inputs, weights);
 - a store task's output with the golden output;
@@ -30,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from llmhls.compiler.csim import _run_testbench, load_project
+from llmhls.compiler.csim import Project, _run_testbench, load_project
 from llmhls.compiler.testbench import Check, compare
 from llmhls.errors import CSimError, UnsupportedError
 from llmhls.project import DTYPES, ROLE_DIRS, Interface
@@ -330,8 +332,14 @@ def writing_loop(function: Function, param: str) -> str:
     return found
 
 
-def run_dumps(project_dir: Path, *, timeout_s: float = 600.0) -> tuple[list[Dump], Any]:
-    """Build the instrumented kernel with the testbench, run it, read every dump back."""
+def run_dumps(
+    project_dir: Path, *, timeout_s: float = 600.0
+) -> tuple[list[Dump], Project, dict[str, Function]]:
+    """Build the instrumented kernel with the testbench, run it, read every dump back.
+
+    Returns the dumps in execution order, the project and its units (functions, plus
+    the loop nests of a kernel without tasks) by name.
+    """
     project = load_project(project_dir)
     manifest, root = project.manifest, project.root
     build_dir = root / BUILD_DIR
@@ -373,7 +381,7 @@ def run_dumps(project_dir: Path, *, timeout_s: float = 600.0) -> tuple[list[Dump
         )
         binary = build_dir / f"tb_{manifest.top}_debug"
         link_binary(objects, binary)
-        proc = _run_testbench(
+        _run_testbench(  # exit 1 (a mismatch) is what brings users here
             binary,
             root,
             root / ROLE_DIRS["input"],
@@ -382,7 +390,7 @@ def run_dumps(project_dir: Path, *, timeout_s: float = 600.0) -> tuple[list[Dump
             timeout_s,
         )
         dumps = _read_dumps(dump_dir, functions)
-    return dumps, (project, functions, proc)
+    return dumps, project, functions
 
 
 def _read_dumps(dump_dir: Path, functions: dict[str, Function]) -> list[Dump]:
@@ -451,7 +459,7 @@ class Candidates:
 
 
 def expected_values(
-    dumps: list[Dump], project: Any, functions: dict[str, Function]
+    dumps: list[Dump], project: Project, functions: dict[str, Function]
 ) -> dict[int, Candidates]:
     """The PyTorch values each dumped array may hold, by dump sequence number."""
     from llmhls.compiler.importer import _op_label
@@ -575,7 +583,7 @@ def _suspects(task: str, unchecked: list[str], functions: dict[str, Function]) -
 
 def debug_project(project_dir: Path, *, timeout_s: float = 600.0) -> DebugResult:
     """Run the kernel's tasks with their arrays dumped and find the first that diverges."""
-    dumps, (project, functions, _proc) = run_dumps(project_dir, timeout_s=timeout_s)
+    dumps, project, functions = run_dumps(project_dir, timeout_s=timeout_s)
     expected = expected_values(dumps, project, functions)
     manifest = project.manifest
     tolerance = _TOLERANCE_NOTE.format(rel=manifest.rel_tolerance, floor=manifest.floor_tolerance)
