@@ -528,6 +528,23 @@ def _spec_source(spec: GraphSpec) -> str:
     return "\n".join(lines)
 
 
+def _with_debug_label(spec: GraphSpec, level: int, workdir: Path, failure: Failure) -> Failure:
+    """`failure` with `llmhls debug`'s first diverging task of the shrunk graph appended.
+
+    The shrunk graph is compiled again (shrinking leaves the last candidate's project);
+    a graph that no longer fails, or a debug run that fails, adds nothing.
+    """
+    from llmhls.compiler.debug import debug_project
+
+    try:
+        if _checked(spec, level, workdir) is None:
+            return failure
+        label = debug_project(workdir / f"O{level}").label()
+    except Exception:  # a label is a courtesy: the failure stands without it
+        return failure
+    return Failure(failure.kind, f"{failure.message}; {label}")
+
+
 def write_reproducer(folder: Path, spec: GraphSpec, level: int, failure: Failure) -> Path:
     """A Python file that rebuilds the failing graph (build_model()) and names its failure."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -582,6 +599,8 @@ def run_fuzz(
                 verdict = "ok"
                 if failure is not None:
                     small = shrink(spec, level, failure, workdir)
+                    if failure.kind == "mismatch":
+                        failure = _with_debug_label(small, level, workdir, failure)
                     path = write_reproducer(out_dir, small, level, failure)
                     summary.failures += 1
                     counts = summary.failures_by_class

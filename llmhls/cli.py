@@ -243,6 +243,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_debug(csim_cmd)
     csim_cmd.set_defaults(handler=_cmd_csim)
 
+    debug_cmd = commands.add_parser(
+        "debug",
+        help="find the first dataflow task whose arrays diverge from PyTorch",
+        description=(
+            "Build the project's kernel with the arrays and streams every dataflow task "
+            "writes dumped (without tasks, at -O0/-O1: every top-level loop nest) "
+            "(-DLLMHLS_DUMP, in DIR/debug_build; the project's sources are unchanged), run its "
+            "testbench, and compare each array in execution order with the PyTorch value it "
+            "should hold. Names the first task, loop and array that diverge, with the PyTorch "
+            "node and its source line. Exits 1 on a divergence, 0 if none."
+        ),
+    )
+    debug_cmd.add_argument("project", metavar="DIR", help="directory written by llmhls compile")
+    debug_cmd.add_argument(
+        "--json", action="store_true", help="print one JSON line (task, array, node, ...)"
+    )
+    _add_debug(debug_cmd)
+    debug_cmd.set_defaults(handler=_cmd_debug)
+
     report_cmd = commands.add_parser(
         "report",
         help="print a compiled project's QoR estimate and draw its roofline and task graph",
@@ -758,6 +777,20 @@ def _cmd_csim(args: argparse.Namespace) -> int:
     result = run_csim(Path(args.project), inputs_npz=args.inputs, outputs_npz=args.outputs)
     print(result.to_json())
     return 0 if result.passed else 1
+
+
+def _cmd_debug(args: argparse.Namespace) -> int:
+    from llmhls.compiler.debug import debug_project
+    from llmhls.errors import UnsupportedError
+    from llmhls.project import load_manifest
+
+    if load_manifest(Path(args.project)).is_llm:
+        raise UnsupportedError(
+            f"{args.project}: llmhls debug handles kernel projects, not LLM projects"
+        )
+    result = debug_project(Path(args.project))
+    print(result.to_json() if args.json else result.summary())
+    return 0 if result.divergence is None else 1
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

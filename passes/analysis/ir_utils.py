@@ -77,7 +77,12 @@ def loop_label_base(op: ir.Operation) -> str:
     The emitter numbers the loops of each base in emission order (`L_mlp_fc1_mm_0`, ...)
     and the QoR model counts them the same way, so reports name the loops the C++ shows.
     """
-    module_path, _, aten_op = location_label(op.location).partition(":")
+    return label_loop_base(location_label(op.location))
+
+
+def label_loop_base(label: str) -> str:
+    """`L_<module>_<op>` for a `module:op` label, so a PyTorch node can be matched to loops."""
+    module_path, _, aten_op = label.partition(":")
     parts = [p for p in (c_identifier(module_path) if module_path else "", aten_op) if p]
     return c_identifier("L_" + "_".join(parts)) if parts else "L_loop"
 
