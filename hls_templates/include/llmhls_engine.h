@@ -304,21 +304,6 @@ PREPARE:
   }
 }
 
-// Reads one row of a step's array.
-struct RowReader {
-  const float* x;
-  float operator()(int j) const { return x[j]; }
-};
-
-// prepare_row from one row, PAD elements: the LM head's own activation.
-template <int PAD, int FMT, bool NORMED = false, int IN, int T>
-void prepare(const float* x, int n, Activation<IN, T>& a, int r, const float* weight = nullptr,
-             float inverse_rms = 1.0f) {
-#pragma HLS inline
-  static_assert(PAD <= IN, "the phase's inputs must fit the activation");
-  prepare_row<FMT>(RowReader{x}, n, PAD, NORMED, weight, inverse_rms, a, r);
-}
-
 // q in [0, 15] times x on LUTs (bind_op impl=fabric): a 4-bit multiplier is four shifted,
 // masked adds, no DSP.
 inline int32_t nibble_times(int32_t q, int32_t x) {
@@ -691,7 +676,7 @@ RMS_SUM:
   return tree_sum<kPartials>(partial);
 }
 
-// 1 / RMS(x) for RMSNorm (llama): the scaling itself happens in `prepare<..., true>`.
+// 1 / RMS(x) for RMSNorm (llama): the scaling itself happens in `prepare_row` (normed).
 template <int H>
 float rms_inverse(const float* x, float eps) {
 #pragma HLS inline

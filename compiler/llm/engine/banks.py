@@ -24,7 +24,7 @@ from llmhls.compiler.llm.engine.layout import WORD_LANES
 
 VEC = 64  # kVec in llmhls_engine.h: vector-unit lanes
 MAX_TILE = 1024  # elements a GATHER iteration moves: the unrolled body stays reviewable
-PORTS = 2  # a block RAM's ports
+PORTS = 2  # a block RAM's ports (true dual-port: AMD UG573, UltraScale memory resources)
 
 
 def _ii(*accesses: int) -> int:

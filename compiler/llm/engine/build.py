@@ -217,33 +217,38 @@ def _padded(vector: torch.Tensor) -> np.ndarray:
     return np.pad(values, (0, -len(values) % VEC)).astype(np.float32)
 
 
+def _aux_block(vectors: dict[str, torch.Tensor]) -> tuple[dict[str, int], list[np.ndarray]]:
+    """A block's padded vectors and where each starts within it."""
+    offsets: dict[str, int] = {}
+    parts: list[np.ndarray] = []
+    position = 0
+    for name, vector in vectors.items():
+        offsets[name] = position
+        parts.append(_padded(vector))
+        position += len(parts[-1])
+    return offsets, parts
+
+
 def _aux_layout(
     layers: list[dict[str, torch.Tensor]],
     final: list[tuple[str, torch.Tensor]],
     positions: torch.Tensor,
 ) -> AuxLayout:
     """`positions` is [max_context][floats]: a position's block."""
-    offsets: dict[str, int] = {}
-    parts: list[np.ndarray] = []
-    for block in [layers[0], dict(final)]:
-        position = 0
-        for name, vector in block.items():
-            offsets[name] = position
-            position += len(_padded(vector))
-    layer_floats = sum(len(_padded(v)) for v in layers[0].values())
-    parts += [_padded(v) for layer in layers for v in layer.values()]
-    final_base = layer_floats * len(layers)
-    parts += [_padded(v) for _, v in final]
-    positions_base = final_base + sum(len(p) for p in parts[len(parts) - len(final) :])
+    blocks = [_aux_block(layer) for layer in layers]
+    final_offsets, final_parts = _aux_block(dict(final))
     rows = [_padded(row) for row in positions]
-    parts += rows
+    layer_floats = sum(len(p) for p in blocks[0][1])
+    final_base = layer_floats * len(layers)
+    final_floats = sum(len(p) for p in final_parts)
+    parts = [p for _, block in blocks for p in block] + final_parts + rows
     return AuxLayout(
         np.concatenate(parts),
         layer_floats,
-        offsets,
+        blocks[0][0] | final_offsets,
         final_base,
-        positions_base - final_base,
-        positions_base,
+        final_floats,
+        final_base + final_floats,
         len(rows[0]),
     )
 
@@ -382,7 +387,6 @@ def render_engine(
     shared = head_shares_units(layout)
     unit_phases = [*layout.layer_phases, *([layout.head] if shared else [])]
     readers = [*layout.layer_phases, layout.head]  # every unit set reads a_layer
-    activations = [("a_layer", max(p.sub for p in readers), plan.row_lanes)]
     per_word = lookup.meta_per_word
     lookup_meta_words = -(-lookup.meta_per_row // per_word) + 1 if lookup.meta_per_row else 1
     comment = (
@@ -424,7 +428,7 @@ def render_engine(
         banks=engine_banks(layout, plan.channels, plan.rows, plan.row_lanes),
         layer_in=max(p.padded_inputs for p in readers),
         prepare_format=FORMAT_CODES[prepare_format(readers)],
-        activations=activations,
+        activation_sub=max(p.sub for p in readers),  # lanes a unit reads of it a cycle
         lookup_meta_floats=lookup_meta_words * per_word,
         layer_words=layout.layer_words,
         head_words=layout.head_words,

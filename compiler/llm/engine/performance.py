@@ -5,10 +5,11 @@ chunk for a prompt): the embedding rows, per layer the vector unit's loops row
 by row and four matrix phases (`gemv_unit`, each weight word serving every row
 of the step, P rows a cycle, its results leaving through GATHER), attention over
 the KV cache, then the final norm and the LM head for the last token. Every loop
-below mirrors one loop of `llmhls_engine.h` / `llm_engine.cpp.j2` (the template is the reference: a
-changed loop there must change here, `tests/unit/test_engine_performance.py`
-checks the labels), priced with the op table's latencies at the clock
-(`OpTimes`, `passes/analysis/op_table.py`) as the stage model prices its loops:
+below mirrors one loop of `llmhls_engine.h` / `llm_engine.cpp.j2` (the template is
+the reference: a changed loop there must change here,
+`tests/unit/test_engine_performance.py` checks the labels), priced with the op
+table's latencies at the clock (`OpTimes`, `passes/analysis/op_table.py`) as the
+stage model prices its loops:
 a pipelined loop of N iterations costs (N - 1) * II + depth.
 
 Memory: a matrix phase cannot run faster than its busiest channel delivers its
