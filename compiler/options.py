@@ -52,6 +52,8 @@ class LlmCompileOptions:
     dump_ir: bool = False
     engine: str = "stages"  # "stream": the channel-parallel decode engine (partial, see --help)
     kv_cache: str | None = None  # None: fp16 for --engine stream, fp32 for stages
+    medusa: str | None = None  # Medusa heads (safetensors) for the engine's tree mode
+    tree: str = "auto"  # --medusa: verify-step tokens N, or "auto" (the estimate's best)
     optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
 
     def resolved(
@@ -103,6 +105,10 @@ class LlmCompileOptions:
             raise OptionError(
                 f"--max-context {self.max_context} exceeds the model's {max_positions} positions"
             )
+        if self.medusa is not None and self.engine != "stream":
+            raise OptionError("--medusa needs --engine stream (the tree mode is the engine's)")
+        if self.tree != "auto" and not (self.tree.isdigit() and 2 <= int(self.tree) <= 64):
+            raise OptionError(f"--tree {self.tree} must be 'auto' or a size from 2 to 64")
         if self.prefill_chunk < 1:
             raise OptionError(f"--prefill-chunk {self.prefill_chunk} must be at least 1")
         if self.attention_tile < 1:

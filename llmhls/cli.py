@@ -376,6 +376,8 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
 # LlmCompileOptions fields with a flag; each flag defaults to None so a given one is seen.
 LLM_OPTIONS = (
+    "medusa",
+    "tree",
     "max_context",
     "prefill_chunk",
     "weights",
@@ -410,6 +412,26 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         "Medusa verify mode yet, and its report is llmhls's loop model, not a synthesis "
         "result "
         f"(default: {llm.engine})",
+    )
+    parser.add_argument(
+        "--medusa",
+        default=None,
+        metavar="HEADS",
+        help="LLM --engine stream: Medusa heads (a safetensors file from `llmhls medusa "
+        "train`, with its acceptance rates) to verify a candidate tree in one pass: "
+        "llm_engine gains a tree mode (the tree's mask and positions built in, every node's "
+        "argmax on chip, the longest greedy path accepted and its K/V kept). Partial: the "
+        "heads' own blocks and their LM-head pass run on the host (`llmhls run --medusa`), "
+        "not yet in the kernel",
+    )
+    parser.add_argument(
+        "--tree",
+        default=None,
+        metavar="N",
+        help="LLM --medusa: tokens a verify step feeds the engine (the root and N - 1 guesses, "
+        "Medusa's greedy tree from the heads' acceptance rates), or 'auto': the size with "
+        "the most estimated tokens/s on the target "
+        f"(default: {llm.tree})",
     )
     parser.add_argument(
         "--kv-cache",
@@ -537,6 +559,14 @@ def _add_run_command(commands) -> None:
     )
     run_cmd.add_argument(
         "--ignore-eos", action="store_true", help="keep generating after the EOS token"
+    )
+    run_cmd.add_argument(
+        "--medusa",
+        action="store_true",
+        help="greedy decoding with the project's Medusa tree (compiled with --medusa): each "
+        "engine call verifies the heads' guesses and keeps the longest greedy path, so the "
+        "text is plain greedy decoding's in fewer calls; prints the average accepted length "
+        "(--json adds accepted_per_step). The heads' guesses are computed on the host",
     )
     run_cmd.add_argument(
         "--json", action="store_true", help="end with one JSON line (prompt_tokens, tokens, ...)"
@@ -732,7 +762,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         prompt_ids = _parse_ids(args.prompt_ids)
     check_prompt(prompt_ids, args.max_new_tokens, llm)
-    backend = open_backend(args.backend, manifest, args.xclbin)
 
     def write(text: str) -> None:
         sys.stdout.write(text)
@@ -740,22 +769,41 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     stream = TextStream(tokenizer, write) if tokenizer is not None else None
     on_token = stream if stream is not None else (lambda token: write(f"{token} "))
-    result = generate(
-        backend,
-        llm,
-        prompt_ids,
-        args.max_new_tokens,
-        sampling,
-        stop_at_eos=not args.ignore_eos,
-        on_token=on_token,
-    )
+    if args.medusa:
+        from llmhls.errors import OptionError
+        from llmhls.runtime.medusa import medusa_generate, medusa_section
+
+        medusa_section(manifest)  # before the backend builds: a project without a tree fails
+        if sampling.temperature:
+            raise OptionError("--medusa decodes greedily: leave out --temperature")
+    backend = open_backend(args.backend, manifest, args.xclbin)
+    if args.medusa:
+        result = medusa_generate(
+            backend,
+            manifest,
+            prompt_ids,
+            args.max_new_tokens,
+            stop_at_eos=not args.ignore_eos,
+            on_token=on_token,
+        )
+    else:
+        result = generate(
+            backend,
+            llm,
+            prompt_ids,
+            args.max_new_tokens,
+            sampling,
+            stop_at_eos=not args.ignore_eos,
+            on_token=on_token,
+        )
     if tokenizer is not None:
         result.text = tokenizer.decode(result.tokens, skip_special_tokens=True)
     write("\n")
+    medusa_line = f", {result.accepted_per_step:.2f} tokens a verify step" if args.medusa else ""
     print(
         f"[{args.backend}] {len(prompt_ids)} prompt tokens, {len(result.tokens)} new tokens "
         f"({result.stopped_by}); prefill {result.prefill_s:.3f} s, "
-        f"decode {result.tokens_per_s:.2f} tokens/s",
+        f"decode {result.tokens_per_s:.2f} tokens/s{medusa_line}",
         file=sys.stderr,
     )
     if args.json:

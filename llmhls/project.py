@@ -296,7 +296,8 @@ BUFFER_CTYPES = tuple(CTYPE_SIZES)
 SCALAR_CTYPES = ("int32_t",)
 
 # Scalars each kernel may take; the host supplies their values, so no others can be served.
-_SCALARS = {"prefill": ("n_tokens", "start_pos"), "decode": ("token", "pos")}
+# `tree`: llm_engine built with Medusa heads (0: plain tokens, 1: verify its tree)
+_SCALARS = {"prefill": ("n_tokens", "start_pos", "tree"), "decode": ("token", "pos")}
 _REQUIRED = {
     "prefill": ("tokens", "n_tokens", "start_pos", "logits"),
     "decode": ("token", "pos", "logits"),
@@ -482,7 +483,7 @@ def _parse_kernel(which: str, raw: object, vocab_size: int) -> HostKernel:
         if a.kind == "scalar" and a.name not in _SCALARS[which]:
             raise InputError(
                 f"manifest {where}: scalar {a.name!r} has no value the host can pass "
-                f"(expected {' and '.join(_SCALARS[which])})"
+                f"(expected {', '.join(_SCALARS[which])})"
             )
         if a.kind == "buffer" and a.name in _SCALARS["prefill"] + _SCALARS["decode"]:
             raise InputError(f"manifest {where}: {a.name!r} must be a scalar")

@@ -121,7 +121,26 @@ class CsimBackend:
     def prefill(self, tokens: np.ndarray, start_pos: int) -> np.ndarray:
         tokens = np.asarray(tokens, dtype=np.int32)
         self._buffers["tokens"][: tokens.size] = tokens
-        return self._call("prefill", {"n_tokens": int(tokens.size), "start_pos": int(start_pos)})
+        scalars = {"n_tokens": int(tokens.size), "start_pos": int(start_pos), "tree": 0}
+        return self._call("prefill", scalars)
+
+    def verify(self, tokens: np.ndarray, start_pos: int) -> tuple[list[int], int]:
+        """Verify the kernel's Medusa tree holding `tokens` after `start_pos` cached positions.
+
+        Returns the accepted nodes (the root first) and the greedy token after them; the
+        kernel has kept their K/V at start_pos.. and left the last one's state in `state`.
+        """
+        tokens = np.asarray(tokens, dtype=np.int32)
+        self._buffers["tokens"][: tokens.size] = tokens
+        scalars = {"n_tokens": int(tokens.size), "start_pos": int(start_pos), "tree": 1}
+        self._call("prefill", scalars)
+        result = self._buffers["result"]
+        accepted = int(result[0])
+        return [int(n) for n in result[2 : 2 + accepted]], int(result[1])
+
+    def state(self) -> np.ndarray:
+        """The final hidden state (after the final norm) of the last call's last kept row."""
+        return self._buffers["state"].copy()
 
     def decode(self, token: int, pos: int) -> np.ndarray:
         if self.spec.decode is None:

@@ -124,7 +124,8 @@ class XrtBackend:
             count = min(capacity, n - offset)
             chunk[:count] = ids[offset : offset + count]
             self._upload(tokens_bo, chunk)
-            self._run(self.spec.prefill, {"n_tokens": count, "start_pos": start_pos + offset})
+            scalars = {"n_tokens": count, "start_pos": start_pos + offset, "tree": 0}
+            self._run(self.spec.prefill, scalars)
         return self._logits("prefill")
 
     def decode(self, token: int, pos: int) -> np.ndarray:

@@ -31,6 +31,13 @@ from llmhls.compiler.driver import KernelBuild, build_kernel
 from llmhls.compiler.frontend import export_module
 from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
 from llmhls.compiler.llm import engine
+from llmhls.compiler.llm.engine.build import lookup_table
+from llmhls.compiler.llm.engine.medusa import (
+    medusa_files,
+    medusa_manifest,
+    medusa_report,
+    tree_heads,
+)
 from llmhls.compiler.llm.engine.performance import engine_performance, render_engine_markdown
 from llmhls.compiler.llm.kv_cache import AttentionSite, split_at_kv_cache
 from llmhls.compiler.llm.link import BUILD_SCRIPT, xclbin_files
@@ -507,7 +514,10 @@ def _compile_engine(
     )
     float_layer = build_stages(cfg, loaded.model, fp32_linear, fp32_linear).layer(0)
     example = _layer_inputs(cfg, 1, options.max_context)
-    plan, reference = engine.plan_engine(stages, float_layer, example, options, target, head_linear)
+    heads = None if options.medusa is None else tree_heads(options.medusa, cfg.hidden_size)
+    plan, reference = engine.plan_engine(
+        stages, float_layer, example, options, target, head_linear, heads and heads.rates
+    )
     timings["layout_s"] = time.perf_counter() - start
     args = engine.kernel_args(plan, cfg, options)
     kernels = {"prefill": {"function": engine.ENGINE_FUNCTION, "args": args}}
@@ -530,6 +540,10 @@ def _compile_engine(
         "engine": performance,
     }
     files: dict[str, str | np.ndarray] = engine.engine_files(plan, cfg, options, args)
+    if plan.tree is not None:
+        manifest["llm"]["medusa"] = medusa_manifest(plan, heads)
+        report["medusa"] = medusa_report(plan, clock)
+        files.update(medusa_files(options.medusa, lookup_table(stages, None)))
     files.update(_xrt_files(loaded, manifest, target))
     golden = golden_data(reference, options.max_context, plan.rows)
     files.update({f"data/{name}.bin": value for name, value in golden.items()})

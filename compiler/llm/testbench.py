@@ -50,6 +50,8 @@ def render_llm_testbench(manifest: dict[str, Any], golden: dict[str, np.ndarray]
     args = llm["kernels"]["prefill" if engine else "decode"]["args"]
     weights = [a for a in args if "file" in a]
     kv_ctype = next(a["ctype"] for a in args if a["name"] == "k_cache")
+    result = next((a for a in args if a["name"] == "result"), None)
+    tree_rows = 0 if result is None else result["elements"] - 2
     return render(
         "tb_llm.cpp.j2",
         engine=engine,
@@ -66,6 +68,9 @@ def render_llm_testbench(manifest: dict[str, Any], golden: dict[str, np.ndarray]
         rel_tolerance=repr(manifest_rel_tolerance(manifest)),
         floor_tolerance=repr(manifest_floor_tolerance(manifest)),
         scale_floor=repr(SCALE_FLOOR),
+        tree_rows=tree_rows,
+        hidden=next((a["elements"] for a in args if a["name"] == "state"), 0),
+        tree_args=", 0, result.data(), state.data()" if tree_rows else "",
     )
 
 

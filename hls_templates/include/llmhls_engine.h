@@ -375,19 +375,99 @@ struct UnitBanks {
   float y[NR][P][M][DEPTH];
 };
 
-template <int NR, int P, int M, int DEPTH>
+// Each row's best result (largest, the first of equals: PyTorch's argmax) as the units
+// produce them, kept per unit and accumulator cell (the cell a row's results are summed in,
+// so no compare waits on the one before) and reduced by `best_of`. This is the on-chip
+// argmax of a Medusa tree's rows: their logits never leave the chip.
+template <int NR, int P, int CELLS>
+struct BestCells {
+  float v[NR][P][CELLS];
+  int32_t j[NR][P][CELLS];
+};
+
+template <int NR, int P, int CELLS>
+void reset_best(BestCells<NR, P, CELLS>& best) {
+#pragma HLS inline
+BEST_RESET:
+  for (int cell = 0; cell < CELLS; ++cell) {
+#pragma HLS pipeline II = 1
+    for (int b = 0; b < NR; ++b) {
+      for (int p = 0; p < P; ++p) {
+        best.v[b][p][cell] = -3.0e38f;
+        best.j[b][p][cell] = 0x7fffffff;
+      }
+    }
+  }
+}
+
+// Result row j = slot * NR + b (below `limit`, the matrix's real rows) of activation row
+// t = slice * P + p, into its cell: kept when larger than what the cell holds (a cell sees
+// its rows in increasing order, so equals keep the first).
+template <int NR, int P, int CELLS>
+inline void keep_best(BestCells<NR, P, CELLS>& best, float v, int slot, int b, int p, int cell,
+                      int limit) {
+#pragma HLS inline
+  const int32_t j = slot * NR + b;
+  if (j < limit && v > best.v[b][p][cell]) {
+    best.v[b][p][cell] = v;
+    best.j[b][p][cell] = j;
+  }
+}
+
+// Row t's argmax over every unit and cell (row slice t / P of IL rounds a block).
+template <int NR, int P, int CELLS, int SLICES>
+int32_t best_of(const BestCells<NR, P, CELLS>& best, int t) {
+#pragma HLS inline off
+  float v = -3.0e38f;
+  int32_t j = 0x7fffffff;
+BEST_ROW:
+  for (int i = 0; i < NR * (CELLS / SLICES); ++i) {
+#pragma HLS pipeline II = 1
+    const int b = i % NR;
+    const int cell = (i / NR) * SLICES + t / P;
+    const float cv = best.v[b][t % P][cell];
+    const int32_t cj = best.j[b][t % P][cell];
+    if (cv > v || (cv == v && cj < j)) {
+      v = cv;
+      j = cj;
+    }
+  }
+  return j;
+}
+
+// The layer units' results into their banks, or (`track`, the LM head of a Medusa tree)
+// only each row's best into `best`.
+template <int NR, int P, int M, int DEPTH, int CELLS = 1>
 struct BankSink {
   UnitBanks<NR, P, M, DEPTH>& banks;
   int slices;
-  void put(float v, int slot, int b, int slice, int p) {
-    banks.y[b][p][slot % M][(slot / M) * slices + slice] = v;
+  BestCells<NR, P, CELLS>* best = nullptr;
+  bool track = false;
+  int limit = 0;
+  void put(float v, int slot, int b, int slice, int p, int cell) {
+    if (track) {
+      keep_best(*best, v, slot, b, p, cell, limit);
+    } else {
+      banks.y[b][p][slot % M][(slot / M) * slices + slice] = v;
+    }
   }
 };
 
-// A separate LM head's units: unit b's rows, in order, into stream b.
+// A separate LM head's units: unit b's rows, in order, into stream b; or (`track`) each
+// row's best into `best`.
+template <int NR, int CELLS = 1>
 struct StreamsSink {
   hls::stream<float>* rows;
-  void put(float v, int, int b, int, int) { rows[b].write(v); }
+  BestCells<NR, 1, CELLS>* best = nullptr;
+  bool track = false;
+  int limit = 0;
+  void put(float v, int slot, int b, int, int, int cell) {
+    if (track) {
+      keep_best(*best, v, slot, b, 0, cell, limit);
+    } else {
+      rows[b].write(v);
+    }
+  }
 };
 
 // Y = W X for one matrix phase and the `n_rows` (<= ROWS_MAX) activation rows of a step: row groups of
@@ -456,7 +536,9 @@ GEMV:
                                                   &meta[c][(r * ROWS + i) * shape.meta_per_row]);
           const float v = w == 0 ? part : acc[c][i][p][r * kSlices + slice] + part;
           acc[c][i][p][r * kSlices + slice] = v;
-          if (w == shape.words - 1) sink.put(v, k * il + r, c * ROWS + i, slice, p);
+          if (w == shape.words - 1) {
+            sink.put(v, k * il + r, c * ROWS + i, slice, p, r * kSlices + slice);
+          }
         }
       }
     }
@@ -514,11 +596,12 @@ LOGITS:
 
 // The logits as a separate LM head's units stream their rows (row j from stream j % NR),
 // L floats an iteration: L / NR reads of each stream and L / 16 beats.
+// With `skip` (a Medusa tree's rows, which keep only their argmax) the units stream nothing.
 template <int NR, int L, int II, int VOCAB, int ROWS_OUT>
-void write_logits(hls::stream<float> rows[NR], float* logits) {
+void write_logits(hls::stream<float> rows[NR], float* logits, bool skip = false) {
   static_assert(L % NR == 0 && L % 16 == 0, "a tile's streams must be constants");
 LOGITS:
-  for (int g = 0; g < (ROWS_OUT + L - 1) / L; ++g) {
+  for (int g = 0; g < (skip ? 0 : (ROWS_OUT + L - 1) / L); ++g) {
 #pragma HLS pipeline II = II
     for (int e = 0; e < L; ++e) {
       const int j = g * L + e;
@@ -551,6 +634,16 @@ DECODE_ROW:
     }
   }
 }
+
+// ---------------------------------------------------------------- a step's rows
+// Which of a step's own rows row t sees (slot s: position base + s in the cache) and where
+// row r sits after the step's first position: the earlier rows and r, a prompt's causal
+// order. A kernel that verifies Medusa trees passes its tree's (ancestors, depth) and a
+// run-time flag choosing it.
+struct CausalSteps {
+  static bool sees(int t, int s) { return s <= t; }
+  static int offset(int r) { return r; }
+};
 
 // ---------------------------------------------------------------- loaders
 // Tokens in the step that starts at token `first` of a call of n_tokens (steps of T).
@@ -621,9 +714,10 @@ AUX_WORDS:
 // reads them, running ahead of it by the stream's depth: per step of up to T tokens each
 // row's position block, then every layer's block, then (the call's last step) the final
 // norm's. Offsets and sizes are in floats, whole vectors.
-template <int T, int CTX, int LAYERS, int LAYER, int FINAL, int POSITION>
+template <int T, int CTX, int LAYERS, int LAYER, int FINAL, int POSITION,
+          typename TREE = CausalSteps>
 void load_aux(const word_t* aux, hls::stream<aux_vec_t>& out, int32_t n_tokens,
-              int32_t start_pos, int32_t final_base, int32_t positions_base) {
+              int32_t start_pos, int32_t final_base, int32_t positions_base, bool tree = false) {
 AUX_STEPS:
   for (int32_t first = 0; first < n_tokens; first += T) {
 #pragma HLS loop_tripcount min = 1 max = (CTX + T - 1) / T
@@ -631,7 +725,8 @@ AUX_STEPS:
   AUX_ROWS:
     for (int32_t r = 0; r < rows; ++r) {
 #pragma HLS loop_tripcount min = 1 max = T
-      const int32_t block = positions_base + (start_pos + first + r) * POSITION;
+      const int32_t offset = tree ? TREE::offset(r) : first + r;
+      const int32_t block = positions_base + (start_pos + offset) * POSITION;
       stream_aux(aux, block / kWordLanes, POSITION / kWordLanes, out);
     }
     stream_aux(aux, 0, LAYERS * LAYER / kWordLanes, out);
@@ -772,6 +867,19 @@ GELU:
 }
 
 template <int N>
+void copy_row(const float* x, float* y) {
+#pragma HLS inline
+COPY:
+  for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
+#pragma HLS pipeline II = 1
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      if (j < N) y[j] = x[j];
+    }
+  }
+}
+
+template <int N>
 void add_into(float* x, const float* y) {
 #pragma HLS inline
 RESIDUAL:
@@ -808,15 +916,16 @@ KV_STORE:
 // every KV head (each row serving the G query heads of its group and every row of the
 // step), one over the V rows. Rows before `base` come from the cache; the step's own
 // K/V rows come from chip (`qkv`), so attention never reads back what kv_store has just
-// written through the same port. Query row t sees positions up to base + t.
+// written through the same port. Query row t sees positions up to base + t, or (`tree`)
+// the cache and its ancestors in the Medusa tree TREE.
 // An iteration takes one cache row (D values) and P query rows; ROW_II is the cycles a
 // row needs from its channel, so the units are shared over ROW_II cycles, and a row is
 // held for ceil(n_rows / P) iterations. The sums over positions keep PARTS partials: a
 // partial is updated every PARTS x ROW_II >= fp32 add latency cycles.
 template <typename KV, int HEADS, int KVH, int CTX, int D, int ROW_II, int PARTS, int P, int T,
-          int QKV>
+          int QKV, typename TREE = CausalSteps>
 void attention(const float (&qkv)[T][QKV], const KV* k_layer, const KV* v_layer, int base,
-               int n_rows, float scale, float (&out)[T][HEADS * D]) {
+               int n_rows, float scale, float (&out)[T][HEADS * D], bool tree = false) {
   constexpr int G = HEADS / KVH;
   constexpr int Q = HEADS * D;
   constexpr int KVW = KVH * D;
@@ -869,7 +978,8 @@ ATTN_SCORES:
     }
     for (int p = 0; p < P; ++p) {
       const int t = slice * P + p;
-      if (t >= n_rows || pos > base + t) continue;
+      if (t >= n_rows) continue;
+      if (pos >= base && !(tree ? TREE::sees(t, pos - base) : pos - base <= t)) continue;
       for (int h = 0; h < G; ++h) {
         float products[D];
         for (int d = 0; d < D; ++d) products[d] = qkv[t][(kvh * G + h) * D + d] * row[d];
@@ -905,7 +1015,8 @@ ATTN_VALUES:
     }
     for (int p = 0; p < P; ++p) {
       const int t = slice * P + p;
-      if (t >= n_rows || pos > base + t) continue;
+      if (t >= n_rows) continue;
+      if (pos >= base && !(tree ? TREE::sees(t, pos - base) : pos - base <= t)) continue;
       for (int h = 0; h < G; ++h) {
         const float e = hls::exp(scores[t][kvh][h][pos] - best[t][kvh][h]);
         total[pos % PARTS][slice][p][kvh][h] += e;

@@ -37,6 +37,7 @@ from llmhls.compiler.llm.engine.layout import (
     encode,
     has_bias,
 )
+from llmhls.compiler.llm.engine.medusa import choose_tree, sees_masks
 from llmhls.compiler.llm.engine.performance import (
     VEC,
     EngineOps,
@@ -54,6 +55,7 @@ from llmhls.compiler.llm.stages import (
     TokenEmbed,
     TokenPositionEmbed,
 )
+from llmhls.compiler.medusa.tree import MedusaTree
 from llmhls.compiler.options import LlmCompileOptions
 from llmhls.errors import UnsupportedError
 from llmhls.hls_templates import TEMPLATES_DIR, render
@@ -87,6 +89,8 @@ class EnginePlan:
     row_lanes: int = 1  # rows a unit takes a cycle (P): performance.choose_row_lanes
     attention_partials: int = 1  # ATTN_VALUES' running sums: performance.attention_partials
     vector_ii: VectorII = field(default_factory=VectorII)  # performance.choose_vector_ii
+    tree: MedusaTree | None = None  # --medusa: the tree a verify step checks (engine/medusa.py)
+    trees: list = field(default_factory=list)  # --medusa: every size's estimate, the chosen first
 
 
 # tb_llm's verdict on the engine's prefill logits (manifest `tolerance`): the float
@@ -278,6 +282,7 @@ def plan_engine(
     options: LlmCompileOptions,
     target: Target,
     linear,
+    rates: list[list[float]] | None = None,
 ) -> tuple[EnginePlan, LlmStages]:
     """The engine for this model and part, and the stages its numerics follow (the reference).
 
@@ -285,7 +290,8 @@ def plan_engine(
     with float32 linears, traced with `example`); every layer is then encoded in
     its own format. The reference embeds tokens from the table the engine reads:
     the LM head as stored when the model ties them, else the embedding stored in
-    the head's format.
+    the head's format. With the Medusa heads' acceptance `rates` the plan gains the
+    verify tree (`--tree`, engine/medusa.py).
     """
     cfg = stages.cfg
     _check_supported(cfg)
@@ -333,6 +339,13 @@ def plan_engine(
     plan.attention_partials = attention_partials(plan.attention_row_ii, EngineOps.at(clock))
     plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
     plan.row_lanes = choose_row_lanes(plan, cfg, target, clock, FIFO_DEPTH)
+    if rates is not None:
+        plan.trees = choose_tree(plan, cfg, target, clock, rates, options.tree)
+        plan.tree = plan.trees[0].tree
+        if plan.tree.size > plan.rows:  # a step must hold the whole tree
+            plan.rows = plan.tree.size
+            plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
+            plan.row_lanes = choose_row_lanes(plan, cfg, target, clock, FIFO_DEPTH)
     return plan, reference
 
 
@@ -350,6 +363,15 @@ def _phase_view(phase: Phase, channels: int) -> dict[str, Any]:
         "meta_per_word": phase.meta_per_word,
         "blocks": len(phase.block_sizes(channels, 0)),
         "meta_words": phase.meta_words(phase.interleave),
+    }
+
+
+def _tree_view(tree: MedusaTree) -> dict[str, Any]:
+    return {
+        "rows": tree.size,
+        "parents": tree.parents,
+        "depths": tree.depths,
+        "sees": sees_masks(tree),
     }
 
 
@@ -440,9 +462,11 @@ def render_engine(
         vector_ii=plan.vector_ii,
         rows=plan.rows,
         row_lanes=plan.row_lanes,
+        tree=None if plan.tree is None else _tree_view(plan.tree),
         pragmas=interface_pragmas(args, ENGINE_M_AXI),
     )
     ports = "".join(f"    const word512 *w{c},\n" for c in range(plan.channels))
+    tree_params = "" if plan.tree is None else ",\n    int32_t tree, int32_t *result, float *state"
     header = (
         f"{comment}\n#ifndef LLMHLS_LLM_TOP_H\n#define LLMHLS_LLM_TOP_H\n\n#include <cstdint>\n\n"
         '#include "llmhls_engine.h"\n\n'
@@ -450,7 +474,7 @@ def render_engine(
         f"void {ENGINE_FUNCTION}(\n"
         "    const int32_t *tokens, int32_t n_tokens, int32_t start_pos,\n"
         f"{ports}    const word512 *aux, {plan.kv_ctype} *k_cache, {plan.kv_ctype} *v_cache, "
-        "float *logits);\n\n#endif  // LLMHLS_LLM_TOP_H\n"
+        f"float *logits{tree_params});\n\n#endif  // LLMHLS_LLM_TOP_H\n"
     )
     return source, header
 
@@ -479,6 +503,13 @@ def kernel_args(plan: EnginePlan, cfg, options: LlmCompileOptions) -> list[dict]
         | {"state": "kv", "memory": v_bank},
         buffer_arg("logits", "float", cfg.vocab_size, "out", "gmem_io") | {"memory": kv_bank},
     ]
+    if plan.tree is not None:  # the Medusa tree mode (llm_engine.cpp.j2)
+        args += [
+            {"name": "tree", "kind": "scalar", "ctype": "int32_t"},
+            buffer_arg("result", "int32_t", plan.tree.size + 2, "out", "gmem_io")
+            | {"memory": kv_bank},
+            buffer_arg("state", "float", cfg.hidden_size, "out", "gmem_io") | {"memory": kv_bank},
+        ]
     args[0]["memory"] = kv_bank
     return args
 

@@ -69,6 +69,14 @@ TEMPLATE_LOOPS = (
     "EMBED_READ",
     "DECODE_ROW",
     "LOGITS",
+    # a Medusa tree step: the argmax cells, acceptance, the kept path's K/V and state
+    # (COPY, a row's K|V to the stage, takes KV_STORE's place and trips in the row loop)
+    "BEST_RESET",
+    "BEST_ROW",
+    "COPY",
+    "ACCEPT",
+    "KV_KEEP",
+    "STATE",
     # the loaders and the dispatch (the memory side of the model), the token and layer loops
     "DISPATCH",
     "EMBED_META",
@@ -292,6 +300,30 @@ def logits_cycles(layout, channels: int, banks: UnitBanks, op: EngineOps) -> int
     return _pipelined("LOGITS", 1, trips, ii, t.ram_read + t.store).cycles
 
 
+def tree_tail_cycles(plan, cfg, op: EngineOps, banks: UnitBanks, rows: int) -> int:
+    """A tree step's end: BEST_RESET, BEST_ROW per node, ACCEPT, KV_KEEP for the longest
+    path (the tree's depth + 1 rows, every layer) and STATE."""
+    t = op.t
+    layout = plan.layout
+    shared = head_shares_units(layout)
+    units = banks.units if shared else plan.channels * layout.head.rows_per_group
+    lanes = plan.row_lanes if shared else 1
+    row_slices = slices(plan.rows, lanes) if shared else plan.rows
+    cells = layout.head.interleave * row_slices
+    cycles = _pipelined("BEST_RESET", 1, cells, 1, 1 + t.store).cycles
+    per_row = units * (cells // row_slices)
+    # the running best is a recurrence: a compare and a select an iteration
+    recurrence = t.fcmp + 1
+    cycles += rows * _pipelined("BEST_ROW", 1, per_row, recurrence, t.ram_read + recurrence).cycles
+    cycles += _pipelined("ACCEPT", 1, rows - 1, 1, t.ram_read + 2).cycles
+    kv = cfg.num_kv_heads * cfg.head_dim
+    store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
+    path = 1 + max(plan.tree.depths)
+    cycles += path * cfg.num_layers * store
+    cycles += _pipelined("STATE", 1, cfg.hidden_size, 1, t.ram_read + t.store).cycles
+    return cycles
+
+
 @dataclass(frozen=True)
 class StepCycles:
     """One step (a decode token, or a prefill chunk's rows) at one position: the time and
@@ -306,10 +338,19 @@ class StepCycles:
 
 
 def step_cycles(
-    plan, cfg, target: Target, clock: float, pos: int, fifo_words: int, rows: int = 1
+    plan,
+    cfg,
+    target: Target,
+    clock: float,
+    pos: int,
+    fifo_words: int,
+    rows: int = 1,
+    tree: bool = False,
 ) -> StepCycles:
     """Cycles of one step of `rows` tokens from position `pos` (the loop model above,
-    memory-capped): the vector unit's loops run once a row, the GEMVs once a step."""
+    memory-capped): the vector unit's loops run once a row, the GEMVs once a step. With
+    `tree` the step verifies a Medusa tree of `rows` nodes: every row takes the final norm
+    and the LM head (its argmax kept on chip, `tree_tail_cycles`), none writes logits."""
     op = EngineOps.at(clock)
     layout = plan.layout
     memory = target.main_memory
@@ -344,15 +385,19 @@ def step_cycles(
     head = layout.head
     # the final norm and the head's activations, as before qkv but in the head's format
     final = vector_segments(cfg, op, False, [layout.head.fmt] * 4, banks, plan.vector_ii)[0]
-    final += take(aux.final_floats)
+    final = (rows if tree else 1) * final + take(aux.final_floats)
     rest = segments[4]  # after the last phase: the residual (and bias)
     for index, (phase, gap) in enumerate([*phases, (head, final)]):
         if index and index % len(layout.layer_phases) == 0:
             gap += rest  # the previous layer's remaining vector work
         fill = min(fifo_words, fill + words_per_cycle * gap)
         total += gap
-        head_rows = 1 if phase is head else rows  # the head serves the last token only
-        steps = gemv_cycles(phase, plan.channels, op, head_rows, plan.row_lanes)
+        lanes = plan.row_lanes
+        head_rows = rows
+        if phase is head:  # the last token only, or every node of a tree
+            head_rows = rows if tree else 1
+            lanes = plan.row_lanes if head_shares_units(layout) else 1
+        steps = gemv_cycles(phase, plan.channels, op, head_rows, lanes)
         words = max(phase.channel_words(plan.channels, c) for c in range(plan.channels))
         duration = max(steps, (words - fill) / words_per_cycle)
         fill = min(fifo_words, fill + words_per_cycle * duration) - words
@@ -371,7 +416,10 @@ def step_cycles(
     # behind the port's first-beat latency) while the rows are embedded; what is left waits.
     aux_words = (rows * aux.position_floats + aux.layer_floats) // WORD_LANES
     total += max(0, t.maxi_read + aux_words - rows * embed)
-    total += logits_cycles(layout, plan.channels, banks, op)
+    if tree:
+        total += tree_tail_cycles(plan, cfg, op, banks, rows)
+    else:
+        total += logits_cycles(layout, plan.channels, banks, op)
     memory_time = (
         sum(
             (cfg.num_layers * layout.layer_words[c] + layout.head_words[c])
@@ -665,7 +713,9 @@ def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict
         "resources": resources,
         "utilization": {k: round(v, 3) for k, v in used.items()},
         "fits": all(v <= RESOURCE_BUDGET for v in used.values()),
-        "not_modelled": "a Medusa verify step (tree-masked rows) is not built yet",
+        "not_modelled": "Medusa verify steps: built with --medusa (report medusa)"
+        if plan.tree is None
+        else "the Medusa heads' blocks and their LM-head pass (on the host)",
     }
 
 
@@ -703,7 +753,29 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
         + ("" if e["fits"] else " -- over 80% of the part")
         + "; one instance of the units per weight format, the elementwise loops at II "
         + ", ".join(f"{k} {v}" for k, v in e["vector_ii"].items()),
-        f"- {e['not_modelled']}",
+        f"- not modelled: {e['not_modelled']}",
         "",
     ]
+    medusa = report.get("medusa")
+    if medusa:
+        lines += [
+            "## Medusa verify step",
+            "",
+            f"- tree of {medusa['tree_tokens']} tokens ({medusa['tree_depth']} heads deep), "
+            f"chosen by {medusa['chosen_by']}: {medusa['expected_accepted_per_step']} tokens "
+            f"expected a step (the heads' acceptance rates), {medusa['verify_step_cycles']:,} "
+            f"cycles a step against {medusa['decode_step_cycles']:,} for a decode step, bound by "
+            f"{medusa['verify_bound']}",
+            f"- estimated {medusa['estimated_tokens_per_s']} tokens/s, "
+            f"{medusa['estimated_speedup']}x plain decode; not modelled: {medusa['not_modelled']}",
+            "",
+            "| tree tokens | expected tokens a step | cycles a step | bound | speed-up |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {c['tree_tokens']} | {c['expected_accepted_per_step']} | "
+            f"{c['verify_step_cycles']:,} | {c['verify_bound']} | {c['estimated_speedup']}x |"
+            for c in medusa["candidates"]
+        ]
+        lines.append("")
     return "\n".join(lines)

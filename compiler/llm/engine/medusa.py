@@ -1,0 +1,158 @@
+"""The engine's Medusa tree: which tree a verify step checks, and what it is estimated to gain.
+
+A verify step feeds the engine the tree's T nodes as one step of T rows: every weight
+word serves all of them, so the step costs about one decode step while T rows fit the
+units' row lanes, and more once the MACs bind. Its gain is the expected accepted length
+(1 + the sum over the tree's nodes of the product of their ranks' acceptance rates,
+Medusa's own estimate) times decode steps per verify step. The tree is the hardware's
+choice: `--tree auto` takes the size with the most estimated tokens/s on the part.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmhls.compiler.medusa.heads import MedusaHeads, load_heads
+from llmhls.compiler.medusa.tree import MedusaTree, build_tree
+from llmhls.errors import InputError
+from llmhls.targets import Target
+
+HEADS_FILE = "data/medusa/heads.safetensors"
+LM_HEAD_FILE = "data/medusa/lm_head.bin"  # the host's proposals: the LM head as the engine reads it
+
+
+def tree_heads(path: str, hidden_size: int) -> MedusaHeads:
+    """The heads `--medusa` names, with the acceptance rates their tree is built from."""
+    heads = load_heads(Path(path), hidden_size)
+    if not heads.rates:
+        raise InputError(
+            f"Medusa heads '{path}' record no acceptance rates (`llmhls medusa train` "
+            "measures them): the verify tree is built from them"
+        )
+    return heads
+
+
+def expected_accepted(tree: MedusaTree, rates: list[list[float]]) -> float:
+    """Tokens a verify step is expected to produce: the root plus each node's chance."""
+    total = 1.0
+    for path in tree.paths[1:]:
+        total += math.prod(rates[head][rank] for head, rank in enumerate(path))
+    return total
+
+
+def sees_masks(tree: MedusaTree) -> list[str]:
+    """Each node's ancestors (itself included) as a C++ 64-bit mask: bit s, node s."""
+    mask = tree.attention_mask()
+    return [
+        f"0x{sum(1 << s for s in range(tree.size) if mask[t, s]):x}ULL" for t in range(tree.size)
+    ]
+
+
+@dataclass(frozen=True)
+class TreeEstimate:
+    """A tree's estimate on the part: tokens a step and the step's cycles against decode's."""
+
+    tree: MedusaTree
+    accepted: float
+    verify_cycles: float
+    decode_cycles: float
+    bound: str
+
+    @property
+    def speedup(self) -> float:
+        return self.accepted * self.decode_cycles / self.verify_cycles
+
+    def as_dict(self, clock: float) -> dict[str, Any]:
+        return {
+            "tree_tokens": self.tree.size,
+            "tree_depth": self.tree.depth,
+            "expected_accepted_per_step": round(self.accepted, 3),
+            "verify_step_cycles": round(self.verify_cycles),
+            "verify_bound": self.bound,
+            "estimated_tokens_per_s": round(self.accepted * clock * 1e6 / self.verify_cycles, 2),
+            "estimated_speedup": round(self.speedup, 3),
+        }
+
+
+def estimate_tree(plan, cfg, target: Target, clock: float, tree: MedusaTree, rates) -> TreeEstimate:
+    """The verify step of `tree` at position 0 (the engine model) against a decode step."""
+    from llmhls.compiler.llm.engine.build import FIFO_DEPTH
+    from llmhls.compiler.llm.engine.performance import step_cycles
+
+    verify = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH, tree.size, tree=True)
+    decode = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH)
+    bound = (
+        "the units' MACs (row lanes)"
+        if verify.gemv_compute > verify.gemv_memory
+        else "weight streaming (bandwidth)"
+    )
+    return TreeEstimate(tree, expected_accepted(tree, rates), verify.cycles, decode.cycles, bound)
+
+
+def choose_tree(plan, cfg, target: Target, clock: float, rates, size: str) -> list[TreeEstimate]:
+    """Every candidate tree's estimate, the chosen one first: `size` nodes, or (auto) the
+    size from 2 to the step's rows with the most estimated tokens/s."""
+    sizes = [int(size)] if size != "auto" else list(range(2, max(plan.rows, 2) + 1))
+    estimates = []
+    for n in sizes:
+        tree = build_tree(rates, n - 1)
+        with plan_rows(plan, max(plan.rows, tree.size), tree):
+            estimates.append(estimate_tree(plan, cfg, target, clock, tree, rates))
+    best = max(estimates, key=lambda e: (round(e.speedup, 9), -e.tree.size))
+    return [best, *(e for e in estimates if e is not best)]
+
+
+@contextmanager
+def plan_rows(plan, rows: int, tree: MedusaTree) -> Iterator[None]:
+    """The plan with `rows` and `tree` for the duration of an estimate."""
+    saved = (plan.rows, plan.tree)
+    plan.rows, plan.tree = rows, tree
+    try:
+        yield
+    finally:
+        plan.rows, plan.tree = saved
+
+
+def medusa_manifest(plan, heads: MedusaHeads) -> dict[str, Any]:
+    """manifest.json's `llm.medusa`: the tree the kernel has built in, and the host's files."""
+    tree = plan.tree
+    return {
+        "heads": HEADS_FILE,
+        "head_count": heads.count,
+        "lm_head": LM_HEAD_FILE,
+        "lm_head_dtype": "float16",
+        "tree_paths": [list(p) for p in tree.paths],
+        "tree_parents": tree.parents,
+        "tree_depths": tree.depths,
+        "result_layout": "[accepted m, next token, the m accepted nodes, unused]",
+        "proposals": "host: the heads' blocks and their LM-head pass run in the runtime",
+    }
+
+
+def medusa_report(plan, clock: float) -> dict[str, Any]:
+    """report.json's `medusa`: the chosen tree's estimate, then every size considered."""
+    chosen, *others = plan.trees
+    return {
+        **chosen.as_dict(clock),
+        "decode_step_cycles": round(chosen.decode_cycles),
+        "chosen_by": "--tree auto: the most estimated tokens/s"
+        if others
+        else f"--tree {chosen.tree.size}",
+        "not_modelled": "the heads' blocks and their LM-head pass (on the host for now)",
+        "candidates": [e.as_dict(clock) for e in sorted(plan.trees, key=lambda e: e.tree.size)],
+    }
+
+
+def medusa_files(heads_path: str, lm_head) -> dict[str, Any]:
+    """The heads file as given, and the LM head as the engine reads it (fp16), for the host."""
+    import numpy as np
+
+    return {
+        HEADS_FILE: np.frombuffer(Path(heads_path).read_bytes(), dtype=np.uint8),
+        LM_HEAD_FILE: lm_head.to("cpu").float().numpy().astype(np.float16),
+    }

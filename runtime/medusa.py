@@ -1,0 +1,167 @@
+"""Medusa decoding on a project compiled with `--medusa`: one engine call verifies a tree.
+
+Each step builds the tree's tokens (the root is the greedy token after the accepted
+text, the other nodes the heads' guesses by head and rank), runs llm_engine in tree
+mode at the next position, and appends the path the kernel accepted plus nothing
+else: every accepted token is the model's own greedy choice after its parent, so the
+text is plain greedy decoding's, whatever the heads guess. The heads' guesses come
+from the kernel's `state` (the last kept row's final hidden state) through the heads'
+blocks and the LM head as the engine reads it, on this host for now
+(manifest `llm.medusa.proposals`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from llmhls.errors import InputError, OptionError
+from llmhls.project import MANIFEST_FILE, LlmManifest, check_file_bytes
+from llmhls.runtime.generate import GenerationResult, check_prompt
+
+
+@dataclass(frozen=True)
+class ProjectTree:
+    """The tree the kernel verifies, as the manifest records it."""
+
+    paths: tuple[tuple[int, ...], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.paths)
+
+    @property
+    def depth(self) -> int:
+        return max(len(p) for p in self.paths)
+
+
+class HostProposals:
+    """The heads' guesses from a hidden state: h + SiLU(W_k h + b_k), then the LM head."""
+
+    def __init__(self, root: Path, section: dict[str, Any], hidden: int, vocab: int) -> None:
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        path = root / section["heads"]
+        try:
+            tensors = load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise InputError(f"{path}: not the project's Medusa heads ({exc})") from None
+        self.weights, self.biases = [], []
+        for k in range(int(section["head_count"])):
+            for name, shape, kept in (
+                ("weight", (hidden, hidden), self.weights),
+                ("bias", (hidden,), self.biases),
+            ):
+                value = tensors.get(f"medusa.{k}.{name}")
+                if value is None or value.shape != shape:
+                    raise InputError(f"{path}: no medusa.{k}.{name} of shape {shape}")
+                kept.append(value.astype(np.float32))
+        path = root / section["lm_head"]
+        check_file_bytes(path, vocab * hidden * 2, "Medusa", "lm_head", f"{vocab} x {hidden} fp16")
+        self.lm_head = np.fromfile(path, dtype=np.float16).reshape(vocab, hidden).astype(np.float32)
+
+    def propose(self, state: np.ndarray, heads: int, ranks: int, produced: int = 0) -> np.ndarray:
+        """[heads, ranks] token ids, best first (`produced`, the tokens output so far, is
+        for proposers that guess from elsewhere, a test's oracle)."""
+        rows = []
+        for k in range(heads):
+            z = self.weights[k] @ state + self.biases[k]
+            rows.append(state + z / (1.0 + np.exp(-z)))
+        logits = np.stack(rows) @ self.lm_head.T
+        return np.argsort(-logits, axis=-1, kind="stable")[:, :ranks]
+
+
+def medusa_section(manifest: LlmManifest) -> dict[str, Any]:
+    """manifest.json's llm.medusa; a clear error when the project has no Medusa tree."""
+    data = json.loads((manifest.root / MANIFEST_FILE).read_text())
+    section = data.get("llm", {}).get("medusa")
+    if not isinstance(section, dict):
+        raise OptionError(
+            f"project '{manifest.root}' was compiled without --medusa: it has no tree to verify"
+        )
+    for key in ("heads", "lm_head", "tree_paths"):
+        if key not in section:
+            raise InputError(f"{manifest.root / MANIFEST_FILE}: llm.medusa has no '{key}'")
+    return section
+
+
+@dataclass
+class MedusaResult(GenerationResult):
+    accepted: list[int] = field(default_factory=list)  # tokens each verify step produced
+
+    @property
+    def accepted_per_step(self) -> float:
+        return sum(self.accepted) / max(len(self.accepted), 1)
+
+    def to_json(self, backend: str) -> dict[str, Any]:
+        return super().to_json(backend) | {
+            "accepted_per_step": round(self.accepted_per_step, 4),
+            "verify_steps": len(self.accepted),
+        }
+
+
+def medusa_generate(
+    backend,
+    manifest: LlmManifest,
+    prompt_ids: list[int],
+    max_new_tokens: int,
+    *,
+    stop_at_eos: bool = True,
+    on_token=None,
+    proposals=None,
+) -> MedusaResult:
+    """Greedy decoding with the kernel's tree mode: the same tokens, fewer engine calls."""
+    llm = manifest.llm
+    check_prompt(prompt_ids, max_new_tokens, llm)
+    section = medusa_section(manifest)
+    tree = ProjectTree(tuple(tuple(p) for p in section["tree_paths"]))
+    hidden = backend.state().size
+    if proposals is None:
+        proposals = HostProposals(manifest.root, section, hidden, llm.vocab_size)
+    ranks = 1 + max(p[-1] for p in tree.paths[1:])
+    head_of = [len(p) - 1 for p in tree.paths]
+    rank_of = [p[-1] if p else 0 for p in tree.paths]
+    eos = llm.eos_token_id if stop_at_eos else None
+    backend.reset()
+    start = time.perf_counter()
+    logits = backend.prefill(np.asarray(prompt_ids, dtype=np.int32), 0)
+    prefill_s = time.perf_counter() - start
+    root, state = int(np.argmax(logits)), backend.state()
+    prefix = len(prompt_ids)
+    result = MedusaResult(list(prompt_ids), [], None, prefill_s, 0.0, "max_new_tokens")
+    start = time.perf_counter()
+    while True:
+        if prefix + tree.size <= llm.max_context:
+            guesses = proposals.propose(state, tree.depth, ranks, produced=len(result.tokens))
+            nodes = [root] + [int(guesses[head_of[i], rank_of[i]]) for i in range(1, tree.size)]
+            path, root = backend.verify(np.asarray(nodes, dtype=np.int32), prefix)
+            state = backend.state()
+            new = [nodes[n] for n in path]
+        else:  # no room for the whole tree: plain steps
+            new = [root]
+            if prefix < llm.max_context:
+                root = int(np.argmax(backend.decode(root, prefix)))
+        result.accepted.append(len(new))
+        prefix += len(new)
+        for token in new:
+            result.tokens.append(token)
+            if on_token is not None:
+                on_token(token)
+            if eos is not None and token == eos:
+                result.stopped_by = "eos"
+                break
+            if len(result.tokens) >= max_new_tokens:
+                break
+        if result.stopped_by == "eos" or len(result.tokens) >= max_new_tokens:
+            break
+        if prefix >= llm.max_context:
+            result.stopped_by = "max_context"
+            break
+    result.decode_s = time.perf_counter() - start
+    return result

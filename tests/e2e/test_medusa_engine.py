@@ -1,0 +1,144 @@
+"""`--medusa`: llm_engine's tree mode, C-simulated: the same tokens as plain greedy decoding.
+
+The kernel verifies a built-in tree in one call (tree mask and positions, every node's
+argmax on chip, the longest greedy path accepted and its K/V kept), so whatever the
+heads guess the text must be plain greedy decoding's; oracle heads that guess the true
+continuation show that accepted paths longer than the root keep the cache right.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from llm_models import tiny_llama
+
+from llmhls.cli import main
+from llmhls.compiler.medusa.heads import MedusaHeads, save_heads
+from llmhls.project import load_llm_manifest
+from llmhls.runtime.csim_backend import CsimBackend
+from llmhls.runtime.generate import generate
+from llmhls.runtime.medusa import medusa_generate
+from llmhls.runtime.sampling import SamplingOptions
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+PROMPT = [1, 5, 9, 3]
+NEW_TOKENS = 24
+RATES = [[0.6, 0.2, 0.1], [0.4, 0.15, 0.05], [0.3, 0.1, 0.05]]
+
+
+def _heads(path: Path, *, rates=RATES, hidden: int = 64, trained: bool = False) -> Path:
+    heads = MedusaHeads(hidden, 3)  # zero blocks: untrained
+    if trained:
+        torch.manual_seed(1)
+        for block in heads.blocks:
+            torch.nn.init.normal_(block.weight, std=0.2)
+    heads.info = {} if rates is None else {"acceptance_rates": rates}
+    save_heads(heads, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory) -> Path:
+    return tiny_llama(tmp_path_factory.mktemp("medusa") / "llama")
+
+
+def _compile(llama: Path, out: Path, heads: Path, weights: str, tree: str = "6") -> Path:
+    args = ["compile", str(llama), "--engine", "stream", "--weights", weights, "--max-context"]
+    args += ["64", "--medusa", str(heads), "--tree", tree, "-o", str(out)]
+    assert main(args) == 0
+    return out
+
+
+class Oracle:
+    """Guesses the true continuation: head k's token at `produced` + 1 + k, at rank 0, or
+    for head 0 on odd steps at rank 1 (so paths through other ranks are accepted too)."""
+
+    def __init__(self, truth: list[int], vocab: int) -> None:
+        self.truth, self.vocab = truth, vocab
+
+    def propose(self, state, heads: int, ranks: int, produced: int = 0) -> np.ndarray:
+        guesses = np.zeros((heads, ranks), dtype=np.int64)
+        for k in range(heads):
+            want = self.truth[min(produced + 1 + k, len(self.truth) - 1)]
+            others = [t for t in range(self.vocab) if t != want][:ranks]
+            row = others[: ranks - 1]
+            rank = 1 if k == 0 and produced % 2 and ranks > 1 else 0
+            row.insert(rank, want)
+            guesses[k] = row[:ranks]
+        return guesses
+
+
+@pytest.mark.parametrize("weights", ["fp32", "int4"])  # the head on the layers' units / its own
+def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights) -> None:
+    project = _compile(llama, tmp_path / "p", _heads(tmp_path / "h.safetensors"), weights)
+    manifest = load_llm_manifest(project)
+    backend = CsimBackend(manifest)
+    plain = generate(
+        backend, manifest.llm, PROMPT, NEW_TOKENS, SamplingOptions(), stop_at_eos=False
+    )
+    untrained = medusa_generate(backend, manifest, PROMPT, NEW_TOKENS, stop_at_eos=False)
+    assert untrained.tokens == plain.tokens
+    assert len(untrained.accepted) <= NEW_TOKENS
+    truth = plain.tokens + [0] * 8
+    oracle = medusa_generate(
+        backend,
+        manifest,
+        PROMPT,
+        NEW_TOKENS,
+        stop_at_eos=False,
+        proposals=Oracle(truth, manifest.llm.vocab_size),
+    )
+    assert oracle.tokens == plain.tokens
+    # a 6-node tree from RATES holds (0), (1), (0, 0), (1, 0), ...: two or more tokens a step
+    assert oracle.accepted_per_step >= 2.0, oracle.accepted
+    assert max(oracle.accepted) >= 3
+
+
+def test_project_records_the_tree_and_its_estimate(llama, tmp_path) -> None:
+    heads = _heads(tmp_path / "h.safetensors", trained=True)
+    project = _compile(llama, tmp_path / "p", heads, "fp32", tree="auto")
+    report = json.loads((project / "report.json").read_text())["medusa"]
+    sizes = [c["tree_tokens"] for c in report["candidates"]]
+    assert sizes == list(range(2, 17))  # up to the step's rows (--prefill-chunk 16)
+    best = max(report["candidates"], key=lambda c: c["estimated_speedup"])
+    assert report["tree_tokens"] == best["tree_tokens"] and "auto" in report["chosen_by"]
+    assert report["verify_bound"] in ("the units' MACs (row lanes)", "weight streaming (bandwidth)")
+    manifest = json.loads((project / "manifest.json").read_text())["llm"]
+    tree = manifest["medusa"]["tree_paths"]
+    assert len(tree) == report["tree_tokens"] and tree[0] == []
+    kernel = (project / "kernel" / "llm_engine.cpp").read_text()
+    assert f"constexpr int kTreeRows = {len(tree)};" in kernel
+    assert "int32_t tree, int32_t* result, float* state" in kernel
+    link = (project / "link.cfg").read_text()
+    for name in ("result", "state", "logits", "tokens"):
+        assert f".{name}:" in link
+    assert "## Medusa verify step" in (project / "report.md").read_text()
+    with pytest.raises(SystemExit):
+        main(["run", str(project), "--medusa", "--help"])
+
+
+def test_medusa_errors_are_one_line(llama, tmp_path, capsys) -> None:
+    heads = _heads(tmp_path / "h.safetensors")
+    base = ["compile", str(llama), "--max-context", "64", "-o", str(tmp_path / "x")]
+    assert main([*base, "--medusa", str(heads)]) == 2  # the stage kernels have no tree mode
+    assert "--medusa needs --engine stream" in capsys.readouterr().err
+    no_rates = _heads(tmp_path / "bare.safetensors", rates=None)
+    assert main([*base, "--engine", "stream", "--medusa", str(no_rates)]) != 0
+    assert "record no acceptance rates" in capsys.readouterr().err
+    wide = _heads(tmp_path / "wide.safetensors", hidden=32)
+    assert main([*base, "--engine", "stream", "--medusa", str(wide)]) != 0
+    assert "hidden size 32" in capsys.readouterr().err
+    assert main([*base, "--engine", "stream", "--medusa", str(heads), "--tree", "1"]) == 2
+    assert "--tree 1" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    plain = tmp_path / "plain"
+    assert main([*base[:-1], str(plain), "--engine", "stream", "--weights", "fp32"]) == 0
+    capsys.readouterr()
+    assert main(["run", str(plain), "--prompt-ids", "1,2", "--medusa"]) == 2
+    assert "compiled without --medusa" in capsys.readouterr().err
