@@ -20,7 +20,7 @@ WEIGHT_FORMATS = ("fp32", "fp16", "int8", "int4")
 DEFAULT_GROUP_SIZE = 32
 DEFAULT_MAX_CONTEXT = 256
 ENGINES = ("stages", "stream")  # LLM kernel structure: per-layer stages, or the decode engine
-KV_CACHE_FORMATS = ("fp32", "fp16")
+KV_CACHE_FORMATS = ("fp32", "fp16", "int8")
 
 
 @dataclass

@@ -437,8 +437,9 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         "--kv-cache",
         default=None,
         choices=KV_CACHE_FORMATS,
-        help="LLM: KV-cache precision in memory (default: fp16 with --engine stream, "
-        "fp32 with stages, which only support fp32)",
+        help="LLM: KV-cache precision in memory: fp32, fp16, or int8 (a scale per kv head "
+        "and position in k_scale/v_scale, half fp16's bytes; --engine stream) (default: fp16 "
+        "with --engine stream, fp32 with stages, which only support fp32)",
     )
     parser.add_argument(
         "--max-context",

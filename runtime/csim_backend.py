@@ -106,7 +106,7 @@ class CsimBackend:
 
     def reset(self) -> None:
         """Forget the KV cache: a new generation starts at position 0."""
-        for name in ("k_cache", "v_cache"):
+        for name in {a.name for k in self.spec.kernels for a in k.buffers if a.role == "kv"}:
             self._buffers[name][:] = 0
 
     def _call(self, kind: str, scalars: dict[str, int]) -> np.ndarray:

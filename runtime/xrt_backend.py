@@ -128,6 +128,34 @@ class XrtBackend:
             self._run(self.spec.prefill, scalars)
         return self._logits("prefill")
 
+    def verify(self, tokens: np.ndarray, start_pos: int) -> tuple[list[int], int]:
+        """Verify the kernel's Medusa tree holding `tokens` (csim_backend.CsimBackend.verify)."""
+        ids = np.asarray(tokens, dtype=np.int32)
+        self._check_ids(ids)
+        if start_pos < 0 or start_pos + ids.size > self.max_context:
+            raise OptionError(
+                f"a tree of {ids.size} tokens at position {start_pos} does not fit in "
+                f"max_context {self.max_context}"
+            )
+        chunk = np.zeros(self.spec.tokens_capacity, np.int32)
+        chunk[: ids.size] = ids
+        self._upload(self._bufs["prefill"]["tokens"], chunk)
+        scalars = {"n_tokens": int(ids.size), "start_pos": int(start_pos), "tree": 1}
+        self._run(self.spec.prefill, scalars)
+        result = self._download("result", np.int32)
+        accepted = int(result[0])
+        return [int(n) for n in result[2 : 2 + accepted]], int(result[1])
+
+    def state(self) -> np.ndarray:
+        """The last call's kept row's final hidden state (the Medusa heads' input)."""
+        return self._download("state", np.float32)
+
+    def _download(self, name: str, dtype) -> np.ndarray:
+        bo = self._bufs["prefill"][name]
+        arg = self.spec.prefill.arg(name)
+        bo.sync(self._from_device, arg.nbytes, 0)
+        return np.frombuffer(np.asarray(bo.read(arg.nbytes, 0)).tobytes(), dtype=dtype).copy()
+
     def decode(self, token: int, pos: int) -> np.ndarray:
         """Run one token at position `pos`; float32 logits [vocab] for the next token."""
         self._check_ids(np.array([token]))

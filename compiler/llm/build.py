@@ -528,9 +528,9 @@ def _compile_engine(
     manifest["llm"]["engine"] = "stream"
     manifest["tolerance"] = engine.engine_tolerance(options)
     manifest["llm"]["kv_cache"] |= {
-        "dtype": "float16" if options.kv_cache == "fp16" else "float32",
+        "dtype": {"fp16": "float16", "int8": "int8"}.get(options.kv_cache, "float32"),
         "bytes": 2
-        * (2 if options.kv_cache == "fp16" else 4)
+        * engine.KV_BYTES[engine.KV_CTYPES[options.kv_cache]]
         * int(np.prod(manifest["llm"]["kv_cache"]["shape"])),
     }
     report = {

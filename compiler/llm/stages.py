@@ -193,6 +193,9 @@ class DecoderLayer(nn.Module):
         self.pre = pre
         self.post = post
         self.rope = rope
+        # How the cache stores a K/V row [rows, kv_heads, head_dim] (the engine's reference
+        # rounds as its cache format does: `int8_rows`); None keeps float32.
+        self.kv_round: Callable[[Tensor], Tensor] | None = None
 
     def forward(
         self, hidden: Tensor, positions: Tensor, k_cache: Tensor, v_cache: Tensor
@@ -200,6 +203,8 @@ class DecoderLayer(nn.Module):
         cfg = self.cfg
         rows = hidden.shape[0]
         q, k, v = self.pre(hidden, positions) if self.rope else self.pre(hidden)
+        if self.kv_round is not None:
+            k, v = self.kv_round(k), self.kv_round(v)
         k_cache = k_cache.index_copy(1, positions, k.transpose(0, 1))
         v_cache = v_cache.index_copy(1, positions, v.transpose(0, 1))
         mask = positions[:, None] >= torch.arange(k_cache.shape[1])[None, :]

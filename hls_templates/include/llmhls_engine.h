@@ -108,17 +108,33 @@ inline uint16_t float_to_half(float value) {
   return static_cast<uint16_t>(sign | half);
 }
 
+// The KV cache's element formats. int8 rows carry a scale each (one per kv head and
+// position: the row's largest magnitude over 127, in k_scale/v_scale); `scale` and its
+// `inverse` are 1 for the others.
 template <typename T>
 struct KvCodec;
 template <>
 struct KvCodec<float> {
-  static float load(float v) { return v; }
-  static float store(float v) { return v; }
+  static constexpr bool kScaled = false;
+  static float load(float v, float) { return v; }
+  static float store(float v, float) { return v; }
 };
 template <>
 struct KvCodec<uint16_t> {
-  static float load(uint16_t v) { return half_to_float(v); }
-  static uint16_t store(float v) { return float_to_half(v); }
+  static constexpr bool kScaled = false;
+  static float load(uint16_t v, float) { return half_to_float(v); }
+  static uint16_t store(float v, float) { return float_to_half(v); }
+};
+template <>
+struct KvCodec<int8_t> {
+  static constexpr bool kScaled = true;
+  static float load(int8_t v, float scale) { return static_cast<float>(v) * scale; }
+  static int8_t store(float v, float inverse) {  // to nearest, half away from zero
+    const float x = v * inverse;
+    const float r = x + (x >= 0.0f ? 0.5f : -0.5f);
+    const int32_t q = static_cast<int32_t>(r);
+    return static_cast<int8_t>(q > 127 ? 127 : (q < -127 ? -127 : q));
+  }
 };
 
 inline int16_t round_to_int16(float v) {  // half away from zero: one add
@@ -152,6 +168,28 @@ float tree_sum(const float* v, Add add = Add()) {
     if (width % 2) level[width / 2] = level[width - 1];
   }
   return level[0];
+}
+
+// A cache row's scale and its inverse (KvCodec): int8, max|x| / 127 over the row's D values
+// (a balanced tree of compares); 1 for the unscaled formats.
+struct RowScale {
+  float scale;
+  float inverse;
+};
+
+struct FloatMax {
+  float operator()(float a, float b) const { return a > b ? a : b; }
+};
+
+template <typename KV, int D>
+RowScale row_scale(const float* x) {
+#pragma HLS inline
+  if (!KvCodec<KV>::kScaled) return {1.0f, 1.0f};
+  float magnitudes[D];
+  for (int d = 0; d < D; ++d) magnitudes[d] = x[d] >= 0.0f ? x[d] : -x[d];
+  const float largest = tree_sum<D, FloatMax>(magnitudes);
+  if (largest == 0.0f) return {0.0f, 0.0f};
+  return {largest / 127.0f, 127.0f / largest};
 }
 
 // ---------------------------------------------------------------- layout arithmetic
@@ -893,10 +931,27 @@ RESIDUAL:
 }
 
 // One layer's new K/V rows (kv_heads x D) into the cache at `pos`, 32 values a cycle
-// (one 512-bit beat of fp16).
+// (one 512-bit beat of fp16); int8 rows one kv head a cycle (a beat of codes), each with
+// its scale into k_scales/v_scales ([kv_head][position], this layer's).
 template <typename KV, int KVH, int CTX, int D>
-void kv_store(const float* k, const float* v, KV* k_layer, KV* v_layer, int pos) {
+void kv_store(const float* k, const float* v, KV* k_layer, KV* v_layer, float* k_scales,
+              float* v_scales, int pos) {
 #pragma HLS inline
+  if (KvCodec<KV>::kScaled) {
+  KV_STORE_ROWS:
+    for (int h = 0; h < KVH; ++h) {
+#pragma HLS pipeline II = 1
+      const RowScale ks = row_scale<KV, D>(k + h * D);
+      const RowScale vs = row_scale<KV, D>(v + h * D);
+      for (int d = 0; d < D; ++d) {
+        k_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(k[h * D + d], ks.inverse);
+        v_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(v[h * D + d], vs.inverse);
+      }
+      k_scales[h * CTX + pos] = ks.scale;
+      v_scales[h * CTX + pos] = vs.scale;
+    }
+    return;
+  }
 KV_STORE:
   for (int i = 0; i < (KVH * D + 31) / 32; ++i) {
 #pragma HLS pipeline II = 1
@@ -905,9 +960,23 @@ KV_STORE:
       if (j >= KVH * D) continue;
       const int h = j / D;
       const int d = j % D;
-      k_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(k[j]);
-      v_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(v[j]);
+      k_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(k[j], 1.0f);
+      v_layer[(h * CTX + pos) * D + d] = KvCodec<KV>::store(v[j], 1.0f);
     }
+  }
+}
+
+// A cache row as attention reads it: from the cache (with its stored scale), or a step's
+// own row from chip, rounded as kv_store stores it.
+template <typename KV, int D>
+void cache_row(bool cached, const KV* stored, const float* scales, int index, const float* own,
+               float* row) {
+#pragma HLS inline
+  const RowScale own_scale = row_scale<KV, D>(own);
+  const float scale = KvCodec<KV>::kScaled && cached ? scales[index] : own_scale.scale;
+  for (int d = 0; d < D; ++d) {
+    row[d] = cached ? KvCodec<KV>::load(stored[d], scale)
+                    : KvCodec<KV>::load(KvCodec<KV>::store(own[d], own_scale.inverse), scale);
   }
 }
 
@@ -924,8 +993,9 @@ KV_STORE:
 // partial is updated every PARTS x ROW_II >= fp32 add latency cycles.
 template <typename KV, int HEADS, int KVH, int CTX, int D, int ROW_II, int PARTS, int P, int T,
           int QKV, typename TREE = CausalSteps>
-void attention(const float (&qkv)[T][QKV], const KV* k_layer, const KV* v_layer, int base,
-               int n_rows, float scale, float (&out)[T][HEADS * D], bool tree = false) {
+void attention(const float (&qkv)[T][QKV], const KV* k_layer, const KV* v_layer,
+               const float* k_scales, const float* v_scales, int base, int n_rows, float scale,
+               float (&out)[T][HEADS * D], bool tree = false) {
   constexpr int G = HEADS / KVH;
   constexpr int Q = HEADS * D;
   constexpr int KVW = KVH * D;
@@ -970,11 +1040,9 @@ ATTN_SCORES:
 #pragma HLS loop_tripcount min = KVH max = KVH * CTX * S
 #pragma HLS pipeline II = ROW_II
     if (slice == 0) {
-      const KV* key = k_layer + (kvh * CTX + pos) * D;
-      for (int d = 0; d < D; ++d) {
-        row[d] = pos < base ? KvCodec<KV>::load(key[d])
-                            : KvCodec<KV>::load(KvCodec<KV>::store(qkv[pos - base][Q + kvh * D + d]));
-      }
+      const int own = pos < base ? 0 : pos - base;
+      cache_row<KV, D>(pos < base, k_layer + (kvh * CTX + pos) * D, k_scales, kvh * CTX + pos,
+                       &qkv[own][Q + kvh * D], row);
     }
     for (int p = 0; p < P; ++p) {
       const int t = slice * P + p;
@@ -1006,12 +1074,9 @@ ATTN_VALUES:
 #pragma HLS dependence variable = acc type = inter distance = PARTS true
 #pragma HLS dependence variable = total type = inter distance = PARTS true
     if (slice == 0) {
-      const KV* value = v_layer + (kvh * CTX + pos) * D;
-      for (int d = 0; d < D; ++d) {
-        row[d] = pos < base
-                     ? KvCodec<KV>::load(value[d])
-                     : KvCodec<KV>::load(KvCodec<KV>::store(qkv[pos - base][Q + KVW + kvh * D + d]));
-      }
+      const int own = pos < base ? 0 : pos - base;
+      cache_row<KV, D>(pos < base, v_layer + (kvh * CTX + pos) * D, v_scales, kvh * CTX + pos,
+                       &qkv[own][Q + KVW + kvh * D], row);
     }
     for (int p = 0; p < P; ++p) {
       const int t = slice * P + p;

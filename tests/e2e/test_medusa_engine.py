@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from llm_models import tiny_llama
+from xrt_doubles import check_xrt_generates_csim_tokens, device_kernel_run, fake_pyxrt
 
 from llmhls.cli import main
 from llmhls.compiler.medusa.heads import MedusaHeads, save_heads
@@ -108,7 +110,13 @@ def test_project_records_the_tree_and_its_estimate(llama, tmp_path) -> None:
     assert sizes == list(range(2, 17))  # up to the step's rows (--prefill-chunk 16)
     best = max(report["candidates"], key=lambda c: c["estimated_speedup"])
     assert report["tree_tokens"] == best["tree_tokens"] and "auto" in report["chosen_by"]
-    assert report["verify_bound"] in ("the units' MACs (row lanes)", "weight streaming (bandwidth)")
+    assert report["verify_bound"] in (
+        "the units' MACs (row lanes)",
+        "weight streaming (bandwidth)",
+        "the vector unit, row by row",
+    )
+    gains = report["estimated_speedup"] > 1.0
+    assert ("gains" in report["verdict"]) == gains, report["verdict"]
     manifest = json.loads((project / "manifest.json").read_text())["llm"]
     tree = manifest["medusa"]["tree_paths"]
     assert len(tree) == report["tree_tokens"] and tree[0] == []
@@ -142,3 +150,25 @@ def test_medusa_errors_are_one_line(llama, tmp_path, capsys) -> None:
     capsys.readouterr()
     assert main(["run", str(plain), "--prompt-ids", "1,2", "--medusa"]) == 2
     assert "compiled without --medusa" in capsys.readouterr().err
+
+
+def test_xrt_backend_and_host_run_the_tree_kernel(
+    llama, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """On the stand-in XRT (tests/xrt_doubles.py) `llmhls run --backend xrt --medusa` makes
+    tree calls and generates the csim tokens; the emitted host/ decodes plainly (tree = 0)."""
+    project = _compile(llama, tmp_path / "p", _heads(tmp_path / "h.safetensors"), "int4")
+    run_args = ("--prompt-ids", ",".join(map(str, PROMPT)), "--max-new-tokens", "12")
+    tokens, _, _ = check_xrt_generates_csim_tokens(
+        project, tmp_path / "work", monkeypatch, capsys, run_args
+    )
+    xrt = tmp_path / "work" / "xrt"
+    module, log, _ = fake_pyxrt(device_kernel_run(xrt / "lib/libxrt_coreutil.so"))
+    monkeypatch.setitem(sys.modules, "pyxrt", module)
+    xclbin = str(tmp_path / "work" / "llm.xclbin")
+    args = ["run", str(project), "--backend", "xrt", "--xclbin", xclbin, *run_args, "--medusa"]
+    assert main([*args, "--json"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["tokens"] == tokens and line["verify_steps"] >= 1
+    tree_flags = [call[-3] for call in log if call[0] == "llm_engine"]
+    assert tree_flags[0] == 0 and set(tree_flags[1:]) == {1}  # the prompt, then tree calls

@@ -2,6 +2,8 @@
 
 from llmhls.compiler.llm.engine.build import (
     ENGINE_FUNCTION,
+    KV_BYTES,
+    KV_CTYPES,
     engine_files,
     engine_tolerance,
     kernel_args,
@@ -11,6 +13,8 @@ from llmhls.compiler.llm.engine.build import (
 
 __all__ = [
     "ENGINE_FUNCTION",
+    "KV_BYTES",
+    "KV_CTYPES",
     "engine_files",
     "engine_tolerance",
     "kernel_args",

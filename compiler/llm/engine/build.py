@@ -39,6 +39,7 @@ from llmhls.compiler.llm.engine.layout import (
 )
 from llmhls.compiler.llm.engine.medusa import choose_tree, sees_masks
 from llmhls.compiler.llm.engine.performance import (
+    KV_BYTES,
     VEC,
     EngineOps,
     VectorII,
@@ -71,7 +72,7 @@ FIFO_DEPTH = 4096
 # (IL <= 16) in a burst, and the logits writer reads every stream each few cycles.
 HEAD_STREAM_DEPTH = 32
 RESERVED_HBM_CHANNELS = 2  # the KV cache's K and V each get a channel of their own
-KV_CTYPES = {"fp32": "float", "fp16": "uint16_t"}
+KV_CTYPES = {"fp32": "float", "fp16": "uint16_t", "int8": "int8_t"}
 
 
 @dataclass
@@ -101,6 +102,9 @@ class EnginePlan:
 # 2.6e-4; fp16 KV 8.9e-4 with fp32 weights, 8.1e-4 with int4).
 INTEGER_UNITS_FLOOR = 1e-3
 FP16_CACHE_FLOOR = 5e-3
+# The reference rounds K/V rows as an int8 cache does (`int8_rows`); a code may still round
+# the other way where summation order moves a value across a half (measured 1.1e-6).
+INT8_CACHE_FLOOR = 1e-3
 
 
 def engine_tolerance(options: LlmCompileOptions) -> dict[str, float]:
@@ -108,6 +112,8 @@ def engine_tolerance(options: LlmCompileOptions) -> dict[str, float]:
     floor = DEFAULT_FLOOR_TOLERANCE
     if {options.weights, options.head_weights} & {"int8", "int4"}:
         floor += INTEGER_UNITS_FLOOR
+    if options.kv_cache == "int8":
+        floor += INT8_CACHE_FLOOR
     if options.kv_cache == "fp16":
         floor += FP16_CACHE_FLOOR
     return {"rel": DEFAULT_REL_TOLERANCE, "floor": floor}
@@ -123,7 +129,7 @@ def weight_channels(target: Target) -> tuple[int, str]:
 
 def attention_row_ii(head_dim: int, kv_cache: str, target: Target, clock: float | None) -> int:
     """Cycles a cache row needs from one channel: its bytes over what the channel sustains."""
-    row_bytes = head_dim * (2 if kv_cache == "fp16" else 4)
+    row_bytes = head_dim * KV_BYTES[KV_CTYPES[kv_cache]] + (4 if kv_cache == "int8" else 0)
     rate = target.main_memory.bytes_per_cycle_per_channel(clock or target.clock_mhz)
     return max(1, math.ceil(row_bytes / rate))
 
@@ -267,6 +273,19 @@ def _position_rows(stages: LlmStages, max_context: int) -> torch.Tensor:
     return torch.cat([freqs.cos(), freqs.sin()], dim=1)
 
 
+def int8_rows(x: torch.Tensor) -> torch.Tensor:
+    """K/V rows [..., head_dim] as the int8 cache stores and reads them (llmhls_engine.h
+    KvCodec<int8_t>, row_scale): codes round(x * 127 / max|x|), half away from zero, times
+    max|x| / 127, in float32 as the kernel computes them."""
+    largest = x.abs().amax(dim=-1, keepdim=True)
+    safe = torch.where(largest == 0, torch.ones_like(largest), largest)
+    scale = torch.where(largest == 0, torch.zeros_like(largest), safe / 127.0)
+    inverse = torch.where(largest == 0, torch.zeros_like(largest), 127.0 / safe)
+    scaled = x * inverse
+    codes = torch.trunc(scaled + torch.where(scaled >= 0, 0.5, -0.5)).clamp(-127, 127)
+    return codes * scale
+
+
 def lookup_table(stages: LlmStages, embed_linear: QuantLinear | None) -> torch.Tensor:
     """The float32 embedding table the engine effectively reads (tied: the stored LM head)."""
     module = stages.head.lm_head if embed_linear is None else embed_linear
@@ -322,8 +341,16 @@ def plan_engine(
         if cfg.arch == "llama"
         else TokenPositionEmbed(lookup, stages.embed.wpe.detach())
     )
+    layer = stages.layer
+    if options.kv_cache == "int8":
+
+        def layer(index: int, build=stages.layer) -> torch.nn.Module:
+            built = build(index)
+            built.kv_round = int8_rows
+            return built
+
     reference = LlmStages(
-        cfg, embedding, stages.head, stages.layer, embed_takes_positions=cfg.arch == "gpt2"
+        cfg, embedding, stages.head, layer, embed_takes_positions=cfg.arch == "gpt2"
     )
     plan = EnginePlan(
         channels,
@@ -431,6 +458,7 @@ def render_engine(
         eps=f"{cfg.norm_eps:.9g}f",
         scale=f"{1.0 / math.sqrt(cfg.head_dim):.9g}f",
         kv_ctype=plan.kv_ctype,
+        kv_scaled=plan.kv_ctype == "int8_t",
         arch=cfg.arch,
         aux_layer=plan.aux.layer_floats,
         aux_final=plan.aux.final_floats,
@@ -466,6 +494,7 @@ def render_engine(
         pragmas=interface_pragmas(args, ENGINE_M_AXI),
     )
     ports = "".join(f"    const word512 *w{c},\n" for c in range(plan.channels))
+    scales = ", float *k_scale, float *v_scale" if plan.kv_ctype == "int8_t" else ""
     tree_params = "" if plan.tree is None else ",\n    int32_t tree, int32_t *result, float *state"
     header = (
         f"{comment}\n#ifndef LLMHLS_LLM_TOP_H\n#define LLMHLS_LLM_TOP_H\n\n#include <cstdint>\n\n"
@@ -473,8 +502,9 @@ def render_engine(
         "// One 512-bit word of a weight channel.\ntypedef llmhls::engine::word_t word512;\n\n"
         f"void {ENGINE_FUNCTION}(\n"
         "    const int32_t *tokens, int32_t n_tokens, int32_t start_pos,\n"
-        f"{ports}    const word512 *aux, {plan.kv_ctype} *k_cache, {plan.kv_ctype} *v_cache, "
-        f"float *logits{tree_params});\n\n#endif  // LLMHLS_LLM_TOP_H\n"
+        f"{ports}    const word512 *aux, {plan.kv_ctype} *k_cache, "
+        f"{plan.kv_ctype} *v_cache{scales}, float *logits{tree_params});\n\n"
+        "#endif  // LLMHLS_LLM_TOP_H\n"
     )
     return source, header
 
@@ -501,6 +531,16 @@ def kernel_args(plan: EnginePlan, cfg, options: LlmCompileOptions) -> list[dict]
         | {"state": "kv", "memory": kv_bank},
         buffer_arg("v_cache", plan.kv_ctype, cache, "inout", "gmem_v")
         | {"state": "kv", "memory": v_bank},
+    ]
+    if plan.kv_ctype == "int8_t":  # a scale a cache row, beside its cache
+        rows = cfg.num_layers * cfg.num_kv_heads * options.max_context
+        args += [
+            buffer_arg("k_scale", "float", rows, "inout", "gmem_k")
+            | {"state": "kv", "memory": kv_bank},
+            buffer_arg("v_scale", "float", rows, "inout", "gmem_v")
+            | {"state": "kv", "memory": v_bank},
+        ]
+    args += [
         buffer_arg("logits", "float", cfg.vocab_size, "out", "gmem_io") | {"memory": kv_bank},
     ]
     if plan.tree is not None:  # the Medusa tree mode (llm_engine.cpp.j2)

@@ -86,11 +86,12 @@ def estimate_tree(plan, cfg, target: Target, clock: float, tree: MedusaTree, rat
 
     verify = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH, tree.size, tree=True)
     decode = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH)
-    bound = (
-        "the units' MACs (row lanes)"
-        if verify.gemv_compute > verify.gemv_memory
-        else "weight streaming (bandwidth)"
-    )
+    parts = {  # the step's largest share names what bounds it
+        "the units' MACs (row lanes)": verify.gemv_compute,
+        "weight streaming (bandwidth)": verify.gemv_memory,
+        "the vector unit, row by row": verify.vector + verify.attention,
+    }
+    bound = max(parts, key=parts.__getitem__)
     return TreeEstimate(tree, expected_accepted(tree, rates), verify.cycles, decode.cycles, bound)
 
 
@@ -137,8 +138,15 @@ def medusa_manifest(plan, heads: MedusaHeads) -> dict[str, Any]:
 def medusa_report(plan, clock: float) -> dict[str, Any]:
     """report.json's `medusa`: the chosen tree's estimate, then every size considered."""
     chosen, *others = plan.trees
+    verdict = (
+        "a verify step gains on plain decode"
+        if chosen.speedup > 1.0
+        else f"plain decode is faster on this part: even the best tree's step is bound by "
+        f"{chosen.bound}"
+    )
     return {
         **chosen.as_dict(clock),
+        "verdict": verdict,
         "decode_step_cycles": round(chosen.decode_cycles),
         "chosen_by": "--tree auto: the most estimated tokens/s"
         if others

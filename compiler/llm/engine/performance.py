@@ -50,6 +50,8 @@ from llmhls.targets import Target
 PARTIALS = 8  # kPartials
 GROUP = 32  # int4 group: PREPARE sums x over each
 NARROW_BUNDLES = 4  # gmem_io (tokens, logits), gmem_aux, gmem_k, gmem_v
+KV_BYTES = {"float": 4, "uint16_t": 2, "int8_t": 1}  # a KV-cache element, by its C type
+
 TEMPLATE_LOOPS = (
     "GEMV",
     "PREPARE",
@@ -63,6 +65,7 @@ TEMPLATE_LOOPS = (
     "RESIDUAL",
     "GATHER",
     "KV_STORE",
+    "KV_STORE_ROWS",
     "ATTN_SCORES",
     "ATTN_VALUES",
     "ATTN_OUT",
@@ -181,6 +184,7 @@ def vector_segments(
     formats: list[str],
     banks: UnitBanks,
     vector_ii: VectorII = VectorII(),
+    kv_scaled: bool = False,
 ) -> list[int]:
     """Cycles of one layer's vector-unit loops before each of its four matrix phases (of
     `formats`), and after the last (attention apart: it comes before the output projection).
@@ -235,7 +239,11 @@ def vector_segments(
         tanh = op_latency("math.tanh", 300)
         depth = t.ram_read + 4 * t.fmul + t.fadd + tanh + t.fmul
         activation = loop("GELU", inter, depth, vector_ii.activation)
-    kv_store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
+    if kv_scaled:  # a kv head's row a cycle: its largest magnitude, the scale, the codes
+        depth = t.ram_read + row_scale_depth(cfg.head_dim, op) + t.fmul + 2 + t.store
+        kv_store = _pipelined("KV_STORE_ROWS", 1, cfg.num_kv_heads, 1, depth).cycles
+    else:
+        kv_store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
 
     def gather(n: int, add: bool = False) -> int:
         return gather_cycles(n, banks, op, add)
@@ -255,24 +263,42 @@ def attention_partials(row_ii: int, op: EngineOps) -> int:
     return max(1, -(-op.t.fadd // row_ii))
 
 
+def row_scale_depth(head_dim: int, op: EngineOps) -> int:
+    """row_scale: an int8 cache row's largest magnitude (a tree of compares), then the
+    scale and its inverse (dividers side by side)."""
+    return _tree(head_dim, op.t.fcmp) + op.t.fdiv
+
+
 def attention_cycles(
-    cfg, pos: int, row_ii: int, op: EngineOps, rows: int = 1, row_lanes: int = 1
+    cfg,
+    pos: int,
+    row_ii: int,
+    op: EngineOps,
+    rows: int = 1,
+    row_lanes: int = 1,
+    kv_scaled: bool = False,
 ) -> int:
     """ATTN_SCORES / ATTN_VALUES (one cache row and `row_lanes` query rows an iteration,
     every KV head in one pass, II = the cycles a row takes from its channel) and ATTN_OUT
-    of one layer, for a step of `rows` query rows from position `pos`."""
+    of one layer, for a step of `rows` query rows from position `pos`. An int8 row is
+    dequantized on the way in (cache_row: a step's own rows rounded through row_scale)."""
     t = op.t
     d = cfg.head_dim
+    dequantize = row_scale_depth(d, op) + 2 * t.fmul if kv_scaled else 0
     iterations = cfg.num_kv_heads * (pos + rows) * slices(rows, row_lanes)
     scores = _pipelined(
         "ATTN_SCORES",
         1,
         iterations,
         row_ii,
-        t.maxi_read + t.fmul + _tree(d, t.fadd) + t.fmul + t.fcmp,
+        t.maxi_read + dequantize + t.fmul + _tree(d, t.fadd) + t.fmul + t.fcmp,
     )
     values = _pipelined(
-        "ATTN_VALUES", 1, iterations, row_ii, t.maxi_read + t.fsub + t.fexp + t.fmul + t.fadd
+        "ATTN_VALUES",
+        1,
+        iterations,
+        row_ii,
+        t.maxi_read + dequantize + t.fsub + t.fexp + t.fmul + t.fadd,
     )
     out = _pipelined(
         "ATTN_OUT",
@@ -355,13 +381,14 @@ def step_cycles(
     layout = plan.layout
     memory = target.main_memory
     rate = memory.bytes_per_cycle_per_channel(clock)  # bytes a cycle, one channel
-    kv_bytes = 2 if plan.kv_ctype == "uint16_t" else 4
+    kv_bytes = KV_BYTES[plan.kv_ctype] + (4 / cfg.head_dim if plan.kv_ctype == "int8_t" else 0)
     formats = [p.fmt for p in layout.layer_phases]
     banks = engine_banks(layout, plan.channels, plan.rows, plan.row_lanes)
     biases = "bias_qkv" in plan.aux.offsets
-    segments = vector_segments(cfg, op, biases, formats, banks, plan.vector_ii)
+    scaled = plan.kv_ctype == "int8_t"
+    segments = vector_segments(cfg, op, biases, formats, banks, plan.vector_ii, scaled)
     segments = [rows * cycles for cycles in segments]
-    attention = attention_cycles(cfg, pos, plan.attention_row_ii, op, rows, plan.row_lanes)
+    attention = attention_cycles(cfg, pos, plan.attention_row_ii, op, rows, plan.row_lanes, scaled)
     t = op.t
     aux = plan.aux
 
@@ -767,7 +794,8 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
             f"cycles a step against {medusa['decode_step_cycles']:,} for a decode step, bound by "
             f"{medusa['verify_bound']}",
             f"- estimated {medusa['estimated_tokens_per_s']} tokens/s, "
-            f"{medusa['estimated_speedup']}x plain decode; not modelled: {medusa['not_modelled']}",
+            f"{medusa['estimated_speedup']}x plain decode ({medusa['verdict']}); not modelled: "
+            f"{medusa['not_modelled']}",
             "",
             "| tree tokens | expected tokens a step | cycles a step | bound | speed-up |",
             "| --- | --- | --- | --- | --- |",
