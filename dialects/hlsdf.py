@@ -18,6 +18,8 @@ from pathlib import Path
 from torch_mlir import ir
 from torch_mlir.dialects import irdl
 
+from llmhls.dialects.weight_format import FORMAT_SHAPES, Phase
+
 IRDL_PATH: Path = Path(__file__).with_name("hlsdf.irdl.mlir")
 """The IRDL definition of the dialect (shipped as package data)."""
 
@@ -332,6 +334,7 @@ STREAM_ATTRS: tuple[str, ...] = (
     "interleave",
     "row_groups",
     "depth",
+    "format",
 )
 """The attributes a streamed hlsdf.weight_bank carries besides name/bank/offset.
 
@@ -346,10 +349,11 @@ class WeightStream:
     """A fused weight matrix streamed row-wise over `channels` memory channels.
 
     `weights` are the fused weights' names (the layer's state_dict keys) in row
-    order, `weight_rows` their row counts; the matrix is [rows, inputs]. Rows
-    go round-robin over the channels: row group rg (one row per group at these
-    formats) to channel rg % channels, in blocks of `interleave` rounds; each
-    channel's loader feeds its processing unit through a FIFO of `depth` words.
+    order, `weight_rows` their row counts; the matrix is [rows, inputs], stored in
+    `format` (fp32, fp16, int8, int4: `weight_format.FORMAT_SHAPES`, the rows a
+    512-bit word holds). Row groups go round-robin over the channels: row group rg
+    to channel rg % channels, in blocks of `interleave` rounds; each channel's
+    loader feeds its processing unit through a FIFO of `depth` words.
     """
 
     weights: tuple[str, ...]
@@ -359,14 +363,19 @@ class WeightStream:
     interleave: int
     depth: int
     split: str = ROUND_ROBIN
+    format: str = "fp32"
 
     @property
     def rows(self) -> int:
         return sum(self.weight_rows)
 
+    def phase(self, name: str) -> Phase:
+        """The matrix as the engine's layout takes it (words, meta, blocks)."""
+        return Phase(name, self.format, self.rows, self.inputs, self.interleave)
+
     @property
     def row_groups(self) -> int:
-        return self.rows
+        return -(-self.rows // FORMAT_SHAPES[self.format][1])
 
     def channel_rows(self, channel: int) -> int:
         """Row groups channel `channel` holds: those rg with rg % channels == channel."""
@@ -388,6 +397,8 @@ class WeightStream:
                 raise ValueError(f"hlsdf.weight_bank '{name}': {label} must be >= 1, got {number}")
         if self.split != ROUND_ROBIN:
             raise ValueError(f"hlsdf.weight_bank '{name}': unknown row split '{self.split}'")
+        if self.format not in FORMAT_SHAPES:
+            raise ValueError(f"hlsdf.weight_bank '{name}': unknown format '{self.format}'")
 
     def attributes(self, context: ir.Context) -> dict[str, ir.Attribute]:
         i64 = ir.IntegerType.get_signless(64, context)
@@ -401,6 +412,7 @@ class WeightStream:
             "interleave": ir.IntegerAttr.get(i64, self.interleave),
             "row_groups": ir.IntegerAttr.get(i64, self.row_groups),
             "depth": ir.IntegerAttr.get(i64, self.depth),
+            "format": ir.StringAttr.get(self.format, context),
         }
 
 
@@ -428,6 +440,7 @@ def weight_stream(op: ir.Operation) -> WeightStream | None:
             interleave=ir.IntegerAttr(attrs["interleave"]).value,
             depth=ir.IntegerAttr(attrs["depth"]).value,
             split=ir.StringAttr(attrs["split"]).value,
+            format=ir.StringAttr(attrs["format"]).value,
         )
     except ValueError as exc:
         raise ValueError(f"hlsdf.weight_bank '{name}': malformed attribute ({exc})") from None

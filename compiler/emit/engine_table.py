@@ -80,15 +80,16 @@ def engine_phases_of(module: ir.Module) -> list[Phase]:
 def _phase_lines(phases: list[Phase]) -> list[str]:
     lines = [
         "// Weight phases, in execution order. Each fuses the matrices that read one",
-        "// activation into [rows, inputs]; row group rg (one row) is streamed by channel",
-        "// rg % channels, in blocks of `interleave` rounds, through a FIFO of `depth` words.",
+        "// activation into [rows, inputs], stored in its format; row group rg (the rows",
+        "// one 512-bit word holds) is streamed by channel rg % channels, in blocks of",
+        "// `interleave` rounds, through a FIFO of `depth` words.",
     ]
     for phase in phases:
         pairs = zip(phase.stream.weights, phase.stream.weight_rows, strict=True)
         fused = " + ".join(f"{w} ({r})" for w, r in pairs)
         lines.append(
             f"//   {phase.name}: {phase.stream.rows} x {phase.stream.inputs} = {fused}, "
-            f"at byte {phase.offset} of channel 0"
+            f"{phase.stream.format}, at byte {phase.offset} of channel 0"
         )
     return lines
 
@@ -144,6 +145,7 @@ def emit_engine_table(module: ir.Module) -> str:
             "",
             "struct PhaseInfo {",
             "  const char *name;",
+            "  const char *format;  // fp32, fp16, int8 or int4",
             "  int rows;        // fused output rows",
             "  int inputs;      // input length",
             "  int channels;    // memory channels the rows are split over",
@@ -166,8 +168,8 @@ def emit_engine_table(module: ir.Module) -> str:
             for phase in phases:
                 s = phase.stream
                 lines.append(
-                    f'    {{"{phase.name}", {s.rows}, {s.inputs}, kChannels, {s.row_groups}, '
-                    f"{s.interleave}, {s.depth}, {phase.offset}}},"
+                    f'    {{"{phase.name}", "{s.format}", {s.rows}, {s.inputs}, kChannels, '
+                    f"{s.row_groups}, {s.interleave}, {s.depth}, {phase.offset}}},"
                 )
             lines += ["};", ""]
             for index, phase in enumerate(phases):

@@ -20,19 +20,31 @@ at the top of the function, [sum of the fused rows, inputs], whose rows the
 members now read through `memref.subview` (transposed with `memref.transpose`
 where the contraction reads [in, out]). Its attributes are what the engine
 needs (`hlsdf.WeightStream`): the fused weights' names and rows, rows,
-inputs, `channels`, the round-robin split (row group rg -> channel rg % N,
-one row per group), `interleave` rounds per block and the loader FIFO
-`depth`; `bank` 0 is the channel of row group 0 and `offset` the bank's byte
-offset in channel 0's stream (each channel streams the banks in this order).
+inputs, the storage `format` (option `weights`: the rows a 512-bit word holds,
+so the row groups), `channels`, the round-robin split (row group rg -> channel
+rg % N), `interleave` rounds per block (by default the engine's choice: the
+fewest idle steps in the busiest channel, `weight_format.choose_interleave`)
+and the loader FIFO `depth` (the engine's); `bank` 0 is the channel of row
+group 0 and `offset` the bank's byte offset in channel 0's stream at that
+format (each channel streams the banks in this order). The engine's layout
+writes exactly these (`compiler/llm/engine/build.py` checks it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from torch_mlir import ir
 
 from llmhls.dialects import hlsdf
+from llmhls.dialects.weight_format import (
+    FORMAT_SHAPES,
+    INTERLEAVE,
+    LOADER_FIFO_WORDS,
+    WORD_BYTES,
+    choose_interleave,
+)
 from llmhls.errors import OptionError, UnsupportedError
 from llmhls.passes.analysis.buffer_writes import BufferOrder, destination_operands
 from llmhls.passes.analysis.ir_utils import (
@@ -221,13 +233,20 @@ class WeightStreaming(Pass):
         "round-robin over N channels"
     )
     channels: int = 1
-    interleave: int = 8  # rounds per block: 8 row sums in flight hide the fp add latency
-    depth: int = 32  # loader FIFO words: two 16-beat m_axi bursts (UG1399 default burst)
+    weights: str = "fp32"  # the banks' storage format (the engine's --weights)
+    interleave: int = 0  # rounds per block; 0: the engine's choice (choose_interleave)
+    depth: int = LOADER_FIFO_WORDS  # loader FIFO words, the engine's
 
     def run(self, module: ir.Module) -> None:
-        for option in ("channels", "interleave", "depth"):
+        for option in ("channels", "depth"):
             if getattr(self, option) < 1:
                 raise OptionError(f"{NAME} {option} must be >= 1, got {getattr(self, option)}")
+        if self.interleave < 0:
+            raise OptionError(f"{NAME} interleave must be >= 0, got {self.interleave}")
+        if self.weights not in FORMAT_SHAPES:
+            raise OptionError(
+                f"{NAME} weights={self.weights} is not one of {', '.join(FORMAT_SHAPES)}"
+            )
         with module.context:
             func = top_function(module)
             block = func.regions[0].blocks[0]
@@ -276,9 +295,13 @@ class WeightStreaming(Pass):
                 weight_rows=tuple(m.rows for m in group.members),
                 inputs=lead.inputs,
                 channels=self.channels,
-                interleave=self.interleave,
+                interleave=self.interleave or INTERLEAVE,
                 depth=self.depth,
+                format=self.weights,
             )
+            if not self.interleave:  # the engine's: fewest idle steps in its busiest channel
+                rounds = stream.channel_rows(0)
+                stream = dataclasses.replace(stream, interleave=choose_interleave(rounds))
             buffer_type = ir.MemRefType.get([stream.rows, stream.inputs], element)
             bank = hlsdf.weight_bank(
                 bank_name(names, used),
@@ -289,7 +312,7 @@ class WeightStreaming(Pass):
                 loc=lead.op.location,
                 ip=ip,
             )
-            offset += stream.channel_rows(0) * stream.inputs * bytes_per
+            offset += stream.phase(stream.weights[0]).channel_words(self.channels, 0) * WORD_BYTES
             row = 0
             for member in group.members:
                 view = _subview(bank, row, member, element, ip)

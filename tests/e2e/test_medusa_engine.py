@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -172,3 +173,36 @@ def test_xrt_backend_and_host_run_the_tree_kernel(
     assert line["tokens"] == tokens and line["verify_steps"] >= 1
     tree_flags = [call[-3] for call in log if call[0] == "llm_engine"]
     assert tree_flags[0] == 0 and set(tree_flags[1:]) == {1}  # the prompt, then tree calls
+
+
+def test_medusa_project_is_byte_identical_across_hash_seeds(llama, tmp_path) -> None:
+    heads = _heads(tmp_path / "h.safetensors", trained=True)
+    trees = []
+    for seed in (5, 17):
+        out = tmp_path / f"p{seed}"
+        command = [sys.executable, "-m", "llmhls.cli", "compile", str(llama), "-o", str(out)]
+        command += ["--engine", "stream", "--max-context", "64", "--medusa", str(heads)]
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        trees.append(
+            {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        )
+    first, second = trees
+    assert "data/medusa/lm_head.bin" in first and sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_run_medusa_refuses_a_damaged_project(llama, tmp_path, capsys) -> None:
+    project = _compile(llama, tmp_path / "p", _heads(tmp_path / "h.safetensors"), "fp32")
+    capsys.readouterr()
+    run = ["run", str(project), "--prompt-ids", "1,2", "--max-new-tokens", "4", "--medusa"]
+    lm_head = project / "data" / "medusa" / "lm_head.bin"
+    lm_head.write_bytes(lm_head.read_bytes()[:-2])
+    assert main(run) == 2
+    err = capsys.readouterr().err
+    assert "lm_head.bin" in err and len(err.strip().splitlines()) == 1
+    (project / "data" / "medusa" / "heads.safetensors").write_bytes(b"not safetensors")
+    assert main(run) == 2
+    err = capsys.readouterr().err
+    assert "heads.safetensors" in err and len(err.strip().splitlines()) == 1

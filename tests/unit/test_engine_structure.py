@@ -8,6 +8,7 @@ op the engine uses is created by a pass and printed by the engine emitter.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -85,10 +86,11 @@ def test_every_engine_op_is_created_by_a_pass_and_printed() -> None:
     assert table.count("llmhls_kv_window(") == 2
     assert "constexpr int kChannels = 3;" in table
     for row in (
-        '{"qkv", 128, 64, kChannels, 128, 8, 32, 0},',
-        '{"out", 64, 64, kChannels, 64, 8, 32, 11008},',
-        '{"gate_up", 256, 64, kChannels, 256, 8, 32, 16640},',
-        '{"down", 64, 128, kChannels, 64, 8, 32, 38656},',
+        # interleave: the engine's choice for the busiest channel's rounds (43 -> 11, 86 -> 8)
+        '{"qkv", "fp32", 128, 64, kChannels, 128, 11, 4096, 0},',
+        '{"out", "fp32", 64, 64, kChannels, 64, 11, 4096, 11008},',
+        '{"gate_up", "fp32", 256, 64, kChannels, 256, 8, 4096, 16640},',
+        '{"down", "fp32", 64, 128, kChannels, 64, 11, 4096, 38656},',
     ):
         assert row in table
 
@@ -107,3 +109,24 @@ def test_bank_names() -> None:
     assert bank_name(["post.down_proj.weight"], used) == "down"
     assert bank_name(["h.down_proj.weight"], used) == "down_1"
     assert bank_name(["lm_head.weight"], used) == "lm_head"
+
+
+def test_the_engine_builds_what_the_passes_decided(llama_layer, tmp_path) -> None:
+    """hls-weight-streaming{weights=F} states each bank's format, row groups (rows a word),
+    interleave and FIFO depth; the engine's layout of the same layer has exactly those,
+    and a layout that differs is refused."""
+    from llmhls.compiler.llm.engine.build import FIFO_DEPTH, _check_structure
+    from llmhls.compiler.llm.engine.layout import Phase
+
+    layer, inputs = llama_layer
+    phases = engine_phases(layer, inputs, channels=3, weights="int4")
+    assert {(p.format, p.depth) for p in phases} == {("int4", FIFO_DEPTH)}
+    built = [Phase(p.name, "int4", p.rows, p.inputs, p.interleave) for p in phases]
+    layout = SimpleNamespace(layer_phases=built)
+    _check_structure(phases, layout)  # as decided: accepted
+    other = [*built[:-1], Phase(built[-1].name, "int4", built[-1].rows, built[-1].inputs, 16)]
+    with pytest.raises(LlmhlsError, match="hls-weight-streaming decided"):
+        _check_structure(phases, SimpleNamespace(layer_phases=other))
+    # int4 words hold two rows: half the row groups of fp32, so other offsets
+    fp32 = engine_phases(layer, inputs, channels=3)
+    assert [p.offset for p in phases] != [p.offset for p in fp32]

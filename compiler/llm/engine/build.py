@@ -58,7 +58,8 @@ from llmhls.compiler.llm.stages import (
 )
 from llmhls.compiler.medusa.tree import MedusaTree
 from llmhls.compiler.options import LlmCompileOptions
-from llmhls.errors import UnsupportedError
+from llmhls.dialects.weight_format import LOADER_FIFO_WORDS
+from llmhls.errors import LlmhlsError, UnsupportedError
 from llmhls.hls_templates import TEMPLATES_DIR, render
 from llmhls.project import DEFAULT_FLOOR_TOLERANCE, DEFAULT_REL_TOLERANCE
 from llmhls.targets import Target
@@ -67,7 +68,7 @@ ENGINE_HEADER = TEMPLATES_DIR / "include" / "llmhls_engine.h"
 ENGINE_FUNCTION = "llm_engine"
 # Words per channel FIFO (URAM): the loaders keep streaming while the vector unit and
 # attention work between matrix phases, up to this many words ahead.
-FIFO_DEPTH = 4096
+FIFO_DEPTH = LOADER_FIFO_WORDS
 # Floats each of a separate LM head's unit streams holds: a unit writes a block's rounds
 # (IL <= 16) in a burst, and the logits writer reads every stream each few cycles.
 HEAD_STREAM_DEPTH = 32
@@ -163,6 +164,19 @@ def phase_groups(cfg, phases: list[PhaseSpec]) -> list[tuple[str, list[str]]]:
         (role, [name.rsplit(".", 1)[0] for name in phase.weights])
         for role, phase in zip(roles, phases, strict=True)
     ]
+
+
+def _check_structure(specs: list[PhaseSpec], layout: ChannelLayout) -> None:
+    """The layout writes what the passes decided: each phase's format, row groups and
+    interleave as its hlsdf.weight_bank states them, and the loader FIFO's depth."""
+    for spec, phase in zip(specs, layout.layer_phases, strict=True):
+        decided = (spec.format, spec.rows, spec.interleave, spec.depth)
+        built = (phase.fmt, phase.rows, phase.interleave, FIFO_DEPTH)
+        if decided != built:
+            raise LlmhlsError(
+                f"internal error: weight phase '{phase.name}' is built as (format, rows, "
+                f"interleave, FIFO) {built}, but hls-weight-streaming decided {decided}"
+            )
 
 
 def _layer_linears(layer, groups) -> list[tuple[str, list[torch.nn.Module]]]:
@@ -315,7 +329,8 @@ def plan_engine(
     cfg = stages.cfg
     _check_supported(cfg)
     channels, kind = weight_channels(target)
-    groups = phase_groups(cfg, engine_phases(float_layer, example, channels))
+    specs = engine_phases(float_layer, example, channels, options.weights)
+    groups = phase_groups(cfg, specs)
     layers, vectors = [], []
     for index in range(cfg.num_layers):  # each layer built (and quantized) once
         layer = stages.layer(index)
@@ -332,6 +347,7 @@ def plan_engine(
         embed_linear = linear(table.detach().to(torch.float32), None)
     embed = None if embed_linear is None else encode("embed", [embed_linear])
     layout = build_layout(layers, head, embed, channels)
+    _check_structure(specs, layout)
     norm = stages.head.norm
     final = [("final_w", norm.weight)] + ([("final_b", norm.bias)] if cfg.arch == "gpt2" else [])
     aux = _aux_layout(vectors, final, _position_rows(stages, options.max_context))

@@ -38,25 +38,31 @@ class PhaseSpec:
     weight_rows: tuple[int, ...]  # rows of each fused weight, in `weights` order
     channels: int
     offset: int  # byte offset of the phase in channel 0's stream of one layer
+    format: str = "fp32"  # the bank's storage format
+    interleave: int = 8  # rounds per block
+    depth: int = 4096  # the loader FIFO's words
 
 
-def engine_pipeline(channels: int) -> str:
+def engine_pipeline(channels: int, weights: str = "fp32") -> str:
     """linalg-on-tensors -> the engine's structure, as `llmhls-opt --pass-pipeline` takes it."""
     return (
         f"builtin.module({BUFFERIZE_PASSES}, hls-kv-cache-buffer, "
-        f"hls-weight-streaming{{channels={channels}}})"
+        f"hls-weight-streaming{{channels={channels} weights={weights}}})"
     )
 
 
 def lower_layer_for_engine(
-    layer_module: torch.nn.Module, example_inputs: tuple[torch.Tensor, ...], channels: int
+    layer_module: torch.nn.Module,
+    example_inputs: tuple[torch.Tensor, ...],
+    channels: int,
+    weights: str = "fp32",
 ) -> ir.Module:
     """Export and import one layer, bufferize it and run the engine's structure passes."""
     if channels < 1:
         raise OptionError(f"the decode engine needs at least one channel, got {channels}")
     loaded = export_module(layer_module.eval(), tuple(example_inputs), LAYER_FUNCTION)
     imported = import_program(loaded.program, func_name=LAYER_FUNCTION)
-    run_pipeline(imported.module, engine_pipeline(channels))
+    run_pipeline(imported.module, engine_pipeline(channels, weights))
     return imported.module
 
 
@@ -71,13 +77,19 @@ def phases_of(module: ir.Module) -> list[PhaseSpec]:
             weight_rows=phase.stream.weight_rows,
             channels=phase.stream.channels,
             offset=phase.offset,
+            format=phase.stream.format,
+            interleave=phase.stream.interleave,
+            depth=phase.stream.depth,
         )
         for phase in engine_phases_of(module)
     ]
 
 
 def engine_phases(
-    layer_module: torch.nn.Module, example_inputs: tuple[torch.Tensor, ...], channels: int
+    layer_module: torch.nn.Module,
+    example_inputs: tuple[torch.Tensor, ...],
+    channels: int,
+    weights: str = "fp32",
 ) -> list[PhaseSpec]:
-    """The weight phases of one decoder layer (llama: qkv, out, gate_up, down)."""
-    return phases_of(lower_layer_for_engine(layer_module, example_inputs, channels))
+    """The weight phases of one decoder layer (llama: qkv, out, gate_up, down), in `weights`."""
+    return phases_of(lower_layer_for_engine(layer_module, example_inputs, channels, weights))

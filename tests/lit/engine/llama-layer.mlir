@@ -1,5 +1,6 @@
 // RUN: llmhls-opt %S/Inputs/llama-layer.mlir --pass-pipeline='builtin.module(one-shot-bufferize{allow-unknown-ops bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, func.func(tm-tensor-bufferize), canonicalize, cse, hls-kv-cache-buffer, hls-weight-streaming{channels=4})' | filecheck %s
 // RUN: llmhls-opt %S/Inputs/llama-layer.mlir --pass-pipeline='builtin.module(one-shot-bufferize{allow-unknown-ops bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, func.func(tm-tensor-bufferize), canonicalize, cse, hls-kv-cache-buffer, hls-weight-streaming{channels=4})' | llmhls-translate --emit-engine-table | filecheck %s --check-prefix=EMIT
+// RUN: llmhls-opt %S/Inputs/llama-layer.mlir --pass-pipeline='builtin.module(one-shot-bufferize{allow-unknown-ops bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}, func.func(tm-tensor-bufferize), canonicalize, cse, hls-kv-cache-buffer, hls-weight-streaming{channels=4 weights=int4})' | llmhls-translate --emit-engine-table | filecheck %s --check-prefix=INT4
 
 // The decode engine's structure of one Llama layer (Inputs/llama-layer.mlir,
 // what compiler/llm/engine/structure.engine_pipeline(4) runs): four weight
@@ -22,11 +23,22 @@
 
 // EMIT: constexpr int kChannels = 4;
 // EMIT: constexpr PhaseInfo kPhases[kPhaseCount] = {
-// EMIT-NEXT:     {"qkv", 128, 64, kChannels, 128, 8, 32, 0},
-// EMIT-NEXT:     {"out", 64, 64, kChannels, 64, 8, 32, 8192},
-// EMIT-NEXT:     {"gate_up", 256, 64, kChannels, 256, 8, 32, 12288},
-// EMIT-NEXT:     {"down", 64, 128, kChannels, 64, 8, 32, 28672},
+// EMIT-NEXT:     {"qkv", "fp32", 128, 64, kChannels, 128, 8, 4096, 0},
+// EMIT-NEXT:     {"out", "fp32", 64, 64, kChannels, 64, 8, 4096, 8192},
+// EMIT-NEXT:     {"gate_up", "fp32", 256, 64, kChannels, 256, 8, 4096, 12288},
+// EMIT-NEXT:     {"down", "fp32", 64, 128, kChannels, 64, 8, 4096, 28672},
 // EMIT-NEXT: };
+
+// At int4 (`weights=int4`, the engine's --weights) a word holds two rows: half the row
+// groups, and each bank's bytes in channel 0 are its blocks' meta and data words
+// (qkv: 16 rounds -> 2 blocks of 8, each 2 meta words + 8 data words = 1280 bytes).
+// INT4: constexpr PhaseInfo kPhases[kPhaseCount] = {
+// INT4-NEXT:     {"qkv", "int4", 128, 64, kChannels, 64, 8, 4096, 0},
+// INT4-NEXT:     {"out", "int4", 64, 64, kChannels, 32, 8, 4096, 1280},
+// INT4-NEXT:     {"gate_up", "int4", 256, 64, kChannels, 128, 8, 4096, 1920},
+// INT4-NEXT:     {"down", "int4", 64, 128, kChannels, 32, 8, 4096, 4480},
+// INT4-NEXT: };
+// INT4: constexpr int kKvAppends = 2;
 // EMIT: constexpr int kKvHeads = 2;
 // EMIT-NEXT: constexpr int kContext = 16;
 // EMIT-NEXT: constexpr int kHeadDim = 16;

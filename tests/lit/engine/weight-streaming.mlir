@@ -1,6 +1,7 @@
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-weight-streaming{channels=3})' | filecheck %s
 // RUN: llmhls-opt %s --pass-pipeline='builtin.module(hls-weight-streaming{channels=3 interleave=4 depth=64})' | llmhls-translate --emit-engine-table | filecheck %s --check-prefix=EMIT
 // RUN: not llmhls-opt %s --pass-pipeline='builtin.module(hls-weight-streaming{channels=0})' 2>&1 | filecheck %s --check-prefix=CHANNELS
+// RUN: not llmhls-opt %s --pass-pipeline='builtin.module(hls-weight-streaming{weights=int3})' 2>&1 | filecheck %s --check-prefix=FORMAT
 // RUN: sed 's/f32/f64/g' %s | not llmhls-opt --pass-pipeline='builtin.module(hls-weight-streaming)' 2>&1 | filecheck %s --check-prefix=ELEMENT
 
 // Three projections read the normed input %h: q and k as nn.Linear does (a
@@ -15,13 +16,14 @@
 // CHECK-SAME: %[[WK:[a-z0-9]+]]: memref<4x8xf32> {llmhls.arg = "pre_k_proj_weight"
 // CHECK-SAME: %[[WV:[a-z0-9]+]]: memref<8x4xf32> {llmhls.arg = "pre_v_proj_weight"
 // CHECK-SAME: %[[WO:[a-z0-9]+]]: memref<8x8xf32> {llmhls.arg = "post_o_proj_weight"
-// CHECK-NEXT: %[[QKV:.*]] = "hlsdf.weight_bank"() {bank = 0 : i64, channels = 3 : i64, depth = 32 : i64, inputs = 8 : i64, interleave = 8 : i64, name = "qkv", offset = 0 : i64, row_groups = 16 : i64, rows = 16 : i64, split = "round_robin", weight_rows = array<i64: 8, 4, 4>, weights = ["pre.q_proj.weight", "pre.k_proj.weight", "pre.v_proj.weight"]} : () -> memref<16x8xf32>
+// CHECK-NEXT: %[[QKV:.*]] = "hlsdf.weight_bank"() {bank = 0 : i64, channels = 3 : i64, depth = 4096 : i64, format = "fp32", inputs = 8 : i64, interleave = 8 : i64, name = "qkv", offset = 0 : i64, row_groups = 16 : i64, rows = 16 : i64, split = "round_robin", weight_rows = array<i64: 8, 4, 4>, weights = ["pre.q_proj.weight", "pre.k_proj.weight", "pre.v_proj.weight"]} : () -> memref<16x8xf32>
 // CHECK-NEXT: %[[Q:.*]] = memref.subview %[[QKV]][0, 0] [8, 8] [1, 1] : memref<16x8xf32> to memref<8x8xf32, strided<[8, 1]>>
 // CHECK-NEXT: %[[K:.*]] = memref.subview %[[QKV]][8, 0] [4, 8] [1, 1] : memref<16x8xf32> to memref<4x8xf32, strided<[8, 1], offset: 64>>
 // CHECK-NEXT: %[[V_ROWS:.*]] = memref.subview %[[QKV]][12, 0] [4, 8] [1, 1] : memref<16x8xf32> to memref<4x8xf32, strided<[8, 1], offset: 96>>
 // CHECK-NEXT: %[[V:.*]] = memref.transpose %[[V_ROWS]] (d0, d1) -> (d1, d0) : memref<4x8xf32, strided<[8, 1], offset: 96>> to memref<8x4xf32, strided<[1, 8], offset: 96>>
-// Row groups 16 over 3 channels: channel 0 holds 6 rows of 8 floats, 192 bytes.
-// CHECK-NEXT: %[[OUT:.*]] = "hlsdf.weight_bank"() {bank = 0 : i64, channels = 3 : i64, depth = 32 : i64, inputs = 8 : i64, interleave = 8 : i64, name = "out", offset = 192 : i64, row_groups = 8 : i64, rows = 8 : i64, split = "round_robin", weight_rows = array<i64: 8>, weights = ["post.o_proj.weight"]} : () -> memref<8x8xf32>
+// Row groups 16 over 3 channels: channel 0 holds 6 rows of 8 floats, each padded to a
+// 512-bit word as the engine stores them: 384 bytes.
+// CHECK-NEXT: %[[OUT:.*]] = "hlsdf.weight_bank"() {bank = 0 : i64, channels = 3 : i64, depth = 4096 : i64, format = "fp32", inputs = 8 : i64, interleave = 8 : i64, name = "out", offset = 384 : i64, row_groups = 8 : i64, rows = 8 : i64, split = "round_robin", weight_rows = array<i64: 8>, weights = ["post.o_proj.weight"]} : () -> memref<8x8xf32>
 // CHECK-NEXT: %[[O:.*]] = memref.subview %[[OUT]][0, 0] [8, 8] [1, 1]
 // CHECK-NOT: hlsdf.weight_bank
 // CHECK: linalg.transpose ins(%[[Q]] : {{.*}}) outs(%{{.*}} : memref<8x8xf32>) permutation = [1, 0]
@@ -34,21 +36,22 @@
 // CHECK-NOT: %[[WV]]
 // CHECK-NOT: %[[WO]]
 
-// EMIT: //   qkv: 16 x 8 = pre.q_proj.weight (8) + pre.k_proj.weight (4) + pre.v_proj.weight (4), at byte 0 of channel 0
-// EMIT-NEXT: //   out: 8 x 8 = post.o_proj.weight (8), at byte 192 of channel 0
+// EMIT: //   qkv: 16 x 8 = pre.q_proj.weight (8) + pre.k_proj.weight (4) + pre.v_proj.weight (4), fp32, at byte 0 of channel 0
+// EMIT-NEXT: //   out: 8 x 8 = post.o_proj.weight (8), fp32, at byte 384 of channel 0
 // EMIT: constexpr int kChannels = 3;
 // EMIT: constexpr int kPhaseCount = 2;
 // EMIT-NEXT: constexpr PhaseInfo kPhases[kPhaseCount] = {
-// EMIT-NEXT:     {"qkv", 16, 8, kChannels, 16, 4, 64, 0},
-// EMIT-NEXT:     {"out", 8, 8, kChannels, 8, 4, 64, 192},
+// EMIT-NEXT:     {"qkv", "fp32", 16, 8, kChannels, 16, 4, 64, 0},
+// EMIT-NEXT:     {"out", "fp32", 8, 8, kChannels, 8, 4, 64, 384},
 // EMIT-NEXT: };
 // EMIT: constexpr int kPhase_qkv = 0;
 // EMIT-NEXT: constexpr int kPhase_out = 1;
 // EMIT-NOT: kKvHeads
 
 // CHANNELS: error: hls-weight-streaming channels must be >= 1, got 0
+// FORMAT: error: hls-weight-streaming weights=int3 is not one of fp32, fp16, int8, int4
 
-// ELEMENT: error: hls-weight-streaming: 'linalg.matmul' at line 75: weight 'pre.q_proj.weight' has elements f64, not streamed
+// ELEMENT: error: hls-weight-streaming: 'linalg.matmul' at line [[# @LINE + 24]]: weight 'pre.q_proj.weight' has elements f64, not streamed
 
 #contract_a = affine_map<(m, n, k) -> (m, k)>
 #contract_w = affine_map<(m, n, k) -> (n, k)>
