@@ -25,21 +25,6 @@ from llmhls.project import MANIFEST_FILE, LlmManifest, check_file_bytes
 from llmhls.runtime.generate import GenerationResult, check_prompt
 
 
-@dataclass(frozen=True)
-class ProjectTree:
-    """The tree the kernel verifies, as the manifest records it."""
-
-    paths: tuple[tuple[int, ...], ...]
-
-    @property
-    def size(self) -> int:
-        return len(self.paths)
-
-    @property
-    def depth(self) -> int:
-        return max(len(p) for p in self.paths)
-
-
 class HostProposals:
     """The heads' guesses from a hidden state: h + SiLU(W_k h + b_k), then the LM head."""
 
@@ -120,13 +105,14 @@ def medusa_generate(
     llm = manifest.llm
     check_prompt(prompt_ids, max_new_tokens, llm)
     section = medusa_section(manifest)
-    tree = ProjectTree(tuple(tuple(p) for p in section["tree_paths"]))
+    paths = [tuple(p) for p in section["tree_paths"]]  # breadth-first; paths[0] the root
+    size, depth = len(paths), max(len(p) for p in paths)
     hidden = backend.state().size
     if proposals is None:
         proposals = HostProposals(manifest.root, section, hidden, llm.vocab_size)
-    ranks = 1 + max(p[-1] for p in tree.paths[1:])
-    head_of = [len(p) - 1 for p in tree.paths]
-    rank_of = [p[-1] if p else 0 for p in tree.paths]
+    ranks = 1 + max(p[-1] for p in paths[1:])
+    head_of = [len(p) - 1 for p in paths]
+    rank_of = [p[-1] if p else 0 for p in paths]
     eos = llm.eos_token_id if stop_at_eos else None
     backend.reset()
     start = time.perf_counter()
@@ -137,9 +123,9 @@ def medusa_generate(
     result = MedusaResult(list(prompt_ids), [], None, prefill_s, 0.0, "max_new_tokens")
     start = time.perf_counter()
     while True:
-        if prefix + tree.size <= llm.max_context:
-            guesses = proposals.propose(state, tree.depth, ranks, produced=len(result.tokens))
-            nodes = [root] + [int(guesses[head_of[i], rank_of[i]]) for i in range(1, tree.size)]
+        if prefix + size <= llm.max_context:
+            guesses = proposals.propose(state, depth, ranks, produced=len(result.tokens))
+            nodes = [root] + [int(guesses[head_of[i], rank_of[i]]) for i in range(1, size)]
             path, root = backend.verify(np.asarray(nodes, dtype=np.int32), prefix)
             state = backend.state()
             new = [nodes[n] for n in path]

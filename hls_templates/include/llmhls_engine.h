@@ -904,20 +904,8 @@ GELU:
   }
 }
 
-template <int N>
-void copy_row(const float* x, float* y) {
-#pragma HLS inline
-COPY:
-  for (int i = 0; i < (N + kVec - 1) / kVec; ++i) {
-#pragma HLS pipeline II = 1
-    for (int e = 0; e < kVec; ++e) {
-      const int j = i * kVec + e;
-      if (j < N) y[j] = x[j];
-    }
-  }
-}
-
-template <int N>
+// x += y (the residual, a bias), or with ADD false x = y (a copy).
+template <int N, bool ADD = true>
 void add_into(float* x, const float* y) {
 #pragma HLS inline
 RESIDUAL:
@@ -925,7 +913,7 @@ RESIDUAL:
 #pragma HLS pipeline II = 1
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
-      if (j < N) x[j] += y[j];
+      if (j < N) x[j] = ADD ? x[j] + y[j] : y[j];
     }
   }
 }

@@ -73,10 +73,9 @@ TEMPLATE_LOOPS = (
     "DECODE_ROW",
     "LOGITS",
     # a Medusa tree step: the argmax cells, acceptance, the kept path's K/V and state
-    # (COPY, a row's K|V to the stage, takes KV_STORE's place and trips in the row loop)
+    # (a row's K|V copied to the stage, a RESIDUAL loop, takes KV_STORE's place and trips)
     "BEST_RESET",
     "BEST_ROW",
-    "COPY",
     "ACCEPT",
     "KV_KEEP",
     "STATE",
