@@ -615,6 +615,13 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     fifo = plan.channels * math.ceil(WORD_BYTES * 8 * fifo_words / uram_bits)
     scores = plan.rows * cfg.num_heads * plan.max_context * 32  # attention's scores
     resources["uram"] = fifo + math.ceil(scores / uram_bits)
+    if plan.tree is not None:  # a tree's K|V rows staged (URAM) and its argmax cells (BRAM)
+        kv = 2 * cfg.num_kv_heads * cfg.head_dim
+        resources["uram"] += math.ceil(cfg.num_layers * plan.rows * kv * 32 / uram_bits)
+        head = plan.layout.head
+        units = plan.channels * head.rows_per_group
+        cells = units * head.interleave * plan.rows  # P x rows / P cells a unit
+        resources["bram_18k"] += math.ceil(cells * 64 / 18432)
     return resources
 
 
