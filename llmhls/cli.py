@@ -408,9 +408,9 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         "(llm_engine: a loader per HBM/DDR channel, weights laid out per channel, the "
         "weight phases decided by hls-weight-streaming), llama-family and GPT-2; a prompt "
         "runs in steps of --prefill-chunk tokens, each weight word serving every token of "
-        "a step; tb/ and run_hls.tcl check it against PyTorch in Vitis csim. Partial: no "
-        "Medusa verify mode yet, and its report is llmhls's loop model, not a synthesis "
-        "result "
+        "a step; tb/ and run_hls.tcl check it against PyTorch in Vitis csim; with --medusa "
+        "it verifies a Medusa tree in one step. Partial: its report is llmhls's loop model, "
+        "not a synthesis result "
         f"(default: {llm.engine})",
     )
     parser.add_argument(

@@ -8,8 +8,9 @@ FIFO depth), writes the weights per channel (`layout.py`), renders the kernel,
 and records the contract the hosts use in the manifest.
 
 A prompt runs in steps of up to `--prefill-chunk` tokens, each reading every
-weight once for all of them; a decode step is a one-token call. Not built yet:
-the Medusa verify mode (a tree of rows under a tree mask).
+weight once for all of them; a decode step is a one-token call. With Medusa
+heads (`--medusa`) a call can instead verify a built-in tree of rows under its
+tree mask (`engine/medusa.py` chooses the tree).
 """
 
 from __future__ import annotations
