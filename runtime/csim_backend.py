@@ -17,6 +17,7 @@ import numpy as np
 
 from llmhls.errors import CSimError, InputError
 from llmhls.project import HostArg, HostSpec, LlmManifest
+from llmhls.runtime.medusa import tree_result
 from llmhls.toolchain import compile_objects, link_binary
 
 BUILD_DIR = "csim_build/llm"
@@ -134,9 +135,7 @@ class CsimBackend:
         self._buffers["tokens"][: tokens.size] = tokens
         scalars = {"n_tokens": int(tokens.size), "start_pos": int(start_pos), "tree": 1}
         self._call("prefill", scalars)
-        result = self._buffers["result"]
-        accepted = int(result[0])
-        return [int(n) for n in result[2 : 2 + accepted]], int(result[1])
+        return tree_result(self._buffers["result"])
 
     def state(self) -> np.ndarray:
         """The final hidden state (after the final norm) of the last call's last kept row."""

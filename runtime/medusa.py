@@ -62,6 +62,13 @@ class HostProposals:
         return np.argsort(-logits, axis=-1, kind="stable")[:, :ranks]
 
 
+def tree_result(result: np.ndarray) -> tuple[list[int], int]:
+    """A tree call's `result` buffer ([m, next token, the m accepted nodes, ...]): the
+    accepted nodes (the root first) and the greedy token after them."""
+    accepted = int(result[0])
+    return [int(n) for n in result[2 : 2 + accepted]], int(result[1])
+
+
 def medusa_section(manifest: LlmManifest) -> dict[str, Any]:
     """manifest.json's llm.medusa; a clear error when the project has no Medusa tree."""
     data = json.loads((manifest.root / MANIFEST_FILE).read_text())

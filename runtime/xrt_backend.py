@@ -19,6 +19,7 @@ import numpy as np
 
 from llmhls.errors import InputError, LlmhlsError, OptionError, UnsupportedError
 from llmhls.project import HostKernel, HostSpec
+from llmhls.runtime.medusa import tree_result
 
 __all__ = ["PYXRT_MISSING", "XrtBackend", "find_xclbin"]
 
@@ -142,9 +143,7 @@ class XrtBackend:
         self._upload(self._bufs["prefill"]["tokens"], chunk)
         scalars = {"n_tokens": int(ids.size), "start_pos": int(start_pos), "tree": 1}
         self._run(self.spec.prefill, scalars)
-        result = self._download("result", np.int32)
-        accepted = int(result[0])
-        return [int(n) for n in result[2 : 2 + accepted]], int(result[1])
+        return tree_result(self._download("result", np.int32))
 
     def state(self) -> np.ndarray:
         """The last call's kept row's final hidden state (the Medusa heads' input)."""

@@ -529,9 +529,10 @@ def _compile_engine(
     manifest["tolerance"] = engine.engine_tolerance(options)
     manifest["llm"]["kv_cache"] |= {
         "dtype": {"fp16": "float16", "int8": "int8"}.get(options.kv_cache, "float32"),
+        # K and V, every row with its scale (int8)
         "bytes": 2
-        * engine.KV_BYTES[engine.KV_CTYPES[options.kv_cache]]
-        * int(np.prod(manifest["llm"]["kv_cache"]["shape"])),
+        * engine.kv_row_bytes(engine.KV_CTYPES[options.kv_cache], cfg.head_dim)
+        * int(np.prod(manifest["llm"]["kv_cache"]["shape"][:3])),
     }
     report = {
         "model": loaded.name,

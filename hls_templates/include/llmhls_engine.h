@@ -453,7 +453,7 @@ inline void keep_best(BestCells<NR, P, CELLS>& best, float v, int slot, int b, i
 }
 
 // Row t's argmax over every unit and cell (row slice t / P of IL rounds a block).
-template <int NR, int P, int CELLS, int SLICES>
+template <int SLICES, int NR, int P, int CELLS>
 int32_t best_of(const BestCells<NR, P, CELLS>& best, int t) {
 #pragma HLS inline off
   float v = -3.0e38f;
@@ -683,6 +683,15 @@ struct CausalSteps {
   static int offset(int r) { return r; }
 };
 
+// Whether row t of a step whose first position is `base` sees cache position `pos`: every
+// position before the step, and of the step's own rows those its order (`tree`: TREE's,
+// else the causal one) lets it see.
+template <typename TREE>
+inline bool step_sees(bool tree, int base, int pos, int t) {
+  if (pos < base) return true;
+  return tree ? TREE::sees(t, pos - base) : CausalSteps::sees(t, pos - base);
+}
+
 // ---------------------------------------------------------------- loaders
 // Tokens in the step that starts at token `first` of a call of n_tokens (steps of T).
 inline int32_t step_rows(int32_t n_tokens, int32_t first, int T) {
@@ -763,7 +772,7 @@ AUX_STEPS:
   AUX_ROWS:
     for (int32_t r = 0; r < rows; ++r) {
 #pragma HLS loop_tripcount min = 1 max = T
-      const int32_t offset = tree ? TREE::offset(r) : first + r;
+      const int32_t offset = first + (tree ? TREE::offset(r) : CausalSteps::offset(r));
       const int32_t block = positions_base + (start_pos + offset) * POSITION;
       stream_aux(aux, block / kWordLanes, POSITION / kWordLanes, out);
     }
@@ -1034,8 +1043,7 @@ ATTN_SCORES:
     }
     for (int p = 0; p < P; ++p) {
       const int t = slice * P + p;
-      if (t >= n_rows) continue;
-      if (pos >= base && !(tree ? TREE::sees(t, pos - base) : pos - base <= t)) continue;
+      if (t >= n_rows || !step_sees<TREE>(tree, base, pos, t)) continue;
       for (int h = 0; h < G; ++h) {
         float products[D];
         for (int d = 0; d < D; ++d) products[d] = qkv[t][(kvh * G + h) * D + d] * row[d];
@@ -1068,8 +1076,7 @@ ATTN_VALUES:
     }
     for (int p = 0; p < P; ++p) {
       const int t = slice * P + p;
-      if (t >= n_rows) continue;
-      if (pos >= base && !(tree ? TREE::sees(t, pos - base) : pos - base <= t)) continue;
+      if (t >= n_rows || !step_sees<TREE>(tree, base, pos, t)) continue;
       for (int h = 0; h < G; ++h) {
         const float e = hls::exp(scores[t][kvh][h][pos] - best[t][kvh][h]);
         total[pos % PARTS][slice][p][kvh][h] += e;

@@ -2,7 +2,6 @@
 
 from llmhls.compiler.llm.engine.build import (
     ENGINE_FUNCTION,
-    KV_BYTES,
     KV_CTYPES,
     engine_files,
     engine_tolerance,
@@ -10,14 +9,15 @@ from llmhls.compiler.llm.engine.build import (
     kernel_file_list,
     plan_engine,
 )
+from llmhls.compiler.llm.engine.performance import kv_row_bytes
 
 __all__ = [
     "ENGINE_FUNCTION",
-    "KV_BYTES",
     "KV_CTYPES",
     "engine_files",
     "engine_tolerance",
     "kernel_args",
     "kernel_file_list",
+    "kv_row_bytes",
     "plan_engine",
 ]

@@ -40,13 +40,13 @@ from llmhls.compiler.llm.engine.layout import (
 )
 from llmhls.compiler.llm.engine.medusa import choose_tree, sees_masks
 from llmhls.compiler.llm.engine.performance import (
-    KV_BYTES,
     VEC,
     EngineOps,
     VectorII,
     attention_partials,
     choose_row_lanes,
     choose_vector_ii,
+    kv_row_bytes,
 )
 from llmhls.compiler.llm.engine.structure import PhaseSpec, engine_phases
 from llmhls.compiler.llm.ports import buffer_arg, interface_pragmas
@@ -131,7 +131,7 @@ def weight_channels(target: Target) -> tuple[int, str]:
 
 def attention_row_ii(head_dim: int, kv_cache: str, target: Target, clock: float | None) -> int:
     """Cycles a cache row needs from one channel: its bytes over what the channel sustains."""
-    row_bytes = head_dim * KV_BYTES[KV_CTYPES[kv_cache]] + (4 if kv_cache == "int8" else 0)
+    row_bytes = kv_row_bytes(KV_CTYPES[kv_cache], head_dim)
     rate = target.main_memory.bytes_per_cycle_per_channel(clock or target.clock_mhz)
     return max(1, math.ceil(row_bytes / rate))
 

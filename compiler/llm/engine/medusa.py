@@ -79,31 +79,40 @@ class TreeEstimate:
         }
 
 
-def estimate_tree(plan, cfg, target: Target, clock: float, tree: MedusaTree, rates) -> TreeEstimate:
-    """The verify step of `tree` at position 0 (the engine model) against a decode step."""
+def estimate_tree(
+    plan, cfg, target: Target, clock: float, tree: MedusaTree, rates, decode_cycles: float
+) -> TreeEstimate:
+    """The verify step of `tree` at position 0 (the engine model) against a decode step of
+    `decode_cycles` on the same plan."""
     from llmhls.compiler.llm.engine.build import FIFO_DEPTH
     from llmhls.compiler.llm.engine.performance import step_cycles
 
     verify = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH, tree.size, tree=True)
-    decode = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH)
     parts = {  # the step's largest share names what bounds it
         "the units' MACs (row lanes)": verify.gemv_compute,
         "weight streaming (bandwidth)": verify.gemv_memory,
         "the vector unit, row by row": verify.vector + verify.attention,
     }
     bound = max(parts, key=parts.__getitem__)
-    return TreeEstimate(tree, expected_accepted(tree, rates), verify.cycles, decode.cycles, bound)
+    return TreeEstimate(tree, expected_accepted(tree, rates), verify.cycles, decode_cycles, bound)
 
 
 def choose_tree(plan, cfg, target: Target, clock: float, rates, size: str) -> list[TreeEstimate]:
     """Every candidate tree's estimate, the chosen one first: `size` nodes, or (auto) the
     size from 2 to the step's rows with the most estimated tokens/s."""
+    from llmhls.compiler.llm.engine.build import FIFO_DEPTH
+    from llmhls.compiler.llm.engine.performance import step_cycles
+
     sizes = [int(size)] if size != "auto" else list(range(2, max(plan.rows, 2) + 1))
     estimates = []
+    decode: dict[int, float] = {}  # a decode step's cycles, by the step's rows (its banks)
     for n in sizes:
         tree = build_tree(rates, n - 1)
-        with plan_rows(plan, max(plan.rows, tree.size), tree):
-            estimates.append(estimate_tree(plan, cfg, target, clock, tree, rates))
+        rows = max(plan.rows, tree.size)
+        with plan_rows(plan, rows, tree):
+            if rows not in decode:
+                decode[rows] = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH).cycles
+            estimates.append(estimate_tree(plan, cfg, target, clock, tree, rates, decode[rows]))
     best = max(estimates, key=lambda e: (round(e.speedup, 9), -e.tree.size))
     return [best, *(e for e in estimates if e is not best)]
 

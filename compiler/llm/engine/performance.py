@@ -51,6 +51,13 @@ PARTIALS = 8  # kPartials
 GROUP = 32  # int4 group: PREPARE sums x over each
 NARROW_BUNDLES = 4  # gmem_io (tokens, logits), gmem_aux, gmem_k, gmem_v
 KV_BYTES = {"float": 4, "uint16_t": 2, "int8_t": 1}  # a KV-cache element, by its C type
+KV_SCALE_BYTES = 4  # an int8 cache row's float scale (k_scale / v_scale)
+
+
+def kv_row_bytes(kv_ctype: str, head_dim: int) -> int:
+    """Bytes one cache row (a kv head at a position) takes in memory, its scale included."""
+    return head_dim * KV_BYTES[kv_ctype] + (KV_SCALE_BYTES if kv_ctype == "int8_t" else 0)
+
 
 TEMPLATE_LOOPS = (
     "GEMV",
@@ -238,11 +245,7 @@ def vector_segments(
         tanh = op_latency("math.tanh", 300)
         depth = t.ram_read + 4 * t.fmul + t.fadd + tanh + t.fmul
         activation = loop("GELU", inter, depth, vector_ii.activation)
-    if kv_scaled:  # a kv head's row a cycle: its largest magnitude, the scale, the codes
-        depth = t.ram_read + row_scale_depth(cfg.head_dim, op) + t.fmul + 2 + t.store
-        kv_store = _pipelined("KV_STORE_ROWS", 1, cfg.num_kv_heads, 1, depth).cycles
-    else:
-        kv_store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
+    kv_store = kv_store_cycles(cfg, op, kv_scaled)
 
     def gather(n: int, add: bool = False) -> int:
         return gather_cycles(n, banks, op, add)
@@ -260,6 +263,17 @@ def attention_partials(row_ii: int, op: EngineOps) -> int:
     """Running sums ATTN_VALUES keeps over positions: an iteration takes ROW_II cycles, so
     a sum revisited every PARTS iterations waits out the fp32 add latency."""
     return max(1, -(-op.t.fadd // row_ii))
+
+
+def kv_store_cycles(cfg, op: EngineOps, kv_scaled: bool) -> int:
+    """kv_store of one layer's K/V rows: KV_STORE, 32 values a cycle, or (int8) KV_STORE_ROWS,
+    a kv head's row a cycle: its largest magnitude, the scale, the codes."""
+    t = op.t
+    if kv_scaled:
+        depth = t.ram_read + row_scale_depth(cfg.head_dim, op) + t.fmul + 2 + t.store
+        return _pipelined("KV_STORE_ROWS", 1, cfg.num_kv_heads, 1, depth).cycles
+    kv = cfg.num_kv_heads * cfg.head_dim
+    return _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
 
 
 def row_scale_depth(head_dim: int, op: EngineOps) -> int:
@@ -341,8 +355,7 @@ def tree_tail_cycles(plan, cfg, op: EngineOps, banks: UnitBanks, rows: int) -> i
     recurrence = t.fcmp + 1
     cycles += rows * _pipelined("BEST_ROW", 1, per_row, recurrence, t.ram_read + recurrence).cycles
     cycles += _pipelined("ACCEPT", 1, rows - 1, 1, t.ram_read + 2).cycles
-    kv = cfg.num_kv_heads * cfg.head_dim
-    store = _pipelined("KV_STORE", 1, -(-kv // 32), 1, t.ram_read + 2 + t.store).cycles
+    store = kv_store_cycles(cfg, op, plan.kv_ctype == "int8_t")
     path = 1 + max(plan.tree.depths)
     cycles += path * cfg.num_layers * store
     cycles += _pipelined("STATE", 1, cfg.hidden_size, 1, t.ram_read + t.store).cycles
@@ -380,7 +393,7 @@ def step_cycles(
     layout = plan.layout
     memory = target.main_memory
     rate = memory.bytes_per_cycle_per_channel(clock)  # bytes a cycle, one channel
-    kv_bytes = KV_BYTES[plan.kv_ctype] + (4 / cfg.head_dim if plan.kv_ctype == "int8_t" else 0)
+    kv_bytes = kv_row_bytes(plan.kv_ctype, cfg.head_dim) / cfg.head_dim
     formats = [p.fmt for p in layout.layer_phases]
     banks = engine_banks(layout, plan.channels, plan.rows, plan.row_lanes)
     biases = "bias_qkv" in plan.aux.offsets
