@@ -1,6 +1,6 @@
 """Fuzzing benchmark: random graphs at every -O level, compiled and C-simulated.
 
-    .venv/bin/python benchmarks/fuzz.py [--seed 0 --count 1000 -O0 -O1 -O2 --out DIR]
+    .venv/bin/python benchmarks/fuzz.py [--seed 0 --count 1000 -O0 -O1 -O2 --out DIR --jobs N]
 
 Issue 11's bar is 1,000 graphs per level with no failure. Progress goes to
 stderr; the last line is the run's JSON summary (graphs, failures,
@@ -11,6 +11,7 @@ to --out (default: tests/regressions, which the test suite runs).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -25,10 +26,16 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("-O", dest="levels", type=int, action="append")
     parser.add_argument("--out", type=Path, default=REPO / "tests" / "regressions")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     args = parser.parse_args()
     levels = tuple(args.levels or (0, 1, 2))
     summary = run_fuzz(
-        args.seed, args.count, levels, args.out, lambda line: print(line, file=sys.stderr)
+        args.seed,
+        args.count,
+        levels,
+        args.out,
+        lambda line: print(line, file=sys.stderr),
+        jobs=args.jobs,
     )
     print(summary.to_json())
     return 1 if summary.failures else 0

@@ -5,25 +5,31 @@ values plus integer attributes) and the values it returns. `random_spec` draws
 one from a seed over ops llmhls supports (elementwise, broadcasting binaries,
 linear/matmul, reductions, softmax, layer norm, transposes, reshapes, slices,
 bool masks with `where`, integer indices into an embedding), with sizes that
-include 1, primes and batch > 1. `check_spec` exports, compiles at one -O
-level and C-simulates it; any failure is classified (`crash`, `compile-error`,
-`csim-error`, `mismatch`), `shrink` reduces the spec by delta debugging over
-its nodes and input sizes while the failure class stays, and
+include 1, primes and batch > 1, and integer and boolean tensors: argmax,
+integer arithmetic (remainder and floor division included), comparisons,
+logical ops, masked_fill, cumsum, casts and int/bool results. `check_spec`
+exports, compiles at one -O level and C-simulates it; any failure is
+classified (`crash`, `compile-error`, `csim-error`, `mismatch`), `shrink`
+reduces the spec by delta debugging over its nodes and input sizes while the
+failure class stays, and
 `write_reproducer` saves it as a Python file (`build_model()`, so
 `llmhls compile --trust` takes it too) that `tests/regressions` runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import multiprocessing
 import random
-import shutil
 import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +40,10 @@ from llmhls.errors import CSimError, LlmhlsError
 UNARY = ("relu", "sigmoid", "tanh", "silu", "gelu", "neg", "abs")
 BINARY = ("add", "sub", "mul", "maximum")
 REDUCTIONS = ("sum", "mean", "amax")
+INT_UNARY = ("neg", "abs")  # of UNARY, the ones that apply to int64
+INT_SCALAR = ("add_const", "mul_const", "remainder", "floor_divide", "clamp")  # int64 op constant
+COMPARE = ("gt", "lt", "eq")
+LOGICAL = ("logical_and", "logical_or", "logical_xor")
 SIZES = (1, 2, 3, 4, 5, 7, 8, 11)  # 1, primes, powers of two
 FAILURE_CLASSES = ("crash", "compile-error", "csim-error", "mismatch")
 
@@ -75,6 +85,7 @@ class GraphSpec:
 
 
 _DTYPES = {"float32": torch.float32, "bool": torch.bool, "int64": torch.int64}
+_DTYPE_NAMES = {dtype: name for name, dtype in _DTYPES.items()}
 
 
 # --------------------------------------------------------------------------- the module
@@ -105,10 +116,15 @@ class SpecModule(torch.nn.Module):
                 self.params[f"w{index}"] = torch.nn.Parameter(table)
 
     def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        values = self.all_values(*inputs)
+        return tuple(values[i] for i in self.spec.outputs)
+
+    def all_values(self, *inputs: torch.Tensor) -> list[torch.Tensor]:
+        """Inputs, then every node's value, in the spec's order."""
         values = list(inputs)
         for index, node in enumerate(self.spec.nodes):
             values.append(_apply(node, [values[a] for a in node.args], self.params, index))
-        return tuple(values[i] for i in self.spec.outputs)
+        return values
 
 
 def _apply(node: Node, args: list[torch.Tensor], params: Any, index: int) -> torch.Tensor:
@@ -141,8 +157,22 @@ def _apply(node: Node, args: list[torch.Tensor], params: Any, index: int) -> tor
     if op == "slice":
         dim, start, end = attrs
         return args[0].narrow(dim, start, end - start)
-    if op == "gt":
-        return args[0] > args[1]
+    if op in COMPARE:
+        return getattr(torch, op)(args[0], args[1])
+    if op in LOGICAL:
+        return getattr(torch, op)(args[0], args[1])
+    if op == "logical_not":
+        return torch.logical_not(args[0])
+    if op == "argmax":
+        return torch.argmax(args[0], dim=attrs[0], keepdim=bool(attrs[1]))
+    if op == "cumsum":
+        return torch.cumsum(args[0], dim=attrs[0])
+    if op == "to_float":
+        return args[0].float()
+    if op == "masked_fill":
+        return args[0].masked_fill(args[1], attrs[0] / 4)
+    if op in INT_SCALAR:
+        return _int_scalar(op, args[0], attrs)
     if op == "where":
         return torch.where(args[0], args[1], args[2])
     if op == "embedding":
@@ -150,8 +180,26 @@ def _apply(node: Node, args: list[torch.Tensor], params: Any, index: int) -> tor
     raise ValueError(f"unknown fuzz op {op!r}")
 
 
+def _int_scalar(op: str, value: torch.Tensor, attrs: tuple[int, ...]) -> torch.Tensor:
+    """An int64 tensor with an integer constant: Python's floor semantics for % and //."""
+    if op == "add_const":
+        return value + attrs[0]
+    if op == "mul_const":
+        return value * attrs[0]
+    if op == "remainder":
+        return torch.remainder(value, attrs[0])
+    if op == "floor_divide":
+        return torch.floor_divide(value, attrs[0])
+    return torch.clamp(value, attrs[0], attrs[1])
+
+
 def _infer_shapes(spec: GraphSpec) -> list[tuple[int, ...]]:
     """Every value's shape, by running the graph on meta tensors (no data, no parameters)."""
+    return [tuple(v.shape) for v in _meta_values(spec)]
+
+
+def _meta_values(spec: GraphSpec) -> list[torch.Tensor]:
+    """Every value on the meta device (shape and dtype, no data, no parameters)."""
     values = [
         torch.empty(shape, dtype=_DTYPES[dtype], device="meta") for dtype, shape in spec.inputs
     ]
@@ -159,7 +207,7 @@ def _infer_shapes(spec: GraphSpec) -> list[tuple[int, ...]]:
     for index, node in enumerate(spec.nodes):
         params.current = [values[a] for a in node.args]
         values.append(_apply(node, params.current, params, index))
-    return [tuple(v.shape) for v in values]
+    return values
 
 
 class _MetaParams:
@@ -194,8 +242,10 @@ def example_inputs(spec: GraphSpec) -> tuple[torch.Tensor, ...]:
             inputs.append(torch.randn(shape, generator=gen))
         elif dtype == "bool":
             inputs.append(torch.randint(0, 2, shape, generator=gen).bool())
-        else:
-            inputs.append(torch.randint(0, bounds.get(position, 2), shape, generator=gen))
+        elif position in bounds:
+            inputs.append(torch.randint(0, bounds[position], shape, generator=gen))
+        else:  # integer data, negative values too (floor division and remainder round down)
+            inputs.append(torch.randint(-4, 5, shape, generator=gen))
     return tuple(inputs)
 
 
@@ -244,22 +294,61 @@ class _Draft:
         return GraphSpec(inputs, tuple(nodes), tuple(index[o] for o in outputs), self.seed)
 
     def try_add(self, node: Node) -> bool:
-        """Append `node` if it applies to its arguments' shapes (checked on meta tensors)."""
+        """Append `node` if it applies to its arguments (checked on meta tensors).
+
+        The new value's dtype is the one PyTorch gives it (bool for a comparison,
+        int64 for argmax or integer arithmetic).
+        """
         self.values.append(("float32", node, ()))
         try:
-            shape = _infer_shapes(self.spec((len(self.values) - 1,)))[-1]
-        except Exception:  # the op does not apply to these shapes: the caller draws another
-            shape = (0,)
-        if 0 in shape:
+            meta = _meta_values(self.spec((len(self.values) - 1,)))[-1]
+        except Exception:  # the op does not apply to these operands: the caller draws another
+            meta = None
+        dtype = _DTYPE_NAMES.get(meta.dtype) if meta is not None else None
+        if meta is None or dtype is None or 0 in meta.shape:
             self.values.pop()
             return False
-        self.values[-1] = ("bool" if node.op == "gt" else "float32", node, shape)
+        self.values[-1] = (dtype, node, tuple(meta.shape))
         return True
 
 
 def random_spec(seed: int, max_nodes: int = 10) -> GraphSpec:
-    """A random valid graph from `seed` (the same seed gives the same graph everywhere)."""
+    """A random valid graph from `seed` (the same seed gives the same graph everywhere).
+
+    A draw with an ill-conditioned layer norm (`_conditioned`) is dropped for the next.
+    """
     rng = random.Random(seed)
+    while True:
+        spec = _draw_spec(rng, seed, max_nodes)
+        if _conditioned(spec):
+            return spec
+
+
+def _conditioned(spec: GraphSpec) -> bool:
+    """False when a layer norm sees a (nearly) constant row on the example inputs.
+
+    Such a row's normalized value is rounding error times 1/sqrt(eps) (about 316x):
+    two correct float32 programs that sum in a different order disagree there by
+    more than csim's tolerance, so the graph says nothing about the compiler.
+    """
+    norms = [i for i, node in enumerate(spec.nodes) if node.op == "layer_norm"]
+    if not norms:
+        return True
+    module, inputs = build_model_from_spec(spec)
+    with torch.no_grad():
+        values = module.all_values(*inputs)
+    for index in norms:
+        rows = values[spec.nodes[index].args[0]]
+        if rows.shape[-1] < 2:
+            continue  # one element: x - mean is exactly 0 in any order
+        spread = rows.var(dim=-1, unbiased=False)
+        if not bool((spread > 1e-4 * rows.square().mean(dim=-1) + 1e-12).all()):
+            return False
+    return True
+
+
+def _draw_spec(rng: random.Random, seed: int, max_nodes: int) -> GraphSpec:
+    """One random graph from `rng` (pruned to what its outputs need)."""
     draft = _Draft(seed)
     batch = rng.choice((2, 3))
     first = draft.add_input(
@@ -270,13 +359,20 @@ def random_spec(seed: int, max_nodes: int = 10) -> GraphSpec:
         draft.try_add(
             Node("embedding", (indices,), (rng.choice((5, 7, 16)), rng.choice((3, 4, 8))))
         )
+    if rng.random() < 0.3:  # integer data: arithmetic, comparisons, casts
+        draft.add_input("int64", (batch, *draft.shape(first)[1:]))
     for _ in range(rng.randint(2, max_nodes)):
-        floats = draft.ids("float32")
-        value = floats[-1] if rng.random() < 0.6 else rng.choice(floats)
-        node = _random_node(rng, draft, value)
+        integral = draft.ids("int64") + draft.ids("bool")
+        if integral and rng.random() < 0.3:
+            node = _random_integral_node(rng, draft, rng.choice(integral))
+        else:
+            floats = draft.ids("float32")
+            value = floats[-1] if rng.random() < 0.6 else rng.choice(floats)
+            node = _random_node(rng, draft, value)
         if node is not None:
             draft.try_add(node)
-    results = [i for i in draft.ids("float32") if isinstance(draft.values[i][1], Node)]
+    computed = [i for i, v in enumerate(draft.values) if isinstance(v[1], Node)]
+    results = [i for i in computed if draft.values[i][0] == "float32" or rng.random() < 0.5]
     if not results:
         draft.try_add(Node("relu", (first,)))
         results = [len(draft.values) - 1]
@@ -288,7 +384,7 @@ def random_spec(seed: int, max_nodes: int = 10) -> GraphSpec:
 
 _DRAWS = (
     *("unary", "binary", "linear", "matmul", "reduce", "softmax", "layer_norm"),
-    *("transpose", "reshape", "slice", "mask", "compare"),
+    *("transpose", "reshape", "slice", "mask", "compare", "argmax", "cumsum", "masked_fill"),
 )
 
 
@@ -335,7 +431,14 @@ def _random_node(rng: random.Random, draft: _Draft, value: int) -> Node | None:
         start = rng.randrange(shape[dim] - 1)
         return Node("slice", (value,), (dim, start, rng.randint(start + 1, shape[dim])))
     if op == "compare":  # a bool tensor computed in the graph, for a later mask
-        return Node("gt", (value, draft.add_input("float32", (1,))))
+        return Node(rng.choice(COMPARE), (value, draft.add_input("float32", (1,))))
+    if op == "argmax":
+        return Node("argmax", (value,), (rng.randint(-1, rank - 1), rng.randint(0, 1)))
+    if op == "cumsum":
+        return Node("cumsum", (value,), (rng.randint(-1, rank - 1),))
+    if op == "masked_fill":
+        mask = draft.add_input("bool", tuple(1 if rng.random() < 0.5 else d for d in shape))
+        return Node("masked_fill", (value, mask), (rng.randint(-8, 8),))
     if op == "mask":
         bools = [b for b in draft.ids("bool") if len(draft.shape(b)) <= rank]
         if bools and rng.random() < 0.5:
@@ -344,6 +447,41 @@ def _random_node(rng: random.Random, draft: _Draft, value: int) -> Node | None:
             mask = draft.add_input("bool", tuple(1 if rng.random() < 0.5 else d for d in shape))
         return Node("where", (mask, value, draft.add_input("float32", (1,))))
     return None
+
+
+def _random_integral_node(rng: random.Random, draft: _Draft, value: int) -> Node | None:
+    """A node over an int64 or bool `value`: integer arithmetic, logic, compares, casts."""
+    dtype, shape = draft.values[value][0], draft.shape(value)
+    rank = len(shape)
+    same = [i for i in draft.ids(dtype) if i != value and draft.shape(i) == shape]
+    partner = rng.choice(same) if same else draft.add_input(dtype, shape[rng.randint(0, rank) :])
+    draw = rng.random()
+    if draw < 0.2:
+        return Node("to_float", (value,))
+    if dtype == "bool":
+        if draw < 0.35:
+            return Node("logical_not", (value,))
+        if draw < 0.5 and rank:
+            return Node("sum", (value,), (rng.randint(-1, rank - 1), rng.randint(0, 1)))
+        return Node(rng.choice(LOGICAL), (value, partner))
+    if draw < 0.35:
+        return Node(rng.choice(BINARY), (value, partner))
+    if draw < 0.45:
+        return Node(rng.choice(COMPARE), (value, partner))
+    if draw < 0.55:
+        return Node(rng.choice(INT_UNARY), (value,))
+    if draw < 0.65 and rank:
+        reduce = rng.choice(("sum", "amax", "cumsum"))
+        attrs = (rng.randint(-1, rank - 1),) + ((rng.randint(0, 1),) if reduce != "cumsum" else ())
+        return Node(reduce, (value,), attrs)
+    op = rng.choice(INT_SCALAR)
+    if op == "clamp":
+        low = rng.randint(-3, 2)
+        return Node(op, (value,), (low, low + rng.randint(0, 4)))
+    constant = (
+        rng.choice((2, 3, 5, 7)) if op in ("remainder", "floor_divide") else rng.randint(-3, 3)
+    )
+    return Node(op, (value,), (constant,))
 
 
 def _pruned(spec: GraphSpec) -> GraphSpec:
@@ -464,7 +602,7 @@ def _rewire(spec: GraphSpec, value: int, replacement: int) -> GraphSpec | None:
 
 
 def is_valid_spec(spec: GraphSpec) -> bool:
-    """Whether the spec still runs in PyTorch and returns float tensors."""
+    """Whether the spec still runs in PyTorch and returns float, int64 or bool tensors."""
     try:
         shapes = _infer_shapes(spec)
         module, inputs = build_model_from_spec(spec)
@@ -473,7 +611,7 @@ def is_valid_spec(spec: GraphSpec) -> bool:
     except Exception:  # a shrink step that broke the graph: not a candidate
         return False
     return all(0 not in shapes[o] for o in spec.outputs) and all(
-        t.dtype == torch.float32 for t in outputs
+        t.dtype in _DTYPE_NAMES for t in outputs
     )
 
 
@@ -500,7 +638,7 @@ def shrink(
         for candidate in _candidates(spec):
             if checks >= budget:
                 break
-            if candidate == spec or not is_valid_spec(candidate):
+            if candidate == spec or not is_valid_spec(candidate) or not _conditioned(candidate):
                 continue
             checks += 1
             try:
@@ -578,39 +716,75 @@ class FuzzSummary:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
+@dataclass(frozen=True)
+class LevelResult:
+    """One graph at one level: its failure (None: csim matched) and reproducer path."""
+
+    level: int
+    failure: Failure | None
+    reproducer: str | None
+
+
+def check_graph(
+    seed: int, levels: tuple[int, ...], out_dir: Path
+) -> tuple[GraphSpec, list[LevelResult]]:
+    """Draw graph `seed`, check it at every level; shrink and save what fails.
+
+    A process of its own (`run_fuzz(jobs=...)`) runs it with a private work folder.
+    """
+    spec = random_spec(seed)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="llmhls-fuzz-") as tmp:
+        workdir = Path(tmp)
+        for level in levels:
+            failure = _checked(spec, level, workdir)
+            path = None
+            if failure is not None:
+                small = shrink(spec, level, failure, workdir)
+                if failure.kind == "mismatch":
+                    failure = _with_debug_label(small, level, workdir, failure)
+                path = str(write_reproducer(out_dir, small, level, failure))
+            results.append(LevelResult(level, failure, path))
+    return spec, results
+
+
 def run_fuzz(
     seed: int,
     count: int,
     levels: tuple[int, ...],
     out_dir: Path,
     progress: Callable[[str], None] = lambda line: None,
+    jobs: int = 1,
 ) -> FuzzSummary:
-    """Check `count` graphs (seeds seed*1000003 + i) at every level; save shrunk failures."""
+    """Check `count` graphs (seeds seed*1000003 + i) at every level; save shrunk failures.
+
+    With `jobs` > 1 the graphs are checked in that many processes; the summary and
+    the progress lines are the same and in the same order as with one.
+    """
     summary = FuzzSummary()
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="llmhls-fuzz-") as tmp:
-        workdir = Path(tmp)
-        for i in range(count):
-            spec = random_spec(seed * 1_000_003 + i)
+    seeds = [seed * 1_000_003 + i for i in range(count)]
+    with contextlib.ExitStack() as stack:
+        if jobs > 1:
+            context = multiprocessing.get_context("spawn")  # torch is not fork-safe
+            pool = stack.enter_context(ProcessPoolExecutor(jobs, mp_context=context))
+            checked = pool.map(check_graph, seeds, repeat(levels), repeat(out_dir))
+        else:
+            checked = map(check_graph, seeds, repeat(levels), repeat(out_dir))
+        for i, (spec, results) in enumerate(checked):
             summary.graphs += 1
-            for level in levels:
+            for result in results:
                 summary.checks += 1
-                failure = _checked(spec, level, workdir)
                 verdict = "ok"
-                if failure is not None:
-                    small = shrink(spec, level, failure, workdir)
-                    if failure.kind == "mismatch":
-                        failure = _with_debug_label(small, level, workdir, failure)
-                    path = write_reproducer(out_dir, small, level, failure)
+                if result.failure is not None:
+                    kind = result.failure.kind
                     summary.failures += 1
-                    counts = summary.failures_by_class
-                    counts[failure.kind] = counts.get(failure.kind, 0) + 1
-                    summary.reproducers.append(str(path))
-                    verdict = f"{failure.kind}: {failure.message} -> {path}"
+                    summary.failures_by_class[kind] = summary.failures_by_class.get(kind, 0) + 1
+                    summary.reproducers.append(str(result.reproducer))
+                    verdict = f"{kind}: {result.failure.message} -> {result.reproducer}"
                 progress(
-                    f"[{i + 1}/{count}] seed {spec.seed} -O{level}: {len(spec.nodes)} nodes, "
-                    f"{verdict}"
+                    f"[{i + 1}/{count}] seed {spec.seed} -O{result.level}: "
+                    f"{len(spec.nodes)} nodes, {verdict}"
                 )
-            shutil.rmtree(workdir / "O0", ignore_errors=True)
     summary.seconds = round(time.perf_counter() - start, 1)
     return summary

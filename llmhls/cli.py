@@ -606,6 +606,14 @@ def _add_fuzz_command(commands) -> None:
         help="where reproducers go (default: tests/regressions)",
     )
     fuzz_cmd.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="check graphs in N processes; same results and order as one (default: 1)",
+    )
+    fuzz_cmd.add_argument(
         "--json", action="store_true", help="end with one JSON line (graphs, failures, ...)"
     )
     _add_debug(fuzz_cmd)
@@ -619,11 +627,18 @@ def _cmd_fuzz(args: argparse.Namespace) -> int:
     levels = tuple(args.levels or (0, 1, 2))
     if args.count < 1:
         raise OptionError(f"--count must be at least 1, got {args.count}")
+    if args.jobs < 1:
+        raise OptionError(f"--jobs must be at least 1, got {args.jobs}")
     bad = [level for level in levels if level not in (0, 1, 2)]
     if bad:
         raise OptionError(f"unknown optimization level -O{bad[0]} (use -O0, -O1 or -O2)")
     summary = run_fuzz(
-        args.seed, args.count, levels, args.output, lambda line: print(line, file=sys.stderr)
+        args.seed,
+        args.count,
+        levels,
+        args.output,
+        lambda line: print(line, file=sys.stderr),
+        jobs=args.jobs,
     )
     print(
         f"llmhls fuzz: {summary.graphs} graphs x {len(levels)} levels, "

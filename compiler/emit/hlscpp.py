@@ -534,6 +534,18 @@ class FunctionEmitter:
                 expr = f"{expr} % {basis[index]}"
             self.bind_temp(result, expr, indent)
 
+    def _op_affine_linearize_index(self, op: ir.Operation, indent: int) -> None:
+        """Row-major offset of [i0, ..., iN-1] in `basis` (whose outer bound may be left out)."""
+        static = list(ir.DenseI64ArrayAttr(op.attributes["static_basis"]))
+        indices = [self.scalar(v) for v in op.operands]
+        if any(b < 0 for b in static) or len(static) not in (len(indices), len(indices) - 1):
+            raise UnsupportedError(f"dynamic affine.linearize_index (from {describe_location(op)})")
+        terms = []
+        for position, index in enumerate(indices):
+            stride = int(np.prod(static[len(static) - len(indices) + position + 1 :]))
+            terms.append(index if stride == 1 else f"{index} * {stride}")
+        self.bind_temp(op.results[0], " + ".join(terms), indent)
+
     # control flow
     def _declare_results(self, op: ir.Operation, inits: list[ir.Value], indent: int) -> list[str]:
         names = []

@@ -41,6 +41,7 @@ _ROLE_USES = {
 }
 _OUTPUTS = {
     "host/llm_host.cpp": "llm_host.cpp.j2",
+    "host/llmhls_sha256.h": "llmhls_sha256.h.j2",
     "host/CMakeLists.txt": "CMakeLists.txt.j2",
     "host/README.md": "README.md.j2",
 }

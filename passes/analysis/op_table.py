@@ -480,8 +480,9 @@ def _table() -> tuple[OpRow, ...]:
     # Structure, control and memory: printed by emitter methods, no operator of their own.
     structural = (
         "arith.constant", "affine.for", "affine.if", "affine.apply", "affine.min",
-        "affine.max", "affine.delinearize_index", "affine.load", "affine.store", "scf.for",
-        "scf.if", "memref.alloc", "memref.alloca", "memref.load", "memref.store",
+        "affine.max", "affine.delinearize_index", "affine.linearize_index", "affine.load",
+        "affine.store", "scf.for", "scf.if", "memref.alloc", "memref.alloca", "memref.load",
+        "memref.store",
         "memref.get_global", "memref.subview", "memref.expand_shape", "memref.collapse_shape",
         "memref.cast", "memref.reinterpret_cast", "func.call", "func.return",
         "hlsdf.stream_create", "hlsdf.stream_read", "hlsdf.stream_write",

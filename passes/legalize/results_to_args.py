@@ -52,8 +52,10 @@ def _convert(func: ir.Operation) -> None:
         if "res_attrs" in func.attributes
         else [ir.DictAttr.get({}) for _ in func_type.results]
     )
-    replaced: set[str] = set()
-    for value in values:
+    for index in range(len(values)):
+        # Read the operand afresh: a buffer returned twice was replaced by the first
+        # output argument when its allocation went, and is copied from it the second time.
+        value = ret.operands[index]
         if not isinstance(value.type, ir.MemRefType):
             raise UnsupportedError(
                 f"function '@{symbol_name(func)}' returns a scalar ({value.type}); "
@@ -66,10 +68,8 @@ def _convert(func: ir.Operation) -> None:
             owner_op is not None
             and owner_op.name in ("memref.alloc", "memref.alloca")
             and owner_op.parent.name == "func.func"
-            and value.get_name() not in replaced
         )
         if is_fresh_alloc:
-            replaced.add(value.get_name())
             value.replace_all_uses_with(out_arg)
             owner_op.erase()
         else:

@@ -26,19 +26,37 @@ from llmhls.compiler.fuzz import (
 def test_graphs_are_valid_varied_and_seeded() -> None:
     ops: set[str] = set()
     dtypes: set[str] = set()
+    output_dtypes: set[str] = set()
     sizes: set[int] = set()
-    for seed in range(80):
+    for seed in range(150):
         spec = random_spec(seed)
         assert spec == random_spec(seed)
         assert GraphSpec.from_json(json.loads(json.dumps(spec.to_json()))) == spec
         assert is_valid_spec(spec), spec
         ops.update(node.op for node in spec.nodes)
+        module, inputs = build_model_from_spec(spec)
+        output_dtypes.update(str(t.dtype).removeprefix("torch.") for t in module(*inputs))
         dtypes.update(dtype for dtype, _ in spec.inputs)
         sizes.update(d for _, shape in spec.inputs for d in shape)
     wanted = {"linear", "matmul", "softmax", "layer_norm", "where", "embedding", "transpose"}
     assert wanted | {"reshape", "slice", "sum", "add"} <= ops
+    integral = {"argmax", "cumsum", "masked_fill", "to_float", "remainder", "floor_divide"}
+    assert integral | {"lt", "eq", "logical_and", "logical_not"} <= ops
     assert dtypes == {"float32", "bool", "int64"}
     assert {1, 2, 3, 5, 7, 11} <= sizes
+    assert {"float32", "bool", "int64"} == output_dtypes
+
+
+def test_layer_norm_never_sees_a_constant_row() -> None:
+    """A constant row normalizes to rounding error x 1/sqrt(eps): such draws are dropped."""
+    for seed in range(200):
+        spec = random_spec(seed)
+        module, inputs = build_model_from_spec(spec)
+        values = module.all_values(*inputs)
+        for node in spec.nodes:
+            if node.op == "layer_norm" and values[node.args[0]].shape[-1] > 1:
+                rows = values[node.args[0]]
+                assert bool((rows.var(dim=-1, unbiased=False) > 0).all()), (seed, spec)
 
 
 def _has_softmax(spec: GraphSpec, level: int, workdir: Path) -> Failure | None:
@@ -88,10 +106,22 @@ def test_cli_json_summary(tmp_path: Path) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    assert "[1/1] seed 36000108 -O0: 2 nodes, ok" in result.stderr  # progress
+    assert "[1/1] seed 36000108 -O0: 3 nodes, ok" in result.stderr  # progress
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["graphs"] == 1 and summary["failures"] == 0
     assert summary["failures_by_class"] == {}
+
+
+def test_jobs_give_the_same_run(tmp_path: Path) -> None:
+    """Graphs checked in two processes: the same summary and progress, in the same order."""
+    lines: dict[int, list[str]] = {1: [], 2: []}
+    summaries = {
+        jobs: run_fuzz(36, 2, (0,), tmp_path / str(jobs), lines[jobs].append, jobs=jobs)
+        for jobs in (1, 2)
+    }
+    assert lines[1] == lines[2] and len(lines[1]) == 2
+    assert summaries[1].graphs == summaries[2].graphs == 2
+    assert summaries[1].failures == summaries[2].failures == 0
 
 
 @pytest.mark.slow

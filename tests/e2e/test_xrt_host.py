@@ -21,7 +21,7 @@ from xrt_doubles import STUB_HEADERS, build_host, fake_pyxrt, write_fake_xrt
 
 from llmhls.compiler.llm.xrt_host import render_xrt_host
 from llmhls.errors import InputError, OptionError, UnsupportedError
-from llmhls.project import parse_llm_section
+from llmhls.project import parse_llm_section, write_weight_digests
 from llmhls.runtime.xrt_backend import XrtBackend
 
 VOCAB = 32
@@ -140,6 +140,7 @@ def make_project(root: Path, xclbin: bool = True) -> Path:
     weights.mkdir(parents=True)
     for name in WEIGHTS:
         (weights / f"{name}.bin").write_bytes(weight_bytes(name))
+    write_weight_digests(root)  # every host run below checks them (SHA-256 in C++)
     if xclbin:
         (root / "build").mkdir()
         (root / "build" / "llm.xclbin").write_bytes(b"xclbin2\0")
@@ -205,7 +206,12 @@ def fnv1a64(data: bytes) -> int:
 
 def test_render_outputs_and_determinism() -> None:
     files = render_xrt_host(make_manifest())
-    assert sorted(files) == ["host/CMakeLists.txt", "host/README.md", "host/llm_host.cpp"]
+    assert sorted(files) == [
+        "host/CMakeLists.txt",
+        "host/README.md",
+        "host/llm_host.cpp",
+        "host/llmhls_sha256.h",
+    ]
     assert files == render_xrt_host(copy.deepcopy(make_manifest()))
     cpp = files["host/llm_host.cpp"]
     for include in ("<xrt/xrt_device.h>", "<xrt/xrt_kernel.h>", "<xrt/xrt_bo.h>"):
@@ -491,6 +497,28 @@ def test_host_checks_weight_files(host_build: tuple[Path, Path], tmp_path: Path)
     result, _ = run_host((binary, project), tmp_path, "--prompt-ids", "1")
     assert result.returncode != 0
     assert f"weight file {short} (w_q_proj) not found" in result.stderr
+
+
+def test_host_checks_weight_digests(host_build: tuple[Path, Path], tmp_path: Path) -> None:
+    """A weight edited at the same size, or one SHA256SUMS does not list, is refused."""
+    binary, _ = host_build
+    project = make_project(tmp_path / "p")
+    edited = project / "data/weights/w_q_proj.bin"
+    data = bytearray(edited.read_bytes())
+    data[17] ^= 0x01
+    edited.write_bytes(bytes(data))
+    result, log = run_host((binary, project), tmp_path, "--prompt-ids", "1")
+    assert result.returncode != 0 and result.stderr.count("\n") == 1
+    assert f"{edited}: contents differ from the SHA-256 in " in result.stderr
+    assert "(edited or damaged): recompile the project" in result.stderr
+    assert log == []  # before the device is opened
+    sums = project / "data/weights/SHA256SUMS"
+    sums.write_text(
+        "".join(line for line in sums.read_text().splitlines(True) if edited.name not in line)
+    )
+    result, _ = run_host((binary, project), tmp_path, "--prompt-ids", "1")
+    assert result.returncode != 0
+    assert f"{edited}: not listed in {sums}, so not written by llmhls compile" in result.stderr
 
 
 def test_host_needs_kv_cache_in_one_bank(host_build: tuple[Path, Path], tmp_path: Path) -> None:

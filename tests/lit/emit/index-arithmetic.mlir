@@ -43,3 +43,23 @@ func.func @gather(%x: memref<4x16xf32> {llmhls.arg = "x", llmhls.role = "input"}
   } loc("gather:index")
   return
 }
+
+// affine.linearize_index (a cumsum along a collapsed dim lowers to it): the
+// row-major offset of its indices in the basis; `disjoint` changes nothing.
+// CHECK-LABEL: void flatten(
+// CHECK: const int t0 = i0 * 3 + i1;
+// CHECK-NEXT: const int t1 = i1 * 5 + i0;
+// CHECK-NEXT: const float t2 = x[t0];
+// CHECK-NEXT: y[t1] = t2;
+func.func @flatten(%x: memref<6xf32> {llmhls.arg = "x", llmhls.role = "input"},
+                   %y: memref<15xf32> {llmhls.arg = "y", llmhls.role = "output"}) {
+  affine.for %i = 0 to 2 {
+    affine.for %j = 0 to 3 {
+      %flat = affine.linearize_index disjoint [%i, %j] by (2, 3) : index
+      %outer = affine.linearize_index [%j, %i] by (5) : index
+      %v = memref.load %x[%flat] : memref<6xf32>
+      memref.store %v, %y[%outer] : memref<15xf32>
+    } loc("flatten:rows")
+  } loc("flatten:rows")
+  return
+}
