@@ -92,6 +92,7 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
         passes.append("hls-array-partition")
         passes.append("hls-bind-storage")
     if options.level >= 2:
+        passes.append("hls-medusa-heads")  # Medusa heads (if any) as parallel task groups
         passes.append(
             f"hls-dataflow-tasks{{fuse-below={DATAFLOW_FUSE_BELOW:g} "
             f"target={options.target} {clock}}}"

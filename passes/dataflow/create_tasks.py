@@ -49,7 +49,7 @@ from llmhls.passes.analysis.ir_utils import (
 )
 from llmhls.passes.analysis.loops import STORE_OPS, VIEW_OPS, loop_forest, root_buffer
 from llmhls.passes.base import Pass
-from llmhls.passes.dataflow.task_graph import Task, group_tasks, steps_of
+from llmhls.passes.dataflow.task_graph import TASK_GROUP_ATTR, Task, group_tasks, steps_of
 from llmhls.passes.qor.estimator import estimate
 from llmhls.passes.registry import register_pass
 from llmhls.targets import get_target
@@ -93,7 +93,11 @@ class CreateDataflowTasks(Pass):
             base = symbol_name(top)
             for index, task in enumerate(tasks):
                 own = {value for value, users in owners.items() if users == {index}}
-                _outline(module, top, task, f"{base}_task{index}", names, own)
+                name = f"{base}_task{index}" + (f"_{task.group}" if task.group else "")
+                _outline(module, top, task, name, names, own)
+                for op in task.ops:
+                    if TASK_GROUP_ATTR in op.attributes:
+                        del op.attributes[TASK_GROUP_ATTR]
                 _erase_dead_views(top)
             directives.set_dataflow(top)
 
@@ -118,19 +122,25 @@ def fuse_tasks(
     def cost(task: Task) -> int:
         return sum(latency.get(op, 1) for op in task.ops)
 
+    def may_fuse(first: Task, second: Task) -> bool:
+        """Two task groups (parallel by construction, e.g. Medusa heads) never fuse."""
+        return first.group is None or second.group is None or first.group == second.group
+
     while len(tasks) > 1:
         costs = [cost(t) for t in tasks]
-        index = min(range(len(tasks)), key=lambda i: (costs[i], i))
         too_many = bool(max_tasks) and len(tasks) > max_tasks
-        if not too_many and costs[index] >= fuse_below * max(costs):
+        fusion = None
+        for index in sorted(range(len(tasks)), key=lambda i: (costs[i], i)):
+            if not too_many and costs[index] >= fuse_below * max(costs):
+                break
+            neighbours = [i for i in (index - 1, index + 1) if 0 <= i < len(tasks)]
+            neighbours = [i for i in neighbours if may_fuse(tasks[index], tasks[i])]
+            if neighbours:
+                fusion = (index, min(neighbours, key=lambda i: (costs[i], i)))
+                break
+        if fusion is None:
             break
-        if index == 0:
-            partner = 1
-        elif index == len(tasks) - 1:
-            partner = index - 1
-        else:
-            partner = index - 1 if costs[index - 1] <= costs[index + 1] else index + 1
-        first, second = sorted((index, partner))
+        first, second = sorted(fusion)
         tasks[first : second + 1] = [Task(tasks[first].steps + tasks[second].steps)]
     return tasks
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from torch_mlir import ir
 
-from llmhls.passes.analysis.ir_utils import walk_ops
+from llmhls.errors import UnsupportedError
+from llmhls.passes.analysis.ir_utils import describe_place, walk_ops
 from llmhls.passes.analysis.loops import LOAD_OPS, STORE_OPS, root_buffer
 
 # Ops that stay in the dataflow region: they allocate, name or reshape storage.
@@ -37,6 +38,11 @@ STAY_OPS = {
 }
 
 
+# A top-level op's task group (set by hls-medusa-heads): hls-dataflow-tasks keeps the steps of
+# one group in one task named after it, and never fuses two groups.
+TASK_GROUP_ATTR = "hlsdf.task_group"
+
+
 @dataclass(eq=False)
 class Step:
     """One top-level op with effects and the root buffers it reads and writes."""
@@ -49,6 +55,13 @@ class Step:
     def touches(self) -> set[ir.Value]:
         return self.reads | self.writes
 
+    @property
+    def group(self) -> str | None:
+        """The step's task group, if a pass gave it one."""
+        if TASK_GROUP_ATTR not in self.op.attributes:
+            return None
+        return ir.StringAttr(self.op.attributes[TASK_GROUP_ATTR]).value
+
 
 @dataclass(eq=False)
 class Task:
@@ -57,6 +70,17 @@ class Task:
     @property
     def ops(self) -> list[ir.Operation]:
         return [step.op for step in self.steps]
+
+    @property
+    def group(self) -> str | None:
+        """The one task group among the steps (None: ungrouped); two groups are an error."""
+        groups = {s.group for s in self.steps} - {None}
+        if len(groups) > 1:
+            raise UnsupportedError(
+                f"steps of task groups {sorted(groups)} share a buffer at "
+                f"{describe_place(self.steps[0].op)}, so they cannot be separate tasks"
+            )
+        return groups.pop() if groups else None
 
     @property
     def reads(self) -> set[ir.Value]:
@@ -118,4 +142,15 @@ def group_tasks(steps: list[Step]) -> list[Task]:
             index += 1
         tasks.append(Task(steps[start : end + 1]))
         start = end + 1
-    return tasks
+    return merge_groups(tasks)
+
+
+def merge_groups(tasks: list[Task]) -> list[Task]:
+    """Adjacent tasks of one task group become one task (ungrouped ones stay as they are)."""
+    merged: list[Task] = []
+    for task in tasks:
+        if merged and task.group is not None and merged[-1].group == task.group:
+            merged[-1] = Task(merged[-1].steps + task.steps)
+        else:
+            merged.append(task)
+    return merged
