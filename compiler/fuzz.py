@@ -26,6 +26,7 @@ import random
 import tempfile
 import textwrap
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -748,6 +749,11 @@ def check_graph(
     return spec, results
 
 
+def _use_warning_filters(filters: list) -> None:
+    """A worker process takes its parent's warning filters (the CLI silences PyTorch's)."""
+    warnings.filters[:] = filters
+
+
 def run_fuzz(
     seed: int,
     count: int,
@@ -767,7 +773,14 @@ def run_fuzz(
     with contextlib.ExitStack() as stack:
         if jobs > 1:
             context = multiprocessing.get_context("spawn")  # torch is not fork-safe
-            pool = stack.enter_context(ProcessPoolExecutor(jobs, mp_context=context))
+            pool = stack.enter_context(
+                ProcessPoolExecutor(
+                    jobs,
+                    mp_context=context,
+                    initializer=_use_warning_filters,
+                    initargs=(list(warnings.filters),),
+                )
+            )
             checked = pool.map(check_graph, seeds, repeat(levels), repeat(out_dir))
         else:
             checked = map(check_graph, seeds, repeat(levels), repeat(out_dir))

@@ -98,17 +98,19 @@ def test_reproducer_rebuilds_the_graph(tmp_path: Path) -> None:
 
 
 def test_cli_json_summary(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "llmhls.cli", "fuzz", "--seed", "36", "--count", "1"]
+    command = [sys.executable, "-m", "llmhls.cli", "fuzz", "--seed", "36", "--count", "2"]
     result = subprocess.run(
-        [*command, "-O0", "-o", str(tmp_path), "--json"],
+        [*command, "-O0", "-o", str(tmp_path), "-j", "2", "--json"],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    assert "[1/1] seed 36000108 -O0: 3 nodes, ok" in result.stderr  # progress
+    lines = result.stderr.splitlines()
+    assert lines[0] == "[1/2] seed 36000108 -O0: 3 nodes, ok"  # progress, in order
+    assert all(line.startswith("[") for line in lines), lines  # workers print no warnings
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["graphs"] == 1 and summary["failures"] == 0
+    assert summary["graphs"] == 2 and summary["failures"] == 0
     assert summary["failures_by_class"] == {}
 
 
