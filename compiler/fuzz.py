@@ -136,7 +136,7 @@ def _apply(node: Node, args: list[torch.Tensor], params: Any, index: int) -> tor
             if op in ("silu", "gelu")
             else (getattr(torch, op)(args[0]))
         )
-    if op in BINARY:
+    if op in BINARY or op in COMPARE or op in LOGICAL:
         return getattr(torch, op)(args[0], args[1])
     if op == "linear":
         return torch.nn.functional.linear(args[0], params[f"w{index}"], params[f"b{index}"])
@@ -158,10 +158,6 @@ def _apply(node: Node, args: list[torch.Tensor], params: Any, index: int) -> tor
     if op == "slice":
         dim, start, end = attrs
         return args[0].narrow(dim, start, end - start)
-    if op in COMPARE:
-        return getattr(torch, op)(args[0], args[1])
-    if op in LOGICAL:
-        return getattr(torch, op)(args[0], args[1])
     if op == "logical_not":
         return torch.logical_not(args[0])
     if op == "argmax":

@@ -36,6 +36,21 @@ def is_inside(op: ir.Operation, container: ir.Operation) -> bool:
     return False
 
 
+def as_operation(owner: ir.Operation | ir.OpView) -> ir.Operation:
+    """The generic operation behind a use's owner (an OpView or an Operation)."""
+    return owner.operation if isinstance(owner, ir.OpView) else owner
+
+
+def replace_uses_inside(value: ir.Value, new: ir.Value, container: ir.Operation) -> None:
+    """Every use of `value` inside `container` (or by it) reads `new` instead."""
+    outside = [
+        as_operation(use.owner)
+        for use in value.uses
+        if not is_inside(as_operation(use.owner), container)
+    ]
+    value.replace_all_uses_except(new, outside)
+
+
 def walk_ops(op: ir.Operation) -> Iterator[ir.Operation]:
     """Pre-order walk over every nested operation (a list, so callers may erase)."""
     found: list[ir.Operation] = []

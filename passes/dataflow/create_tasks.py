@@ -41,8 +41,8 @@ from llmhls.passes import directives
 from llmhls.passes.analysis.ir_utils import (
     c_identifier,
     function_arg_attrs,
-    is_inside,
     location_label,
+    replace_uses_inside,
     symbol_name,
     top_function,
     walk_ops,
@@ -360,16 +360,7 @@ def _outline(
     for op in task.ops:
         op.move_before(ret.operation)
     for value, arg in zip(params, entry.arguments, strict=True):
-        _replace_uses_inside(value, arg, func_op.operation)
+        replace_uses_inside(value, arg, func_op.operation)
     for op, clone in clones:
         for old, new in zip(op.results, clone.results, strict=True):
-            _replace_uses_inside(old, new, func_op.operation)
-
-
-def _replace_uses_inside(value: ir.Value, new: ir.Value, container: ir.Operation) -> None:
-    outside = [use.owner for use in value.uses if not is_inside(_as_op(use.owner), container)]
-    value.replace_all_uses_except(new, [_as_op(o) for o in outside])
-
-
-def _as_op(owner: ir.Operation | ir.OpView) -> ir.Operation:
-    return owner.operation if isinstance(owner, ir.OpView) else owner
+            replace_uses_inside(old, new, func_op.operation)

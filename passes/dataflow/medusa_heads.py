@@ -17,10 +17,13 @@ top function's loop nests (the steps of `task_graph`), in program order:
   through a view (a slice of the stack of the heads' results that the shared
   LM head reads), belongs to none; a nest whose every written buffer
   only head k's nests use (an accumulator's zero fill) is head k's;
-- a scratch buffer several heads write is duplicated: each head after the
-  first gets its own allocation. That is only sound when the head's first
-  access overwrites it, so a head whose first nest on the buffer reads it is
-  an error;
+- a buffer that steps of two heads touch and a head writes (bufferization
+  reuses dead scratch buffers across heads) is split by live range, each
+  starting at a nest that writes it without reading it: a later range takes
+  a fresh allocation; within one range, the nests from a head's first write
+  on take one, and when that write also reads the buffer (an accumulator
+  starting from a zero fill), the fill is cloned just before it. A fill is
+  first moved next to its users, so a head's fill sits among its own nests;
 - every nest of head k gets `hlsdf.task_group = "medusa_head_k"`, which
   hls-dataflow-tasks keeps as one task of that name and never fuses with
   another group.
@@ -40,9 +43,10 @@ from torch_mlir import ir
 
 from llmhls.errors import UnsupportedError
 from llmhls.passes.analysis.ir_utils import (
+    as_operation,
     describe_place,
     function_arg_attrs,
-    is_inside,
+    replace_uses_inside,
     top_function,
 )
 from llmhls.passes.analysis.loops import VIEW_OPS
@@ -126,7 +130,7 @@ def _assign_heads(steps: list[Step], weights: dict[ir.Value, int]) -> dict[Step,
 
 def _viewed(buffer: ir.Value) -> bool:
     """Whether `buffer` is also seen through a view (a slice of a stack, a reshape)."""
-    return any(_op(use.owner).name in VIEW_OPS for use in buffer.uses)
+    return any(as_operation(use.owner).name in VIEW_OPS for use in buffer.uses)
 
 
 def _split_one_shared_buffer(top: ir.Operation, steps: list[Step], heads: dict[Step, int]) -> bool:
@@ -158,15 +162,15 @@ def _split_one_shared_buffer(top: ir.Operation, steps: list[Step], heads: dict[S
             else:
                 ranges[-1].append(step)
         if len(ranges) > 1:
-            moved = ranges[-1]
+            moved = [step.op for step in ranges[-1]]
         else:
             first = next(s for s in head_writes if _other_head_before(s, touching, heads))
-            moved = touching[touching.index(first) :]
+            moved = [step.op for step in touching[touching.index(first) :]]
             if buffer in first.reads:
-                moved = [_cloned_fill(touching[0], first, buffer, heads), *moved]
+                moved.insert(0, _cloned_fill(touching[0], first, buffer, heads))
         copy = alloc.clone(ip=ir.InsertionPoint(alloc))
-        for step in moved:
-            _replace_inside(buffer, copy.results[0], step)
+        for op in moved:  # the next round's steps see the new buffer
+            replace_uses_inside(buffer, copy.results[0], op)
         return True
     return False
 
@@ -192,23 +196,11 @@ def _fills_next_to_their_users(top: ir.Operation) -> None:
             step.op.move_before(user.op)
 
 
-def _cloned_fill(fill: Step, first: Step, buffer: ir.Value, heads: dict[Step, int]) -> Step:
+def _cloned_fill(fill: Step, first: Step, buffer: ir.Value, heads: dict[Step, int]) -> ir.Operation:
     """A copy of `fill` (a nest that only writes `buffer`) just before `first`."""
     if fill in heads or fill.writes != {buffer} or fill.reads:
         raise UnsupportedError(
             f"{NAME}: '{first.op.name}' at {describe_place(first.op)}: a head updates a "
             "buffer other steps read, and no plain fill wrote it first"
         )
-    return Step(fill.op.clone(ip=ir.InsertionPoint(first.op)), set(), {buffer})
-
-
-def _op(owner: ir.Operation | ir.OpView) -> ir.Operation:
-    return owner.operation if isinstance(owner, ir.OpView) else owner
-
-
-def _replace_inside(value: ir.Value, new: ir.Value, step: Step) -> None:
-    """Every use of `value` inside `step`'s nest reads `new` instead."""
-    outside = [_op(use.owner) for use in value.uses if not is_inside(_op(use.owner), step.op)]
-    value.replace_all_uses_except(new, outside)
-    step.reads = {new if b == value else b for b in step.reads}
-    step.writes = {new if b == value else b for b in step.writes}
+    return fill.op.clone(ip=ir.InsertionPoint(first.op))
