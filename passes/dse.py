@@ -9,6 +9,8 @@ step:
 2. doubles the unroll factor of that nest's candidates;
 3. re-derives array partitions and storage binding for the new factors;
 4. re-runs the QoR estimate.
+A loop the search unrolls fully hands its pipeline to its parent at the end
+(`hoist_unrolled_pipelines`): Vitis has no loop left to pipeline there.
 The step is kept when the design still fits the budget and the objective
 (latency, or the dataflow interval) improved. Otherwise it is undone and
 the nest is saturated. The search ends when every nest is saturated or
@@ -31,6 +33,7 @@ from llmhls.errors import OptionError
 from llmhls.passes import directives
 from llmhls.passes.analysis.ir_utils import symbol_name, top_function
 from llmhls.passes.analysis.loops import Loop, loop_forest
+from llmhls.passes.analysis.unrolled import hoist_unrolled_pipelines
 from llmhls.passes.base import Pass
 from llmhls.passes.loop.array_partition import ArrayPartition
 from llmhls.passes.loop.bind_storage import BindStorage
@@ -172,6 +175,7 @@ class _Search:
             self._restore(previous)
             self._refresh_directives()
             saturated.add(nest_index)
+        hoist_unrolled_pipelines(self.top)  # a fully unrolled loop's pipeline goes up a level
         self._refresh_directives()
 
     @staticmethod

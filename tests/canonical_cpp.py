@@ -4,7 +4,10 @@
   off-chip memory: no burst, II >= 64 in Vitis, UG1448);
 - every `#pragma HLS dataflow` region is in UG1399 canonical form: its arrays
   are local and non-static, each local array or stream reaches exactly two
-  task calls (one producer, one consumer), and no call passes one name twice.
+  task calls (one producer, one consumer), and no call passes one name twice;
+- no loop is both pipelined and fully unrolled (Vitis has no loop left to
+  pipeline: the pipeline belongs to the loop around it), and `loop_flatten`
+  sits only in a pipelined loop.
 Read on the text, independently of the passes that promise it
 (hls-buffer-read-back, hls-dataflow-tasks, hls-verify-dataflow).
 """
@@ -22,6 +25,20 @@ _LOCAL = re.compile(
     r"^  (static )?(?:hls::stream<[\w:<> ]+>|[\w:<> ]+?) (\w+)(?:\[\d+\]|\(\"\w+\"\));", re.M
 )
 _CALL = re.compile(r"^  (\w+)\((.*)\);$", re.M)
+# A loop's header and the pragmas right after it.
+_LOOP = re.compile(r"^\s*(\w+): for \(.*\{\n((?:\s*#pragma HLS .*\n)*)", re.M)
+
+
+def loop_directive_conflicts(source: str) -> list[str]:
+    """Loops whose pragmas contradict each other (module doc), one line each."""
+    problems = []
+    for label, block in _LOOP.findall(source):
+        pipelined = "#pragma HLS pipeline" in block
+        if pipelined and re.search(r"#pragma HLS unroll\s*$", block, re.M):
+            problems.append(f"loop {label} is pipelined and fully unrolled")
+        if "#pragma HLS loop_flatten" in block and not pipelined:
+            problems.append(f"loop {label} is flattened but not pipelined")
+    return problems
 
 
 def slow_forms(source: str, top: str) -> list[str]:
@@ -29,7 +46,7 @@ def slow_forms(source: str, top: str) -> list[str]:
     functions = {m.group(1): (m.group(2), m.group(3)) for m in _FUNCTION.finditer(source)}
     assert top in functions, f"top function '{top}' not found in the emitted source"
     outputs = _OUTPUT_PARAM.findall(functions[top][0])
-    problems = []
+    problems = loop_directive_conflicts(source)
     for name, (_, body) in functions.items():
         for output in outputs:
             if re.search(rf"=\s*{output}\[", body):

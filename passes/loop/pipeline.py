@@ -30,6 +30,7 @@ from llmhls.errors import OptionError
 from llmhls.passes import directives
 from llmhls.passes.analysis.ir_utils import functions, has_body
 from llmhls.passes.analysis.loops import Loop, loop_forest
+from llmhls.passes.analysis.unrolled import fully_unrolled
 from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
 
@@ -82,7 +83,7 @@ class LoopPipeline(Pass):
             parent = inner.parent
             copies = _body_copies(parent) if parent is not None else None
             fits = copies is not None and copies <= self.max_unroll
-            target = parent if fits and not _fully_unrolled(parent) else inner
+            target = parent if fits and not fully_unrolled(parent) else inner
             if target not in chosen:
                 chosen.append(target)
         marked = {id(loop) for loop in chosen}
@@ -93,14 +94,10 @@ class LoopPipeline(Pass):
         ]
 
 
-def _fully_unrolled(loop: Loop) -> bool:
-    return directives.get_unroll(loop.op) == 0
-
-
 def _innermost(loop: Loop) -> list[Loop]:
     """Loops under (and including) `loop` that are not fully unrolled but all inside them is."""
-    if all(_fully_unrolled(inner) for inner in list(loop.walk())[1:]):
-        return [] if _fully_unrolled(loop) else [loop]
+    if all(fully_unrolled(inner) for inner in list(loop.walk())[1:]):
+        return [] if fully_unrolled(loop) else [loop]
     return [found for child in loop.children for found in _innermost(child)]
 
 

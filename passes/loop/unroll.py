@@ -14,6 +14,9 @@ unrolls those fully anyway) is left unmarked.
 
 depth=-1 (default) marks the innermost loops; depth=d marks the loops at
 nesting depth d (0 = outermost).
+
+A pipelined loop this pass unrolls fully hands its pipeline to its parent
+(`analysis/unrolled.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from llmhls.errors import OptionError
 from llmhls.passes import directives
 from llmhls.passes.analysis.ir_utils import functions, has_body
 from llmhls.passes.analysis.loops import Loop, loop_forest
+from llmhls.passes.analysis.unrolled import hoist_unrolled_pipelines
 from llmhls.passes.base import Pass
 from llmhls.passes.registry import register_pass
 
@@ -55,6 +59,7 @@ class LoopUnroll(Pass):
                             factor = unroll_factor(loop.trip_count, self.factor)
                             if factor is not None:
                                 directives.set_unroll(loop.op, factor)
+                hoist_unrolled_pipelines(func)
 
     def _selects(self, loop: Loop) -> bool:
         if any(directives.get_pipeline(outer.op) for outer in loop.enclosing()[:-1]):

@@ -118,6 +118,15 @@ def test_project_records_the_tree_and_its_estimate(llama, tmp_path) -> None:
     )
     gains = report["estimated_speedup"] > 1.0
     assert ("gains" in report["verdict"]) == gains, report["verdict"]
+    # Bound by the MACs, the report says what wider units would make of the same tree.
+    wider = report["wider_units"]
+    if report["verify_bound"] != "the units' MACs (row lanes)":
+        assert wider is None
+    elif wider is not None:
+        lanes = json.loads((project / "report.json").read_text())["engine"]["row_lanes"]
+        assert 16 % wider["row_lanes"] == 0 and wider["row_lanes"] > lanes
+        assert wider["verify_step_cycles"] < report["verify_step_cycles"]
+        assert "row lanes (the layers' units" in (project / "report.md").read_text()
     manifest = json.loads((project / "manifest.json").read_text())["llm"]
     tree = manifest["medusa"]["tree_paths"]
     assert len(tree) == report["tree_tokens"] and tree[0] == []

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import torch
+from canonical_cpp import slow_forms
 
 from llmhls.compiler.csim import run_csim
 from llmhls.compiler.driver import compile_model
@@ -38,6 +39,7 @@ def test_heads_run_as_parallel_tasks_and_match_pytorch(tmp_path: Path) -> None:
     out = tmp_path / "heads"
     compile_model(loaded, out, CompileOptions(force=True, optimize=OptimizeOptions(level=2)))
     cpp = (out / "kernel" / "medusa_heads.cpp").read_text()
+    assert slow_forms(cpp, "medusa_heads") == []
     top = cpp[cpp.index("#pragma HLS dataflow") :]
     calls = re.findall(r"^  (medusa_heads_task\d+\w*)\((.*)\);$", top, re.M)
     heads = [(name, args) for name, args in calls if "_medusa_head_" in name and "addmm" in name]

@@ -163,3 +163,24 @@ def test_decode_engine_generates_transformers_greedy_tokens(smollm2, tmp_path: P
         tokens.append(int(np.argmax(logits)))
         logits = backend.decode(tokens[-1], len(prompt) + len(tokens) - 1)
     assert tokens == greedy_tokens(loaded.model, prompt, 16)
+
+
+def test_medusa_estimate_names_the_bound_and_what_wider_units_would_do(
+    smollm2, tmp_path: Path
+) -> None:
+    """The source precision (int4 layers, int8 head) with the shipped heads, --tree auto:
+    the report names the bound of the chosen tree's verify step, and, where the units'
+    MACs bind it, the same tree on the next wider layer units with their share of the part."""
+    from llmhls.compiler.medusa.heads import smollm2_heads
+
+    loaded, _ = smollm2
+    options = LlmCompileOptions(
+        max_context=256, engine="stream", medusa=str(smollm2_heads()), tree="auto"
+    )
+    report = compile_llm(loaded, tmp_path / "medusa", options).report
+    medusa, engine = report["medusa"], report["engine"]
+    assert medusa["verify_bound"] == "the units' MACs (row lanes)", medusa
+    wider = medusa["wider_units"]
+    assert wider["row_lanes"] > engine["row_lanes"]
+    assert wider["verify_step_cycles"] < medusa["verify_step_cycles"]
+    assert wider["fits"] == all(share <= 0.8 for share in wider["utilization"].values())

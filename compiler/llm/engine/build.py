@@ -38,7 +38,7 @@ from llmhls.compiler.llm.engine.layout import (
     encode,
     has_bias,
 )
-from llmhls.compiler.llm.engine.medusa import choose_tree, sees_masks
+from llmhls.compiler.llm.engine.medusa import choose_tree, sees_masks, wider_units
 from llmhls.compiler.llm.engine.performance import (
     VEC,
     EngineOps,
@@ -94,6 +94,7 @@ class EnginePlan:
     vector_ii: VectorII = field(default_factory=VectorII)  # performance.choose_vector_ii
     tree: MedusaTree | None = None  # --medusa: the tree a verify step checks (engine/medusa.py)
     trees: list = field(default_factory=list)  # --medusa: every size's estimate, the chosen first
+    wider_units: dict | None = None  # --medusa: the chosen tree on wider units (medusa.wider_units)
 
 
 # tb_llm's verdict on the engine's prefill logits (manifest `tolerance`): the float
@@ -390,6 +391,7 @@ def plan_engine(
             plan.rows = plan.tree.size
             plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
             plan.row_lanes = choose_row_lanes(plan, cfg, target, clock, FIFO_DEPTH)
+        plan.wider_units = wider_units(plan, cfg, target, clock, rates)
     return plan, reference
 
 

@@ -10,6 +10,7 @@ choice: `--tree auto` takes the size with the most estimated tokens/s on the par
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,9 @@ class TreeEstimate:
         }
 
 
+MACS_BOUND = "the units' MACs (row lanes)"
+
+
 def estimate_tree(
     plan, cfg, target: Target, clock: float, tree: MedusaTree, rates, decode_cycles: float
 ) -> TreeEstimate:
@@ -89,7 +93,7 @@ def estimate_tree(
 
     verify = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH, tree.size, tree=True)
     parts = {  # the step's largest share names what bounds it
-        "the units' MACs (row lanes)": verify.gemv_compute,
+        MACS_BOUND: verify.gemv_compute,
         "weight streaming (bandwidth)": verify.gemv_memory,
         "the vector unit, row by row": verify.vector + verify.attention,
     }
@@ -115,6 +119,38 @@ def choose_tree(plan, cfg, target: Target, clock: float, rates, size: str) -> li
             estimates.append(estimate_tree(plan, cfg, target, clock, tree, rates, decode[rows]))
     best = max(estimates, key=lambda e: (round(e.speedup, 9), -e.tree.size))
     return [best, *(e for e in estimates if e is not best)]
+
+
+def wider_units(plan, cfg, target: Target, clock: float, rates) -> dict[str, Any] | None:
+    """The chosen tree's step on the next wider layer units (row lanes: the next divisor
+    of the step's rows) when the units' MACs bind it: the hardware a gain asks for, its
+    estimate against that build's own decode step, and its share of the part. None when
+    the MACs do not bind or no wider units exist."""
+    from llmhls.compiler.llm.engine.build import FIFO_DEPTH
+    from llmhls.compiler.llm.engine.performance import (
+        RESOURCE_BUDGET,
+        engine_resources,
+        step_cycles,
+        utilization,
+    )
+
+    chosen = plan.trees[0]
+    wider = [d for d in range(plan.row_lanes + 1, plan.rows + 1) if plan.rows % d == 0]
+    if chosen.bound != MACS_BOUND or not wider:
+        return None
+    trial = dataclasses.replace(plan, row_lanes=wider[0])
+    decode = step_cycles(trial, cfg, target, clock, 0, FIFO_DEPTH).cycles
+    estimate = estimate_tree(trial, cfg, target, clock, chosen.tree, rates, decode)
+    used = utilization(engine_resources(trial, cfg, clock, FIFO_DEPTH), target)
+    return {
+        "row_lanes": trial.row_lanes,
+        "verify_step_cycles": round(estimate.verify_cycles),
+        "decode_step_cycles": round(decode),
+        "verify_bound": estimate.bound,
+        "estimated_speedup": round(estimate.speedup, 3),
+        "utilization": {k: round(v, 3) for k, v in used.items()},
+        "fits": all(v <= RESOURCE_BUDGET for v in used.values()),
+    }
 
 
 @contextmanager
@@ -161,6 +197,7 @@ def medusa_report(plan, clock: float) -> dict[str, Any]:
         if others
         else f"--tree {chosen.tree.size}",
         "not_modelled": "the heads' blocks and their LM-head pass (on the host for now)",
+        "wider_units": plan.wider_units,
         "candidates": [e.as_dict(clock) for e in sorted(plan.trees, key=lambda e: e.tree.size)],
     }
 

@@ -765,6 +765,22 @@ def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict
     }
 
 
+def _wider_units_line(wider: dict[str, Any] | None) -> list[str]:
+    """report.md's line on the chosen tree with wider layer units, when MACs bind it."""
+    if not wider:
+        return []
+    u = wider["utilization"]
+    verdict = "within" if wider["fits"] else "over"
+    return [
+        f"- with {wider['row_lanes']} row lanes (the layers' units that much wider) the step "
+        f"would take {wider['verify_step_cycles']:,} cycles against {wider['decode_step_cycles']:,}"
+        f" for that build's decode step, {wider['estimated_speedup']}x, bound by "
+        f"{wider['verify_bound']}; it would use DSP {u['dsp']:.0%}, LUT {u['lut']:.0%}, "
+        f"FF {u['ff']:.0%}, BRAM18K {u['bram_18k']:.0%}, URAM {u['uram']:.0%} of the part "
+        f"({verdict} the {RESOURCE_BUDGET:.0%} budget)"
+    ]
+
+
 def render_engine_markdown(report: dict[str, Any]) -> str:
     """report.md of an engine project."""
     e = report["engine"]
@@ -815,6 +831,7 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
             f"- estimated {medusa['estimated_tokens_per_s']} tokens/s, "
             f"{medusa['estimated_speedup']}x plain decode ({medusa['verdict']}); not modelled: "
             f"{medusa['not_modelled']}",
+            *_wider_units_line(medusa.get("wider_units")),
             "",
             "| tree tokens | expected tokens a step | cycles a step | bound | speed-up |",
             "| --- | --- | --- | --- | --- |",

@@ -4,7 +4,8 @@
 
 // An element-wise multiply-add: every unrolled copy costs one fmul and one
 // fadd (5 DSP). With 12 DSP the search stops at 2 copies; unconstrained it
-// unrolls the 64-iteration loop by the largest factor tried (64 = full).
+// unrolls the 64-iteration loop by the largest factor tried (64 = full), and a
+// fully unrolled loop keeps no pipeline: its copies are straight-line code.
 // hls-buffer-interfaces gives x, y and z on-chip copies (burst loops in and out),
 // which the search then partitions to serve the unrolled copies.
 // TIGHT-COUNT-2: memref.alloc() {{.*}}hlsdf.partition
@@ -12,7 +13,7 @@
 // TIGHT: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 2 : i64}}
 // TIGHT: affine.store %{{.*}}, %arg2
 // FREE-COUNT-2: memref.alloc() {{.*}}hlsdf.partition
-// FREE: } {hlsdf.pipeline = {ii = 1 : i64}, hlsdf.unroll = {factor = 0 : i64}}
+// FREE: } {hlsdf.unroll = {factor = 0 : i64}}
 // FREE: affine.store %{{.*}}, %arg2
 // BAD: error: hls-dse objective must be latency or interval, got 'power'
 func.func @axpy(%x: memref<64xf32> {llmhls.arg = "x", llmhls.role = "input"},
