@@ -9,9 +9,10 @@ it, and run it through `llmhls-opt`.
      order their innermost loops read them, innermost loops
      pipelined at II=1 (achieved II computed), partitions and storage that the
      pipelines need.
--O2  (default) -O1 plus loop permutation (reductions outward, weight layouts
-     chosen after it), a design-space exploration of unroll factors under the
-     part's resource budget, and dataflow tasks over the loop nests.
+-O2  (default) -O1 plus loop permutation (reductions outward, an interface
+     weight read once for a few rows, weight layouts chosen after it), a
+     design-space exploration of unroll factors under the part's resource
+     budget, and dataflow tasks over the loop nests.
 -O1/-O2 end with hls-verify-dataflow; at -O0 the legalization pipeline runs it.
 
 `weight_banks` (not None) adds hls-weight-banks to -O1/-O2: the weights are
@@ -69,7 +70,8 @@ def optimization_pipeline(options: OptimizeOptions) -> str:
         passes.append("hls-fold-transposes")
         passes.append(f"hls-buffer-interfaces{{max-kib={options.max_onchip_kib}}}")
     if options.level >= 2:
-        passes.append("hls-loop-permute")
+        # Weights left on the interface (above what is buffered on chip) share their reads.
+        passes.append(f"hls-loop-permute{{reuse-min-kib={options.max_onchip_kib}}}")
     if options.level >= 1:
         # After the loop order is final (and after buffering, so on-chip copies keep theirs).
         passes.append("hls-weight-layout")

@@ -1,9 +1,9 @@
 """hls-dse: design-space exploration of unroll factors under the target part's budget.
 
 The search is greedy and deterministic. Its candidates are the pipelined
-innermost loops; a candidate's choices are unroll factors 1, 2, 4, ... up
-to `max-unroll`, plus a full unroll when the trip count fits under it. Each
-step:
+innermost loops (innermost but for fully unrolled loops); a candidate's
+choices are unroll factors 1, 2, 4, ... up to `max-unroll`, plus a full
+unroll when the trip count fits under it. Each step:
 1. takes the top-level loop nest with the largest estimated latency that is
    not yet saturated (ties go to the earlier nest);
 2. doubles the unroll factor of that nest's candidates;
@@ -33,7 +33,7 @@ from llmhls.errors import OptionError
 from llmhls.passes import directives
 from llmhls.passes.analysis.ir_utils import symbol_name, top_function
 from llmhls.passes.analysis.loops import Loop, loop_forest
-from llmhls.passes.analysis.unrolled import hoist_unrolled_pipelines
+from llmhls.passes.analysis.unrolled import fully_unrolled, hoist_unrolled_pipelines
 from llmhls.passes.base import Pass
 from llmhls.passes.loop.array_partition import ArrayPartition
 from llmhls.passes.loop.bind_storage import BindStorage
@@ -212,11 +212,12 @@ class _Search:
 
 
 def _candidates(nest: Loop) -> list[Loop]:
-    """Pipelined innermost loops of a nest with a known trip count above one."""
+    """Pipelined loops of a nest with a known trip count above one and nothing inside them
+    but fully unrolled loops (hls-loop-permute's weight-reuse rows)."""
     return [
         loop
         for loop in nest.walk()
-        if loop.is_innermost
+        if all(fully_unrolled(inner) for inner in list(loop.walk())[1:])
         and directives.get_pipeline(loop.op) is not None
         and (loop.trip_count or 0) > 1
     ]
