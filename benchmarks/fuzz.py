@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from llmhls.compiler.fuzz import run_fuzz
@@ -28,6 +29,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "tests" / "regressions")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes")
     args = parser.parse_args()
+    warnings.filterwarnings("ignore")  # as the CLI: progress lines and the summary only
     levels = tuple(args.levels or (0, 1, 2))
     summary = run_fuzz(
         args.seed,

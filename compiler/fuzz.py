@@ -22,9 +22,11 @@ import contextlib
 import dataclasses
 import json
 import multiprocessing
+import os
 import random
 import tempfile
 import textwrap
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -47,6 +49,7 @@ COMPARE = ("gt", "lt", "eq")
 LOGICAL = ("logical_and", "logical_or", "logical_xor")
 SIZES = (1, 2, 3, 4, 5, 7, 8, 11)  # 1, primes, powers of two
 FAILURE_CLASSES = ("crash", "compile-error", "csim-error", "mismatch")
+PARENT_POLL_S = 1.0  # how often a --jobs worker checks that its parent still runs
 
 
 @dataclass(frozen=True)
@@ -745,9 +748,17 @@ def check_graph(
     return spec, results
 
 
-def _use_warning_filters(filters: list) -> None:
-    """A worker process takes its parent's warning filters (the CLI silences PyTorch's)."""
+def _start_worker(filters: list, parent: int) -> None:
+    """A worker process takes its parent's warning filters (the CLI silences PyTorch's)
+    and exits when its parent is gone (killed, not shut down): no orphan keeps fuzzing."""
     warnings.filters[:] = filters
+    threading.Thread(target=_exit_without, args=(parent,), daemon=True).start()
+
+
+def _exit_without(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
 
 
 def run_fuzz(
@@ -773,8 +784,8 @@ def run_fuzz(
                 ProcessPoolExecutor(
                     jobs,
                     mp_context=context,
-                    initializer=_use_warning_filters,
-                    initargs=(list(warnings.filters),),
+                    initializer=_start_worker,
+                    initargs=(list(warnings.filters), os.getpid()),
                 )
             )
             checked = pool.map(check_graph, seeds, repeat(levels), repeat(out_dir))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -112,6 +115,54 @@ def test_cli_json_summary(tmp_path: Path) -> None:
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["graphs"] == 2 and summary["failures"] == 0
     assert summary["failures_by_class"] == {}
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is `pid`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_killing_the_parent_stops_its_workers(tmp_path: Path) -> None:
+    """SIGTERM to `llmhls fuzz -j 2` alone (not its process group): its workers exit too."""
+    command = [sys.executable, "-m", "llmhls.cli", "fuzz", "--seed", "5", "--count", "40"]
+    parent = subprocess.Popen(
+        [*command, "-O0", "-o", str(tmp_path), "-j", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workers: list[int] = []
+    try:
+        assert parent.stderr is not None
+        parent.stderr.readline()  # the first graph is done: the workers run
+        workers = _children(parent.pid)
+        assert workers, "no worker processes found"
+        os.kill(parent.pid, signal.SIGTERM)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not any(_alive(w) for w in workers), "workers outlived their parent"
+    finally:
+        parent.kill()
+        for worker in [w for w in workers if _alive(w)]:
+            os.kill(worker, signal.SIGKILL)
 
 
 def test_jobs_give_the_same_run(tmp_path: Path) -> None:
