@@ -296,28 +296,34 @@ struct Activation {
   float group_sum[T][IN / 32 > 0 ? IN / 32 : 1];  // int4 units: sum of x per group of 32
 };
 
-// Row r of the activation a matrix phase of format FMT reads, in one pass of kVec
-// elements a cycle: x itself; for int8/int4 units also x / sx in int16, with sx =
-// max|x| / 32767 over the kVec elements of the cycle (one word's lanes, so a unit
-// scales each word's integer sum by its own sx), and for int4 each group of 32's sum.
-// `pad` elements (the phase's padded inputs, <= IN) are written: x's n, then zeros; x[j]
-// is read(j). With `normed`, x is first RMS-normalized on the way in: weight[j] * (x[j] *
-// inverse), so the norm costs no pass of its own (`rms_inverse` gives `inverse`).
+// Rows r_out.. r_out + rows - 1 of the activation a matrix phase of format FMT reads, in
+// one pass of kVec elements a cycle through every row (the rows one after another in one
+// pipeline, so its depth is paid once a step, not once a row): x itself; for int8/int4
+// units also x / sx in int16, with sx = max|x| / 32767 over the kVec elements of the
+// cycle (one word's lanes, so a unit scales each word's integer sum by its own sx), and
+// for int4 each group of 32's sum. `pad` elements of a row (the phase's padded inputs,
+// <= IN) are written: x's n, then zeros; x[j] of row t is read(t, j). With `normed`, x
+// is first RMS-normalized on the way in: weight[j] * (x[j] * inverse_rms[t]), so the norm
+// costs no pass of its own (`rms_inverse_rows` gives `inverse_rms`).
 template <int FMT, int IN, int T, typename Reader>
-void prepare_row(const Reader& read, int n, int pad, bool normed, const float* weight,
-                 float inverse_rms, Activation<IN, T>& a, int r) {
+void prepare_rows(const Reader& read, int rows, int n, int pad, bool normed, const float* weight,
+                  const float* inverse_rms, Activation<IN, T>& a, int r_out) {
 #pragma HLS inline
+  const int chunks = (pad + kVec - 1) / kVec;
+  int t = 0;  // the row, and its chunk: counters, not a division
+  int i = 0;
 PREPARE:
-  for (int i = 0; i < (pad + kVec - 1) / kVec; ++i) {
-#pragma HLS loop_tripcount min = 1 max = (IN + kVec - 1) / kVec
+  for (int k = 0; k < rows * chunks; ++k) {
+#pragma HLS loop_tripcount min = 1 max = T * ((IN + kVec - 1) / kVec)
 #pragma HLS pipeline II = 1
+    const int r = r_out + t;
     float values[kVec];
     float peak = 0.0f;
     for (int e = 0; e < kVec; ++e) {
       const int j = i * kVec + e;
       const bool inside = j < n && j < pad;
-      const float raw = inside ? read(j) : 0.0f;
-      const float v = normed && inside ? weight[j] * (raw * inverse_rms) : raw;
+      const float raw = inside ? read(t, j) : 0.0f;
+      const float v = normed && inside ? weight[j] * (raw * inverse_rms[t]) : raw;
       values[e] = v;
       if (j < pad) a.x[r][j] = v;
       const float magnitude = v < 0.0f ? -v : v;
@@ -338,6 +344,10 @@ PREPARE:
         const int j = i * kVec + e;
         if (j < pad) a.xq[r][j] = round_to_int16(values[e] * inverse);
       }
+    }
+    if (++i == chunks) {
+      i = 0;
+      ++t;
     }
   }
 }
@@ -794,8 +804,9 @@ AUX_TAKE:
 }
 
 // ---------------------------------------------------------------- vector unit
-// Every loop takes kVec elements an iteration; reductions keep kPartials running sums. Each
-// works on one row of a step's arrays and is inlined into the loop over the rows. Where
+// Every loop takes kVec elements an iteration; reductions keep kPartials running sums. The
+// RMS sums and PREPARE run through a step's rows in one pipeline (`rms_inverse_rows`,
+// `prepare_rows`); the others work on one row and are inlined into the loop over the rows. Where
 // an elementwise loop runs at II > 1 (the compiler's choice, to fit the part), each of
 // its operators serves II of the kVec lanes in turn.
 template <int N>
@@ -818,11 +829,42 @@ RMS_SUM:
   return tree_sum<kPartials>(partial);
 }
 
-// 1 / RMS(x) for RMSNorm (llama): the scaling itself happens in `prepare_row` (normed).
-template <int H>
-float rms_inverse(const float* x, float eps) {
+// 1 / RMS(x) of rows first.. first + rows - 1 of x, for RMSNorm (llama): the scaling itself
+// happens in `prepare_rows` (normed). The rows' sums run one after another in one pipeline
+// (kPartials running sums a row), then each row's tail, a row a cycle.
+template <int H, int T>
+void rms_inverse_rows(const float x[T][H], int first, int rows, float eps, float* inverse) {
 #pragma HLS inline
-  return hls::rsqrt(sum_of_squares<H>(x) / H + eps);
+  constexpr int kChunks = (H + kVec - 1) / kVec;
+  float partial[T][kPartials];
+#pragma HLS array_partition variable = partial complete dim = 2
+  int t = 0;  // the row, and its chunk
+  int i = 0;
+RMS_SUM:
+  for (int k = 0; k < rows * kChunks; ++k) {
+#pragma HLS loop_tripcount min = kChunks max = T * kChunks
+#pragma HLS pipeline II = 1
+#pragma HLS dependence variable = partial type = inter distance = 8 true
+    float squares[kVec];
+    for (int e = 0; e < kVec; ++e) {
+      const int j = i * kVec + e;
+      squares[e] = j < H ? x[first + t][j] * x[first + t][j] : 0.0f;
+    }
+    const float before = i < kPartials ? 0.0f : partial[t][i % kPartials];
+    partial[t][i % kPartials] = before + tree_sum<kVec>(squares);
+    if (++i == kChunks) {
+      i = 0;
+      ++t;
+    }
+  }
+RMS_ROWS:
+  for (int r = 0; r < rows; ++r) {
+#pragma HLS loop_tripcount min = 1 max = T
+#pragma HLS pipeline II = 1
+    float sums[kPartials];
+    for (int p = 0; p < kPartials; ++p) sums[p] = p < kChunks ? partial[r][p] : 0.0f;
+    inverse[r] = hls::rsqrt(tree_sum<kPartials>(sums) / H + eps);
+  }
 }
 
 // LayerNorm (GPT-2): mean and variance over H, then scale and shift.

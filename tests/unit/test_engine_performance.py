@@ -73,6 +73,27 @@ def test_multi_row_attention_by_hand() -> None:
     assert attention_cycles(cfg, 1, 1, OPS, rows=2, row_lanes=2) == 229
 
 
+def test_prepare_and_rms_pay_their_depth_once_a_step() -> None:
+    cfg = SimpleNamespace(
+        arch="llama",
+        hidden_size=128,
+        intermediate_size=256,
+        num_heads=2,
+        num_kv_heads=1,
+        head_dim=64,
+    )
+    banks = SimpleNamespace(tile=64, gather_ii=1, gather_add_ii=1)
+    one, three = (
+        performance.vector_segments(cfg, OPS, False, ["fp32"] * 4, banks, steps=steps)
+        for steps in (1, 3)
+    )
+    # The norm before qkv: RMS_SUM and PREPARE take 2 chunks of kVec a row through every
+    # row, RMS_ROWS a row a cycle: 2 more rows add 2 x (2 + 2 + 1) cycles, not 2 depths.
+    assert three[0] - one[0] == 2 * (2 + 2 + 1)
+    # After the last phase, GATHER's residual add runs a row at a time.
+    assert three[4] == 3 * one[4]
+
+
 def test_row_lanes_are_the_fewest_within_one_percent_of_the_fastest_that_fit(monkeypatch) -> None:
     # 8 rows a step; P of 1, 2, 4 fit the part, 8 does not. The step's cycles by P:
     # 1000, 600, 595 (memory-bound from 2 on): 2 is within 1% of 595, so 2.

@@ -1,8 +1,9 @@
 """The decode engine's cycles and resources per step, loop by loop from its templates.
 
 `llm_engine` runs steps of up to T tokens (one for a decode step, the prefill
-chunk for a prompt): the embedding rows, per layer the vector unit's loops row
-by row and four matrix phases (`gemv_unit`, each weight word serving every row
+chunk for a prompt): the embedding rows, per layer the vector unit's loops (the
+activations and RMS sums through all rows in one pipeline, the rest row by row)
+and four matrix phases (`gemv_unit`, each weight word serving every row
 of the step, P rows a cycle, its results leaving through GATHER), attention over
 the KV cache, then the final norm and the LM head for the last token. Every loop
 below mirrors one loop of `llmhls_engine.h` / `llm_engine.cpp.j2` (the template is
@@ -63,6 +64,7 @@ TEMPLATE_LOOPS = (
     "GEMV",
     "PREPARE",
     "RMS_SUM",
+    "RMS_ROWS",
     "LN_SUM",
     "LN_CENTER",
     "LN_SCALE",
@@ -191,10 +193,13 @@ def vector_segments(
     banks: UnitBanks,
     vector_ii: VectorII = VectorII(),
     kv_scaled: bool = False,
+    steps: int = 1,
 ) -> list[int]:
     """Cycles of one layer's vector-unit loops before each of its four matrix phases (of
-    `formats`), and after the last (attention apart: it comes before the output projection).
-    Each phase's results come through GATHER first; the residual adds are GATHER's."""
+    `formats`), and after the last (attention apart: it comes before the output projection),
+    for a step of `steps` rows. Each phase's results come through GATHER first; the residual
+    adds are GATHER's. PREPARE and llama's RMS sums run through the rows in one pipeline
+    (`prepare_rows`, `rms_inverse_rows`); every other loop runs once a row."""
     t = op.t
     h, inter = cfg.hidden_size, cfg.intermediate_size
     q = cfg.num_heads * cfg.head_dim
@@ -204,7 +209,12 @@ def vector_segments(
     elementwise = t.ram_read + t.fadd + t.store
 
     def loop(label: str, n: int, depth: int, ii: int = 1) -> int:
-        return _pipelined(label, 1, _vec(n), ii, depth).cycles
+        """A row's loop, once for each of the step's rows."""
+        return steps * _pipelined(label, 1, _vec(n), ii, depth).cycles
+
+    def rows_loop(label: str, n: int, depth: int) -> int:
+        """A loop through every row of the step, n elements a row, at II 1."""
+        return _pipelined(label, 1, steps * _vec(n), 1, depth).cycles
 
     def prepare(n: int, fmt: str, normed: bool = False) -> int:
         """PREPARE: one pass (with llama's RMS scaling, the int4 group sums and, for int units,
@@ -215,21 +225,29 @@ def vector_segments(
             depth = values + _tree(VEC, t.fcmp) + t.fdiv + t.fmul + 2 + t.store
         if fmt == "int4":
             depth = max(depth, values + _tree(GROUP, t.fadd) + t.store)
-        return loop("PREPARE", n, depth)
+        return rows_loop("PREPARE", n, depth)
 
-    def sum_of_squares() -> int:
-        """RMS_SUM, its partial sums' tree, / H, + eps and rsqrt."""
-        depth = t.ram_read + t.fmul + _tree(VEC, t.fadd) + t.fadd
-        return loop("RMS_SUM", h, depth) + reduce_tail + t.fdiv + t.fadd + op.rsqrt
+    square_sums = t.ram_read + t.fmul + _tree(VEC, t.fadd) + t.fadd  # RMS_SUM's depth
+    inverse = reduce_tail + t.fdiv + t.fadd + op.rsqrt  # the partial sums' tree, / H, + eps
+
+    def rms_inverse_rows() -> int:
+        """llama: RMS_SUM through the rows, then RMS_ROWS, a row's inverse a cycle."""
+        return (
+            rows_loop("RMS_SUM", h, square_sums)
+            + _pipelined("RMS_ROWS", 1, steps, 1, inverse + t.store).cycles
+        )
 
     def normed_prepare(n: int, fmt: str) -> int:
-        """The norm before a phase and its activation: llama scales inside PREPARE."""
+        """The norm before a phase and its activation: llama scales inside PREPARE;
+        GPT-2's LayerNorm runs a row at a time (LN_SUM, LN_CENTER, RMS_SUM, LN_SCALE)."""
         if cfg.arch == "llama":
-            return sum_of_squares() + prepare(n, fmt, normed=True)
-        mean = loop("LN_SUM", h, t.ram_read + _tree(VEC, t.fadd) + t.fadd) + reduce_tail + t.fdiv
+            return rms_inverse_rows() + prepare(n, fmt, normed=True)
+        mean = loop("LN_SUM", h, t.ram_read + _tree(VEC, t.fadd) + t.fadd)
         center = loop("LN_CENTER", h, elementwise)
+        sum_of_squares = loop("RMS_SUM", h, square_sums) + steps * inverse
         scale = loop("LN_SCALE", h, elementwise + 2 * t.fmul)
-        return mean + center + sum_of_squares() + scale + prepare(n, fmt)
+        tails = steps * (reduce_tail + t.fdiv)  # the mean's
+        return mean + tails + center + sum_of_squares + scale + prepare(n, fmt)
 
     def bias(n: int) -> int:
         return loop("RESIDUAL", n, elementwise) if biases else 0
@@ -245,10 +263,10 @@ def vector_segments(
         tanh = op_latency("math.tanh", 300)
         depth = t.ram_read + 4 * t.fmul + t.fadd + tanh + t.fmul
         activation = loop("GELU", inter, depth, vector_ii.activation)
-    kv_store = kv_store_cycles(cfg, op, kv_scaled)
+    kv_store = steps * kv_store_cycles(cfg, op, kv_scaled)
 
     def gather(n: int, add: bool = False) -> int:
-        return gather_cycles(n, banks, op, add)
+        return steps * gather_cycles(n, banks, op, add)
 
     return [
         normed_prepare(h, formats[0]),
@@ -386,7 +404,8 @@ def step_cycles(
     tree: bool = False,
 ) -> StepCycles:
     """Cycles of one step of `rows` tokens from position `pos` (the loop model above,
-    memory-capped): the vector unit's loops run once a row, the GEMVs once a step. With
+    memory-capped): the vector unit's loops run through the rows (`vector_segments`), the
+    GEMVs once a step. With
     `tree` the step verifies a Medusa tree of `rows` nodes: every row takes the final norm
     and the LM head (its argmax kept on chip, `tree_tail_cycles`), none writes logits."""
     op = EngineOps.at(clock)
@@ -398,8 +417,7 @@ def step_cycles(
     banks = engine_banks(layout, plan.channels, plan.rows, plan.row_lanes)
     biases = "bias_qkv" in plan.aux.offsets
     scaled = plan.kv_ctype == "int8_t"
-    segments = vector_segments(cfg, op, biases, formats, banks, plan.vector_ii, scaled)
-    segments = [rows * cycles for cycles in segments]
+    segments = vector_segments(cfg, op, biases, formats, banks, plan.vector_ii, scaled, rows)
     attention = attention_cycles(cfg, pos, plan.attention_row_ii, op, rows, plan.row_lanes, scaled)
     t = op.t
     aux = plan.aux
@@ -423,8 +441,10 @@ def step_cycles(
     phases = list(zip(layout.layer_phases, before, strict=True)) * cfg.num_layers
     head = layout.head
     # the final norm and the head's activations, as before qkv but in the head's format
-    final = vector_segments(cfg, op, False, [layout.head.fmt] * 4, banks, plan.vector_ii)[0]
-    final = (rows if tree else 1) * final + take(aux.final_floats)
+    final_rows = rows if tree else 1
+    formats = [layout.head.fmt] * 4
+    final = vector_segments(cfg, op, False, formats, banks, plan.vector_ii, steps=final_rows)[0]
+    final += take(aux.final_floats)
     rest = segments[4]  # after the last phase: the residual (and bias)
     for index, (phase, gap) in enumerate([*phases, (head, final)]):
         if index and index % len(layout.layer_phases) == 0:
