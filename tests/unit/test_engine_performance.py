@@ -28,6 +28,18 @@ from llmhls.hls_templates import TEMPLATES_DIR
 OPS = EngineOps.at(300)
 
 
+def _llama(hidden_size: int, intermediate_size: int, head_dim: int) -> SimpleNamespace:
+    """A llama config of 2 query heads and 1 KV head, as the model functions read it."""
+    return SimpleNamespace(
+        arch="llama",
+        num_heads=2,
+        num_kv_heads=1,
+        head_dim=head_dim,
+        hidden_size=hidden_size,
+        intermediate_size=intermediate_size,
+    )
+
+
 def test_fp32_gemv_by_hand() -> None:
     # 16 rows over 2 channels: 8 rounds each, one block; 32 inputs = 2 words of 16 lanes.
     # Steps: 2 words x 8 rounds = 16. Depth: fmul 3 + a 16-lane fabric tree 4 x 4 + the
@@ -74,14 +86,7 @@ def test_multi_row_attention_by_hand() -> None:
 
 
 def test_prepare_and_rms_pay_their_depth_once_a_step() -> None:
-    cfg = SimpleNamespace(
-        arch="llama",
-        hidden_size=128,
-        intermediate_size=256,
-        num_heads=2,
-        num_kv_heads=1,
-        head_dim=64,
-    )
+    cfg = _llama(hidden_size=128, intermediate_size=256, head_dim=64)
     banks = SimpleNamespace(tile=64, gather_ii=1, gather_add_ii=1)
     one, three = (
         performance.vector_segments(cfg, OPS, False, ["fp32"] * 4, banks, steps=steps)
@@ -131,14 +136,7 @@ def test_vector_ii_is_the_fastest_combination_that_fits(monkeypatch) -> None:
 
 
 def test_a_loop_at_ii_two_takes_half_the_operators() -> None:
-    cfg = SimpleNamespace(
-        arch="llama",
-        num_heads=2,
-        num_kv_heads=1,
-        head_dim=4,
-        hidden_size=64,
-        intermediate_size=128,
-    )
+    cfg = _llama(hidden_size=64, intermediate_size=128, head_dim=4)
     layout = SimpleNamespace(
         layer_phases=[Phase("m", "fp32", 64, 64)],
         head=Phase("head", "fp32", 64, 64),
