@@ -15,7 +15,9 @@ needs at most `max-factor` blocks; otherwise the cyclic factor up to
 `max-factor` that puts the fewest copies of an access in one bank (powers
 of two first among equals, then the smallest). Arrays
 of at most `complete-threshold` elements, or whose factor reaches their
-size, are partitioned completely (registers); an array accessed through a
+size, are partitioned completely (registers), unless the array is larger than
+`max-factor` and its copies are whole blocks apart (the rows of an unrolled
+row loop): then a block partition, a bank a block; an array accessed through a
 non-affine offset under an unrolled counter only if it is that small.
 
 Only `memref.alloc` buffers are partitioned (also when a dataflow task
@@ -89,14 +91,16 @@ class ArrayPartition(Pass):
         size = math.prod(mem.shape) if mem.rank else 1
         pairs = [pair for copies in needs if copies for pair in copies]
         factor = math.lcm(*(stride * count for stride, count in pairs)) if pairs else 1
+        # Copies at least B elements apart fall into distinct blocks of B elements.
+        blocks = -(-size // min(stride for stride, _ in pairs)) if pairs else size
         if (None in needs or factor > 1) and (size <= self.complete_threshold or factor >= size):
+            if None not in needs and self.max_factor < size and 2 <= blocks <= self.max_factor:
+                return directives.Partition("block", blocks)  # a bank a row, not registers
             return directives.Partition("complete", 0)
         if factor <= 1:
             return None
         if factor <= self.max_factor:
             return directives.Partition("cyclic", factor)
-        # Copies at least B elements apart fall into distinct blocks of B elements.
-        blocks = -(-size // min(stride for stride, _ in pairs))
         if 2 <= blocks <= self.max_factor:
             return directives.Partition("block", blocks)
         # Otherwise the cyclic factor up to max-factor that spreads the copies best.
