@@ -73,8 +73,13 @@ def _permute_function(func: ir.Operation, reuse_min_bytes: int) -> None:
             if band.root.op in done:
                 continue
             done.add(band.root.op)
-            reuse = _reuse_order(band, reuse_min_bytes)
-            order = reuse or _new_order(band)
+            if len(band.loops) < 2 or any(loop.op.name != "affine.for" for loop in band.loops):
+                continue
+            info = reorder_info(band)
+            if info is None or not info.stored:
+                continue
+            reuse = _reuse_order(info, reuse_min_bytes)
+            order = reuse or _new_order(info)
             if order is not None:
                 _apply(band, order)
                 if reuse:
@@ -85,13 +90,9 @@ def _permute_function(func: ir.Operation, reuse_min_bytes: int) -> None:
         raise LlmhlsError(f"hls-loop-permute produced invalid IR in @{symbol_name(func)}")
 
 
-def _new_order(band: Band) -> list[int] | None:
+def _new_order(info: ReorderInfo) -> list[int] | None:
     """Band positions, outermost first, in their new order; None to leave the band alone."""
-    if len(band.loops) < 2 or any(loop.op.name != "affine.for" for loop in band.loops):
-        return None
-    info = reorder_info(band)
-    if info is None or not info.stored:
-        return None
+    band = info.band
     # A loop of one iteration gains nothing from going innermost.
     parallel = [
         p
@@ -107,15 +108,11 @@ def _new_order(band: Band) -> list[int] | None:
     return [p for p in range(len(band.loops)) if p != best] + [best]
 
 
-def _reuse_order(band: Band, min_bytes: int) -> list[int] | None:
+def _reuse_order(info: ReorderInfo, min_bytes: int) -> list[int] | None:
     """Band positions with a short parallel loop innermost and, just outside it, the loop
     walking the weight it does not move with: the band's largest buffer, read through the
     interface. None when no such pair exists."""
-    if len(band.loops) < 2 or any(loop.op.name != "affine.for" for loop in band.loops):
-        return None
-    info = reorder_info(band)
-    if info is None or not info.stored:
-        return None
+    band = info.band
     # The band's largest buffer, read through the interface: what re-reading costs most.
     largest = max(_elements(a) for a in [*info.loads, *info.stored.values()])
     weights = [
@@ -130,7 +127,6 @@ def _reuse_order(band: Band, min_bytes: int) -> list[int] | None:
         for p, loop in enumerate(band.loops)
         if not info.is_reduction(p) and (loop.trip_count or 0) > 1
     ]
-    best: tuple[int, list[int]] | None = None  # (elements shared, order)
     for rows in parallel:
         if band.loops[rows].trip_count > REUSE_MAX_TRIPS:
             continue
@@ -138,12 +134,11 @@ def _reuse_order(band: Band, min_bytes: int) -> list[int] | None:
             if weight.stride(band.loops[rows].iv) != 0:
                 continue
             sweeps = [p for p in parallel if p != rows and _walks(weight, band.loops[p].iv)]
-            if not sweeps or (best is not None and _elements(weight) <= best[0]):
-                continue
-            sweep = min(sweeps, key=lambda p: _preference(info, p))
-            order = [p for p in range(len(band.loops)) if p not in (rows, sweep)]
-            best = (_elements(weight), [*order, sweep, rows])
-    return None if best is None else best[1]
+            if sweeps:
+                sweep = min(sweeps, key=lambda p: _preference(info, p))
+                order = [p for p in range(len(band.loops)) if p not in (rows, sweep)]
+                return [*order, sweep, rows]
+    return None
 
 
 def _elements(access: Access) -> int:
