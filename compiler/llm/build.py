@@ -541,6 +541,8 @@ def _compile_engine(
         "engine": performance,
     }
     files: dict[str, str | np.ndarray] = engine.engine_files(plan, cfg, options, args)
+    if engine.HLS_OPS in files:
+        manifest["hls_ops"] = engine.HLS_OPS
     if plan.tree is not None:
         manifest["llm"]["medusa"] = medusa_manifest(plan, heads)
         report["medusa"] = medusa_report(plan, clock)
@@ -629,6 +631,7 @@ def _run_hls_tcl(
         cosim=False,
         include_dirs=["kernel"],
         header_comment=f"llmhls {__version__}: Vitis HLS script for '{name}' {note}",
+        solution_scripts=[manifest["hls_ops"]] if "hls_ops" in manifest else [],
     )
 
 

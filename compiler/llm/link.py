@@ -240,5 +240,6 @@ def xclbin_files(manifest: Mapping[str, Any], target: Target, header: str) -> di
         blocker=blocker,
         clock_mhz=f"{clock:g}",
         clock_hz=round(clock * 1e6),
+        pre_tcl=manifest.get("hls_ops"),
     )
     return files

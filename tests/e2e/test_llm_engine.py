@@ -28,6 +28,7 @@ from llmhls.compiler.llm.source import load_llm
 from llmhls.compiler.llm.testbench import run_llm_csim
 from llmhls.compiler.options import LlmCompileOptions
 from llmhls.errors import OptionError, UnsupportedError
+from llmhls.passes.analysis import op_table
 from llmhls.project import load_llm_manifest
 from llmhls.runtime.csim_backend import CsimBackend
 
@@ -125,7 +126,7 @@ ROW_CASES = [(3, 1), (3, 3), (4, 2)]
 def test_multi_row_steps_match_the_reference(llama, tmp_path, monkeypatch, chunk, lanes) -> None:
     """Every row of a step reads the same weight words: prompt logits and tokens as the
     reference's, whatever the step's rows and the units' row lanes."""
-    monkeypatch.setattr(engine_build, "choose_row_lanes", lambda *_: lanes)
+    monkeypatch.setattr(engine_build, "choose_units", lambda *_: (lanes, "dsp"))
     _check_against_reference(llama, tmp_path / "p", "fp32", "fp32", 1e-5, chunk)
     source = (tmp_path / "p" / "kernel" / "llm_engine.cpp").read_text()
     assert f"constexpr int kRows = {chunk};" in source
@@ -155,6 +156,39 @@ def test_engine_project_is_one_kernel_with_a_port_per_channel(llama, tmp_path) -
     for a in ports:  # every channel file holds exactly its declared words
         assert (tmp_path / "p" / a["file"]).stat().st_size == 64 * a["elements"]
     assert result.manifest["llm"]["kv_cache"]["dtype"] == "float16"
+
+
+def test_float_adds_on_luts_are_bound_in_both_build_scripts(llama, tmp_path, monkeypatch) -> None:
+    """A build whose float adds go to LUTs (choose_units, when the DSPs bind) says so to
+    Vitis once, in hls_ops.tcl, which run_hls.tcl sources and v++ -c takes; each add the
+    model counts trades the default core's DSPs for the fabric core's LUTs."""
+    options = LlmCompileOptions(max_context=CONTEXT, engine="stream")
+    monkeypatch.setattr(engine_build, "choose_units", lambda *_: (1, "dsp"))
+    on_dsp = compile_llm(load_llm(llama), tmp_path / "dsp", options)
+    assert not (tmp_path / "dsp" / "hls_ops.tcl").exists()
+    assert (
+        "hls_ops" not in on_dsp.manifest
+        and "pre_tcl" not in (tmp_path / "dsp" / "build_xclbin.sh").read_text()
+    )
+    monkeypatch.setattr(engine_build, "choose_units", lambda *_: (1, "fabric"))
+    on_luts = compile_llm(load_llm(llama), tmp_path / "lut", options)
+    project = tmp_path / "lut"
+    bindings = (project / "hls_ops.tcl").read_text().splitlines()
+    assert bindings[-2:] == ["config_op fadd -impl fabric", "config_op fsub -impl fabric"]
+    assert "source [file join $llmhls_root hls_ops.tcl]" in (project / "run_hls.tcl").read_text()
+    assert '--hls.pre_tcl "$PWD/hls_ops.tcl"' in (project / "build_xclbin.sh").read_text()
+    assert on_luts.manifest["hls_ops"] == "hls_ops.tcl"
+    dsp, lut = on_dsp.report["engine"], on_luts.report["engine"]
+    assert (dsp["float_adds"], lut["float_adds"]) == ("dsp", "fabric")
+    default = op_table.default_row("arith.addf")
+    fabric = op_table.implementation("arith.addf", "fabric")
+    adds, rest = divmod(dsp["resources"]["dsp"] - lut["resources"]["dsp"], default.dsp)
+    assert adds > 0 and rest == 0
+    assert lut["resources"]["lut"] - dsp["resources"]["lut"] == adds * (fabric.lut - default.lut)
+    assert lut["decode_cycles"] < dsp["decode_cycles"]  # the fabric core is 4 cycles, not 6
+    assert "float adds on LUTs" in (project / "report.md").read_text()
+    # the kernel itself is the same C++: the binding is the tools' configuration
+    assert _engine_source(project) == _engine_source(tmp_path / "dsp")
 
 
 def test_ddr_part_engine_matches_its_reference(llama, tmp_path) -> None:

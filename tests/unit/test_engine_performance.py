@@ -19,7 +19,7 @@ from llmhls.compiler.llm.engine.performance import (
     EngineOps,
     VectorII,
     attention_cycles,
-    choose_row_lanes,
+    choose_units,
     choose_vector_ii,
     gemv_cycles,
 )
@@ -99,20 +99,27 @@ def test_prepare_and_rms_pay_their_depth_once_a_step() -> None:
     assert three[4] == 3 * one[4]
 
 
-def test_row_lanes_are_the_fewest_within_one_percent_of_the_fastest_that_fit(monkeypatch) -> None:
-    # 8 rows a step; P of 1, 2, 4 fit the part, 8 does not. The step's cycles by P:
-    # 1000, 600, 595 (memory-bound from 2 on): 2 is within 1% of 595, so 2.
+def test_units_are_the_fewest_row_lanes_within_one_percent_of_the_fastest_that_fit(
+    monkeypatch,
+) -> None:
+    # 8 rows a step; P of 1 and 2 fit the part with the float adds on DSPs, 4 only with
+    # them on LUTs, 8 not at all. The step's cycles by P: 1000, 600, 595 (memory-bound
+    # from 2 on): 2 is within 1% of 595, so 2 with its adds on DSPs.
     cycles = {1: 1000.0, 2: 600.0, 4: 595.0, 8: 400.0}
-    monkeypatch.setattr(performance, "_fits", lambda plan, *_: plan.row_lanes <= 4)
+
+    def fits(plan, *_):
+        return plan.row_lanes <= 2 or (plan.row_lanes == 4 and plan.float_adds == "fabric")
+
+    monkeypatch.setattr(performance, "_fits", fits)
     monkeypatch.setattr(
         performance, "step_cycles", lambda plan, *_: SimpleNamespace(cycles=cycles[plan.row_lanes])
     )
-    plan = dataclasses.make_dataclass("Plan", ["rows", "row_lanes"])(8, 1)
-    assert choose_row_lanes(plan, None, None, 300, 4096) == 2
-    cycles[4] = 500.0
-    assert choose_row_lanes(plan, None, None, 300, 4096) == 4
+    plan = dataclasses.make_dataclass("Plan", ["rows", "row_lanes", "float_adds"])(8, 1, "dsp")
+    assert choose_units(plan, None, None, 300, 4096) == (2, "dsp")
+    cycles[4] = 500.0  # now 4 pays: it fits only with the adds on LUTs
+    assert choose_units(plan, None, None, 300, 4096) == (4, "fabric")
     monkeypatch.setattr(performance, "_fits", lambda plan, *_: False)
-    assert choose_row_lanes(plan, None, None, 300, 4096) == 1
+    assert choose_units(plan, None, None, 300, 4096) == (1, "dsp")
 
 
 def test_vector_ii_is_the_fastest_combination_that_fits(monkeypatch) -> None:

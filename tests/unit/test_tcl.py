@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from llmhls.compiler.tcl import format_period_ns, render_run_hls_tcl, tcl_word
+from llmhls.compiler.tcl import (
+    format_period_ns,
+    render_operator_bindings,
+    render_run_hls_tcl,
+    tcl_word,
+)
 from llmhls.errors import OptionError
 
 TCLSH = shutil.which("tclsh")
@@ -35,6 +40,7 @@ HLS_COMMANDS = (
     "close_solution",
     "config_compile",
     "config_dataflow",
+    "config_op",
     "config_export",
     "config_interface",
     "config_schedule",
@@ -151,6 +157,27 @@ def test_default_sequence_and_arguments(tmp_path: Path) -> None:
     assert find(records, "export_design") == [["-format", "xo"]]
     # The HLS project is created next to the script, whatever the caller's cwd.
     assert find(records, "pwd") == [[str(root)]]
+
+
+@needs_tclsh
+def test_solution_scripts_bind_operators_before_simulation_and_synthesis(tmp_path: Path) -> None:
+    """The operator bindings file is sourced from the project root once the solution is
+    open, so every later step sees `config_op`; the same file is what v++ -c takes."""
+    bindings = render_operator_bindings({"fadd": "fabric", "fsub": "fabric"}, "adds on LUTs")
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "hls_ops.tcl").write_text(bindings)
+    records, _ = run_script(tmp_path, render(solution_scripts=["hls_ops.tcl"]))
+    names = commands(records)
+    assert find(records, "config_op") == [["fadd", "-impl", "fabric"], ["fsub", "-impl", "fabric"]]
+    assert names.index("open_solution") < names.index("config_op") < names.index("csim_design")
+    assert bindings.startswith("# adds on LUTs\n")
+
+
+def test_operator_bindings_name_what_vitis_knows() -> None:
+    with pytest.raises(OptionError, match="'fadd' to 'luts'"):
+        render_operator_bindings({"fadd": "luts"}, "")
+    with pytest.raises(OptionError, match="operator 'fma'"):
+        render_operator_bindings({"fma": "fabric"}, "")
 
 
 @needs_tclsh

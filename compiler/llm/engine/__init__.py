@@ -2,6 +2,7 @@
 
 from llmhls.compiler.llm.engine.build import (
     ENGINE_FUNCTION,
+    HLS_OPS,
     KV_CTYPES,
     engine_files,
     engine_tolerance,
@@ -13,6 +14,7 @@ from llmhls.compiler.llm.engine.performance import kv_row_bytes
 
 __all__ = [
     "ENGINE_FUNCTION",
+    "HLS_OPS",
     "KV_CTYPES",
     "engine_files",
     "engine_tolerance",

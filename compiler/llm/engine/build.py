@@ -44,7 +44,7 @@ from llmhls.compiler.llm.engine.performance import (
     EngineOps,
     VectorII,
     attention_partials,
-    choose_row_lanes,
+    choose_units,
     choose_vector_ii,
     kv_row_bytes,
 )
@@ -59,6 +59,7 @@ from llmhls.compiler.llm.stages import (
 )
 from llmhls.compiler.medusa.tree import MedusaTree
 from llmhls.compiler.options import LlmCompileOptions
+from llmhls.compiler.tcl import render_operator_bindings
 from llmhls.dialects.weight_format import LOADER_FIFO_WORDS
 from llmhls.errors import LlmhlsError, UnsupportedError
 from llmhls.hls_templates import TEMPLATES_DIR, render
@@ -67,6 +68,7 @@ from llmhls.targets import Target
 
 ENGINE_HEADER = TEMPLATES_DIR / "include" / "llmhls_engine.h"
 ENGINE_FUNCTION = "llm_engine"
+HLS_OPS = "hls_ops.tcl"  # the project's operator bindings (tcl.render_operator_bindings)
 # Words per channel FIFO (URAM): the loaders keep streaming while the vector unit and
 # attention work between matrix phases, up to this many words ahead.
 FIFO_DEPTH = LOADER_FIFO_WORDS
@@ -89,7 +91,8 @@ class EnginePlan:
     max_context: int
     attention_row_ii: int  # cycles one K/V row (head_dim values) takes from its channel
     rows: int = 1  # tokens a step (T): the prefill chunk; every weight word serves them all
-    row_lanes: int = 1  # rows a unit takes a cycle (P): performance.choose_row_lanes
+    row_lanes: int = 1  # rows a unit takes a cycle (P): performance.choose_units
+    float_adds: str = "dsp"  # "dsp" or "fabric" (hls_ops.tcl): performance.choose_units
     attention_partials: int = 1  # ATTN_VALUES' running sums: performance.attention_partials
     vector_ii: VectorII = field(default_factory=VectorII)  # performance.choose_vector_ii
     tree: MedusaTree | None = None  # --medusa: the tree a verify step checks (engine/medusa.py)
@@ -383,14 +386,15 @@ def plan_engine(
     clock = options.clock_mhz or target.clock_mhz
     plan.attention_partials = attention_partials(plan.attention_row_ii, EngineOps.at(clock))
     plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
-    plan.row_lanes = choose_row_lanes(plan, cfg, target, clock, FIFO_DEPTH)
+    plan.row_lanes, plan.float_adds = choose_units(plan, cfg, target, clock, FIFO_DEPTH)
     if rates is not None:
         plan.trees = choose_tree(plan, cfg, target, clock, rates, options.tree)
         plan.tree = plan.trees[0].tree
         if plan.tree.size > plan.rows:  # a step must hold the whole tree
             plan.rows = plan.tree.size
             plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
-            plan.row_lanes = choose_row_lanes(plan, cfg, target, clock, FIFO_DEPTH)
+            units = choose_units(plan, cfg, target, clock, FIFO_DEPTH)
+            plan.row_lanes, plan.float_adds = units
         plan.wider_units = wider_units(plan, cfg, target, clock, rates)
     return plan, reference
 
@@ -592,6 +596,12 @@ def engine_files(
         f"kernel/{ENGINE_HEADER.name}": ENGINE_HEADER.read_text(),
     }
     files.update(weight_files(plan))
+    if plan.float_adds == "fabric":
+        files[HLS_OPS] = render_operator_bindings(
+            {"fadd": "fabric", "fsub": "fabric"},
+            f"llmhls {__version__}: every float add of {ENGINE_FUNCTION} on LUTs, not DSPs: the "
+            "DSPs go to the units' multiplies (report.md, float adds)",
+        )
     return files
 
 

@@ -124,10 +124,12 @@ def choose_tree(plan, cfg, target: Target, clock: float, rates, size: str) -> li
 def wider_units(plan, cfg, target: Target, clock: float, rates) -> dict[str, Any] | None:
     """The chosen tree's step on the next wider layer units (row lanes: the next divisor
     of the step's rows) when the units' MACs bind it: the hardware a gain asks for, its
-    estimate against that build's own decode step, and its share of the part. None when
+    estimate against that build's own decode step, and its share of the part (its float adds
+    where choose_units would put them). None when
     the MACs do not bind or no wider units exist."""
     from llmhls.compiler.llm.engine.build import FIFO_DEPTH
     from llmhls.compiler.llm.engine.performance import (
+        FLOAT_ADDS,
         RESOURCE_BUDGET,
         engine_resources,
         step_cycles,
@@ -138,12 +140,22 @@ def wider_units(plan, cfg, target: Target, clock: float, rates) -> dict[str, Any
     wider = [d for d in range(plan.row_lanes + 1, plan.rows + 1) if plan.rows % d == 0]
     if chosen.bound != MACS_BOUND or not wider:
         return None
-    trial = dataclasses.replace(plan, row_lanes=wider[0])
+    trials = [dataclasses.replace(plan, row_lanes=wider[0], float_adds=a) for a in FLOAT_ADDS]
+    shares = [utilization(engine_resources(t, cfg, clock, FIFO_DEPTH), target) for t in trials]
+    # the float adds on DSPs when that fits, else on LUTs if that does, else the build least
+    # over the budget
+    fitting = [max(used.values()) <= RESOURCE_BUDGET for used in shares]
+    pick = (
+        fitting.index(True)
+        if any(fitting)
+        else min(range(len(trials)), key=lambda i: max(shares[i].values()))
+    )
+    trial, used = trials[pick], shares[pick]
     decode = step_cycles(trial, cfg, target, clock, 0, FIFO_DEPTH).cycles
     estimate = estimate_tree(trial, cfg, target, clock, chosen.tree, rates, decode)
-    used = utilization(engine_resources(trial, cfg, clock, FIFO_DEPTH), target)
     return {
         "row_lanes": trial.row_lanes,
+        "float_adds": trial.float_adds,
         "verify_step_cycles": round(estimate.verify_cycles),
         "decode_step_cycles": round(decode),
         "verify_bound": estimate.bound,

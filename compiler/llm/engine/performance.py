@@ -120,9 +120,14 @@ class EngineOps:
     fadd_fabric: int  # the fp units' adder trees (bind_op impl=fabric)
 
     @classmethod
-    def at(cls, clock_mhz: float) -> EngineOps:
+    def at(cls, clock_mhz: float, float_adds: str = "dsp") -> EngineOps:
+        """`float_adds` "fabric": every float add and subtract on LUTs (FLOAT_ADDS)."""
+        times = OpTimes.at(clock_mhz)
+        if float_adds == "fabric":
+            fabric = op_table.implementation("arith.addf", "fabric").cycles(clock_mhz)
+            times = dataclasses.replace(times, fadd=fabric, fsub=fabric)
         return cls(
-            OpTimes.at(clock_mhz),
+            times,
             op_latency("math.rsqrt", clock_mhz),
             op_latency("arith.sitofp", clock_mhz),
             op_table.find("arith.muli", "i8").cycles(clock_mhz),
@@ -408,7 +413,7 @@ def step_cycles(
     GEMVs once a step. With
     `tree` the step verifies a Medusa tree of `rows` nodes: every row takes the final norm
     and the LM head (its argmax kept on chip, `tree_tail_cycles`), none writes logits."""
-    op = EngineOps.at(clock)
+    op = EngineOps.at(clock, plan.float_adds)
     layout = plan.layout
     memory = target.main_memory
     rate = memory.bytes_per_cycle_per_channel(clock)  # bytes a cycle, one channel
@@ -575,6 +580,8 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     """DSP/LUT/FF from the op table's rows for the units' operators; BRAM/URAM for buffers."""
     fmul = op_table.default_row("arith.mulf")
     fadd = op_table.default_row("arith.addf")
+    if plan.float_adds == "fabric":  # hls_ops.tcl: config_op fadd -impl fabric
+        fadd = op_table.implementation("arith.addf", "fabric")
     imul = op_table.find("arith.muli", "i8")
     iadd = op_table.default_row("arith.addi")
     iand = op_table.default_row("arith.andi")
@@ -678,21 +685,30 @@ def _fits(plan, cfg, target: Target, clock: float, fifo_words: int) -> bool:
     return all(v <= RESOURCE_BUDGET for v in used.values())
 
 
-def choose_row_lanes(plan, cfg, target: Target, clock: float, fifo_words: int) -> int:
-    """Rows a unit takes a cycle (P, a divisor of the step's rows): of the P that keep every
-    resource within RESOURCE_BUDGET, the smallest whose prefill step is within 1% of the
-    fastest (beyond that the step waits on the memory, and wider units only cost area).
-    1 when none fits: the report then says the part is over budget."""
-    rates: dict[int, float] = {}
+# Where the engine's float adds go: "dsp", the core Vitis picks by default (2 DSP each), or
+# "fabric", every fadd/fsub on LUTs (`config_op fadd -impl fabric` in the project's
+# hls_ops.tcl, UG1399): the trade a build takes when its DSPs bind and its LUTs do not.
+FLOAT_ADDS = ("dsp", "fabric")
+
+
+def choose_units(plan, cfg, target: Target, clock: float, fifo_words: int) -> tuple[int, str]:
+    """Rows a unit takes a cycle (P, a divisor of the step's rows) and where the float adds
+    go (FLOAT_ADDS): of the builds that keep every resource within RESOURCE_BUDGET, the
+    smallest P whose prefill step is within 1% of the fastest (beyond that the step waits
+    on the memory, and wider units only cost area), its adds on DSPs when that fits.
+    (1, "dsp") when none fits: the report then says the part is over budget."""
+    rates: dict[tuple[int, str], float] = {}
     for lanes in [d for d in range(1, plan.rows + 1) if plan.rows % d == 0]:
-        trial = dataclasses.replace(plan, row_lanes=lanes)
-        if _fits(trial, cfg, target, clock, fifo_words):
-            step = step_cycles(trial, cfg, target, clock, 0, fifo_words, plan.rows)
-            rates[lanes] = plan.rows / step.cycles
+        for adds in FLOAT_ADDS:
+            trial = dataclasses.replace(plan, row_lanes=lanes, float_adds=adds)
+            if _fits(trial, cfg, target, clock, fifo_words):
+                step = step_cycles(trial, cfg, target, clock, 0, fifo_words, plan.rows)
+                rates[lanes, adds] = plan.rows / step.cycles
     if not rates:
-        return 1
+        return 1, "dsp"
     best = max(rates.values())
-    return min(lanes for lanes, rate in rates.items() if rate >= 0.99 * best)
+    near = [unit for unit, rate in rates.items() if rate >= 0.99 * best]
+    return min(near, key=lambda unit: (unit[0], FLOAT_ADDS.index(unit[1])))
 
 
 VECTOR_IIS = (1, 2, 4)
@@ -767,6 +783,7 @@ def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict
         "mid_context_cycles_attention": mid.attention,
         "rows_per_step": plan.rows,
         "row_lanes": plan.row_lanes,
+        "float_adds": plan.float_adds,
         "prefill_tokens_per_s": rate(prefill, plan.rows),
         "prefill_step_cycles": round(prefill.cycles),
         "prefill_cycles_gemv_compute": prefill.gemv_compute,
@@ -792,7 +809,9 @@ def _wider_units_line(wider: dict[str, Any] | None) -> list[str]:
     u = wider["utilization"]
     verdict = "within" if wider["fits"] else "over"
     return [
-        f"- with {wider['row_lanes']} row lanes (the layers' units that much wider) the step "
+        f"- with {wider['row_lanes']} row lanes (the layers' units that much wider"
+        + (", every float add on LUTs" if wider["float_adds"] == "fabric" else "")
+        + ") the step "
         f"would take {wider['verify_step_cycles']:,} cycles against {wider['decode_step_cycles']:,}"
         f" for that build's decode step, {wider['estimated_speedup']}x, bound by "
         f"{wider['verify_bound']}; it would use DSP {u['dsp']:.0%}, LUT {u['lut']:.0%}, "
@@ -826,7 +845,8 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
         f"{e['rows_per_step']} tokens ({e['prefill_step_cycles']:,} cycles a step: GEMV compute "
         f"{e['prefill_cycles_gemv_compute']:,}, vector unit {e['prefill_cycles_vector']:,}, "
         f"attention {e['prefill_cycles_attention']:,}); the units take {e['row_lanes']} "
-        f"row(s) a cycle, so a step is bound by {e['prefill_bound']}",
+        f"row(s) a cycle, so a step is bound by {e['prefill_bound']}; float adds on "
+        + ("DSPs" if e["float_adds"] == "dsp" else "LUTs (hls_ops.tcl: config_op fadd/fsub)"),
         f"- resources: DSP {e['resources']['dsp']:,} ({u['dsp']:.0%}), "
         f"LUT {e['resources']['lut']:,} ({u['lut']:.0%}), "
         f"FF {e['resources']['ff']:,} ({u['ff']:.0%}), "
