@@ -10,6 +10,13 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # `pytest -n N` already runs N processes: one math thread each (torch's OpenMP pool, the
+    # CLI subprocesses they start), not N x cores threads spinning against each other.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).parent))
 pytest.register_assert_rewrite("xrt_doubles")  # its check_* helpers assert with pytest's detail
 

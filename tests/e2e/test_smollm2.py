@@ -184,3 +184,24 @@ def test_medusa_estimate_names_the_bound_and_what_wider_units_would_do(
     assert wider["row_lanes"] > engine["row_lanes"]
     assert wider["verify_step_cycles"] < medusa["verify_step_cycles"]
     assert wider["fits"] == all(share <= 0.8 for share in wider["utilization"].values())
+
+
+def test_int8_medusa_build_puts_its_float_adds_on_luts_for_two_row_lanes(
+    smollm2, tmp_path: Path
+) -> None:
+    """int8 weights (LM head too) with the shipped heads: two row lanes fit the part only
+    with the float adds on LUTs (DSP 84% with them on DSPs), so the build takes them there,
+    and the chosen tree's verify step is then bound by the weight streaming, >= 1.3x plain
+    decode (measured 1.41x, 2 nodes)."""
+    from llmhls.compiler.medusa.heads import smollm2_heads
+
+    loaded, _ = smollm2
+    options = LlmCompileOptions(
+        max_context=256, engine="stream", weights="int8", medusa=str(smollm2_heads())
+    )
+    report = compile_llm(loaded, tmp_path / "medusa", options).report
+    medusa, engine = report["medusa"], report["engine"]
+    assert (engine["row_lanes"], engine["float_adds"], engine["fits"]) == (2, "fabric", True)
+    assert medusa["verify_bound"] == "weight streaming (bandwidth)", medusa
+    assert medusa["estimated_speedup"] >= 1.3, medusa
+    assert (tmp_path / "medusa" / "hls_ops.tcl").exists()
