@@ -408,7 +408,9 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         "(llm_engine: a loader per HBM/DDR channel, weights laid out per channel, the "
         "weight phases decided by hls-weight-streaming), llama-family and GPT-2; a prompt "
         "runs in steps of --prefill-chunk tokens, each weight word serving every token of "
-        "a step; tb/ and run_hls.tcl check it against PyTorch in Vitis csim; with --medusa "
+        "a step, the units as wide (row lanes) and their float adds where (DSPs, or LUTs "
+        "through hls_ops.tcl) the part's budget allows; tb/ and run_hls.tcl check it against "
+        "PyTorch in Vitis csim; with --medusa "
         "it verifies a Medusa tree in one step. Partial: its report is llmhls's loop model, "
         "not a synthesis result "
         f"(default: {llm.engine})",

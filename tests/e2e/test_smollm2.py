@@ -131,11 +131,11 @@ def test_quantized_weights_precision(
 def test_decode_engine_reaches_the_hbm_roofline(smollm2, tmp_path: Path, target: str) -> None:
     """--engine stream, by its loop model: decode at position 0 within 75% of the part's
     HBM roofline at fp16, int8 and int4, on >= 24 channels, int4 > int8 > fp16, and every
-    resource within 80% of the part (measured on u280: 84.3%, 82.6%, 76.6%).
+    resource within 80% of the part (measured on u280: 84.3%, 82.6%, 76.0%).
 
     int4 is the closest on both counts: its units wait on the vector unit's chain between
-    phases more than on the memory (17,395 of 80,741 cycles), and its LUTs (79.5%) and
-    DSPs (75.5%) leave the elementwise loops at II 2 to fit."""
+    phases more than on the memory (18,036 of 81,419 cycles), and its LUTs (79.2%) and
+    DSPs (73.9%) leave the elementwise loops at II 2 to fit."""
     loaded, _ = smollm2
     rates = {}
     for weights in ("fp16", "int8", "int4"):
