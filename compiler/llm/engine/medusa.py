@@ -125,8 +125,8 @@ def wider_units(plan, cfg, target: Target, clock: float, rates) -> dict[str, Any
     """The chosen tree's step on the next wider layer units (row lanes: the next divisor
     of the step's rows) when the units' MACs bind it: the hardware a gain asks for, its
     estimate against that build's own decode step, and its share of the part (its float adds
-    where choose_units would put them). None when
-    the MACs do not bind or no wider units exist."""
+    on DSPs when that fits, else on LUTs when that does). None when the MACs do not bind
+    or no wider units exist."""
     from llmhls.compiler.llm.engine.build import FIFO_DEPTH
     from llmhls.compiler.llm.engine.performance import (
         FLOAT_ADDS,
@@ -161,7 +161,7 @@ def wider_units(plan, cfg, target: Target, clock: float, rates) -> dict[str, Any
         "verify_bound": estimate.bound,
         "estimated_speedup": round(estimate.speedup, 3),
         "utilization": {k: round(v, 3) for k, v in used.items()},
-        "fits": all(v <= RESOURCE_BUDGET for v in used.values()),
+        "fits": fitting[pick],
     }
 
 

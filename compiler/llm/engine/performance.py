@@ -123,8 +123,8 @@ class EngineOps:
     def at(cls, clock_mhz: float, float_adds: str = "dsp") -> EngineOps:
         """`float_adds` "fabric": every float add and subtract on LUTs (FLOAT_ADDS)."""
         times = OpTimes.at(clock_mhz)
+        fabric = op_table.implementation("arith.addf", "fabric").cycles(clock_mhz)
         if float_adds == "fabric":
-            fabric = op_table.implementation("arith.addf", "fabric").cycles(clock_mhz)
             times = dataclasses.replace(times, fadd=fabric, fsub=fabric)
         return cls(
             times,
@@ -132,7 +132,7 @@ class EngineOps:
             op_latency("arith.sitofp", clock_mhz),
             op_table.find("arith.muli", "i8").cycles(clock_mhz),
             op_latency("arith.addi", clock_mhz),
-            op_table.implementation("arith.addf", "fabric").cycles(clock_mhz),
+            fabric,
         )
 
 
@@ -579,9 +579,10 @@ def vector_operators(cfg, plan, clock: float) -> dict[str, int]:
 def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]:
     """DSP/LUT/FF from the op table's rows for the units' operators; BRAM/URAM for buffers."""
     fmul = op_table.default_row("arith.mulf")
+    fabric_add = op_table.implementation("arith.addf", "fabric")
     fadd = op_table.default_row("arith.addf")
     if plan.float_adds == "fabric":  # hls_ops.tcl: config_op fadd -impl fabric
-        fadd = op_table.implementation("arith.addf", "fabric")
+        fadd = fabric_add
     imul = op_table.find("arith.muli", "i8")
     iadd = op_table.default_row("arith.addi")
     iand = op_table.default_row("arith.andi")
@@ -620,7 +621,7 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     rows = {
         "fmul": fmul,
         "fadd": fadd,
-        "fadd_fabric": op_table.implementation("arith.addf", "fabric"),
+        "fadd_fabric": fabric_add,
         "exp": fexp,
         "fdiv": fdiv,
         "rsqrt": op_table.default_row("math.rsqrt"),
