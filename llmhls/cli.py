@@ -422,9 +422,11 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         help="LLM --engine stream: Medusa heads (a safetensors file from `llmhls medusa "
         "train`, with its acceptance rates) to verify a candidate tree in one pass: "
         "llm_engine gains a tree mode (the tree's mask and positions built in, every node's "
-        "argmax on chip, the longest greedy path accepted and its K/V kept). Partial: the "
-        "heads' own blocks and their LM-head pass run on the host (`llmhls run --medusa`), "
-        "not yet in the kernel",
+        "argmax on chip, the longest greedy path accepted and its K/V kept). A chain tree "
+        "(each node its head's top guess) has its guesses made in the kernel too: the "
+        "heads' blocks on the layers' units, then the LM head over the heads' rows. "
+        "Partial: a tree through other ranks needs each head's top-k, which the kernel does "
+        "not keep; its guesses are made on the host (`llmhls run --medusa`)",
     )
     parser.add_argument(
         "--tree",

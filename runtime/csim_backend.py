@@ -17,7 +17,7 @@ import numpy as np
 
 from llmhls.errors import CSimError, InputError
 from llmhls.project import HostArg, HostSpec, LlmManifest
-from llmhls.runtime.medusa import tree_result
+from llmhls.runtime.medusa import TREE_PROPOSE, tree_result
 from llmhls.toolchain import compile_objects, link_binary
 
 BUILD_DIR = "csim_build/llm"
@@ -119,11 +119,13 @@ class CsimBackend:
         function(*values)
         return self._buffers["logits"].copy()
 
-    def prefill(self, tokens: np.ndarray, start_pos: int) -> np.ndarray:
+    def prefill(self, tokens: np.ndarray, start_pos: int, propose: bool = False) -> np.ndarray:
+        """Logits after `tokens` at start_pos..; with `propose` (a project whose kernel runs
+        the Medusa heads) the heads' guesses after the last token too (`result`)."""
         tokens = np.asarray(tokens, dtype=np.int32)
         self._buffers["tokens"][: tokens.size] = tokens
-        scalars = {"n_tokens": int(tokens.size), "start_pos": int(start_pos), "tree": 0}
-        return self._call("prefill", scalars)
+        scalars = {"n_tokens": int(tokens.size), "start_pos": int(start_pos)}
+        return self._call("prefill", scalars | {"tree": TREE_PROPOSE if propose else 0})
 
     def verify(self, tokens: np.ndarray, start_pos: int) -> tuple[list[int], int]:
         """Verify the kernel's Medusa tree holding `tokens` after `start_pos` cached positions.
@@ -140,6 +142,10 @@ class CsimBackend:
     def state(self) -> np.ndarray:
         """The final hidden state (after the final norm) of the last call's last kept row."""
         return self._buffers["state"].copy()
+
+    def result(self) -> np.ndarray:
+        """The last tree call's `result` buffer (runtime/medusa.py reads it)."""
+        return self._buffers["result"].copy()
 
     def decode(self, token: int, pos: int) -> np.ndarray:
         if self.spec.decode is None:

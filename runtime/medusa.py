@@ -4,10 +4,11 @@ Each step builds the tree's tokens (the root is the greedy token after the accep
 text, the other nodes the heads' guesses by head and rank), runs llm_engine in tree
 mode at the next position, and appends the path the kernel accepted plus nothing
 else: every accepted token is the model's own greedy choice after its parent, so the
-text is plain greedy decoding's, whatever the heads guess. The heads' guesses come
-from the kernel's `state` (the last kept row's final hidden state) through the heads'
-blocks and the LM head as the engine reads it, on this host for now
-(manifest `llm.medusa.proposals`).
+text is plain greedy decoding's, whatever the heads guess. Where the guesses come from
+is the project's (manifest `llm.medusa.proposals`): "chip", the kernel ends every tree
+call (and the prompt's, asked with `propose`) with each head's argmax after the kept
+row; "host", a tree through ranks > 0, the heads' blocks and the LM head as the engine
+reads it run here on the kernel's `state` (the last kept row's final hidden state).
 """
 
 from __future__ import annotations
@@ -62,6 +63,21 @@ class HostProposals:
         return np.argsort(-logits, axis=-1, kind="stable")[:, :ranks]
 
 
+TREE_PROPOSE = 2  # llm_engine's `tree`: 0 plain, 1 verify the tree, 2 plain and then guess
+
+
+class ChipProposals:
+    """The kernel's own guesses: head k's argmax after the last call's kept row, in the
+    `result` slots after the tree's."""
+
+    def __init__(self, backend, tree_size: int, heads: int) -> None:
+        self.backend, self.first, self.heads = backend, 2 + tree_size, heads
+
+    def propose(self, state: np.ndarray, heads: int, ranks: int, produced: int = 0) -> np.ndarray:
+        guesses = self.backend.result()[self.first : self.first + self.heads]
+        return np.asarray(guesses, dtype=np.int64).reshape(self.heads, 1)[:heads, :ranks]
+
+
 def tree_result(result: np.ndarray) -> tuple[list[int], int]:
     """A tree call's `result` buffer ([m, next token, the m accepted nodes, ...]): the
     accepted nodes (the root first) and the greedy token after them."""
@@ -77,7 +93,9 @@ def medusa_section(manifest: LlmManifest) -> dict[str, Any]:
         raise OptionError(
             f"project '{manifest.root}' was compiled without --medusa: it has no tree to verify"
         )
-    for key in ("heads", "lm_head", "tree_paths"):
+    keys = ["heads", "tree_paths"]
+    keys += ["proposal_heads"] if section.get("proposals") == "chip" else ["lm_head"]
+    for key in keys:
         if key not in section:
             raise InputError(f"{manifest.root / MANIFEST_FILE}: llm.medusa has no '{key}'")
     return section
@@ -115,7 +133,10 @@ def medusa_generate(
     paths = [tuple(p) for p in section["tree_paths"]]  # breadth-first; paths[0] the root
     size, depth = len(paths), max(len(p) for p in paths)
     hidden = backend.state().size
-    if proposals is None:
+    on_chip = proposals is None and section.get("proposals") == "chip"
+    if on_chip:
+        proposals = ChipProposals(backend, size, int(section["proposal_heads"]))
+    elif proposals is None:
         proposals = HostProposals(manifest.root, section, hidden, llm.vocab_size)
     ranks = 1 + max(p[-1] for p in paths[1:])
     head_of = [len(p) - 1 for p in paths]
@@ -123,7 +144,7 @@ def medusa_generate(
     eos = llm.eos_token_id if stop_at_eos else None
     backend.reset()
     start = time.perf_counter()
-    logits = backend.prefill(np.asarray(prompt_ids, dtype=np.int32), 0)
+    logits = backend.prefill(np.asarray(prompt_ids, dtype=np.int32), 0, propose=on_chip)
     prefill_s = time.perf_counter() - start
     root, state = int(np.argmax(logits)), backend.state()
     prefix = len(prompt_ids)

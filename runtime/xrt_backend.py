@@ -19,7 +19,7 @@ import numpy as np
 
 from llmhls.errors import InputError, LlmhlsError, OptionError, UnsupportedError
 from llmhls.project import HostKernel, HostSpec
-from llmhls.runtime.medusa import tree_result
+from llmhls.runtime.medusa import TREE_PROPOSE, tree_result
 
 __all__ = ["PYXRT_MISSING", "XrtBackend", "find_xclbin"]
 
@@ -102,8 +102,9 @@ class XrtBackend:
         for bo, nbytes in self._kv:
             self._upload(bo, np.zeros(nbytes, np.uint8))
 
-    def prefill(self, tokens: np.ndarray, start_pos: int) -> np.ndarray:
-        """Run the prompt tokens at positions start_pos..; float32 logits [vocab] of the last."""
+    def prefill(self, tokens: np.ndarray, start_pos: int, propose: bool = False) -> np.ndarray:
+        """Run the prompt tokens at positions start_pos..; float32 logits [vocab] of the last
+        (with `propose`, the kernel's Medusa guesses after it: csim_backend's prefill)."""
         ids = np.asarray(tokens)
         if ids.ndim != 1 or ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
             raise OptionError(
@@ -125,7 +126,9 @@ class XrtBackend:
             count = min(capacity, n - offset)
             chunk[:count] = ids[offset : offset + count]
             self._upload(tokens_bo, chunk)
-            scalars = {"n_tokens": count, "start_pos": start_pos + offset, "tree": 0}
+            last = offset + count == n
+            tree = TREE_PROPOSE if propose and last else 0
+            scalars = {"n_tokens": count, "start_pos": start_pos + offset, "tree": tree}
             self._run(self.spec.prefill, scalars)
         return self._logits("prefill")
 
@@ -148,6 +151,10 @@ class XrtBackend:
     def state(self) -> np.ndarray:
         """The last call's kept row's final hidden state (the Medusa heads' input)."""
         return self._download("state", np.float32)
+
+    def result(self) -> np.ndarray:
+        """The last tree call's `result` buffer (runtime/medusa.py reads it)."""
+        return self._download("result", np.int32)
 
     def _download(self, name: str, dtype) -> np.ndarray:
         bo = self._bufs["prefill"][name]

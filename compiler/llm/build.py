@@ -509,14 +509,13 @@ def _compile_engine(
     timings: dict[str, float] = {}
     start = time.perf_counter()
     head_linear = linear_factory(options.head_weights, options.group_size)
-    stages = build_stages(
-        cfg, loaded.model, linear_factory(options.weights, options.group_size), head_linear
-    )
+    layer_linear = linear_factory(options.weights, options.group_size)
+    stages = build_stages(cfg, loaded.model, layer_linear, head_linear)
     float_layer = build_stages(cfg, loaded.model, fp32_linear, fp32_linear).layer(0)
     example = _layer_inputs(cfg, 1, options.max_context)
     heads = None if options.medusa is None else tree_heads(options.medusa, cfg.hidden_size)
     plan, reference = engine.plan_engine(
-        stages, float_layer, example, options, target, head_linear, heads and heads.rates
+        stages, float_layer, example, options, target, head_linear, heads, layer_linear
     )
     timings["layout_s"] = time.perf_counter() - start
     args = engine.kernel_args(plan, cfg, options)
@@ -546,7 +545,7 @@ def _compile_engine(
     if plan.tree is not None:
         manifest["llm"]["medusa"] = medusa_manifest(plan, heads)
         report["medusa"] = medusa_report(plan, clock)
-        files.update(medusa_files(options.medusa, lookup_table(stages, None)))
+        files.update(medusa_files(plan, options.medusa, lookup_table(stages, None)))
     files.update(_xrt_files(loaded, manifest, target))
     golden = golden_data(reference, options.max_context, plan.rows)
     files.update({f"data/{name}.bin": value for name, value in golden.items()})

@@ -52,7 +52,7 @@ def render_llm_testbench(manifest: dict[str, Any], golden: dict[str, np.ndarray]
     kv_ctype = next(a["ctype"] for a in args if a["name"] == "k_cache")
     result = next((a for a in args if a["name"] == "result"), None)
     scales = next((a["elements"] for a in args if a["name"] == "k_scale"), 0)
-    tree_rows = 0 if result is None else result["elements"] - 2
+    result_elements = 0 if result is None else result["elements"]
     return render(
         "tb_llm.cpp.j2",
         engine=engine,
@@ -69,11 +69,11 @@ def render_llm_testbench(manifest: dict[str, Any], golden: dict[str, np.ndarray]
         rel_tolerance=repr(manifest_rel_tolerance(manifest)),
         floor_tolerance=repr(manifest_floor_tolerance(manifest)),
         scale_floor=repr(SCALE_FLOOR),
-        tree_rows=tree_rows,
+        result_elements=result_elements,
         scale_elements=scales,
         scale_args=", k_scale.data(), v_scale.data()" if scales else "",
         hidden=next((a["elements"] for a in args if a["name"] == "state"), 0),
-        tree_args=", 0, result.data(), state.data()" if tree_rows else "",
+        tree_args=", 0, result.data(), state.data()" if result_elements else "",
     )
 
 

@@ -37,7 +37,8 @@ _ROLE_USES = {
     "start_pos": "position of the first token",
     "token": "the token to decode",
     "pos": "its position",
-    "tree": "0: the tokens as given; 1: verify the kernel's Medusa tree (this host passes 0)",
+    "tree": "0: the tokens as given; 1: verify the kernel's Medusa tree; 2: the tokens, then "
+    "the heads' guesses when the kernel runs them (this host passes 0)",
 }
 _OUTPUTS = {
     "host/llm_host.cpp": "llm_host.cpp.j2",

@@ -718,11 +718,12 @@ struct Request {
 
 // One free-running loader: per step of up to T tokens, the embedding rows that live
 // here, then every layer's words in order (once for the whole step), then the LM head's
-// on the last step of a call.
+// on the last step of a call; when the call asks for the Medusa heads' guesses
+// (medusa_words > 0), then their blocks (from medusa_base) and the LM head once more.
 template <int T, int CTX>
 void load_channel(const word_t* port, hls::stream<Request>& requests, hls::stream<word_t>& out,
                   int32_t n_tokens, int32_t layer_words, int32_t head_words,
-                  int32_t lookup_base) {
+                  int32_t lookup_base, int32_t medusa_base = 0, int32_t medusa_words = 0) {
 STEPS:
   for (int32_t first = 0; first < n_tokens; first += T) {
 #pragma HLS loop_tripcount min = 1 max = (CTX + T - 1) / T
@@ -745,6 +746,18 @@ STEPS:
     for (int32_t i = 0; i < words; ++i) {
 #pragma HLS pipeline II = 1
       out.write(port[i]);
+    }
+    if (first + rows == n_tokens && medusa_words > 0) {
+    MEDUSA_STREAM:
+      for (int32_t i = 0; i < medusa_words; ++i) {
+#pragma HLS pipeline II = 1
+        out.write(port[medusa_base + i]);
+      }
+    HEAD_AGAIN:
+      for (int32_t i = 0; i < head_words; ++i) {
+#pragma HLS pipeline II = 1
+        out.write(port[layer_words + i]);
+      }
     }
   }
 }
@@ -936,6 +949,19 @@ SILU:
       const float g = gate[j];
       out[j] = g / (1.0f + hls::exp(-g)) * up[j];
     }
+  }
+}
+
+// A Medusa head's output: x + SiLU(z + bias), an element a cycle (once a call, on one
+// exp: its time is small beside the heads' GEMVs).
+template <int N>
+void silu_residual(const float* z, const float* bias, const float* x, float* out) {
+#pragma HLS inline
+HEAD_SILU:
+  for (int j = 0; j < N; ++j) {
+#pragma HLS pipeline II = 1
+    const float g = z[j] + bias[j];
+    out[j] = x[j] + g / (1.0f + hls::exp(-g));
   }
 }
 

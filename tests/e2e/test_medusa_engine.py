@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 import torch
 from llm_models import tiny_llama
+from transformers import AutoModelForCausalLM
 from xrt_doubles import check_xrt_generates_csim_tokens, device_kernel_run, fake_pyxrt
 
 from llmhls.cli import main
-from llmhls.compiler.medusa.heads import MedusaHeads, save_heads
+from llmhls.compiler.medusa.heads import MedusaHeads, load_heads, save_heads
 from llmhls.project import load_llm_manifest
 from llmhls.runtime.csim_backend import CsimBackend
 from llmhls.runtime.generate import generate
@@ -103,6 +104,63 @@ def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights) -> None:
     assert max(oracle.accepted) >= 3
 
 
+class Recording:
+    """A backend that keeps the state and `result` of every call that makes guesses."""
+
+    def __init__(self, backend) -> None:
+        self.backend, self.calls = backend, []
+
+    def __getattr__(self, name: str):
+        return getattr(self.backend, name)
+
+    def _keep(self) -> None:
+        self.calls.append((self.backend.state(), self.backend.result()))
+
+    def prefill(self, tokens, start_pos: int, propose: bool = False):
+        logits = self.backend.prefill(tokens, start_pos, propose)
+        if propose:
+            self._keep()
+        return logits
+
+    def verify(self, tokens, start_pos: int):
+        out = self.backend.verify(tokens, start_pos)
+        self._keep()
+        return out
+
+
+@pytest.mark.parametrize("weights", ["fp32", "int4"])  # the head on the layers' units / its own
+def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights) -> None:
+    """A chain tree (every node its head's top guess) has its guesses made on chip: each
+    head's block on the kept row's state and its argmax through the LM head. The project
+    holds no LM-head copy for the host, the text is plain greedy decoding's, and (fp32) the
+    kernel's guesses are PyTorch's."""
+    heads_file = _heads(tmp_path / "h.safetensors", trained=True)
+    project = _compile(llama, tmp_path / "p", heads_file, weights, tree="3")
+    section = json.loads((project / "manifest.json").read_text())["llm"]["medusa"]
+    assert section["tree_paths"] == [[], [0], [0, 0]]
+    assert section["proposals"] == "chip" and section["proposal_heads"] == 2
+    assert not (project / "data" / "medusa" / "lm_head.bin").exists()
+    kernel = (project / "kernel" / "llm_engine.cpp").read_text()
+    assert "constexpr int kProposalHeads = 2;" in kernel
+    manifest = load_llm_manifest(project)
+    backend = Recording(CsimBackend(manifest))
+    plain = generate(
+        backend, manifest.llm, PROMPT, NEW_TOKENS, SamplingOptions(), stop_at_eos=False
+    )
+    medusa = medusa_generate(backend, manifest, PROMPT, NEW_TOKENS, stop_at_eos=False)
+    assert medusa.tokens == plain.tokens
+    assert len(backend.calls) == 1 + len(medusa.accepted)  # the prompt's call, then the trees'
+    heads = load_heads(heads_file)
+    lm_head = AutoModelForCausalLM.from_pretrained(llama).lm_head.weight.detach()
+    for state, result in backend.calls:
+        guesses = result[2 + 3 : 2 + 3 + 2]
+        assert ((guesses >= 0) & (guesses < manifest.llm.vocab_size)).all()
+        if weights == "fp32":
+            hidden = torch.from_numpy(state)
+            rows = torch.stack([heads.head(k, hidden) for k in range(2)])
+            assert guesses.tolist() == (rows @ lm_head.T).argmax(dim=-1).tolist()
+
+
 def test_project_records_the_tree_and_its_estimate(llama, tmp_path) -> None:
     heads = _heads(tmp_path / "h.safetensors", trained=True)
     project = _compile(llama, tmp_path / "p", heads, "fp32", tree="auto")
@@ -162,12 +220,20 @@ def test_medusa_errors_are_one_line(llama, tmp_path, capsys) -> None:
     assert "compiled without --medusa" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("tree", "prompt_flag"), [("6", 0), ("3", 2)])  # host / chip guesses
 def test_xrt_backend_and_host_run_the_tree_kernel(
-    llama, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    llama,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    tree: str,
+    prompt_flag: int,
 ) -> None:
     """On the stand-in XRT (tests/xrt_doubles.py) `llmhls run --backend xrt --medusa` makes
-    tree calls and generates the csim tokens; the emitted host/ decodes plainly (tree = 0)."""
-    project = _compile(llama, tmp_path / "p", _heads(tmp_path / "h.safetensors"), "int4")
+    tree calls and generates the csim tokens; the emitted host/ decodes plainly (tree = 0).
+    With the guesses on chip the prompt's call asks for them (tree = 2)."""
+    heads = _heads(tmp_path / "h.safetensors", trained=True)
+    project = _compile(llama, tmp_path / "p", heads, "int4", tree=tree)
     run_args = ("--prompt-ids", ",".join(map(str, PROMPT)), "--max-new-tokens", "12")
     tokens, _, _ = check_xrt_generates_csim_tokens(
         project, tmp_path / "work", monkeypatch, capsys, run_args
@@ -181,7 +247,7 @@ def test_xrt_backend_and_host_run_the_tree_kernel(
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["tokens"] == tokens and line["verify_steps"] >= 1
     tree_flags = [call[-3] for call in log if call[0] == "llm_engine"]
-    assert tree_flags[0] == 0 and set(tree_flags[1:]) == {1}  # the prompt, then tree calls
+    assert tree_flags[0] == prompt_flag and set(tree_flags[1:]) == {1}  # the prompt, the trees
 
 
 def test_medusa_project_is_byte_identical_across_hash_seeds(llama, tmp_path) -> None:
@@ -198,7 +264,7 @@ def test_medusa_project_is_byte_identical_across_hash_seeds(llama, tmp_path) -> 
             {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
         )
     first, second = trees
-    assert "data/medusa/lm_head.bin" in first and sorted(first) == sorted(second)
+    assert "data/medusa/heads.safetensors" in first and sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
 
 

@@ -190,9 +190,10 @@ def test_int8_medusa_build_puts_its_float_adds_on_luts_for_two_row_lanes(
     smollm2, tmp_path: Path
 ) -> None:
     """int8 weights (LM head too) with the shipped heads: two row lanes fit the part only
-    with the float adds on LUTs (DSP 84% with them on DSPs), so the build takes them there,
-    and the chosen tree's verify step is then bound by the weight streaming, >= 1.3x plain
-    decode (measured 1.41x, 2 nodes)."""
+    with the float adds on LUTs (DSP 84% with them on DSPs), so the build takes them there.
+    The chosen tree (2 nodes, a chain) has its guesses made on chip, and its verify step,
+    the heads' block and second LM-head pass included, is bound by the weight streaming and
+    still gains on plain decode (measured 1.07x; 1.41x before the heads were charged)."""
     from llmhls.compiler.medusa.heads import smollm2_heads
 
     loaded, _ = smollm2
@@ -203,5 +204,6 @@ def test_int8_medusa_build_puts_its_float_adds_on_luts_for_two_row_lanes(
     medusa, engine = report["medusa"], report["engine"]
     assert (engine["row_lanes"], engine["float_adds"], engine["fits"]) == (2, "fabric", True)
     assert medusa["verify_bound"] == "weight streaming (bandwidth)", medusa
-    assert medusa["estimated_speedup"] >= 1.3, medusa
+    assert medusa["proposals"].startswith("on chip") and medusa["tree_tokens"] == 2, medusa
+    assert medusa["estimated_speedup"] > 1.0, medusa
     assert (tmp_path / "medusa" / "hls_ops.tcl").exists()

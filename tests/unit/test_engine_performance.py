@@ -148,6 +148,7 @@ def test_a_loop_at_ii_two_takes_half_the_operators() -> None:
         layer_phases=[Phase("m", "fp32", 64, 64)],
         head=Phase("head", "fp32", 64, 64),
         lookup=Phase("head", "fp32", 64, 64),
+        medusa=None,
     )
     plan = SimpleNamespace(
         layout=layout,
@@ -156,6 +157,7 @@ def test_a_loop_at_ii_two_takes_half_the_operators() -> None:
         row_lanes=1,
         attention_row_ii=2,
         vector_ii=VectorII(),
+        chip_proposals=False,
     )
     full = performance.vector_operators(cfg, plan, 300)
     plan.vector_ii = VectorII(rope=2, activation=2)

@@ -98,12 +98,14 @@ def head_shares_units(layout) -> bool:
 
 
 def engine_banks(layout, channels: int, rows: int, row_lanes: int) -> UnitBanks:
-    """The layers' units' banks: every layer phase's slots for a step's row slices, and the
-    LM head's (one row) when it shares the units."""
+    """The layers' units' banks: every layer phase's slots for a step's row slices, the
+    LM head's (one row) when it shares the units, and a Medusa head block's (one row)."""
     units = channels * layout.layer_phases[0].rows_per_group
     needs = [(p.channel_rounds(channels, 0), rows // row_lanes) for p in layout.layer_phases]
     if head_shares_units(layout):
         needs.append((layout.head.channel_rounds(channels, 0), 1))
+    if layout.medusa is not None:  # a Medusa head's block, one row
+        needs.append((layout.medusa.channel_rounds(channels, 0), 1))
     return unit_banks(units, needs)
 
 

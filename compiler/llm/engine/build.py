@@ -38,7 +38,15 @@ from llmhls.compiler.llm.engine.layout import (
     encode,
     has_bias,
 )
-from llmhls.compiler.llm.engine.medusa import choose_tree, sees_masks, wider_units
+from llmhls.compiler.llm.engine.medusa import (
+    chip_proposes,
+    choose_tree,
+    heads_biases,
+    heads_matrices,
+    heads_phase,
+    sees_masks,
+    wider_units,
+)
 from llmhls.compiler.llm.engine.performance import (
     VEC,
     EngineOps,
@@ -57,6 +65,7 @@ from llmhls.compiler.llm.stages import (
     TokenEmbed,
     TokenPositionEmbed,
 )
+from llmhls.compiler.medusa.heads import MedusaHeads
 from llmhls.compiler.medusa.tree import MedusaTree
 from llmhls.compiler.options import LlmCompileOptions
 from llmhls.compiler.tcl import render_operator_bindings
@@ -98,6 +107,16 @@ class EnginePlan:
     tree: MedusaTree | None = None  # --medusa: the tree a verify step checks (engine/medusa.py)
     trees: list = field(default_factory=list)  # --medusa: every size's estimate, the chosen first
     wider_units: dict | None = None  # --medusa: the chosen tree on wider units (medusa.wider_units)
+
+    @property
+    def chip_proposals(self) -> bool:
+        """Whether the kernel runs the Medusa heads and makes the tree's guesses itself."""
+        return self.tree is not None and chip_proposes(self.tree)
+
+    @property
+    def proposal_heads(self) -> int:
+        """Heads the tree uses (its depth): their guesses fill its nodes."""
+        return 0 if self.tree is None else max(self.tree.depths)
 
 
 # tb_llm's verdict on the engine's prefill logits (manifest `tolerance`): the float
@@ -320,7 +339,8 @@ def plan_engine(
     options: LlmCompileOptions,
     target: Target,
     linear,
-    rates: list[list[float]] | None = None,
+    heads: MedusaHeads | None = None,
+    layer_linear=None,
 ) -> tuple[EnginePlan, LlmStages]:
     """The engine for this model and part, and the stages its numerics follow (the reference).
 
@@ -328,8 +348,9 @@ def plan_engine(
     with float32 linears, traced with `example`); every layer is then encoded in
     its own format. The reference embeds tokens from the table the engine reads:
     the LM head as stored when the model ties them, else the embedding stored in
-    the head's format. With the Medusa heads' acceptance `rates` the plan gains the
-    verify tree (`--tree`, engine/medusa.py).
+    the head's format. With Medusa `heads` the plan gains the verify tree (`--tree`,
+    from their acceptance rates, engine/medusa.py) and, when the kernel makes the tree's
+    guesses, the heads' blocks in the layers' format (`layer_linear`).
     """
     cfg = stages.cfg
     _check_supported(cfg)
@@ -387,7 +408,11 @@ def plan_engine(
     plan.attention_partials = attention_partials(plan.attention_row_ii, EngineOps.at(clock))
     plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
     plan.row_lanes, plan.float_adds = choose_units(plan, cfg, target, clock, FIFO_DEPTH)
-    if rates is not None:
+    if heads is not None:
+        rates = heads.rates
+        # every candidate tree is charged its heads' blocks and LM-head pass on the chip
+        fmt = layout.layer_phases[0].fmt
+        plan.layout.medusa = heads_phase(fmt, cfg.hidden_size, channels)
         plan.trees = choose_tree(plan, cfg, target, clock, rates, options.tree)
         plan.tree = plan.trees[0].tree
         if plan.tree.size > plan.rows:  # a step must hold the whole tree
@@ -396,6 +421,12 @@ def plan_engine(
             units = choose_units(plan, cfg, target, clock, FIFO_DEPTH)
             plan.row_lanes, plan.float_adds = units
         plan.wider_units = wider_units(plan, cfg, target, clock, rates)
+        if chip_proposes(plan.tree):  # the kernel runs the heads the tree uses
+            depth = max(plan.tree.depths)
+            medusa = heads_matrices(heads, depth, layer_linear)
+            plan.layout = build_layout(layers, head, embed, channels, tuple(medusa))
+            final.append(("medusa_bias", heads_biases(heads, depth)))
+            plan.aux = _aux_layout(vectors, final, _position_rows(stages, options.max_context))
     return plan, reference
 
 
@@ -422,6 +453,18 @@ def _tree_view(tree: MedusaTree) -> dict[str, Any]:
         "parents": tree.parents,
         "depths": tree.depths,
         "sees": sees_masks(tree),
+    }
+
+
+def _proposals_view(plan: EnginePlan) -> dict[str, Any] | None:
+    """The Medusa heads on chip: how many, and where their blocks lie in each channel."""
+    if not plan.chip_proposals:
+        return None
+    layout = plan.layout
+    return {
+        "heads": plan.proposal_heads,
+        "base": layout.medusa_base,
+        "words": layout.medusa_words,
     }
 
 
@@ -457,7 +500,9 @@ def render_engine(
         phases.append(layout.lookup)
     lookup = layout.lookup
     shared = head_shares_units(layout)
-    unit_phases = [*layout.layer_phases, *([layout.head] if shared else [])]
+    medusa = [layout.medusa] if plan.chip_proposals else []  # the heads' blocks on chip
+    phases += medusa
+    unit_phases = [*layout.layer_phases, *([layout.head] if shared else []), *medusa]
     readers = [*layout.layer_phases, layout.head]  # every unit set reads a_layer
     per_word = lookup.meta_per_word
     lookup_meta_words = -(-lookup.meta_per_row // per_word) + 1 if lookup.meta_per_row else 1
@@ -514,6 +559,7 @@ def render_engine(
         rows=plan.rows,
         row_lanes=plan.row_lanes,
         tree=None if plan.tree is None else _tree_view(plan.tree),
+        proposals=_proposals_view(plan),
         pragmas=interface_pragmas(args, ENGINE_M_AXI),
     )
     ports = "".join(f"    const word512 *w{c},\n" for c in range(plan.channels))
@@ -569,12 +615,18 @@ def kernel_args(plan: EnginePlan, cfg, options: LlmCompileOptions) -> list[dict]
     if plan.tree is not None:  # the Medusa tree mode (llm_engine.cpp.j2)
         args += [
             {"name": "tree", "kind": "scalar", "ctype": "int32_t"},
-            buffer_arg("result", "int32_t", plan.tree.size + 2, "out", "gmem_io")
+            buffer_arg("result", "int32_t", result_elements(plan), "out", "gmem_io")
             | {"memory": kv_bank},
             buffer_arg("state", "float", cfg.hidden_size, "out", "gmem_io") | {"memory": kv_bank},
         ]
     args[0]["memory"] = kv_bank
     return args
+
+
+def result_elements(plan: EnginePlan) -> int:
+    """A tree call's `result`: [accepted m, next token, the tree's nodes' slots], then with
+    the heads on chip each head's guess."""
+    return plan.tree.size + 2 + (plan.proposal_heads if plan.chip_proposals else 0)
 
 
 def weight_files(plan: EnginePlan) -> dict[str, np.ndarray]:

@@ -158,10 +158,13 @@ class ChannelLayout:
     layer_phases: list[Phase]
     head: Phase
     lookup: Phase  # the embedding's matrix: the head when tied
+    medusa: Phase | None = None  # one Medusa head's block (--medusa, proposals on chip)
     streams: list[np.ndarray] = field(default_factory=list)  # uint32 [words, 16] per channel
     layer_words: list[int] = field(default_factory=list)  # per channel, one layer
     head_words: list[int] = field(default_factory=list)
     lookup_base: list[int] = field(default_factory=list)
+    medusa_base: list[int] = field(default_factory=list)  # per channel: every head's block
+    medusa_words: list[int] = field(default_factory=list)
     padding_bytes: int = 0
 
     @property
@@ -169,36 +172,57 @@ class ChannelLayout:
         return [int(s.shape[0]) * WORD_BYTES for s in self.streams]
 
 
+def blocked_phase(phase: Phase, channels: int) -> Phase:
+    """`phase` in blocks of the interleave its busiest channel's rounds ask for."""
+    return dataclasses.replace(
+        phase, interleave=choose_interleave(phase.channel_rounds(channels, 0))
+    )
+
+
 def build_layout(
     layers: list[list[EncodedMatrix]],
     head: EncodedMatrix,
     embed: EncodedMatrix | None,
     channels: int,
+    medusa: tuple[EncodedMatrix, ...] = (),
 ) -> ChannelLayout:
-    """Per channel: layer 0..L-1 (each in phase order), the head, then the untied embedding."""
+    """Per channel: layer 0..L-1 (each in phase order), the head, the Medusa heads' blocks
+    (one after another, each like a layer's matrix), then the untied embedding."""
 
     def blocked(matrix: EncodedMatrix) -> EncodedMatrix:
-        il = choose_interleave(matrix.phase.channel_rounds(channels, 0))
-        return dataclasses.replace(matrix, phase=dataclasses.replace(matrix.phase, interleave=il))
+        return dataclasses.replace(matrix, phase=blocked_phase(matrix.phase, channels))
 
     layers = [[blocked(m) for m in layer] for layer in layers]
     head = blocked(head)
     embed = None if embed is None else blocked(embed)
+    medusa = [blocked(m) for m in medusa]
     lookup = embed if embed is not None else head
-    layout = ChannelLayout(channels, [m.phase for m in layers[0]], head.phase, lookup.phase)
+    layout = ChannelLayout(
+        channels,
+        [m.phase for m in layers[0]],
+        head.phase,
+        lookup.phase,
+        medusa[0].phase if medusa else None,
+    )
     for channel in range(channels):
         parts = [channel_stream(m, channels, channel) for layer in layers for m in layer]
         layer_words = sum(p.shape[0] for p in parts) // len(layers)
         head_part = channel_stream(head, channels, channel)
         parts.append(head_part)
         lookup_base = sum(p.shape[0] for p in parts) - (head_part.shape[0] if embed is None else 0)
+        medusa_base = sum(p.shape[0] for p in parts)
+        parts += [channel_stream(m, channels, channel) for m in medusa]
+        medusa_words = sum(p.shape[0] for p in parts) - medusa_base
         if embed is not None:
+            lookup_base += medusa_words
             parts.append(channel_stream(embed, channels, channel))
         layout.streams.append(np.concatenate(parts) if parts else np.zeros((0, 16), np.uint32))
         layout.layer_words.append(int(layer_words))
         layout.head_words.append(int(head_part.shape[0]))
         layout.lookup_base.append(int(lookup_base))
-    matrices = [m for layer in layers for m in layer] + [head] + ([embed] if embed else [])
+        layout.medusa_base.append(int(medusa_base))
+        layout.medusa_words.append(int(medusa_words))
+    matrices = [m for layer in layers for m in layer] + [head, *medusa] + ([embed] if embed else [])
     stored = sum(layout.channel_bytes)
     layout.padding_bytes = stored - sum(m.phase.model_bytes() for m in matrices)
     return layout

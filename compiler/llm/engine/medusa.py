@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from llmhls.compiler.llm.engine.layout import EncodedMatrix, Phase, blocked_phase, encode
 from llmhls.compiler.medusa.heads import MedusaHeads, load_heads
 from llmhls.compiler.medusa.tree import MedusaTree, build_tree
 from llmhls.errors import InputError
@@ -36,6 +39,32 @@ def tree_heads(path: str, hidden_size: int) -> MedusaHeads:
             "measures them): the verify tree is built from them"
         )
     return heads
+
+
+def chip_proposes(tree: MedusaTree) -> bool:
+    """Whether the kernel makes the tree's guesses itself: a chain (every node its head's
+    top guess), whose proposals are each head's argmax, as the LM head's units keep it.
+    A tree through other ranks needs each head's top-k: those guesses come from the host."""
+    return all(path[-1] == 0 for path in tree.paths[1:])
+
+
+def heads_phase(fmt: str, hidden: int, channels: int) -> Phase:
+    """One head's block (hidden x hidden) as the layers' units stream it."""
+    return blocked_phase(Phase("medusa", fmt, hidden, hidden), channels)
+
+
+def heads_matrices(heads: MedusaHeads, depth: int, linear) -> list[EncodedMatrix]:
+    """The blocks of heads 0..depth-1 in the layers' format, in the order the kernel
+    runs them (their biases go to the aux stream's final block)."""
+    return [
+        encode("medusa", [linear(block.weight.detach().to(torch.float32), None)])
+        for block in list(heads.blocks)[:depth]
+    ]
+
+
+def heads_biases(heads: MedusaHeads, depth: int) -> torch.Tensor:
+    """Heads 0..depth-1's biases, one after another."""
+    return torch.cat([block.bias.detach().to(torch.float32) for block in heads.blocks[:depth]])
 
 
 def expected_accepted(tree: MedusaTree, rates: list[list[float]]) -> float:
@@ -176,19 +205,33 @@ def plan_rows(plan, rows: int, tree: MedusaTree) -> Iterator[None]:
         plan.rows, plan.tree = saved
 
 
+CHIP = "chip"  # manifest llm.medusa.proposals: the kernel runs the heads
+HOST = "host"  # the runtime runs them (a tree through ranks > 0 needs each head's top-k)
+
+
 def medusa_manifest(plan, heads: MedusaHeads) -> dict[str, Any]:
-    """manifest.json's `llm.medusa`: the tree the kernel has built in, and the host's files."""
+    """manifest.json's `llm.medusa`: the tree the kernel has built in, who makes its
+    guesses, and the files the host needs to make them."""
     tree = plan.tree
-    return {
+    section = {
         "heads": HEADS_FILE,
         "head_count": heads.count,
-        "lm_head": LM_HEAD_FILE,
-        "lm_head_dtype": "float16",
         "tree_paths": [list(p) for p in tree.paths],
         "tree_parents": tree.parents,
         "tree_depths": tree.depths,
+    }
+    if plan.chip_proposals:
+        return section | {
+            "proposals": CHIP,
+            "proposal_heads": plan.proposal_heads,
+            "result_layout": "[accepted m, next token, the m accepted nodes, unused up to "
+            f"{tree.size} slots, then head 0..{plan.proposal_heads - 1}'s guess]",
+        }
+    return section | {
+        "proposals": HOST,
+        "lm_head": LM_HEAD_FILE,
+        "lm_head_dtype": "float16",
         "result_layout": "[accepted m, next token, the m accepted nodes, unused]",
-        "proposals": "host: the heads' blocks and their LM-head pass run in the runtime",
     }
 
 
@@ -208,17 +251,23 @@ def medusa_report(plan, clock: float) -> dict[str, Any]:
         "chosen_by": "--tree auto: the most estimated tokens/s"
         if others
         else f"--tree {chosen.tree.size}",
-        "not_modelled": "the heads' blocks and their LM-head pass (on the host for now)",
+        "proposals": (
+            "on chip: each head's block and the LM head over the heads' rows, after the tree"
+            if plan.chip_proposals
+            else "on the host (the tree takes ranks > 0: the kernel keeps each row's argmax "
+            "only); the estimate charges the heads as the chip would run them"
+        ),
         "wider_units": plan.wider_units,
         "candidates": [e.as_dict(clock) for e in sorted(plan.trees, key=lambda e: e.tree.size)],
     }
 
 
-def medusa_files(heads_path: str, lm_head) -> dict[str, Any]:
-    """The heads file as given, and the LM head as the engine reads it (fp16), for the host."""
+def medusa_files(plan, heads_path: str, lm_head) -> dict[str, Any]:
+    """The heads file as given, and, when the host makes the guesses, the LM head as the
+    engine reads it (fp16)."""
     import numpy as np
 
-    return {
-        HEADS_FILE: np.frombuffer(Path(heads_path).read_bytes(), dtype=np.uint8),
-        LM_HEAD_FILE: lm_head.to("cpu").float().numpy().astype(np.float16),
-    }
+    files = {HEADS_FILE: np.frombuffer(Path(heads_path).read_bytes(), dtype=np.uint8)}
+    if not plan.chip_proposals:
+        files[LM_HEAD_FILE] = lm_head.to("cpu").float().numpy().astype(np.float16)
+    return files

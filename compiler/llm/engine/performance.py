@@ -88,6 +88,11 @@ TEMPLATE_LOOPS = (
     "ACCEPT",
     "KV_KEEP",
     "STATE",
+    # the Medusa heads on chip: each head's block, its result and SiLU, their argmax tokens
+    "MEDUSA_HEADS",
+    "HEAD_CLEAR",
+    "HEAD_SILU",
+    "PROPOSE",
     # the loaders and the dispatch (the memory side of the model), the token and layer loops
     "DISPATCH",
     "EMBED_META",
@@ -98,6 +103,8 @@ TEMPLATE_LOOPS = (
     "AUX_WORDS",
     "AUX_TAKE",
     "STREAM",
+    "MEDUSA_STREAM",
+    "HEAD_AGAIN",
     "STEPS",
     "LAYERS",
 )
@@ -190,6 +197,20 @@ def gather_cycles(n: int, banks: UnitBanks, op: EngineOps, add: bool = False) ->
     return _pipelined("GATHER", 1, -(-n // banks.tile), ii, depth).cycles
 
 
+def prepare_cycles(op: EngineOps, n: int, fmt: str, rows: int, normed: bool = False) -> int:
+    """PREPARE of `rows` rows of n elements, all rows in one pipeline (with llama's RMS
+    scaling, the int4 group sums and, for int units, each kVec chunk's scale and
+    quantization in the same iteration)."""
+    t = op.t
+    values = t.ram_read + (2 * t.fmul if normed else 0)
+    depth = values + t.store
+    if fmt in ("int8", "int4"):  # the chunk's max, 32767 / max, x * that, rounded
+        depth = values + _tree(VEC, t.fcmp) + t.fdiv + t.fmul + 2 + t.store
+    if fmt == "int4":
+        depth = max(depth, values + _tree(GROUP, t.fadd) + t.store)
+    return _pipelined("PREPARE", 1, rows * _vec(n), 1, depth).cycles
+
+
 def vector_segments(
     cfg,
     op: EngineOps,
@@ -222,15 +243,7 @@ def vector_segments(
         return _pipelined(label, 1, steps * _vec(n), 1, depth).cycles
 
     def prepare(n: int, fmt: str, normed: bool = False) -> int:
-        """PREPARE: one pass (with llama's RMS scaling, the int4 group sums and, for int units,
-        each kVec chunk's scale and quantization in the same iteration)."""
-        values = t.ram_read + (2 * t.fmul if normed else 0)
-        depth = values + t.store
-        if fmt in ("int8", "int4"):  # the chunk's max, 32767 / max, x * that, rounded
-            depth = values + _tree(VEC, t.fcmp) + t.fdiv + t.fmul + 2 + t.store
-        if fmt == "int4":
-            depth = max(depth, values + _tree(GROUP, t.fadd) + t.store)
-        return rows_loop("PREPARE", n, depth)
+        return prepare_cycles(op, n, fmt, steps, normed)
 
     square_sums = t.ram_read + t.fmul + _tree(VEC, t.fadd) + t.fadd  # RMS_SUM's depth
     inverse = reduce_tail + t.fdiv + t.fadd + op.rsqrt  # the partial sums' tree, / H, + eps
@@ -362,9 +375,9 @@ def logits_cycles(layout, channels: int, banks: UnitBanks, op: EngineOps) -> int
     return _pipelined("LOGITS", 1, trips, ii, t.ram_read + t.store).cycles
 
 
-def tree_tail_cycles(plan, cfg, op: EngineOps, banks: UnitBanks, rows: int) -> int:
-    """A tree step's end: BEST_RESET, BEST_ROW per node, ACCEPT, KV_KEEP for the longest
-    path (the tree's depth + 1 rows, every layer) and STATE."""
+def best_cycles(plan, op: EngineOps, banks: UnitBanks, rows: int) -> int:
+    """BEST_RESET, then BEST_ROW for each of `rows` rows: their argmax over the head's
+    units and cells."""
     t = op.t
     layout = plan.layout
     shared = head_shares_units(layout)
@@ -377,12 +390,58 @@ def tree_tail_cycles(plan, cfg, op: EngineOps, banks: UnitBanks, rows: int) -> i
     # the running best is a recurrence: a compare and a select an iteration
     recurrence = t.fcmp + 1
     cycles += rows * _pipelined("BEST_ROW", 1, per_row, recurrence, t.ram_read + recurrence).cycles
+    return cycles
+
+
+def tree_tail_cycles(plan, cfg, op: EngineOps, banks: UnitBanks, rows: int) -> int:
+    """A tree step's end: BEST_RESET, BEST_ROW per node, ACCEPT, KV_KEEP for the longest
+    path (the tree's depth + 1 rows, every layer) and STATE."""
+    t = op.t
+    cycles = best_cycles(plan, op, banks, rows)
     cycles += _pipelined("ACCEPT", 1, rows - 1, 1, t.ram_read + 2).cycles
     store = kv_store_cycles(cfg, op, plan.kv_ctype == "int8_t")
     path = 1 + max(plan.tree.depths)
     cycles += path * cfg.num_layers * store
     cycles += _pipelined("STATE", 1, cfg.hidden_size, 1, t.ram_read + t.store).cycles
     return cycles
+
+
+def head_block_gap(cfg, op: EngineOps, banks: UnitBanks) -> int:
+    """After a Medusa head's block: its results added into a cleared row (HEAD_CLEAR,
+    GATHER), then x + SiLU(z + b) an element a cycle (HEAD_SILU)."""
+    t = op.t
+    h = cfg.hidden_size
+    clear = _vec(h) + 1
+    silu = t.ram_read + t.fadd + t.fexp + t.fadd + t.fdiv + t.fadd + t.store
+    return (
+        clear
+        + gather_cycles(h, banks, op, add=True)
+        + _pipelined("HEAD_SILU", 1, h, 1, silu).cycles
+    )
+
+
+def heads_passes(plan, cfg, op: EngineOps, banks: UnitBanks, tail: int) -> list[tuple]:
+    """A tree step's Medusa heads on chip, as (phase, vector work before it, rows, row
+    lanes): after the tree's tail and the state's PREPARE, each head's block (one row),
+    then the LM head over the heads' rows (their PREPARE before it)."""
+    layout = plan.layout
+    depth = max(plan.tree.depths)
+    h = cfg.hidden_size
+    block = layout.medusa
+    passes = [(block, tail + prepare_cycles(op, h, block.fmt, 1), 1, plan.row_lanes)]
+    passes += [(block, head_block_gap(cfg, op, banks), 1, plan.row_lanes)] * (depth - 1)
+    before_head = head_block_gap(cfg, op, banks) + prepare_cycles(op, h, layout.head.fmt, depth)
+    lanes = plan.row_lanes if head_shares_units(layout) else 1
+    return [*passes, (layout.head, before_head, depth, lanes)]
+
+
+def proposal_words(plan, cfg, channel: int) -> int:
+    """Words channel `channel` streams for the Medusa heads in a tree step: every head's
+    block and the LM head again."""
+    layout = plan.layout
+    depth = max(plan.tree.depths)
+    block = layout.medusa.channel_words(plan.channels, channel)
+    return depth * block + layout.head_words[channel]
 
 
 @dataclass(frozen=True)
@@ -451,17 +510,29 @@ def step_cycles(
     final = vector_segments(cfg, op, False, formats, banks, plan.vector_ii, steps=final_rows)[0]
     final += take(aux.final_floats)
     rest = segments[4]  # after the last phase: the residual (and bias)
-    for index, (phase, gap) in enumerate([*phases, (head, final)]):
-        if index and index % len(layout.layer_phases) == 0:
-            gap += rest  # the previous layer's remaining vector work
+    n_phases = len(layout.layer_phases)
+    # (matrix, vector work before it, its rows, row lanes): a layer starts after the
+    # previous layer's remaining vector work; the head takes the last token only, or every
+    # node of a tree
+    passes = [
+        (phase, gap + (rest if index and index % n_phases == 0 else 0), rows, plan.row_lanes)
+        for index, (phase, gap) in enumerate(phases)
+    ]
+    head_lanes = plan.row_lanes if head_shares_units(layout) else 1
+    passes.append((head, final + rest, rows if tree else 1, head_lanes))
+    heads_on_chip = tree and layout.medusa is not None
+    if not tree:
+        end = logits_cycles(layout, plan.channels, banks, op)
+    elif heads_on_chip:  # the tree's tail comes before the heads' blocks
+        passes += heads_passes(plan, cfg, op, banks, tree_tail_cycles(plan, cfg, op, banks, rows))
+        depth = max(plan.tree.depths)
+        end = best_cycles(plan, op, banks, depth) + depth * (t.ram_read + t.store)  # PROPOSE
+    else:
+        end = tree_tail_cycles(plan, cfg, op, banks, rows)
+    for phase, gap, phase_rows, lanes in passes:
         fill = min(fifo_words, fill + words_per_cycle * gap)
         total += gap
-        lanes = plan.row_lanes
-        head_rows = rows
-        if phase is head:  # the last token only, or every node of a tree
-            head_rows = rows if tree else 1
-            lanes = plan.row_lanes if head_shares_units(layout) else 1
-        steps = gemv_cycles(phase, plan.channels, op, head_rows, lanes)
+        steps = gemv_cycles(phase, plan.channels, op, phase_rows, lanes)
         words = max(phase.channel_words(plan.channels, c) for c in range(plan.channels))
         duration = max(steps, (words - fill) / words_per_cycle)
         fill = min(fifo_words, fill + words_per_cycle * duration) - words
@@ -480,22 +551,15 @@ def step_cycles(
     # behind the port's first-beat latency) while the rows are embedded; what is left waits.
     aux_words = (rows * aux.position_floats + aux.layer_floats) // WORD_LANES
     total += max(0, t.maxi_read + aux_words - rows * embed)
-    if tree:
-        total += tree_tail_cycles(plan, cfg, op, banks, rows)
-    else:
-        total += logits_cycles(layout, plan.channels, banks, op)
-    memory_time = (
-        sum(
-            (cfg.num_layers * layout.layer_words[c] + layout.head_words[c])
-            for c in range(plan.channels)
-        )
-        / plan.channels
-        / words_per_cycle
-    )
-    weights = sum(
-        (cfg.num_layers * layout.layer_words[c] + layout.head_words[c]) * WORD_BYTES
+    total += end
+    channel_words = [
+        cfg.num_layers * layout.layer_words[c]
+        + layout.head_words[c]
+        + (proposal_words(plan, cfg, c) if heads_on_chip else 0)
         for c in range(plan.channels)
-    )
+    ]
+    memory_time = sum(channel_words) / plan.channels / words_per_cycle
+    weights = sum(channel_words) * WORD_BYTES
     kv = 2 * cfg.num_layers * cfg.num_kv_heads * (pos + rows) * cfg.head_dim * kv_bytes
     floor = (weights + kv) / (memory.sustained_total_gbps * 1e3 / clock)
     return StepCycles(
@@ -554,6 +618,8 @@ def vector_operators(cfg, plan, clock: float) -> dict[str, int]:
             {"fmul": 5 * lanes, "fadd": 2 * lanes, "tanh": lanes},  # GELU
             {"fadd": 5 * VEC},  # the bias adds (qkv, out, fc, down) and the position add
         ]
+    if plan.chip_proposals:  # HEAD_SILU: z + b, 1 + exp(-g), x + g / that, one lane
+        instances.append({"fadd": 3, "fdiv": 1, "exp": 1})
     lookup = layout.lookup  # DECODE_ROW: q * scale (+ minimum), a word's lanes
     if lookup.fmt in ("int8", "int4"):
         decoded = -(-lookup.sub // ii.decode)
@@ -799,7 +865,8 @@ def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict
         "fits": all(v <= RESOURCE_BUDGET for v in used.values()),
         "not_modelled": "Medusa verify steps: built with --medusa (report medusa)"
         if plan.tree is None
-        else "the Medusa heads' blocks and their LM-head pass (on the host)",
+        else "nothing of the Medusa step: its heads are charged as the chip runs them"
+        + ("" if plan.chip_proposals else ", though this tree's guesses come from the host"),
     }
 
 
@@ -870,8 +937,8 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
             f"cycles a step against {medusa['decode_step_cycles']:,} for a decode step, bound by "
             f"{medusa['verify_bound']}",
             f"- estimated {medusa['estimated_tokens_per_s']} tokens/s, "
-            f"{medusa['estimated_speedup']}x plain decode ({medusa['verdict']}); not modelled: "
-            f"{medusa['not_modelled']}",
+            f"{medusa['estimated_speedup']}x plain decode ({medusa['verdict']})",
+            f"- the heads' guesses: {medusa['proposals']}",
             *_wider_units_line(medusa.get("wider_units")),
             "",
             "| tree tokens | expected tokens a step | cycles a step | bound | speed-up |",
