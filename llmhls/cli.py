@@ -706,6 +706,45 @@ def _add_medusa_command(commands) -> None:
     train_cmd.add_argument("--seed", type=int, default=train.seed, help="default: %(default)s")
     _add_debug(train_cmd)
     train_cmd.set_defaults(handler=_cmd_medusa_train)
+    vocab_cmd = medusa_commands.add_parser(
+        "vocab",
+        help="give Medusa heads a guessing vocabulary (the accelerator's LM-head pass shrinks)",
+        description=(
+            "Rank tokens by how often they occur in the model's greedy answers to the "
+            "training prompts, keep the --tokens most frequent as the heads' guessing "
+            "vocabulary, and measure the heads' acceptance rates with it on the calibration "
+            "prompts. An engine built with these heads runs its guesses' LM-head pass over "
+            "those rows only, and builds its tree from the rates measured with them. The "
+            "heads' weights are not changed."
+        ),
+    )
+    vocab_cmd.add_argument("model", metavar="MODEL", help="Hugging Face folder or GGUF file")
+    vocab_cmd.add_argument("heads", metavar="HEADS", type=Path, help="heads .safetensors")
+    vocab_cmd.add_argument("-o", "--output", required=True, type=Path, help="heads .safetensors")
+    vocab_cmd.add_argument(
+        "--tokens", type=int, default=8192, help="vocabulary size (default: %(default)s)"
+    )
+    vocab_cmd.add_argument(
+        "--prompts",
+        type=int,
+        default=256,
+        help="training prompts whose greedy answers rank the tokens (default: %(default)s)",
+    )
+    vocab_cmd.add_argument(
+        "--calibration-prompts",
+        type=int,
+        default=recipe.calibration_prompts,
+        help="prompts the acceptance rates are measured on (default: %(default)s)",
+    )
+    vocab_cmd.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=recipe.max_new_tokens,
+        help="longest answer (default: %(default)s)",
+    )
+    vocab_cmd.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    _add_debug(vocab_cmd)
+    vocab_cmd.set_defaults(handler=_cmd_medusa_vocab)
 
 
 def _cmd_medusa_train(args: argparse.Namespace) -> int:
@@ -740,6 +779,38 @@ def _cmd_medusa_train(args: argparse.Namespace) -> int:
     info = make_heads(Path(args.model), args.output, recipe, args.device, command)
     top1 = " ".join(f"{row[0]:.3f}" for row in info["acceptance_rates"])
     print(f"llmhls: wrote {args.output} ({args.heads} heads; top-1 acceptance per head: {top1})")
+    return 0
+
+
+def _cmd_medusa_vocab(args: argparse.Namespace) -> int:
+    import shlex
+
+    from llmhls.compiler.medusa.options import Recipe
+    from llmhls.compiler.medusa.recipe import restrict_vocab
+
+    words = ["llmhls", "medusa", "vocab", args.model, str(args.heads), "-o", str(args.output)]
+    words += ["--tokens", str(args.tokens), "--prompts", str(args.prompts)]
+    words += ["--calibration-prompts", str(args.calibration_prompts)]
+    words += ["--max-new-tokens", str(args.max_new_tokens), "--device", args.device]
+    recipe = Recipe(
+        calibration_prompts=args.calibration_prompts, max_new_tokens=args.max_new_tokens
+    )
+    info = restrict_vocab(
+        Path(args.model),
+        args.heads,
+        args.output,
+        args.tokens,
+        args.prompts,
+        recipe,
+        device=args.device,
+        command=shlex.join(words),
+    )
+    top1 = " ".join(f"{row[0]:.3f}" for row in info["acceptance_rates"])
+    print(
+        f"llmhls: wrote {args.output} ({args.tokens} tokens, "
+        f"{info['calibration_coverage']:.1%} of the calibration answers; top-1 acceptance "
+        f"per head: {top1})"
+    )
     return 0
 
 

@@ -48,9 +48,16 @@ class HostProposals:
                 if value is None or value.shape != shape:
                     raise InputError(f"{path}: no medusa.{k}.{name} of shape {shape}")
                 kept.append(value.astype(np.float32))
+        self.vocab = None  # the heads' guessing vocabulary: lm_head.bin's rows' token ids
+        if "vocab" in section:
+            path = root / section["vocab"]
+            self.vocab = np.fromfile(path, dtype=np.int32) if path.is_file() else np.zeros(0)
+            if self.vocab.size == 0 or not ((self.vocab >= 0) & (self.vocab < vocab)).all():
+                raise InputError(f"{path}: not the Medusa heads' guessing vocabulary")
+        rows = vocab if self.vocab is None else self.vocab.size
         path = root / section["lm_head"]
-        check_file_bytes(path, vocab * hidden * 2, "Medusa", "lm_head", f"{vocab} x {hidden} fp16")
-        self.lm_head = np.fromfile(path, dtype=np.float16).reshape(vocab, hidden).astype(np.float32)
+        check_file_bytes(path, rows * hidden * 2, "Medusa", "lm_head", f"{rows} x {hidden} fp16")
+        self.lm_head = np.fromfile(path, dtype=np.float16).reshape(rows, hidden).astype(np.float32)
 
     def propose(self, state: np.ndarray, heads: int, ranks: int, produced: int = 0) -> np.ndarray:
         """[heads, ranks] token ids, best first (`produced`, the tokens output so far, is
@@ -60,7 +67,8 @@ class HostProposals:
             z = self.weights[k] @ state + self.biases[k]
             rows.append(state + z / (1.0 + np.exp(-z)))
         logits = np.stack(rows) @ self.lm_head.T
-        return np.argsort(-logits, axis=-1, kind="stable")[:, :ranks]
+        best = np.argsort(-logits, axis=-1, kind="stable")[:, :ranks]
+        return best if self.vocab is None else self.vocab[best]
 
 
 TREE_PROPOSE = 2  # llm_engine's `tree`: 0 plain, 1 verify the tree, 2 plain and then guess

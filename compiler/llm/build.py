@@ -513,7 +513,11 @@ def _compile_engine(
     stages = build_stages(cfg, loaded.model, layer_linear, head_linear)
     float_layer = build_stages(cfg, loaded.model, fp32_linear, fp32_linear).layer(0)
     example = _layer_inputs(cfg, 1, options.max_context)
-    heads = None if options.medusa is None else tree_heads(options.medusa, cfg.hidden_size)
+    heads = (
+        None
+        if options.medusa is None
+        else tree_heads(options.medusa, cfg.hidden_size, cfg.vocab_size)
+    )
     plan, reference = engine.plan_engine(
         stages, float_layer, example, options, target, head_linear, heads, layer_linear
     )

@@ -41,6 +41,9 @@ class MedusaHeads(nn.Module):
             nn.init.zeros_(block.weight)
             nn.init.zeros_(block.bias)
         self.info: dict[str, Any] = {}
+        # the tokens the heads guess among on the accelerator (`llmhls medusa vocab`):
+        # the model's most frequent answer tokens; None, every token
+        self.vocab: torch.Tensor | None = None
 
     @property
     def count(self) -> int:
@@ -67,6 +70,14 @@ class MedusaHeads(nn.Module):
         """Per-head top-k acceptance rates measured after training, if recorded."""
         return self.info.get("acceptance_rates")
 
+    @property
+    def vocab_rates(self) -> list[list[float]] | None:
+        """The rates with the guesses restricted to `vocab`, as measured with it."""
+        return self.info.get("vocab", {}).get("acceptance_rates")
+
+
+VOCAB_TENSOR = "medusa.vocab"  # int32 token ids, when the heads guess among those only
+
 
 def save_heads(heads: MedusaHeads, path: Path, dtype: torch.dtype = torch.float16) -> None:
     """Write the heads (in `dtype`) and their metadata to a safetensors file."""
@@ -76,6 +87,8 @@ def save_heads(heads: MedusaHeads, path: Path, dtype: torch.dtype = torch.float1
     for k, block in enumerate(heads.blocks):
         tensors[f"medusa.{k}.weight"] = block.weight.detach().to("cpu", dtype).contiguous()
         tensors[f"medusa.{k}.bias"] = block.bias.detach().to("cpu", dtype).contiguous()
+    if heads.vocab is not None:
+        tensors[VOCAB_TENSOR] = heads.vocab.to("cpu", torch.int32).contiguous()
     info = {"heads": heads.count, "hidden_size": heads.hidden_size, **heads.info}
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata={METADATA_KEY: json.dumps(info, sort_keys=True)})
@@ -110,4 +123,13 @@ def load_heads(path: Path, hidden_size: int | None = None) -> MedusaHeads:
             state[f"blocks.{k}.{part}"] = tensors[name].float()
     heads.load_state_dict(state)
     heads.info = {k: v for k, v in info.items() if k not in ("heads", "hidden_size")}
+    if VOCAB_TENSOR in tensors:
+        vocab = tensors[VOCAB_TENSOR]
+        if vocab.ndim != 1 or vocab.numel() == 0 or int(vocab.min()) < 0:
+            raise InputError(f"Medusa heads '{path}': '{VOCAB_TENSOR}' is not a list of token ids")
+        if not isinstance(heads.vocab_rates, list):
+            raise InputError(
+                f"Medusa heads '{path}' have a vocabulary but no rates measured with it"
+            )
+        heads.vocab = vocab.to(torch.int64)
     return heads.eval()

@@ -109,3 +109,72 @@ def make_heads(
     heads.info = info
     save_heads(heads, output)
     return info
+
+
+def restrict_vocab(
+    model: Path,
+    heads_path: Path,
+    output: Path,
+    tokens: int,
+    prompts: int,
+    recipe: Recipe | None = None,
+    device: str = "cpu",
+    command: str = "",
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Give heads a guessing vocabulary: the `tokens` most frequent tokens of the model's
+    greedy answers to the first `prompts` training prompts (fewer LM-head rows for the
+    accelerator's guesses), with the acceptance rates measured with it on the
+    calibration prompts. The heads' weights are unchanged. Returns the `vocab` metadata."""
+    from llmhls.compiler.medusa.heads import load_heads
+    from llmhls.compiler.medusa.train import token_ranking
+
+    recipe = recipe or Recipe()
+    target = _device(device)
+    loaded = load_llm(model)
+    if loaded.tokenizer is None:
+        raise OptionError(f"model '{model}' has no tokenizer: its prompts cannot be built")
+    heads = load_heads(heads_path, loaded.config.hidden_size)
+    vocab_size = loaded.config.vocab_size
+    if not 1 <= tokens <= vocab_size or prompts < 1:
+        raise OptionError(f"--tokens must be 1..{vocab_size} and --prompts >= 1")
+    if recipe.calibration_prompts < 1 or recipe.max_new_tokens < 2:
+        raise OptionError("--calibration-prompts >= 1, --max-new-tokens >= 2")
+    lm = CausalLm(loaded.model.to(target))
+    eos = loaded.config.eos_token_id
+    start = time.perf_counter()
+
+    def ask(split: str, count: int) -> list[data.Sample]:
+        ids = [data.prompt_ids(loaded.tokenizer, p) for p in data.prompts(split, count)]
+        return data.answer(
+            lm, ids, recipe.max_new_tokens, eos_token_id=eos, batch_size=recipe.batch_size
+        )
+
+    ranked = ask("train", prompts)
+    vocab = torch.sort(token_ranking(ranked, vocab_size)[:tokens]).values
+    calibration = ask("calibration", recipe.calibration_prompts)
+    heads.to(target)
+    rates = acceptance_rates(lm, heads, calibration, recipe.top_k, vocab)
+    for k, row in enumerate(rates):
+        log(
+            f"head {k} acceptance top-1..{len(row)} in {tokens} tokens: "
+            + " ".join(f"{r:.3f}" for r in row)
+        )
+    counted = sum(len(s.answer) for s in ranked)
+    covered = sum(int(torch.isin(torch.tensor(s.answer), vocab).sum()) for s in calibration)
+    info = {
+        "tokens": tokens,
+        "source": f"the most frequent tokens of the model's greedy answers to the first "
+        f"{prompts} training prompts ({counted} answer tokens), equals by id",
+        "acceptance_rates": rates,
+        "calibration_coverage": round(covered / max(sum(len(s.answer) for s in calibration), 1), 4),
+        "command": command,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    heads.to("cpu")
+    heads.vocab = vocab
+    heads.info = {**heads.info, "vocab": info}
+    partial = output.with_name(output.name + ".partial")
+    save_heads(heads, partial)
+    partial.replace(output)
+    return info

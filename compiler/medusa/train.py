@@ -136,20 +136,41 @@ def train_heads(
 
 
 @torch.no_grad()
+def token_ranking(samples: list[Sample], vocab_size: int) -> torch.Tensor:
+    """Token ids by how often they occur in the samples' answers, the most frequent first
+    (equals by id): the tokens a vocabulary-restricted head keeps first."""
+    counts = torch.zeros(vocab_size, dtype=torch.int64)
+    for sample in samples:
+        counts += torch.bincount(
+            torch.tensor(sample.answer, dtype=torch.int64), minlength=vocab_size
+        )
+    return torch.argsort(-counts, stable=True)
+
+
 def acceptance_rates(
-    lm: CausalLm, heads: MedusaHeads, samples: list[Sample], top_k: int = 10
+    lm: CausalLm,
+    heads: MedusaHeads,
+    samples: list[Sample],
+    top_k: int = 10,
+    vocab: torch.Tensor | None = None,
 ) -> list[list[float]]:
     """rates[k][r]: how often head k's rank-r guess is the model's greedy token k + 1 later.
 
     Measured at every answer position of `samples` (the model's greedy answers to
-    calibration prompts, so the positions are those greedy decoding visits).
+    calibration prompts, so the positions are those greedy decoding visits). With
+    `vocab` (token ids) the heads guess among those tokens only.
     """
     hits = torch.zeros(heads.count, top_k)
     counts = torch.zeros(heads.count)
     for sample in samples:
         hidden, teacher, answer = _teacher(lm, [sample])
         greedy = teacher[0].argmax(-1)
-        guesses = heads.logits(hidden[0], lm.lm_head).topk(top_k, dim=-1).indices  # [T, K, r]
+        logits = heads.logits(hidden[0], lm.lm_head)  # [T, K, vocab]
+        if vocab is None:
+            guesses = logits.topk(top_k, dim=-1).indices  # [T, K, r]
+        else:
+            kept = vocab.to(logits.device)
+            guesses = kept[logits[..., kept].topk(top_k, dim=-1).indices]
         for k in range(heads.count):
             shift = k + 1
             valid = (answer[0, :-shift] & answer[0, shift:]).nonzero()[:, 0]

@@ -719,11 +719,13 @@ struct Request {
 // One free-running loader: per step of up to T tokens, the embedding rows that live
 // here, then every layer's words in order (once for the whole step), then the LM head's
 // on the last step of a call; when the call asks for the Medusa heads' guesses
-// (medusa_words > 0), then their blocks (from medusa_base) and the LM head once more.
+// (medusa_words > 0), then their blocks and guessing vocabulary's rows (from medusa_base)
+// and again_words of the LM head once more (the heads guess among every token).
 template <int T, int CTX>
 void load_channel(const word_t* port, hls::stream<Request>& requests, hls::stream<word_t>& out,
                   int32_t n_tokens, int32_t layer_words, int32_t head_words,
-                  int32_t lookup_base, int32_t medusa_base = 0, int32_t medusa_words = 0) {
+                  int32_t lookup_base, int32_t medusa_base = 0, int32_t medusa_words = 0,
+                  int32_t again_words = 0) {
 STEPS:
   for (int32_t first = 0; first < n_tokens; first += T) {
 #pragma HLS loop_tripcount min = 1 max = (CTX + T - 1) / T
@@ -754,7 +756,7 @@ STEPS:
         out.write(port[medusa_base + i]);
       }
     HEAD_AGAIN:
-      for (int32_t i = 0; i < head_words; ++i) {
+      for (int32_t i = 0; i < again_words; ++i) {
 #pragma HLS pipeline II = 1
         out.write(port[layer_words + i]);
       }

@@ -26,7 +26,7 @@ from llmhls.compiler.medusa.heads import MedusaHeads, load_heads, save_heads
 from llmhls.project import load_llm_manifest
 from llmhls.runtime.csim_backend import CsimBackend
 from llmhls.runtime.generate import generate
-from llmhls.runtime.medusa import medusa_generate
+from llmhls.runtime.medusa import HostProposals, medusa_generate
 from llmhls.runtime.sampling import SamplingOptions
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,13 +36,19 @@ NEW_TOKENS = 24
 RATES = [[0.6, 0.2, 0.1], [0.4, 0.15, 0.05], [0.3, 0.1, 0.05]]
 
 
-def _heads(path: Path, *, rates=RATES, hidden: int = 64, trained: bool = False) -> Path:
+VOCAB = list(range(3, 96, 2))  # a guessing vocabulary: 47 of the tiny Llama's 96 tokens
+
+
+def _heads(path: Path, *, rates=RATES, hidden: int = 64, trained: bool = False, vocab=None) -> Path:
     heads = MedusaHeads(hidden, 3)  # zero blocks: untrained
     if trained:
         torch.manual_seed(1)
         for block in heads.blocks:
             torch.nn.init.normal_(block.weight, std=0.2)
     heads.info = {} if rates is None else {"acceptance_rates": rates}
+    if vocab is not None:
+        heads.vocab = torch.tensor(vocab)
+        heads.info["vocab"] = {"tokens": len(vocab), "acceptance_rates": rates}
     save_heads(heads, path)
     return path
 
@@ -78,9 +84,22 @@ class Oracle:
         return guesses
 
 
-@pytest.mark.parametrize("weights", ["fp32", "int4"])  # the head on the layers' units / its own
-def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights) -> None:
-    project = _compile(llama, tmp_path / "p", _heads(tmp_path / "h.safetensors"), weights)
+@pytest.mark.parametrize(
+    ("weights", "vocab"), [("fp32", None), ("int4", None), ("fp32", VOCAB)]
+)  # the head on the layers' units / its own; the host guessing among a vocabulary
+def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights, vocab) -> None:
+    heads = _heads(tmp_path / "h.safetensors", vocab=vocab)
+    project = _compile(llama, tmp_path / "p", heads, weights)
+    section = json.loads((project / "manifest.json").read_text())["llm"]["medusa"]
+    assert section["proposals"] == "host"  # the 6-node tree takes ranks > 0
+    lm_head = (project / "data" / "medusa" / "lm_head.bin").stat().st_size
+    assert lm_head == (96 if vocab is None else len(vocab)) * 64 * 2
+    if vocab is not None:
+        stored = np.fromfile(project / "data" / "medusa" / "vocab.bin", dtype=np.int32)
+        assert stored.tolist() == vocab
+        host = HostProposals(project, section, 64, 96)
+        state = np.random.default_rng(0).standard_normal(64).astype(np.float32)
+        assert set(host.propose(state, 3, 3).reshape(-1).tolist()) <= set(vocab)
     manifest = load_llm_manifest(project)
     backend = CsimBackend(manifest)
     plain = generate(
@@ -128,13 +147,17 @@ class Recording:
         return out
 
 
-@pytest.mark.parametrize("weights", ["fp32", "int4"])  # the head on the layers' units / its own
-def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights) -> None:
+@pytest.mark.parametrize(
+    ("weights", "vocab"),
+    [("fp32", None), ("int4", None), ("fp32", VOCAB), ("int4", VOCAB)],  # the head on the
+)  # layers' units / its own; guessing among every token / a vocabulary
+def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights, vocab) -> None:
     """A chain tree (every node its head's top guess) has its guesses made on chip: each
-    head's block on the kept row's state and its argmax through the LM head. The project
-    holds no LM-head copy for the host, the text is plain greedy decoding's, and (fp32) the
-    kernel's guesses are PyTorch's."""
-    heads_file = _heads(tmp_path / "h.safetensors", trained=True)
+    head's block on the kept row's state and its argmax through the LM head (the rows of
+    the heads' guessing vocabulary when they have one). The project holds no LM-head copy
+    for the host, the text is plain greedy decoding's, and (fp32) the kernel's guesses are
+    PyTorch's."""
+    heads_file = _heads(tmp_path / "h.safetensors", trained=True, vocab=vocab)
     project = _compile(llama, tmp_path / "p", heads_file, weights, tree="3")
     section = json.loads((project / "manifest.json").read_text())["llm"]["medusa"]
     assert section["tree_paths"] == [[], [0], [0, 0]]
@@ -142,6 +165,7 @@ def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights) -> No
     assert not (project / "data" / "medusa" / "lm_head.bin").exists()
     kernel = (project / "kernel" / "llm_engine.cpp").read_text()
     assert "constexpr int kProposalHeads = 2;" in kernel
+    assert ("kProposalVocab[kProposalsRows]" in kernel) == (vocab is not None)
     manifest = load_llm_manifest(project)
     backend = Recording(CsimBackend(manifest))
     plain = generate(
@@ -155,10 +179,14 @@ def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights) -> No
     for state, result in backend.calls:
         guesses = result[2 + 3 : 2 + 3 + 2]
         assert ((guesses >= 0) & (guesses < manifest.llm.vocab_size)).all()
+        if vocab is not None:
+            assert set(guesses.tolist()) <= set(vocab)
         if weights == "fp32":
             hidden = torch.from_numpy(state)
             rows = torch.stack([heads.head(k, hidden) for k in range(2)])
-            assert guesses.tolist() == (rows @ lm_head.T).argmax(dim=-1).tolist()
+            kept = torch.arange(lm_head.shape[0]) if vocab is None else torch.tensor(vocab)
+            best = kept[(rows @ lm_head[kept].T).argmax(dim=-1)]
+            assert guesses.tolist() == best.tolist()
 
 
 def test_project_records_the_tree_and_its_estimate(llama, tmp_path) -> None:

@@ -181,6 +181,38 @@ def test_train_command_errors_are_one_line(tmp_path, capsys) -> None:
     assert "--heads must be at least 1" in capsys.readouterr().err
 
 
+def test_vocab_command_keeps_the_most_frequent_tokens_and_their_rates(tmp_path, capsys) -> None:
+    """`llmhls medusa vocab` on the tiny Llama: the heads' weights unchanged, a guessing
+    vocabulary of the model's most frequent answer tokens, the rates measured with it
+    (no higher than each head's best rate over every token), and one-line errors."""
+    from llmhls.cli import main
+
+    folder = str(tiny_llama(tmp_path / "tiny"))
+    torch.manual_seed(0)
+    heads = MedusaHeads(64, heads=2)
+    for block in heads.blocks:
+        torch.nn.init.normal_(block.weight, std=0.2)
+    heads.info = {"acceptance_rates": [[0.5, 0.1], [0.3, 0.1]]}
+    save_heads(heads, tmp_path / "h.safetensors")
+    out = tmp_path / "hv.safetensors"
+    words = ["medusa", "vocab", folder, str(tmp_path / "h.safetensors"), "-o", str(out)]
+    small = ["--calibration-prompts", "4", "--max-new-tokens", "24"]
+    assert main([*words, "--tokens", "24", "--prompts", "3", *small]) == 0
+    assert "24 tokens" in capsys.readouterr().out
+    back = load_heads(out, hidden_size=64)
+    assert back.vocab.tolist() == sorted(set(back.vocab.tolist())) and len(back.vocab) == 24
+    info = back.info["vocab"]
+    assert info["tokens"] == 24 and "--tokens 24" in info["command"]
+    assert 0.0 < info["calibration_coverage"] <= 1.0
+    assert len(back.vocab_rates) == 2 and all(len(row) == 10 for row in back.vocab_rates)
+    assert back.rates == heads.info["acceptance_rates"]  # the full-vocabulary rates stay
+    for k in range(2):
+        torch.testing.assert_close(back.blocks[k].weight, heads.blocks[k].weight.half().float())
+    assert main([*words, "--tokens", "0"]) == 2
+    assert "--tokens must be 1..96" in capsys.readouterr().err
+    assert not (tmp_path / "hv.safetensors.partial").exists()
+
+
 @pytest.mark.slow
 def test_train_command_writes_heads_that_decode_like_greedy(tmp_path) -> None:
     """A small CPU run of `llmhls medusa train` on the tiny Llama, then exact decoding."""

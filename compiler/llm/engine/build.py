@@ -44,6 +44,8 @@ from llmhls.compiler.llm.engine.medusa import (
     heads_biases,
     heads_matrices,
     heads_phase,
+    proposals_matrix,
+    proposals_phase,
     sees_masks,
     wider_units,
 )
@@ -107,6 +109,7 @@ class EnginePlan:
     tree: MedusaTree | None = None  # --medusa: the tree a verify step checks (engine/medusa.py)
     trees: list = field(default_factory=list)  # --medusa: every size's estimate, the chosen first
     wider_units: dict | None = None  # --medusa: the chosen tree on wider units (medusa.wider_units)
+    proposal_vocab: list[int] | None = None  # --medusa: the heads' guessing vocabulary
 
     @property
     def chip_proposals(self) -> bool:
@@ -409,10 +412,17 @@ def plan_engine(
     plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
     plan.row_lanes, plan.float_adds = choose_units(plan, cfg, target, clock, FIFO_DEPTH)
     if heads is not None:
-        rates = heads.rates
-        # every candidate tree is charged its heads' blocks and LM-head pass on the chip
+        # every candidate tree is charged its heads' blocks and LM-head pass on the chip,
+        # over the heads' guessing vocabulary's rows when they have one
+        rates = heads.rates if heads.vocab is None else heads.vocab_rates
         fmt = layout.layer_phases[0].fmt
         plan.layout.medusa = heads_phase(fmt, cfg.hidden_size, channels)
+        if heads.vocab is not None:
+            plan.proposal_vocab = heads.vocab.tolist()
+            rows = len(heads.vocab)
+            plan.layout.proposals = proposals_phase(
+                layout.head.fmt, rows, cfg.hidden_size, channels
+            )
         plan.trees = choose_tree(plan, cfg, target, clock, rates, options.tree)
         plan.tree = plan.trees[0].tree
         if plan.tree.size > plan.rows:  # a step must hold the whole tree
@@ -424,7 +434,8 @@ def plan_engine(
         if chip_proposes(plan.tree):  # the kernel runs the heads the tree uses
             depth = max(plan.tree.depths)
             medusa = heads_matrices(heads, depth, layer_linear)
-            plan.layout = build_layout(layers, head, embed, channels, tuple(medusa))
+            proposals = proposals_matrix(heads, stages.head.lm_head)
+            plan.layout = build_layout(layers, head, embed, channels, tuple(medusa), proposals)
             final.append(("medusa_bias", heads_biases(heads, depth)))
             plan.aux = _aux_layout(vectors, final, _position_rows(stages, options.max_context))
     return plan, reference
@@ -461,10 +472,12 @@ def _proposals_view(plan: EnginePlan) -> dict[str, Any] | None:
     if not plan.chip_proposals:
         return None
     layout = plan.layout
+    vocab = None if layout.proposals is None else plan.proposal_vocab
     return {
         "heads": plan.proposal_heads,
         "base": layout.medusa_base,
         "words": layout.medusa_words,
+        "vocab": vocab,
     }
 
 
@@ -501,8 +514,10 @@ def render_engine(
     lookup = layout.lookup
     shared = head_shares_units(layout)
     medusa = [layout.medusa] if plan.chip_proposals else []  # the heads' blocks on chip
-    phases += medusa
-    unit_phases = [*layout.layer_phases, *([layout.head] if shared else []), *medusa]
+    vocab_rows = [layout.proposals] if plan.chip_proposals and layout.proposals else []
+    phases += medusa + vocab_rows
+    heads_phases = [layout.head, *vocab_rows]  # what the LM head's units run
+    unit_phases = [*layout.layer_phases, *(heads_phases if shared else []), *medusa]
     readers = [*layout.layer_phases, layout.head]  # every unit set reads a_layer
     per_word = lookup.meta_per_word
     lookup_meta_words = -(-lookup.meta_per_row // per_word) + 1 if lookup.meta_per_row else 1
@@ -542,7 +557,7 @@ def render_engine(
         lookup=_phase_view(lookup, plan.channels),
         head_shared=shared,
         layer_unit=_unit_view(unit_phases, plan.channels),
-        head_unit=_unit_view([layout.head], plan.channels),
+        head_unit=_unit_view(heads_phases, plan.channels),
         banks=engine_banks(layout, plan.channels, plan.rows, plan.row_lanes),
         layer_in=max(p.padded_inputs for p in readers),
         prepare_format=FORMAT_CODES[prepare_format(readers)],

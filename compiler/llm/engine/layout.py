@@ -82,9 +82,15 @@ def has_bias(module: torch.nn.Module) -> bool:
     return getattr(module, "bias", None) is not None
 
 
-def encode(name: str, modules: list[torch.nn.Module]) -> EncodedMatrix:
-    """Fuse `modules` (same input, same format) row-wise and encode them as engine words."""
+def encode(
+    name: str, modules: list[torch.nn.Module], rows: np.ndarray | None = None
+) -> EncodedMatrix:
+    """Fuse `modules` (same input, same format) row-wise and encode them as engine words;
+    with `rows`, only those rows of the fused matrix, in that order (every format stores
+    each row with its own scales, so a row keeps its exact codes)."""
     stored = [_stored(m) for m in modules]
+    if rows is not None:
+        stored = [(fmt, {k: v[rows] for k, v in arrays.items()}) for fmt, arrays in stored]
     formats = {fmt for fmt, _ in stored}
     if len(formats) != 1:
         raise UnsupportedError(f"matrix '{name}' mixes weight formats {sorted(formats)}")
@@ -159,6 +165,7 @@ class ChannelLayout:
     head: Phase
     lookup: Phase  # the embedding's matrix: the head when tied
     medusa: Phase | None = None  # one Medusa head's block (--medusa, proposals on chip)
+    proposals: Phase | None = None  # the LM head's rows of the heads' guessing vocabulary
     streams: list[np.ndarray] = field(default_factory=list)  # uint32 [words, 16] per channel
     layer_words: list[int] = field(default_factory=list)  # per channel, one layer
     head_words: list[int] = field(default_factory=list)
@@ -185,9 +192,11 @@ def build_layout(
     embed: EncodedMatrix | None,
     channels: int,
     medusa: tuple[EncodedMatrix, ...] = (),
+    proposals: EncodedMatrix | None = None,
 ) -> ChannelLayout:
     """Per channel: layer 0..L-1 (each in phase order), the head, the Medusa heads' blocks
-    (one after another, each like a layer's matrix), then the untied embedding."""
+    (one after another, each like a layer's matrix) and their guessing vocabulary's LM-head
+    rows, then the untied embedding."""
 
     def blocked(matrix: EncodedMatrix) -> EncodedMatrix:
         return dataclasses.replace(matrix, phase=blocked_phase(matrix.phase, channels))
@@ -196,6 +205,7 @@ def build_layout(
     head = blocked(head)
     embed = None if embed is None else blocked(embed)
     medusa = [blocked(m) for m in medusa]
+    proposals = None if proposals is None else blocked(proposals)
     lookup = embed if embed is not None else head
     layout = ChannelLayout(
         channels,
@@ -203,7 +213,9 @@ def build_layout(
         head.phase,
         lookup.phase,
         medusa[0].phase if medusa else None,
+        None if proposals is None else proposals.phase,
     )
+    region = [*medusa, *([proposals] if proposals else [])]  # the Medusa heads' words
     for channel in range(channels):
         parts = [channel_stream(m, channels, channel) for layer in layers for m in layer]
         layer_words = sum(p.shape[0] for p in parts) // len(layers)
@@ -211,7 +223,7 @@ def build_layout(
         parts.append(head_part)
         lookup_base = sum(p.shape[0] for p in parts) - (head_part.shape[0] if embed is None else 0)
         medusa_base = sum(p.shape[0] for p in parts)
-        parts += [channel_stream(m, channels, channel) for m in medusa]
+        parts += [channel_stream(m, channels, channel) for m in region]
         medusa_words = sum(p.shape[0] for p in parts) - medusa_base
         if embed is not None:
             lookup_base += medusa_words
@@ -222,7 +234,7 @@ def build_layout(
         layout.lookup_base.append(int(lookup_base))
         layout.medusa_base.append(int(medusa_base))
         layout.medusa_words.append(int(medusa_words))
-    matrices = [m for layer in layers for m in layer] + [head, *medusa] + ([embed] if embed else [])
+    matrices = [m for layer in layers for m in layer] + [head, *region] + ([embed] if embed else [])
     stored = sum(layout.channel_bytes)
     layout.padding_bytes = stored - sum(m.phase.model_bytes() for m in matrices)
     return layout

@@ -28,15 +28,21 @@ from llmhls.targets import Target
 
 HEADS_FILE = "data/medusa/heads.safetensors"
 LM_HEAD_FILE = "data/medusa/lm_head.bin"  # the host's proposals: the LM head as the engine reads it
+VOCAB_FILE = "data/medusa/vocab.bin"  # int32: the heads' guessing vocabulary (lm_head.bin's rows)
 
 
-def tree_heads(path: str, hidden_size: int) -> MedusaHeads:
+def tree_heads(path: str, hidden_size: int, vocab_size: int) -> MedusaHeads:
     """The heads `--medusa` names, with the acceptance rates their tree is built from."""
     heads = load_heads(Path(path), hidden_size)
     if not heads.rates:
         raise InputError(
             f"Medusa heads '{path}' record no acceptance rates (`llmhls medusa train` "
             "measures them): the verify tree is built from them"
+        )
+    if heads.vocab is not None and int(heads.vocab.max()) >= vocab_size:
+        raise InputError(
+            f"Medusa heads '{path}': their guessing vocabulary names token "
+            f"{int(heads.vocab.max())}, the model has {vocab_size} tokens"
         )
     return heads
 
@@ -60,6 +66,20 @@ def heads_matrices(heads: MedusaHeads, depth: int, linear) -> list[EncodedMatrix
         encode("medusa", [linear(block.weight.detach().to(torch.float32), None)])
         for block in list(heads.blocks)[:depth]
     ]
+
+
+def proposals_phase(fmt: str, rows: int, hidden: int, channels: int) -> Phase:
+    """The LM head's rows of the heads' guessing vocabulary, as the LM head's units stream
+    them."""
+    return blocked_phase(Phase("proposals", fmt, rows, hidden), channels)
+
+
+def proposals_matrix(heads: MedusaHeads, lm_head) -> EncodedMatrix | None:
+    """The LM head's rows of the heads' guessing vocabulary (its codes as the head stores
+    them), or None: the heads guess among every token, over the LM head itself."""
+    if heads.vocab is None:
+        return None
+    return encode("proposals", [lm_head], rows=heads.vocab.numpy())
 
 
 def heads_biases(heads: MedusaHeads, depth: int) -> torch.Tensor:
@@ -227,10 +247,12 @@ def medusa_manifest(plan, heads: MedusaHeads) -> dict[str, Any]:
             "result_layout": "[accepted m, next token, the m accepted nodes, unused up to "
             f"{tree.size} slots, then head 0..{plan.proposal_heads - 1}'s guess]",
         }
+    vocab = {} if plan.proposal_vocab is None else {"vocab": VOCAB_FILE}
     return section | {
         "proposals": HOST,
         "lm_head": LM_HEAD_FILE,
         "lm_head_dtype": "float16",
+        **vocab,
         "result_layout": "[accepted m, next token, the m accepted nodes, unused]",
     }
 
@@ -256,6 +278,12 @@ def medusa_report(plan, clock: float) -> dict[str, Any]:
             if plan.chip_proposals
             else "on the host (the tree takes ranks > 0: the kernel keeps each row's argmax "
             "only); the estimate charges the heads as the chip would run them"
+        )
+        + (
+            ""
+            if plan.proposal_vocab is None
+            else f", among the {len(plan.proposal_vocab):,} tokens of the heads' guessing "
+            "vocabulary (its LM-head rows only; the tree from the rates measured with it)"
         ),
         "wider_units": plan.wider_units,
         "candidates": [e.as_dict(clock) for e in sorted(plan.trees, key=lambda e: e.tree.size)],
@@ -264,10 +292,16 @@ def medusa_report(plan, clock: float) -> dict[str, Any]:
 
 def medusa_files(plan, heads_path: str, lm_head) -> dict[str, Any]:
     """The heads file as given, and, when the host makes the guesses, the LM head as the
-    engine reads it (fp16)."""
+    engine reads it (fp16; the guessing vocabulary's rows, and their token ids, when the
+    heads have one)."""
     import numpy as np
 
     files = {HEADS_FILE: np.frombuffer(Path(heads_path).read_bytes(), dtype=np.uint8)}
-    if not plan.chip_proposals:
-        files[LM_HEAD_FILE] = lm_head.to("cpu").float().numpy().astype(np.float16)
+    if plan.chip_proposals:
+        return files
+    table = lm_head.to("cpu").float().numpy().astype(np.float16)
+    if plan.proposal_vocab is not None:
+        files[VOCAB_FILE] = np.asarray(plan.proposal_vocab, dtype=np.int32)
+        table = table[files[VOCAB_FILE]]
+    files[LM_HEAD_FILE] = table
     return files

@@ -432,16 +432,19 @@ def heads_passes(plan, cfg, op: EngineOps, banks: UnitBanks, tail: int) -> list[
     passes += [(block, head_block_gap(cfg, op, banks), 1, plan.row_lanes)] * (depth - 1)
     before_head = head_block_gap(cfg, op, banks) + prepare_cycles(op, h, layout.head.fmt, depth)
     lanes = plan.row_lanes if head_shares_units(layout) else 1
-    return [*passes, (layout.head, before_head, depth, lanes)]
+    vocab_rows = layout.proposals or layout.head  # the guessing vocabulary's, or every row
+    return [*passes, (vocab_rows, before_head, depth, lanes)]
 
 
 def proposal_words(plan, cfg, channel: int) -> int:
     """Words channel `channel` streams for the Medusa heads in a tree step: every head's
-    block and the LM head again."""
+    block and the guessing vocabulary's LM-head rows (or the LM head again)."""
     layout = plan.layout
     depth = max(plan.tree.depths)
     block = layout.medusa.channel_words(plan.channels, channel)
-    return depth * block + layout.head_words[channel]
+    if layout.proposals is None:
+        return depth * block + layout.head_words[channel]
+    return depth * block + layout.proposals.channel_words(plan.channels, channel)
 
 
 @dataclass(frozen=True)
@@ -729,6 +732,9 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
         units = plan.channels * head.rows_per_group
         cells = units * head.interleave * plan.rows  # P x rows / P cells a unit
         resources["bram_18k"] += math.ceil(cells * 64 / 18432)
+    if plan.chip_proposals:  # the kept state; the guessing vocabulary's token ids (a ROM)
+        vocab = len(plan.proposal_vocab) if plan.proposal_vocab else 0
+        resources["bram_18k"] += math.ceil((cfg.hidden_size + vocab) * 32 / 18432)
     return resources
 
 
