@@ -33,6 +33,22 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def _answers(
+    lm: CausalLm,
+    tokenizer,
+    split: str,
+    count: int,
+    recipe: Recipe,
+    eos: int | None,
+    temperature: float = 0.0,
+    seed: int = 0,
+) -> list[data.Sample]:
+    """The model's answers to the first `count` prompts of `split` (greedy at temperature 0)."""
+    ids = [data.prompt_ids(tokenizer, p) for p in data.prompts(split, count)]
+    kwargs = {"temperature": temperature, "seed": seed, "batch_size": recipe.batch_size}
+    return data.answer(lm, ids, recipe.max_new_tokens, eos_token_id=eos, **kwargs)
+
+
 def make_heads(
     model: Path,
     output: Path,
@@ -58,9 +74,7 @@ def make_heads(
     start = time.perf_counter()
 
     def ask(split: str, count: int, temperature: float, seed: int) -> list[data.Sample]:
-        ids = [data.prompt_ids(loaded.tokenizer, p) for p in data.prompts(split, count)]
-        kwargs = {"temperature": temperature, "seed": seed, "batch_size": recipe.batch_size}
-        return data.answer(lm, ids, recipe.max_new_tokens, eos_token_id=eos, **kwargs)
+        return _answers(lm, loaded.tokenizer, split, count, recipe, eos, temperature, seed)
 
     if target.type == "cuda":  # TF32 for the data and training passes only
         torch.backends.cuda.matmul.allow_tf32 = True
@@ -144,15 +158,11 @@ def restrict_vocab(
     eos = loaded.config.eos_token_id
     start = time.perf_counter()
 
-    def ask(split: str, count: int) -> list[data.Sample]:
-        ids = [data.prompt_ids(loaded.tokenizer, p) for p in data.prompts(split, count)]
-        return data.answer(
-            lm, ids, recipe.max_new_tokens, eos_token_id=eos, batch_size=recipe.batch_size
-        )
-
-    ranked = ask("train", prompts)
+    ranked = _answers(lm, loaded.tokenizer, "train", prompts, recipe, eos)
     vocab = torch.sort(token_ranking(ranked, vocab_size)[:tokens]).values
-    calibration = ask("calibration", recipe.calibration_prompts)
+    calibration = _answers(
+        lm, loaded.tokenizer, "calibration", recipe.calibration_prompts, recipe, eos
+    )
     heads.to(target)
     rates = acceptance_rates(lm, heads, calibration, recipe.top_k, vocab)
     for k, row in enumerate(rates):

@@ -10,6 +10,8 @@ import dataclasses
 import re
 from types import SimpleNamespace
 
+import pytest
+
 from llmhls.compiler.llm.engine import performance
 from llmhls.compiler.llm.engine.layout import Phase
 from llmhls.compiler.llm.engine.performance import (
@@ -179,3 +181,17 @@ def test_model_constants_are_the_headers() -> None:
     header = (TEMPLATES_DIR / "include" / "llmhls_engine.h").read_text()
     assert f"constexpr int kVec = {VEC};" in header
     assert f"constexpr int kPartials = {PARTIALS};" in header
+
+
+def test_a_phase_longer_than_the_fifo_leaves_it_empty_not_in_debt() -> None:
+    """The loader FIFO between passes: a memory-bound phase of more words than the FIFO
+    holds ends with nothing buffered (the next phase owes nothing), a compute-bound one
+    with the FIFO full, and a fully buffered phase takes its own steps."""
+    # 14,900 words at 0.75 a cycle, 4,096 buffered, 10,000 steps: memory-bound, then empty
+    duration, fill = performance.stream_phase(4096, 10000, 14900, 0.75, 4096)
+    assert duration == pytest.approx((14900 - 4096) / 0.75) and fill == pytest.approx(0)
+    # 1,000 words over 4,000 steps: the loader fills the FIFO meanwhile
+    assert performance.stream_phase(0, 4000, 1000, 0.75, 4096) == (4000, 2000)
+    assert performance.stream_phase(3000, 8000, 1000, 0.75, 4096) == (8000, 4096)
+    # all 500 words buffered: the phase's own 600 steps
+    assert performance.stream_phase(4096, 600, 500, 0.75, 4096) == (600, 4046)

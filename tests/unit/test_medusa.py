@@ -165,6 +165,11 @@ def test_shipped_smollm2_heads_hold_their_rates() -> None:
     assert [row[0] for row in rates] == sorted((row[0] for row in rates), reverse=True)
     assert heads.info["recipe"]["train"]["seed"] == 0 and heads.info["command"]
     assert build_tree(rates, 64).size == 65
+    # the accelerator's guessing vocabulary: 4096 distinct token ids and the rates with it
+    vocab = heads.vocab.tolist()
+    assert len(vocab) == 4096 == len(set(vocab)) and min(vocab) >= 0 and max(vocab) < 49152
+    assert "--tokens 4096" in heads.info["vocab"]["command"]
+    assert [len(row) for row in heads.vocab_rates] == [10] * 4
 
 
 def test_train_command_errors_are_one_line(tmp_path, capsys) -> None:

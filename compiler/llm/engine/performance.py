@@ -447,6 +447,17 @@ def proposal_words(plan, cfg, channel: int) -> int:
     return depth * block + layout.proposals.channel_words(plan.channels, channel)
 
 
+def stream_phase(
+    fill: float, steps: int, words: int, rate: float, fifo_words: int
+) -> tuple[float, float]:
+    """A matrix phase fed by its channel's loader FIFO, `fill` words already buffered: it
+    takes its `steps`, or longer while the words not yet buffered arrive at `rate` a cycle.
+    What the loader fetches meanwhile beyond what the phase reads stays buffered, up to the
+    FIFO's depth. Returns (the phase's cycles, the words buffered after it)."""
+    duration = max(steps, (words - fill) / rate)
+    return duration, min(fifo_words, fill + rate * duration - words)
+
+
 @dataclass(frozen=True)
 class StepCycles:
     """One step (a decode token, or a prefill chunk's rows) at one position: the time and
@@ -537,8 +548,7 @@ def step_cycles(
         total += gap
         steps = gemv_cycles(phase, plan.channels, op, phase_rows, lanes)
         words = max(phase.channel_words(plan.channels, c) for c in range(plan.channels))
-        duration = max(steps, (words - fill) / words_per_cycle)
-        fill = min(fifo_words, fill + words_per_cycle * duration) - words
+        duration, fill = stream_phase(fill, steps, words, words_per_cycle, fifo_words)
         total += duration
         compute += steps
     lookup = layout.lookup
