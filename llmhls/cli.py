@@ -677,25 +677,13 @@ def _add_medusa_command(commands) -> None:
     train_cmd.add_argument("-o", "--output", required=True, type=Path, help="heads .safetensors")
     train_cmd.add_argument("--heads", type=int, default=recipe.heads, help="default: %(default)s")
     train_cmd.add_argument("--steps", type=int, default=train.steps, help="default: %(default)s")
-    train_cmd.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     train_cmd.add_argument(
         "--prompts",
         type=int,
         default=recipe.prompts,
         help="training prompts (default: %(default)s)",
     )
-    train_cmd.add_argument(
-        "--calibration-prompts",
-        type=int,
-        default=recipe.calibration_prompts,
-        help="prompts the acceptance rates are measured on (default: %(default)s)",
-    )
-    train_cmd.add_argument(
-        "--max-new-tokens",
-        type=int,
-        default=recipe.max_new_tokens,
-        help="longest answer (default: %(default)s)",
-    )
+    _add_answer_options(train_cmd, recipe)
     train_cmd.add_argument(
         "--batch-tokens",
         type=int,
@@ -722,7 +710,7 @@ def _add_medusa_command(commands) -> None:
     vocab_cmd.add_argument("heads", metavar="HEADS", type=Path, help="heads .safetensors")
     vocab_cmd.add_argument("-o", "--output", required=True, type=Path, help="heads .safetensors")
     vocab_cmd.add_argument(
-        "--tokens", type=int, default=8192, help="vocabulary size (default: %(default)s)"
+        "--tokens", type=int, default=4096, help="vocabulary size (default: %(default)s)"
     )
     vocab_cmd.add_argument(
         "--prompts",
@@ -730,21 +718,26 @@ def _add_medusa_command(commands) -> None:
         default=256,
         help="training prompts whose greedy answers rank the tokens (default: %(default)s)",
     )
-    vocab_cmd.add_argument(
+    _add_answer_options(vocab_cmd, recipe)
+    _add_debug(vocab_cmd)
+    vocab_cmd.set_defaults(handler=_cmd_medusa_vocab)
+
+
+def _add_answer_options(command, recipe) -> None:
+    """The options of how the model answers the prompts, shared by `medusa train/vocab`."""
+    command.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    command.add_argument(
         "--calibration-prompts",
         type=int,
         default=recipe.calibration_prompts,
         help="prompts the acceptance rates are measured on (default: %(default)s)",
     )
-    vocab_cmd.add_argument(
+    command.add_argument(
         "--max-new-tokens",
         type=int,
         default=recipe.max_new_tokens,
         help="longest answer (default: %(default)s)",
     )
-    vocab_cmd.add_argument("--device", default="cpu", help="cpu (default) or cuda")
-    _add_debug(vocab_cmd)
-    vocab_cmd.set_defaults(handler=_cmd_medusa_vocab)
 
 
 def _cmd_medusa_train(args: argparse.Namespace) -> int:
