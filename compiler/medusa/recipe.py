@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from llmhls.compiler.llm.source import load_llm
+from llmhls.compiler.llm.source import LoadedLlm, load_llm
 from llmhls.compiler.medusa import data
 from llmhls.compiler.medusa.decode import CausalLm
 from llmhls.compiler.medusa.heads import MedusaHeads, save_heads
@@ -31,6 +31,15 @@ def _device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise OptionError("--device cuda: PyTorch sees no CUDA GPU here")
     return torch.device(name)
+
+
+def _answering_model(model: Path, device: str) -> tuple[LoadedLlm, CausalLm, torch.device]:
+    """The model on `device`, with the tokenizer its prompts are built with."""
+    target = _device(device)
+    loaded = load_llm(model)
+    if loaded.tokenizer is None:
+        raise OptionError(f"model '{model}' has no tokenizer: its prompts cannot be built")
+    return loaded, CausalLm(loaded.model.to(target)), target
 
 
 def _answers(
@@ -65,11 +74,7 @@ def make_heads(
         raise OptionError(f"--heads must be at least 1, got {recipe.heads}")
     if recipe.prompts < 1 or recipe.calibration_prompts < 1 or recipe.max_new_tokens < 2:
         raise OptionError("--prompts and --calibration-prompts >= 1, --max-new-tokens >= 2")
-    target = _device(device)
-    loaded = load_llm(model)
-    if loaded.tokenizer is None:
-        raise OptionError(f"model '{model}' has no tokenizer: its prompts cannot be built")
-    lm = CausalLm(loaded.model.to(target))
+    loaded, lm, target = _answering_model(model, device)
     eos = loaded.config.eos_token_id
     start = time.perf_counter()
 
@@ -144,17 +149,13 @@ def restrict_vocab(
     from llmhls.compiler.medusa.train import token_ranking
 
     recipe = recipe or Recipe()
-    target = _device(device)
-    loaded = load_llm(model)
-    if loaded.tokenizer is None:
-        raise OptionError(f"model '{model}' has no tokenizer: its prompts cannot be built")
+    loaded, lm, target = _answering_model(model, device)
     heads = load_heads(heads_path, loaded.config.hidden_size)
     vocab_size = loaded.config.vocab_size
     if not 1 <= tokens <= vocab_size or prompts < 1:
         raise OptionError(f"--tokens must be 1..{vocab_size} and --prompts >= 1")
     if recipe.calibration_prompts < 1 or recipe.max_new_tokens < 2:
         raise OptionError("--calibration-prompts >= 1, --max-new-tokens >= 2")
-    lm = CausalLm(loaded.model.to(target))
     eos = loaded.config.eos_token_id
     start = time.perf_counter()
 

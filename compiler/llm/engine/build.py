@@ -431,8 +431,8 @@ def plan_engine(
             units = choose_units(plan, cfg, target, clock, FIFO_DEPTH)
             plan.row_lanes, plan.float_adds = units
         plan.wider_units = wider_units(plan, cfg, target, clock, rates)
-        if chip_proposes(plan.tree):  # the kernel runs the heads the tree uses
-            depth = max(plan.tree.depths)
+        if plan.chip_proposals:  # the kernel runs the heads the tree uses
+            depth = plan.proposal_heads
             medusa = heads_matrices(heads, depth, layer_linear)
             proposals = proposals_matrix(heads, stages.head.lm_head)
             plan.layout = build_layout(layers, head, embed, channels, tuple(medusa), proposals)
@@ -472,12 +472,11 @@ def _proposals_view(plan: EnginePlan) -> dict[str, Any] | None:
     if not plan.chip_proposals:
         return None
     layout = plan.layout
-    vocab = None if layout.proposals is None else plan.proposal_vocab
     return {
         "heads": plan.proposal_heads,
         "base": layout.medusa_base,
         "words": layout.medusa_words,
-        "vocab": vocab,
+        "vocab": plan.proposal_vocab,
     }
 
 

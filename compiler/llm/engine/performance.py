@@ -425,12 +425,13 @@ def heads_passes(plan, cfg, op: EngineOps, banks: UnitBanks, tail: int) -> list[
     lanes): after the tree's tail and the state's PREPARE, each head's block (one row),
     then the LM head over the heads' rows (their PREPARE before it)."""
     layout = plan.layout
-    depth = max(plan.tree.depths)
+    depth = plan.proposal_heads
     h = cfg.hidden_size
     block = layout.medusa
+    after_block = head_block_gap(cfg, op, banks)
     passes = [(block, tail + prepare_cycles(op, h, block.fmt, 1), 1, plan.row_lanes)]
-    passes += [(block, head_block_gap(cfg, op, banks), 1, plan.row_lanes)] * (depth - 1)
-    before_head = head_block_gap(cfg, op, banks) + prepare_cycles(op, h, layout.head.fmt, depth)
+    passes += [(block, after_block, 1, plan.row_lanes)] * (depth - 1)
+    before_head = after_block + prepare_cycles(op, h, layout.head.fmt, depth)
     lanes = plan.row_lanes if head_shares_units(layout) else 1
     vocab_rows = layout.proposals or layout.head  # the guessing vocabulary's, or every row
     return [*passes, (vocab_rows, before_head, depth, lanes)]
@@ -440,7 +441,7 @@ def proposal_words(plan, cfg, channel: int) -> int:
     """Words channel `channel` streams for the Medusa heads in a tree step: every head's
     block and the guessing vocabulary's LM-head rows (or the LM head again)."""
     layout = plan.layout
-    depth = max(plan.tree.depths)
+    depth = plan.proposal_heads
     block = layout.medusa.channel_words(plan.channels, channel)
     if layout.proposals is None:
         return depth * block + layout.head_words[channel]
@@ -534,12 +535,13 @@ def step_cycles(
     ]
     head_lanes = plan.row_lanes if head_shares_units(layout) else 1
     passes.append((head, final + rest, rows if tree else 1, head_lanes))
-    heads_on_chip = tree and layout.medusa is not None
+    # a tree step is charged its Medusa heads (as the chip runs them) when the plan has them
+    heads_charged = tree and layout.medusa is not None
     if not tree:
         end = logits_cycles(layout, plan.channels, banks, op)
-    elif heads_on_chip:  # the tree's tail comes before the heads' blocks
+    elif heads_charged:  # the tree's tail comes before the heads' blocks
         passes += heads_passes(plan, cfg, op, banks, tree_tail_cycles(plan, cfg, op, banks, rows))
-        depth = max(plan.tree.depths)
+        depth = plan.proposal_heads
         end = best_cycles(plan, op, banks, depth) + depth * (t.ram_read + t.store)  # PROPOSE
     else:
         end = tree_tail_cycles(plan, cfg, op, banks, rows)
@@ -568,7 +570,7 @@ def step_cycles(
     channel_words = [
         cfg.num_layers * layout.layer_words[c]
         + layout.head_words[c]
-        + (proposal_words(plan, cfg, c) if heads_on_chip else 0)
+        + (proposal_words(plan, cfg, c) if heads_charged else 0)
         for c in range(plan.channels)
     ]
     memory_time = sum(channel_words) / plan.channels / words_per_cycle
