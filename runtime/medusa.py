@@ -1,14 +1,16 @@
 """Medusa decoding on a project compiled with `--medusa`: one engine call verifies a tree.
 
-Each step builds the tree's tokens (the root is the greedy token after the accepted
-text, the other nodes the heads' guesses by head and rank), runs llm_engine in tree
-mode at the next position, and appends the path the kernel accepted plus nothing
-else: every accepted token is the model's own greedy choice after its parent, so the
-text is plain greedy decoding's, whatever the heads guess. Where the guesses come from
-is the project's (manifest `llm.medusa.proposals`): "chip", the kernel ends every tree
-call (and the prompt's, asked with `propose`) with each head's argmax after the kept
-row; "host", a tree through ranks > 0, the heads' blocks and the LM head as the engine
-reads it run here on the kernel's `state` (the last kept row's final hidden state).
+Each step builds the tree's tokens (the root is the greedy token after the text so
+far, already output; the other nodes the heads' guesses by head and rank), runs
+llm_engine in tree mode at the next position, and outputs the guesses on the path the
+kernel accepted and the greedy token after them (the next root): every accepted token
+is the model's own greedy choice after its parent, so the text is plain greedy
+decoding's, whatever the heads guess, and no call is spent on a root alone. Where the
+guesses come from is the project's (manifest `llm.medusa.proposals`): "chip", the
+kernel ends every tree call (and the prompt's, asked with `propose`) with each head's
+argmax after the kept row; "host", a tree through ranks > 0, the heads' blocks and the
+LM head as the engine reads it run here on the kernel's `state` (the last kept row's
+final hidden state).
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ class HostProposals:
         self.lm_head = np.fromfile(path, dtype=np.float16).reshape(rows, hidden).astype(np.float32)
 
     def propose(self, state: np.ndarray, heads: int, ranks: int, produced: int = 0) -> np.ndarray:
-        """[heads, ranks] token ids, best first (`produced`, the tokens output so far, is
-        for proposers that guess from elsewhere, a test's oracle)."""
+        """[heads, ranks] token ids, best first (`produced`, the tokens output before the
+        tree's root, is for proposers that guess from elsewhere, a test's oracle)."""
         rows = []
         for k in range(heads):
             z = self.weights[k] @ state + self.biases[k]
@@ -154,23 +156,12 @@ def medusa_generate(
     start = time.perf_counter()
     logits = backend.prefill(np.asarray(prompt_ids, dtype=np.int32), 0, propose=on_chip)
     prefill_s = time.perf_counter() - start
-    root, state = int(np.argmax(logits)), backend.state()
+    state = backend.state()
     prefix = len(prompt_ids)
     result = MedusaResult(list(prompt_ids), [], None, prefill_s, 0.0, "max_new_tokens")
     start = time.perf_counter()
+    new = [int(np.argmax(logits))]  # the tokens to output; the last, the next call's root
     while True:
-        if prefix + size <= llm.max_context:
-            guesses = proposals.propose(state, depth, ranks, produced=len(result.tokens))
-            nodes = [root] + [int(guesses[head_of[i], rank_of[i]]) for i in range(1, size)]
-            path, root = backend.verify(np.asarray(nodes, dtype=np.int32), prefix)
-            state = backend.state()
-            new = [nodes[n] for n in path]
-        else:  # no room for the whole tree: plain steps
-            new = [root]
-            if prefix < llm.max_context:
-                root = int(np.argmax(backend.decode(root, prefix)))
-        result.accepted.append(len(new))
-        prefix += len(new)
         for token in new:
             result.tokens.append(token)
             if on_token is not None:
@@ -185,5 +176,17 @@ def medusa_generate(
         if prefix >= llm.max_context:
             result.stopped_by = "max_context"
             break
+        root = new[-1]
+        if prefix + size <= llm.max_context:
+            produced = len(result.tokens) - 1  # the tokens output before the root
+            guesses = proposals.propose(state, depth, ranks, produced=produced)
+            nodes = [root] + [int(guesses[head_of[i], rank_of[i]]) for i in range(1, size)]
+            path, after = backend.verify(np.asarray(nodes, dtype=np.int32), prefix)
+            state = backend.state()
+            new = [nodes[n] for n in path[1:]] + [after]
+        else:  # no room for the whole tree: plain steps
+            new = [int(np.argmax(backend.decode(root, prefix)))]
+        result.accepted.append(len(new))  # the nodes it kept: the root and the guesses accepted
+        prefix += len(new)
     result.decode_s = time.perf_counter() - start
     return result

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import jinja2
 
+from llmhls.errors import InputError
 from llmhls.hls_templates import TEMPLATES_DIR
-from llmhls.project import CTYPE_SIZES, parse_llm_section
+from llmhls.project import CTYPE_SIZES, HostSpec, parse_llm_section
 
 _ROLE_ENUMS = {
     "weight": "Weight",
@@ -38,7 +40,8 @@ _ROLE_USES = {
     "token": "the token to decode",
     "pos": "its position",
     "tree": "0: the tokens as given; 1: verify the kernel's Medusa tree; 2: the tokens, then "
-    "the heads' guesses when the kernel runs them (this host passes 0)",
+    "the heads' guesses when the kernel runs them (this host passes 0, or with --medusa 2 for "
+    "the prompt's last call and 1 for each tree)",
 }
 _OUTPUTS = {
     "host/llm_host.cpp": "llm_host.cpp.j2",
@@ -77,11 +80,72 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+@dataclass(frozen=True)
+class ChipTree:
+    """The Medusa tree the C++ host decodes with (`--medusa`): a chain of `size` tokens whose
+    guesses llm_engine makes itself (manifest llm.medusa.proposals "chip"), so the host only
+    feeds each call's guesses back as the next tree."""
+
+    size: int
+    result_elements: int  # [m, next token, the m accepted nodes, up to size, the guesses]
+
+
+NO_MEDUSA = "the project was compiled without --medusa"
+
+
+def chip_tree(manifest: Mapping[str, object], spec: HostSpec) -> ChipTree | str | None:
+    """The project's chip-guessed chain tree; or, for a tree whose guesses the host makes,
+    why the C++ host cannot decode with it (what its `--medusa` says); None without Medusa.
+    A malformed llm.medusa section is an InputError."""
+    section = manifest["llm"].get("medusa")  # type: ignore[union-attr]
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise InputError("manifest llm.medusa must be an object")
+    if section.get("proposals") != "chip":
+        return (
+            "this project's tree goes through ranks > 0, whose guesses come from the Medusa "
+            "heads on the host: decode it with 'llmhls run PROJECT --backend xrt --medusa'"
+        )
+    paths, heads = section.get("tree_paths"), section.get("proposal_heads")
+    if not isinstance(paths, list) or len(paths) < 2:
+        raise InputError("manifest llm.medusa.tree_paths must list the tree's nodes' paths")
+    if any(path != [0] * depth for depth, path in enumerate(paths)):
+        raise InputError("manifest llm.medusa.tree_paths: a chip-guessed tree must be a chain")
+    if heads != len(paths) - 1:
+        raise InputError(
+            f"manifest llm.medusa.proposal_heads must be {len(paths) - 1} for a chain of "
+            f"{len(paths)} tokens, got {heads!r}"
+        )
+    args = {a.name: a for a in spec.prefill.args}
+    result, elements = args.get("result"), 2 + len(paths) + heads
+    if "tree" not in args or result is None or result.kind != "buffer" or result.ctype != "int32_t":
+        raise InputError(
+            f"manifest llm.kernels.prefill: {spec.prefill.function} has no 'tree' scalar and "
+            "int32_t 'result' buffer for its Medusa tree"
+        )
+    if result.elements != elements:
+        raise InputError(
+            f"manifest llm.kernels.prefill: 'result' has {result.elements} elements, a chain "
+            f"of {len(paths)} tokens needs {elements}"
+        )
+    if len(paths) > spec.tokens_capacity:
+        raise InputError(
+            f"manifest llm.medusa: a tree of {len(paths)} tokens does not fit the "
+            f"{spec.tokens_capacity}-token tokens buffer"
+        )
+    return ChipTree(len(paths), elements)
+
+
 def render_xrt_host(manifest: Mapping[str, object]) -> dict[str, str]:
     """The host program, its CMake build and README, keyed by path relative to the project."""
     spec = parse_llm_section(manifest)
+    tree = chip_tree(manifest, spec)
     context = {
         "spec": spec,
+        "tree": tree if isinstance(tree, ChipTree) else None,
+        "no_tree": tree if isinstance(tree, str) else "",  # the reason, with a tree
+        "refusal": "--medusa: " + (tree if isinstance(tree, str) else NO_MEDUSA),
         "ctype_sizes": CTYPE_SIZES,
         "eos": -1 if spec.eos_token_id is None else spec.eos_token_id,
         "roles": _ROLE_ENUMS,

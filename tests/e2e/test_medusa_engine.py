@@ -204,6 +204,12 @@ def test_project_records_the_tree_and_its_estimate(llama, tmp_path) -> None:
     )
     gains = report["estimated_speedup"] > 1.0
     assert ("gains" in report["verdict"]) == gains, report["verdict"]
+    # heads that are always right: depth + 1 tokens a step over the same step's cycles
+    ceiling = (report["tree_depth"] + 1) * report["decode_step_cycles"]
+    ceiling /= report["verify_step_cycles"]
+    assert report["speedup_if_every_guess_accepted"] == pytest.approx(ceiling, abs=2e-3)
+    assert report["speedup_if_every_guess_accepted"] >= report["estimated_speedup"]
+    assert "heads that were always right" in (project / "report.md").read_text()
     # Bound by the MACs, the report says what wider units would make of the same tree.
     wider = report["wider_units"]
     if report["verify_bound"] != "the units' MACs (row lanes)":
@@ -259,7 +265,9 @@ def test_xrt_backend_and_host_run_the_tree_kernel(
 ) -> None:
     """On the stand-in XRT (tests/xrt_doubles.py) `llmhls run --backend xrt --medusa` makes
     tree calls and generates the csim tokens; the emitted host/ decodes plainly (tree = 0).
-    With the guesses on chip the prompt's call asks for them (tree = 2)."""
+    With the guesses on chip the prompt's call asks for them (tree = 2), and the emitted
+    host's `--medusa` decodes with the tree too: the same tokens in the Python runtime's
+    calls; with host guesses its `--medusa` says to use the Python runtime."""
     heads = _heads(tmp_path / "h.safetensors", trained=True)
     project = _compile(llama, tmp_path / "p", heads, "int4", tree=tree)
     run_args = ("--prompt-ids", ",".join(map(str, PROMPT)), "--max-new-tokens", "12")
@@ -276,6 +284,20 @@ def test_xrt_backend_and_host_run_the_tree_kernel(
     assert line["tokens"] == tokens and line["verify_steps"] >= 1
     tree_flags = [call[-3] for call in log if call[0] == "llm_engine"]
     assert tree_flags[0] == prompt_flag and set(tree_flags[1:]) == {1}  # the prompt, the trees
+    host = [str(tmp_path / "work" / "build" / "llm_host"), "--project", str(project)]
+    host += ["--xclbin", xclbin, *run_args, "--medusa"]
+    ran = subprocess.run(host, capture_output=True, text=True, timeout=600)
+    if prompt_flag == 0:  # host guesses: the C++ host has no heads
+        assert ran.returncode == 2 and ran.stdout == ""
+        assert ran.stderr.startswith("error: --medusa: ") and "--backend xrt --medusa" in ran.stderr
+        assert len(ran.stderr.splitlines()) == 1
+        return
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert lines[0] == "new token ids: " + ",".join(map(str, tokens))
+    calls = len(tree_flags) - 1
+    per_call = line["accepted_per_step"]
+    assert lines[-1] == f"medusa: {calls} calls, {per_call:.4f} tokens a call (a chain of 3 tokens)"
 
 
 def test_medusa_project_is_byte_identical_across_hash_seeds(llama, tmp_path) -> None:

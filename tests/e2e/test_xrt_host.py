@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,59 @@ def test_bad_manifest_is_one_line_input_error(edit: Any, message: str) -> None:
     assert "\n" not in str(info.value)
 
 
+def medusa_manifest(size: int = 3) -> dict[str, Any]:
+    """one_kernel_manifest's project as if compiled with a chain tree of `size` tokens whose
+    guesses the kernel makes (llm_engine's `tree` scalar and `result` buffer)."""
+    manifest = one_kernel_manifest()
+    args = manifest["llm"]["kernels"]["prefill"]["args"]
+    args.append({"name": "tree", "kind": "scalar", "ctype": "int32_t"})
+    result = {"name": "result", "kind": "buffer", "ctype": "int32_t", "direction": "out"}
+    args.append(result | {"elements": 2 + size + size - 1, "bundle": "gmem_io"})
+    manifest["llm"]["medusa"] = {
+        "heads": "data/medusa/heads.safetensors",
+        "tree_paths": [[0] * depth for depth in range(size)],
+        "proposals": "chip",
+        "proposal_heads": size - 1,
+    }
+    return manifest
+
+
+def test_medusa_host_renders_the_chain_loop() -> None:
+    cpp = render_xrt_host(medusa_manifest())["host/llm_host.cpp"]
+    assert (
+        "constexpr int32_t kTreeSize = 3;" in cpp
+        and "constexpr std::size_t kResultElements = 7;" in cpp
+    )
+    assert "options.medusa = true;" in cpp and "decode_with_tree(" in cpp
+    assert "kTreeSize" not in render_xrt_host(make_manifest())["host/llm_host.cpp"]
+
+
+def _medusa(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda m: m["llm"]["medusa"].update({key: value})
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m["llm"].update(medusa=[]), "llm.medusa must be an object"),
+        (_medusa("tree_paths", [[]]), "must list the tree's nodes' paths"),
+        (_medusa("tree_paths", [[], [0], [1]]), "a chip-guessed tree must be a chain"),
+        (_medusa("proposal_heads", 4), "proposal_heads must be 2 for a chain of 3 tokens"),
+        (lambda m: m["llm"]["kernels"]["prefill"]["args"].pop(), "has no 'tree' scalar"),
+        (
+            lambda m: m["llm"]["kernels"]["prefill"]["args"][-1].update(elements=6),
+            "'result' has 6 elements, a chain of 3 tokens needs 7",
+        ),
+    ],
+)
+def test_bad_medusa_manifest_is_one_line_input_error(edit: Any, message: str) -> None:
+    manifest = medusa_manifest()
+    edit(manifest)
+    with pytest.raises(InputError, match=re.escape(message)) as info:
+        render_xrt_host(manifest)
+    assert "\n" not in str(info.value)
+
+
 def test_weight_path_is_escaped_as_c_string() -> None:
     manifest = make_manifest()
     manifest["llm"]["kernels"]["prefill"]["args"][3]["file"] = 'data/we"ird?\\é.bin'
@@ -316,7 +370,7 @@ def write_host(root: Path, manifest: dict[str, Any]) -> Path:
 
 
 @needs_cxx
-@pytest.mark.parametrize("manifest", [make_manifest, one_kernel_manifest])
+@pytest.mark.parametrize("manifest", [make_manifest, one_kernel_manifest, medusa_manifest])
 def test_cpp_host_compiles_against_xrt_headers(tmp_path: Path, manifest: Any) -> None:
     for name, text in STUB_HEADERS.items():
         (tmp_path / "inc" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -473,6 +527,7 @@ def test_host_stops_at_eos_and_fits_default_to_context(
         (["--prompt-ids", "1,32"], "token id 32 is outside the vocabulary"),
         (["--prompt-ids", "1,x"], "'x' is not an integer"),
         (["--prompt-ids", "1", "--xclbin", "/nonexistent.xclbin"], "/nonexistent.xclbin not found"),
+        (["--prompt-ids", "1", "--medusa"], "--medusa: the project was compiled without --medusa"),
     ],
 )
 def test_host_rejects_bad_input_with_one_line(

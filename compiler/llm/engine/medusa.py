@@ -117,6 +117,12 @@ class TreeEstimate:
     def speedup(self) -> float:
         return self.accepted * self.decode_cycles / self.verify_cycles
 
+    @property
+    def ceiling(self) -> float:
+        """The speed-up if the heads were always right (a step accepts the tree's depth
+        + 1 tokens): what the step's cost allows, whatever heads are trained."""
+        return (self.tree.depth + 1) * self.decode_cycles / self.verify_cycles
+
     def as_dict(self, clock: float) -> dict[str, Any]:
         return {
             "tree_tokens": self.tree.size,
@@ -269,6 +275,7 @@ def medusa_report(plan, clock: float) -> dict[str, Any]:
     return {
         **chosen.as_dict(clock),
         "verdict": verdict,
+        "speedup_if_every_guess_accepted": round(chosen.ceiling, 3),
         "decode_step_cycles": round(chosen.decode_cycles),
         "chosen_by": "--tree auto: the most estimated tokens/s"
         if others

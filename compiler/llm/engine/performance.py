@@ -955,7 +955,9 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
             f"cycles a step against {medusa['decode_step_cycles']:,} for a decode step, bound by "
             f"{medusa['verify_bound']}",
             f"- estimated {medusa['estimated_tokens_per_s']} tokens/s, "
-            f"{medusa['estimated_speedup']}x plain decode ({medusa['verdict']})",
+            f"{medusa['estimated_speedup']}x plain decode ({medusa['verdict']}); heads that "
+            f"were always right ({medusa['tree_depth'] + 1} tokens a step) would give "
+            f"{medusa['speedup_if_every_guess_accepted']}x on this step",
             f"- the heads' guesses: {medusa['proposals']}",
             *_wider_units_line(medusa.get("wider_units")),
             "",
