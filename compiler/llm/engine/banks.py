@@ -97,6 +97,18 @@ def head_shares_units(layout) -> bool:
     return layout.head.fmt == layout.layer_phases[0].fmt
 
 
+def unit_phases(layout, chip_proposals: bool) -> tuple[list, list]:
+    """The phases each set of units runs, which size its constants (the largest interleave
+    and meta block): the layers' units run the layer phases, the Medusa heads' blocks when
+    the kernel makes the guesses, and the LM head's rows (every row, and the guessing
+    vocabulary's) when they share its format; the LM head's rows are the second list."""
+    medusa = [layout.medusa] if chip_proposals else []
+    vocab_rows = [layout.proposals] if chip_proposals and layout.proposals else []
+    head = [layout.head, *vocab_rows]
+    shared = head if head_shares_units(layout) else []
+    return [*layout.layer_phases, *shared, *medusa], head
+
+
 def engine_banks(layout, channels: int, rows: int, row_lanes: int) -> UnitBanks:
     """The layers' units' banks: every layer phase's slots for a step's row slices, the
     LM head's (one row) when it shares the units, and a Medusa head block's (one row)."""

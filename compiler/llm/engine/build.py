@@ -28,6 +28,7 @@ from llmhls.compiler.llm.engine.banks import (
     head_shares_units,
     prepare_format,
     stream_logits,
+    unit_phases,
 )
 from llmhls.compiler.llm.engine.layout import (
     FORMAT_CODES,
@@ -515,8 +516,7 @@ def render_engine(
     medusa = [layout.medusa] if plan.chip_proposals else []  # the heads' blocks on chip
     vocab_rows = [layout.proposals] if plan.chip_proposals and layout.proposals else []
     phases += medusa + vocab_rows
-    heads_phases = [layout.head, *vocab_rows]  # what the LM head's units run
-    unit_phases = [*layout.layer_phases, *(heads_phases if shared else []), *medusa]
+    layer_unit_phases, head_unit_phases = unit_phases(layout, plan.chip_proposals)
     readers = [*layout.layer_phases, layout.head]  # every unit set reads a_layer
     per_word = lookup.meta_per_word
     lookup_meta_words = -(-lookup.meta_per_row // per_word) + 1 if lookup.meta_per_row else 1
@@ -555,8 +555,8 @@ def render_engine(
         phases=[_phase_view(p, plan.channels) for p in phases],
         lookup=_phase_view(lookup, plan.channels),
         head_shared=shared,
-        layer_unit=_unit_view(unit_phases, plan.channels),
-        head_unit=_unit_view(heads_phases, plan.channels),
+        layer_unit=_unit_view(layer_unit_phases, plan.channels),
+        head_unit=_unit_view(head_unit_phases, plan.channels),
         banks=engine_banks(layout, plan.channels, plan.rows, plan.row_lanes),
         layer_in=max(p.padded_inputs for p in readers),
         prepare_format=FORMAT_CODES[prepare_format(readers)],

@@ -36,6 +36,7 @@ from llmhls.compiler.llm.engine.banks import (
     head_shares_units,
     prepare_format,
     stream_logits,
+    unit_phases,
 )
 from llmhls.compiler.llm.engine.layout import WORD_BYTES, WORD_LANES, Phase
 from llmhls.compiler.llm.performance import OpTimes, _pipelined
@@ -377,14 +378,15 @@ def logits_cycles(layout, channels: int, banks: UnitBanks, op: EngineOps) -> int
 
 def best_cycles(plan, op: EngineOps, banks: UnitBanks, rows: int) -> int:
     """BEST_RESET, then BEST_ROW for each of `rows` rows: their argmax over the head's
-    units and cells."""
+    units and cells (a cell per accumulator of the units' largest interleave and row
+    slice: the layers' units' slices of a step, or the tree's rows on the head's own)."""
     t = op.t
     layout = plan.layout
     shared = head_shares_units(layout)
     units = banks.units if shared else plan.channels * layout.head.rows_per_group
-    lanes = plan.row_lanes if shared else 1
-    row_slices = slices(plan.rows, lanes) if shared else plan.rows
-    cells = layout.head.interleave * row_slices
+    row_slices = slices(plan.rows, plan.row_lanes) if shared else plan.tree.size
+    layer_units, head_units = unit_phases(layout, plan.chip_proposals)
+    cells = max(p.interleave for p in (layer_units if shared else head_units)) * row_slices
     cycles = _pipelined("BEST_RESET", 1, cells, 1, 1 + t.store).cycles
     per_row = units * (cells // row_slices)
     # the running best is a recurrence: a compare and a select an iteration
