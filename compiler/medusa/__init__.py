@@ -10,8 +10,9 @@ What an accelerator needs, one step after a prefix of P tokens:
   `paths`, `parents`, `depths`, `attention_mask()` [n, n] and `position_ids(P)` are
   fixed for the run; node i takes head `len(paths[i]) - 1`'s rank-`paths[i][-1]` token.
 - `MedusaHeads.logits(hidden, lm_head)`: every head's logits from the last accepted
-  token's final hidden state; `MedusaDecoder.propose` keeps each head's top ranks and
-  `tree_tokens` lays them out as the tree's n tokens (the root first).
+  token's final hidden state; `MedusaHeads.guesses` keeps each head's top ranks (among
+  the heads' guessing vocabulary when they carry one), and `MedusaDecoder.tree_tokens`
+  lays them out as the tree's n tokens (the root first).
 - `decode.verify_tree(tree, tokens, logits)`: the accepted node indices (root first);
   `decode.keep_path` moves their K/V rows to P, P + 1, ... and drops the rest.
 """

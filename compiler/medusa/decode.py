@@ -128,13 +128,18 @@ def greedy_generate(lm: CausalLm, prompt: list[int], new_tokens: int) -> Generat
 
 
 class MedusaDecoder:
-    """Greedy decoding that checks a tree of the heads' guesses in each forward pass."""
+    """Greedy decoding that checks a tree of the heads' guesses in each forward pass. The
+    heads guess among their guessing vocabulary when they carry one, as the accelerator
+    does (`every_token`: among every token)."""
 
-    def __init__(self, lm: CausalLm, heads: MedusaHeads, tree: MedusaTree) -> None:
+    def __init__(
+        self, lm: CausalLm, heads: MedusaHeads, tree: MedusaTree, every_token: bool = False
+    ) -> None:
         if tree.depth > heads.count:
             raise OptionError(f"the tree is {tree.depth} deep but there are {heads.count} heads")
         self.lm = lm
         self.heads = heads.to(lm.device).eval()
+        self.vocab = None if every_token else heads.vocab
         self.tree = tree
         self.ranks = 1 + max(p[-1] for p in tree.paths[1:])
         self.mask = tree.attention_mask()
@@ -148,8 +153,7 @@ class MedusaDecoder:
         `produced` (tokens output before this step's root) is unused by the heads; a
         subclass guessing from elsewhere (a test's oracle) places itself by it.
         """
-        logits = self.heads.logits(hidden, self.lm.lm_head)
-        return logits.topk(self.ranks, dim=-1).indices
+        return self.heads.guesses(hidden, self.lm.lm_head, self.ranks, self.vocab)
 
     def tree_tokens(self, root: int, guesses: torch.Tensor) -> torch.Tensor:
         """The tree's tokens: the root, then each node's head and rank looked up in `guesses`."""

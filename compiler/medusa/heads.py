@@ -65,6 +65,17 @@ class MedusaHeads(nn.Module):
         """[..., d] -> [..., K, vocab] through the (shared) LM head."""
         return lm_head(self(hidden.to(self.blocks[0].weight.dtype)).to(hidden.dtype))
 
+    def guesses(
+        self, hidden: torch.Tensor, lm_head: nn.Module, ranks: int, vocab: torch.Tensor | None
+    ) -> torch.Tensor:
+        """[..., d] -> [..., K, ranks]: each head's best token ids, best first, among `vocab`
+        (token ids, a guessing vocabulary) when given, else among every token."""
+        logits = self.logits(hidden, lm_head)
+        if vocab is None:
+            return logits.topk(ranks, dim=-1).indices
+        kept = vocab.to(logits.device)
+        return kept[logits[..., kept].topk(ranks, dim=-1).indices]
+
     @property
     def rates(self) -> list[list[float]] | None:
         """Per-head top-k acceptance rates measured after training, if recorded."""

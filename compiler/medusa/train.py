@@ -165,12 +165,7 @@ def acceptance_rates(
     for sample in samples:
         hidden, teacher, answer = _teacher(lm, [sample])
         greedy = teacher[0].argmax(-1)
-        logits = heads.logits(hidden[0], lm.lm_head)  # [T, K, vocab]
-        if vocab is None:
-            guesses = logits.topk(top_k, dim=-1).indices  # [T, K, r]
-        else:
-            kept = vocab.to(logits.device)
-            guesses = kept[logits[..., kept].topk(top_k, dim=-1).indices]
+        guesses = heads.guesses(hidden[0], lm.lm_head, top_k, vocab)  # [T, K, r]
         for k in range(heads.count):
             shift = k + 1
             valid = (answer[0, :-shift] & answer[0, shift:]).nonzero()[:, 0]

@@ -97,6 +97,26 @@ def test_zero_heads_decode_like_greedy(lm: CausalLm, nodes: int | None) -> None:
         assert len(result.accepted) <= 40
 
 
+def test_heads_guess_among_their_vocabulary(lm: CausalLm) -> None:
+    """Heads with a guessing vocabulary guess among those tokens only, each head's ranks in
+    the order of their logits; `every_token` ignores it. The tokens stay greedy's."""
+    torch.manual_seed(3)
+    heads = MedusaHeads(64, heads=3)
+    for block in heads.blocks:
+        torch.nn.init.normal_(block.weight, std=0.3)
+    heads.vocab = torch.tensor([5, 9, 17, 40, 41, 63, 80])
+    tree = build_tree(RATES[:3], 10)
+    hidden = torch.randn(64)
+    logits = heads.logits(hidden, lm.lm_head)[:, heads.vocab]
+    expected = heads.vocab[logits.sort(dim=-1, descending=True, stable=True).indices[:, :3]]
+    assert MedusaDecoder(lm, heads, tree).propose(hidden, 0).tolist() == expected.tolist()
+    everywhere = MedusaDecoder(lm, heads, tree, every_token=True).propose(hidden, 0)
+    assert everywhere.tolist() == heads.logits(hidden, lm.lm_head).topk(3).indices.tolist()
+    for prompt in PROMPTS[:2]:
+        result = MedusaDecoder(lm, heads, tree).generate(prompt, 24)
+        assert result.tokens == greedy_generate(lm, prompt, 24).tokens
+
+
 class _Oracle(MedusaDecoder):
     """Guesses from the known greedy continuation, right at a rank that varies step to step."""
 
