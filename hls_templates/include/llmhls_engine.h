@@ -501,17 +501,17 @@ struct BankSink {
   }
 };
 
-// A separate LM head's units: unit b's rows, in order, into stream b; or (`track`) each
-// row's best into `best`.
-template <int NR, int CELLS = 1>
+// A separate LM head's units: unit b's rows, in order, into stream b (one activation row);
+// or (`track`) each row's best into `best`, P rows a cycle.
+template <int NR, int P = 1, int CELLS = 1>
 struct StreamsSink {
   hls::stream<float>* rows;
-  BestCells<NR, 1, CELLS>* best = nullptr;
+  BestCells<NR, P, CELLS>* best = nullptr;
   bool track = false;
   int limit = 0;
-  void put(float v, int slot, int b, int, int, int cell) {
+  void put(float v, int slot, int b, int, int p, int cell) {
     if (track) {
-      keep_best(*best, v, slot, b, 0, cell, limit);
+      keep_best(*best, v, slot, b, p, cell, limit);
     } else {
       rows[b].write(v);
     }

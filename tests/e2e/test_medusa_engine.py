@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,11 +59,21 @@ def llama(tmp_path_factory) -> Path:
     return tiny_llama(tmp_path_factory.mktemp("medusa") / "llama")
 
 
-def _compile(llama: Path, out: Path, heads: Path, weights: str, tree: str = "6") -> Path:
+def _compile(
+    llama: Path, out: Path, heads: Path, weights: str, tree: str = "6", target: str = "u280"
+) -> Path:
     args = ["compile", str(llama), "--engine", "stream", "--weights", weights, "--max-context"]
-    args += ["64", "--medusa", str(heads), "--tree", tree, "-o", str(out)]
+    args += ["64", "--medusa", str(heads), "--tree", tree, "--target", target, "-o", str(out)]
     assert main(args) == 0
     return out
+
+
+def _head_lanes(project: Path) -> int:
+    """Rows the LM head's own units take a cycle in the kernel (1 without such units)."""
+    found = re.search(
+        r"constexpr int kHeadLanes = (\d+);", (project / "kernel/llm_engine.cpp").read_text()
+    )
+    return 1 if found is None else int(found.group(1))
 
 
 class Oracle:
@@ -85,11 +96,21 @@ class Oracle:
 
 
 @pytest.mark.parametrize(
-    ("weights", "vocab"), [("fp32", None), ("int4", None), ("fp32", VOCAB)]
-)  # the head on the layers' units / its own; the host guessing among a vocabulary
-def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights, vocab) -> None:
+    ("weights", "vocab", "target"),
+    [
+        ("fp32", None, "u280"),
+        ("int4", None, "u280"),
+        ("fp32", VOCAB, "u280"),
+        ("int4", None, "u250"),
+    ],
+)  # the head on the layers' units / its own (on u250's 4 channels, several rows a cycle);
+# the host guessing among a vocabulary
+def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights, vocab, target) -> None:
     heads = _heads(tmp_path / "h.safetensors", vocab=vocab)
-    project = _compile(llama, tmp_path / "p", heads, weights)
+    project = _compile(llama, tmp_path / "p", heads, weights, target=target)
+    report = json.loads((project / "report.json").read_text())["medusa"]
+    assert _head_lanes(project) == report["head_lanes"]
+    assert (report["head_lanes"] > 1) == (target == "u250")  # within the part's budget there
     section = json.loads((project / "manifest.json").read_text())["llm"]["medusa"]
     assert section["proposals"] == "host"  # the 6-node tree takes ranks > 0
     lm_head = (project / "data" / "medusa" / "lm_head.bin").stat().st_size
@@ -148,17 +169,24 @@ class Recording:
 
 
 @pytest.mark.parametrize(
-    ("weights", "vocab"),
-    [("fp32", None), ("int4", None), ("fp32", VOCAB), ("int4", VOCAB)],  # the head on the
-)  # layers' units / its own; guessing among every token / a vocabulary
-def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights, vocab) -> None:
+    ("weights", "vocab", "target"),
+    [
+        ("fp32", None, "u280"),
+        ("int4", None, "u280"),
+        ("fp32", VOCAB, "u280"),
+        ("int4", VOCAB, "u280"),
+        ("int4", VOCAB, "u250"),
+    ],  # the head on the layers' units / its own (u250: several rows a cycle); guessing
+)  # among every token / a vocabulary
+def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights, vocab, target) -> None:
     """A chain tree (every node its head's top guess) has its guesses made on chip: each
     head's block on the kept row's state and its argmax through the LM head (the rows of
     the heads' guessing vocabulary when they have one). The project holds no LM-head copy
     for the host, the text is plain greedy decoding's, and (fp32) the kernel's guesses are
     PyTorch's."""
     heads_file = _heads(tmp_path / "h.safetensors", trained=True, vocab=vocab)
-    project = _compile(llama, tmp_path / "p", heads_file, weights, tree="3")
+    project = _compile(llama, tmp_path / "p", heads_file, weights, tree="3", target=target)
+    assert (_head_lanes(project) == 3) == (target == "u250")
     section = json.loads((project / "manifest.json").read_text())["llm"]["medusa"]
     assert section["tree_paths"] == [[], [0], [0, 0]]
     assert section["proposals"] == "chip" and section["proposal_heads"] == 2

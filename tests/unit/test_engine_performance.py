@@ -112,7 +112,7 @@ def test_units_are_the_fewest_row_lanes_within_one_percent_of_the_fastest_that_f
     def fits(plan, *_):
         return plan.row_lanes <= 2 or (plan.row_lanes == 4 and plan.float_adds == "fabric")
 
-    monkeypatch.setattr(performance, "_fits", fits)
+    monkeypatch.setattr(performance, "fits", fits)
     monkeypatch.setattr(
         performance, "step_cycles", lambda plan, *_: SimpleNamespace(cycles=cycles[plan.row_lanes])
     )
@@ -120,7 +120,7 @@ def test_units_are_the_fewest_row_lanes_within_one_percent_of_the_fastest_that_f
     assert choose_units(plan, None, None, 300, 4096) == (2, "dsp")
     cycles[4] = 500.0  # now 4 pays: it fits only with the adds on LUTs
     assert choose_units(plan, None, None, 300, 4096) == (4, "fabric")
-    monkeypatch.setattr(performance, "_fits", lambda plan, *_: False)
+    monkeypatch.setattr(performance, "fits", lambda plan, *_: False)
     assert choose_units(plan, None, None, 300, 4096) == (1, "dsp")
 
 
@@ -136,11 +136,11 @@ def test_vector_ii_is_the_fastest_combination_that_fits(monkeypatch) -> None:
         ii = plan.vector_ii
         return SimpleNamespace(cycles=1000 + 10 * ii.rope + 2 * ii.activation + ii.decode)
 
-    monkeypatch.setattr(performance, "_fits", fits)
+    monkeypatch.setattr(performance, "fits", fits)
     monkeypatch.setattr(performance, "step_cycles", cycles)
     plan = dataclasses.make_dataclass("Plan", ["vector_ii"])(VectorII())
     assert choose_vector_ii(plan, None, None, 300, 4096) == VectorII(1, 1, 4)
-    monkeypatch.setattr(performance, "_fits", lambda *_: False)
+    monkeypatch.setattr(performance, "fits", lambda *_: False)
     assert choose_vector_ii(plan, None, None, 300, 4096) == VectorII(4, 4, 4)
 
 

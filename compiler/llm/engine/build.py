@@ -104,6 +104,9 @@ class EnginePlan:
     attention_row_ii: int  # cycles one K/V row (head_dim values) takes from its channel
     rows: int = 1  # tokens a step (T): the prefill chunk; every weight word serves them all
     row_lanes: int = 1  # rows a unit takes a cycle (P): performance.choose_units
+    # rows the LM head's own units (a head format unlike the layers') take a cycle in a
+    # tree step: engine/medusa.choose_tree; the layers' row_lanes when they share units
+    head_lanes: int = 1
     float_adds: str = "dsp"  # "dsp" or "fabric" (hls_ops.tcl): performance.choose_units
     attention_partials: int = 1  # ATTN_VALUES' running sums: performance.attention_partials
     vector_ii: VectorII = field(default_factory=VectorII)  # performance.choose_vector_ii
@@ -425,7 +428,7 @@ def plan_engine(
                 layout.head.fmt, rows, cfg.hidden_size, channels
             )
         plan.trees = choose_tree(plan, cfg, target, clock, rates, options.tree)
-        plan.tree = plan.trees[0].tree
+        plan.tree, plan.head_lanes = plan.trees[0].tree, plan.trees[0].head_lanes
         if plan.tree.size > plan.rows:  # a step must hold the whole tree
             plan.rows = plan.tree.size
             plan.vector_ii = choose_vector_ii(plan, cfg, target, clock, FIFO_DEPTH)
@@ -572,6 +575,8 @@ def render_engine(
         vector_ii=plan.vector_ii,
         rows=plan.rows,
         row_lanes=plan.row_lanes,
+        head_lanes=plan.head_lanes,
+        activation_lanes=math.lcm(plan.row_lanes, plan.head_lanes),
         tree=None if plan.tree is None else _tree_view(plan.tree),
         proposals=_proposals_view(plan),
         pragmas=interface_pragmas(args, ENGINE_M_AXI),

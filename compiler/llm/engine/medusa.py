@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from llmhls.compiler.llm.engine.banks import head_shares_units
 from llmhls.compiler.llm.engine.layout import EncodedMatrix, Phase, blocked_phase, encode
 from llmhls.compiler.medusa.heads import MedusaHeads, load_heads
 from llmhls.compiler.medusa.tree import MedusaTree, build_tree
@@ -112,6 +113,7 @@ class TreeEstimate:
     verify_cycles: float
     decode_cycles: float
     bound: str
+    head_lanes: int = 1  # rows the LM head's own units take a cycle (EnginePlan.head_lanes)
 
     @property
     def speedup(self) -> float:
@@ -132,6 +134,7 @@ class TreeEstimate:
             "verify_bound": self.bound,
             "estimated_tokens_per_s": round(self.accepted * clock * 1e6 / self.verify_cycles, 2),
             "estimated_speedup": round(self.speedup, 3),
+            "head_lanes": self.head_lanes,
         }
 
 
@@ -153,12 +156,31 @@ def estimate_tree(
         "the vector unit, row by row": verify.vector + verify.attention,
     }
     bound = max(parts, key=parts.__getitem__)
-    return TreeEstimate(tree, expected_accepted(tree, rates), verify.cycles, decode_cycles, bound)
+    accepted = expected_accepted(tree, rates)
+    return TreeEstimate(tree, accepted, verify.cycles, decode_cycles, bound, plan.head_lanes)
+
+
+def head_lane_choices(plan, cfg, target: Target, clock: float, tree: MedusaTree) -> list[int]:
+    """Row lanes the LM head's own units may take for `tree` (divisors of its size; the
+    build must stay within the resource budget): [1] when the head runs on the layers'
+    units, whose lanes are the layers'."""
+    from llmhls.compiler.llm.engine.build import FIFO_DEPTH
+    from llmhls.compiler.llm.engine.performance import fits
+
+    if head_shares_units(plan.layout):
+        return [1]
+    wider = [d for d in range(2, tree.size + 1) if tree.size % d == 0]
+    trial = dataclasses.replace
+    return [
+        1,
+        *(d for d in wider if fits(trial(plan, head_lanes=d), cfg, target, clock, FIFO_DEPTH)),
+    ]
 
 
 def choose_tree(plan, cfg, target: Target, clock: float, rates, size: str) -> list[TreeEstimate]:
     """Every candidate tree's estimate, the chosen one first: `size` nodes, or (auto) the
-    size from 2 to the step's rows with the most estimated tokens/s."""
+    size from 2 to the step's rows with the most estimated tokens/s. Each size takes the
+    LM head's own units at the row lanes that give it the most (the fewest of equals)."""
     from llmhls.compiler.llm.engine.build import FIFO_DEPTH
     from llmhls.compiler.llm.engine.performance import step_cycles
 
@@ -171,7 +193,12 @@ def choose_tree(plan, cfg, target: Target, clock: float, rates, size: str) -> li
         with plan_rows(plan, rows, tree):
             if rows not in decode:
                 decode[rows] = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH).cycles
-            estimates.append(estimate_tree(plan, cfg, target, clock, tree, rates, decode[rows]))
+            lanes = head_lane_choices(plan, cfg, target, clock, tree)
+            trials = [dataclasses.replace(plan, head_lanes=d) for d in lanes]
+            options = [
+                estimate_tree(t, cfg, target, clock, tree, rates, decode[rows]) for t in trials
+            ]
+            estimates.append(max(options, key=lambda e: (round(e.speedup, 9), -e.head_lanes)))
     best = max(estimates, key=lambda e: (round(e.speedup, 9), -e.tree.size))
     return [best, *(e for e in estimates if e is not best)]
 

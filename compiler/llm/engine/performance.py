@@ -376,6 +376,12 @@ def logits_cycles(layout, channels: int, banks: UnitBanks, op: EngineOps) -> int
     return _pipelined("LOGITS", 1, trips, ii, t.ram_read + t.store).cycles
 
 
+def tree_head_lanes(plan) -> int:
+    """Rows the LM head's units take a cycle in a tree step: the layers' row lanes when it
+    runs on their units, else its own units' (plan.head_lanes)."""
+    return plan.row_lanes if head_shares_units(plan.layout) else plan.head_lanes
+
+
 def best_cycles(plan, op: EngineOps, banks: UnitBanks, rows: int) -> int:
     """BEST_RESET, then BEST_ROW for each of `rows` rows: their argmax over the head's
     units and cells (a cell per accumulator of the units' largest interleave and row
@@ -384,7 +390,7 @@ def best_cycles(plan, op: EngineOps, banks: UnitBanks, rows: int) -> int:
     layout = plan.layout
     shared = head_shares_units(layout)
     units = banks.units if shared else plan.channels * layout.head.rows_per_group
-    row_slices = slices(plan.rows, plan.row_lanes) if shared else plan.tree.size
+    row_slices = slices(plan.rows if shared else plan.tree.size, tree_head_lanes(plan))
     layer_units, head_units = unit_phases(layout, plan.chip_proposals)
     cells = max(p.interleave for p in (layer_units if shared else head_units)) * row_slices
     cycles = _pipelined("BEST_RESET", 1, cells, 1, 1 + t.store).cycles
@@ -434,9 +440,8 @@ def heads_passes(plan, cfg, op: EngineOps, banks: UnitBanks, tail: int) -> list[
     passes = [(block, tail + prepare_cycles(op, h, block.fmt, 1), 1, plan.row_lanes)]
     passes += [(block, after_block, 1, plan.row_lanes)] * (depth - 1)
     before_head = after_block + prepare_cycles(op, h, layout.head.fmt, depth)
-    lanes = plan.row_lanes if head_shares_units(layout) else 1
     vocab_rows = layout.proposals or layout.head  # the guessing vocabulary's, or every row
-    return [*passes, (vocab_rows, before_head, depth, lanes)]
+    return [*passes, (vocab_rows, before_head, depth, tree_head_lanes(plan))]
 
 
 def proposal_words(plan, cfg, channel: int) -> int:
@@ -535,8 +540,7 @@ def step_cycles(
         (phase, gap + (rest if index and index % n_phases == 0 else 0), rows, plan.row_lanes)
         for index, (phase, gap) in enumerate(phases)
     ]
-    head_lanes = plan.row_lanes if head_shares_units(layout) else 1
-    passes.append((head, final + rest, rows if tree else 1, head_lanes))
+    passes.append((head, final + rest, rows if tree else 1, tree_head_lanes(plan)))
     # a tree step is charged its Medusa heads (as the chip runs them) when the plan has them
     heads_charged = tree and layout.medusa is not None
     if not tree:
@@ -673,8 +677,9 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
     fdiv = op_table.default_row("arith.divf")
     floats: dict[str, int] = {"fmul": 0, "fadd": 0, "fadd_fabric": 0}
     lut = dsp = 0
-    # The layers' units take row_lanes rows a cycle; the head's, one (the last token's).
-    row_lanes = {plan.layout.head.fmt: 1} | {
+    # The layers' units take row_lanes rows a cycle; the head's own, head_lanes (a tree's
+    # rows; one otherwise: the last token's).
+    row_lanes = {plan.layout.head.fmt: plan.head_lanes} | {
         p.fmt: plan.row_lanes for p in plan.layout.layer_phases
     }
     for phase in {p.fmt: p for p in [*plan.layout.layer_phases, plan.layout.head]}.values():
@@ -767,7 +772,8 @@ def utilization(resources: dict[str, int], target: Target) -> dict[str, float]:
     }
 
 
-def _fits(plan, cfg, target: Target, clock: float, fifo_words: int) -> bool:
+def fits(plan, cfg, target: Target, clock: float, fifo_words: int) -> bool:
+    """Whether the build keeps every resource within RESOURCE_BUDGET."""
     used = utilization(engine_resources(plan, cfg, clock, fifo_words), target)
     return all(v <= RESOURCE_BUDGET for v in used.values())
 
@@ -788,7 +794,7 @@ def choose_units(plan, cfg, target: Target, clock: float, fifo_words: int) -> tu
     for lanes in [d for d in range(1, plan.rows + 1) if plan.rows % d == 0]:
         for adds in FLOAT_ADDS:
             trial = dataclasses.replace(plan, row_lanes=lanes, float_adds=adds)
-            if _fits(trial, cfg, target, clock, fifo_words):
+            if fits(trial, cfg, target, clock, fifo_words):
                 step = step_cycles(trial, cfg, target, clock, 0, fifo_words, plan.rows)
                 rates[lanes, adds] = plan.rows / step.cycles
     if not rates:
@@ -809,7 +815,7 @@ def choose_vector_ii(plan, cfg, target: Target, clock: float, fifo_words: int) -
     best: tuple[float, int, VectorII] | None = None
     for rope, activation, decode in itertools.product(VECTOR_IIS, repeat=3):
         trial = dataclasses.replace(plan, vector_ii=VectorII(rope, activation, decode))
-        if not _fits(trial, cfg, target, clock, fifo_words):
+        if not fits(trial, cfg, target, clock, fifo_words):
             continue
         cycles = step_cycles(trial, cfg, target, clock, 0, fifo_words).cycles
         key = (cycles, -(rope + activation + decode), trial.vector_ii)
@@ -955,7 +961,12 @@ def render_engine_markdown(report: dict[str, Any]) -> str:
             f"chosen by {medusa['chosen_by']}: {medusa['expected_accepted_per_step']} tokens "
             f"expected a step (the heads' acceptance rates), {medusa['verify_step_cycles']:,} "
             f"cycles a step against {medusa['decode_step_cycles']:,} for a decode step, bound by "
-            f"{medusa['verify_bound']}",
+            f"{medusa['verify_bound']}"
+            + (
+                f"; the LM head's own units take the tree's rows {medusa['head_lanes']} a cycle"
+                if medusa["head_lanes"] > 1
+                else ""
+            ),
             f"- estimated {medusa['estimated_tokens_per_s']} tokens/s, "
             f"{medusa['estimated_speedup']}x plain decode ({medusa['verdict']}); heads that "
             f"were always right ({medusa['tree_depth'] + 1} tokens a step) would give "
