@@ -256,36 +256,6 @@ def test_cmake_links_xrt_coreutil() -> None:
     assert "FATAL_ERROR" in cmake and "CMAKE_CXX_STANDARD 17" in cmake
 
 
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
-        (lambda m: m.pop("llm"), "no 'llm' section"),
-        (lambda m: m["llm"]["kernels"]["decode"]["args"].pop(), "has no 'logits'"),
-        (
-            lambda m: m["llm"]["kernels"]["prefill"]["args"][3].update(ctype="double"),
-            "'double' is not one of",
-        ),
-        (
-            lambda m: m["llm"]["kernels"]["decode"]["args"].append(
-                {"name": "seed", "kind": "scalar", "ctype": "int32_t"}
-            ),
-            "scalar 'seed' has no value",
-        ),
-        (
-            lambda m: m["llm"]["kernels"]["prefill"]["args"][3].update(file="../w.bin"),
-            "must be relative to the project dir",
-        ),
-        (lambda m: m["llm"].update(vocab_size=64), "logits has 32 elements, vocab_size is 64"),
-    ],
-)
-def test_bad_manifest_is_one_line_input_error(edit: Any, message: str) -> None:
-    manifest = make_manifest()
-    edit(manifest)
-    with pytest.raises(InputError, match=re.escape(message)) as info:
-        render_xrt_host(manifest)
-    assert "\n" not in str(info.value)
-
-
 def medusa_manifest(size: int = 3) -> dict[str, Any]:
     """one_kernel_manifest's project as if compiled with a chain tree of `size` tokens whose
     guesses the kernel makes (llm_engine's `tree` scalar and `result` buffer)."""
@@ -303,40 +273,75 @@ def medusa_manifest(size: int = 3) -> dict[str, Any]:
     return manifest
 
 
-def test_medusa_host_renders_the_chain_loop() -> None:
-    cpp = render_xrt_host(medusa_manifest())["host/llm_host.cpp"]
-    assert (
-        "constexpr int32_t kTreeSize = 3;" in cpp
-        and "constexpr std::size_t kResultElements = 7;" in cpp
-    )
-    assert "options.medusa = true;" in cpp and "decode_with_tree(" in cpp
-    assert "kTreeSize" not in render_xrt_host(make_manifest())["host/llm_host.cpp"]
-
-
 def _medusa(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return lambda m: m["llm"]["medusa"].update({key: value})
 
 
 @pytest.mark.parametrize(
-    ("edit", "message"),
+    ("manifest", "edit", "message"),
     [
-        (lambda m: m["llm"].update(medusa=[]), "llm.medusa must be an object"),
-        (_medusa("tree_paths", [[]]), "must list the tree's nodes' paths"),
-        (_medusa("tree_paths", [[], [0], [1]]), "a chip-guessed tree must be a chain"),
-        (_medusa("proposal_heads", 4), "proposal_heads must be 2 for a chain of 3 tokens"),
-        (lambda m: m["llm"]["kernels"]["prefill"]["args"].pop(), "has no 'tree' scalar"),
+        (make_manifest, lambda m: m.pop("llm"), "no 'llm' section"),
+        (make_manifest, lambda m: m["llm"]["kernels"]["decode"]["args"].pop(), "has no 'logits'"),
         (
+            make_manifest,
+            lambda m: m["llm"]["kernels"]["prefill"]["args"][3].update(ctype="double"),
+            "'double' is not one of",
+        ),
+        (
+            make_manifest,
+            lambda m: m["llm"]["kernels"]["decode"]["args"].append(
+                {"name": "seed", "kind": "scalar", "ctype": "int32_t"}
+            ),
+            "scalar 'seed' has no value",
+        ),
+        (
+            make_manifest,
+            lambda m: m["llm"]["kernels"]["prefill"]["args"][3].update(file="../w.bin"),
+            "must be relative to the project dir",
+        ),
+        (
+            make_manifest,
+            lambda m: m["llm"].update(vocab_size=64),
+            "logits has 32 elements, vocab_size is 64",
+        ),
+        (medusa_manifest, lambda m: m["llm"].update(medusa=[]), "llm.medusa must be an object"),
+        (medusa_manifest, _medusa("tree_paths", [[]]), "must list the tree's nodes' paths"),
+        (
+            medusa_manifest,
+            _medusa("tree_paths", [[], [0], [1]]),
+            "a chip-guessed tree must be a chain",
+        ),
+        (
+            medusa_manifest,
+            _medusa("proposal_heads", 4),
+            "proposal_heads must be 2 for a chain of 3 tokens",
+        ),
+        (
+            medusa_manifest,
+            lambda m: m["llm"]["kernels"]["prefill"]["args"].pop(),
+            "has no 'tree' scalar",
+        ),
+        (
+            medusa_manifest,
             lambda m: m["llm"]["kernels"]["prefill"]["args"][-1].update(elements=6),
             "'result' has 6 elements, a chain of 3 tokens needs 7",
         ),
     ],
 )
-def test_bad_medusa_manifest_is_one_line_input_error(edit: Any, message: str) -> None:
-    manifest = medusa_manifest()
+def test_bad_manifest_is_one_line_input_error(manifest: Any, edit: Any, message: str) -> None:
+    manifest = manifest()
     edit(manifest)
     with pytest.raises(InputError, match=re.escape(message)) as info:
         render_xrt_host(manifest)
     assert "\n" not in str(info.value)
+
+
+def test_medusa_host_renders_the_chain_loop() -> None:
+    cpp = render_xrt_host(medusa_manifest())["host/llm_host.cpp"]
+    assert "constexpr int32_t kTreeSize = 3;" in cpp
+    assert "constexpr std::size_t kResultElements = 7;" in cpp
+    assert "options.medusa = true;" in cpp and "decode_with_tree(" in cpp
+    assert "kTreeSize" not in render_xrt_host(make_manifest())["host/llm_host.cpp"]
 
 
 def test_weight_path_is_escaped_as_c_string() -> None:
