@@ -97,13 +97,20 @@ def head_shares_units(layout) -> bool:
     return layout.head.fmt == layout.layer_phases[0].fmt
 
 
+def proposal_phases(layout, chip_proposals: bool) -> tuple[list, list]:
+    """The phases the kernel runs to make a Medusa tree's guesses itself: the heads' blocks
+    and the guessing vocabulary's LM-head rows (none when the host makes them)."""
+    medusa = [layout.medusa] if chip_proposals else []
+    vocab_rows = [layout.proposals] if chip_proposals and layout.proposals else []
+    return medusa, vocab_rows
+
+
 def unit_phases(layout, chip_proposals: bool) -> tuple[list, list]:
     """The phases each set of units runs, which size its constants (the largest interleave
     and meta block): the layers' units run the layer phases, the Medusa heads' blocks when
     the kernel makes the guesses, and the LM head's rows (every row, and the guessing
     vocabulary's) when they share its format; the LM head's rows are the second list."""
-    medusa = [layout.medusa] if chip_proposals else []
-    vocab_rows = [layout.proposals] if chip_proposals and layout.proposals else []
+    medusa, vocab_rows = proposal_phases(layout, chip_proposals)
     head = [layout.head, *vocab_rows]
     shared = head if head_shares_units(layout) else []
     return [*layout.layer_phases, *shared, *medusa], head

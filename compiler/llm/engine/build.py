@@ -27,6 +27,7 @@ from llmhls.compiler.llm.engine.banks import (
     engine_banks,
     head_shares_units,
     prepare_format,
+    proposal_phases,
     stream_logits,
     unit_phases,
 )
@@ -516,8 +517,7 @@ def render_engine(
         phases.append(layout.lookup)
     lookup = layout.lookup
     shared = head_shares_units(layout)
-    medusa = [layout.medusa] if plan.chip_proposals else []  # the heads' blocks on chip
-    vocab_rows = [layout.proposals] if plan.chip_proposals and layout.proposals else []
+    medusa, vocab_rows = proposal_phases(layout, plan.chip_proposals)  # the guesses on chip
     phases += medusa + vocab_rows
     layer_unit_phases, head_unit_phases = unit_phases(layout, plan.chip_proposals)
     readers = [*layout.layer_phases, layout.head]  # every unit set reads a_layer

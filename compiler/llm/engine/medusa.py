@@ -160,21 +160,21 @@ def estimate_tree(
     return TreeEstimate(tree, accepted, verify.cycles, decode_cycles, bound, plan.head_lanes)
 
 
-def head_lane_choices(plan, cfg, target: Target, clock: float, tree: MedusaTree) -> list[int]:
-    """Row lanes the LM head's own units may take for `tree` (divisors of its size; the
-    build must stay within the resource budget): [1] when the head runs on the layers'
-    units, whose lanes are the layers'."""
+def head_lane_trials(plan, cfg, target: Target, clock: float, tree: MedusaTree) -> list:
+    """The plan with each number of row lanes the LM head's own units may take for `tree`:
+    1, and the divisors of its size that keep the build within the resource budget; only
+    1 when the head runs on the layers' units, whose lanes are the layers'."""
     from llmhls.compiler.llm.engine.build import FIFO_DEPTH
     from llmhls.compiler.llm.engine.performance import fits
 
+    trials = [dataclasses.replace(plan, head_lanes=1)]
     if head_shares_units(plan.layout):
-        return [1]
-    wider = [d for d in range(2, tree.size + 1) if tree.size % d == 0]
-    trial = dataclasses.replace
-    return [
-        1,
-        *(d for d in wider if fits(trial(plan, head_lanes=d), cfg, target, clock, FIFO_DEPTH)),
-    ]
+        return trials
+    for lanes in [d for d in range(2, tree.size + 1) if tree.size % d == 0]:
+        trial = dataclasses.replace(plan, head_lanes=lanes)
+        if fits(trial, cfg, target, clock, FIFO_DEPTH):
+            trials.append(trial)
+    return trials
 
 
 def choose_tree(plan, cfg, target: Target, clock: float, rates, size: str) -> list[TreeEstimate]:
@@ -193,10 +193,9 @@ def choose_tree(plan, cfg, target: Target, clock: float, rates, size: str) -> li
         with plan_rows(plan, rows, tree):
             if rows not in decode:
                 decode[rows] = step_cycles(plan, cfg, target, clock, 0, FIFO_DEPTH).cycles
-            lanes = head_lane_choices(plan, cfg, target, clock, tree)
-            trials = [dataclasses.replace(plan, head_lanes=d) for d in lanes]
             options = [
-                estimate_tree(t, cfg, target, clock, tree, rates, decode[rows]) for t in trials
+                estimate_tree(trial, cfg, target, clock, tree, rates, decode[rows])
+                for trial in head_lane_trials(plan, cfg, target, clock, tree)
             ]
             estimates.append(max(options, key=lambda e: (round(e.speedup, 9), -e.head_lanes)))
     best = max(estimates, key=lambda e: (round(e.speedup, 9), -e.tree.size))
