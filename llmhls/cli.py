@@ -422,11 +422,10 @@ def _add_llm_compile_options(parser: argparse.ArgumentParser) -> None:
         help="LLM --engine stream: Medusa heads (a safetensors file from `llmhls medusa "
         "train`, with its acceptance rates) to verify a candidate tree in one pass: "
         "llm_engine gains a tree mode (the tree's mask and positions built in, every node's "
-        "argmax on chip, the longest greedy path accepted and its K/V kept). A chain tree "
-        "(each node its head's top guess) has its guesses made in the kernel too: the "
-        "heads' blocks on the layers' units, then the LM head over the heads' rows. "
-        "Partial: a tree through other ranks needs each head's top-k, which the kernel does "
-        "not keep; its guesses are made on the host (`llmhls run --medusa`)",
+        "argmax on chip, the longest greedy path accepted and its K/V kept). The kernel "
+        "makes the next tree's guesses too: the heads' blocks on the layers' units, then the "
+        "LM head over the heads' rows, keeping each head's best tokens (as many ranks as "
+        "the tree takes)",
     )
     parser.add_argument(
         "--tree",
@@ -571,7 +570,8 @@ def _add_run_command(commands) -> None:
         help="greedy decoding with the project's Medusa tree (compiled with --medusa): each "
         "engine call verifies the heads' guesses and keeps the longest greedy path, so the "
         "text is plain greedy decoding's in fewer calls; prints the average accepted length "
-        "(--json adds accepted_per_step). The heads' guesses are computed on the host",
+        "(--json adds accepted_per_step). The kernel makes the heads' guesses itself, at "
+        "the end of each call",
     )
     run_cmd.add_argument(
         "--json", action="store_true", help="end with one JSON line (prompt_tokens, tokens, ...)"

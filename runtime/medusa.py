@@ -5,12 +5,11 @@ far, already output; the other nodes the heads' guesses by head and rank), runs
 llm_engine in tree mode at the next position, and outputs the guesses on the path the
 kernel accepted and the greedy token after them (the next root): every accepted token
 is the model's own greedy choice after its parent, so the text is plain greedy
-decoding's, whatever the heads guess, and no call is spent on a root alone. Where the
-guesses come from is the project's (manifest `llm.medusa.proposals`): "chip", the
-kernel ends every tree call (and the prompt's, asked with `propose`) with each head's
-argmax after the kept row; "host", a tree through ranks > 0, the heads' blocks and the
-LM head as the engine reads it run here on the kernel's `state` (the last kept row's
-final hidden state).
+decoding's, whatever the heads guess, and no call is spent on a root alone. The
+guesses are the kernel's own: it ends every tree call (and the prompt's, asked with
+`propose`) with each head's best tokens after the kept row, as many ranks as the tree
+takes (manifest `llm.medusa.proposal_heads` x `proposal_ranks`, after the tree's slots
+in `result`).
 """
 
 from __future__ import annotations
@@ -18,74 +17,32 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from llmhls.errors import InputError, OptionError
-from llmhls.project import MANIFEST_FILE, LlmManifest, check_file_bytes
+from llmhls.project import MANIFEST_FILE, LlmManifest
 from llmhls.runtime.generate import GenerationResult, check_prompt
-
-
-class HostProposals:
-    """The heads' guesses from a hidden state: h + SiLU(W_k h + b_k), then the LM head."""
-
-    def __init__(self, root: Path, section: dict[str, Any], hidden: int, vocab: int) -> None:
-        from safetensors import SafetensorError
-        from safetensors.numpy import load_file
-
-        path = root / section["heads"]
-        try:
-            tensors = load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise InputError(f"{path}: not the project's Medusa heads ({exc})") from None
-        self.weights, self.biases = [], []
-        for k in range(int(section["head_count"])):
-            for name, shape, kept in (
-                ("weight", (hidden, hidden), self.weights),
-                ("bias", (hidden,), self.biases),
-            ):
-                value = tensors.get(f"medusa.{k}.{name}")
-                if value is None or value.shape != shape:
-                    raise InputError(f"{path}: no medusa.{k}.{name} of shape {shape}")
-                kept.append(value.astype(np.float32))
-        self.vocab = None  # the heads' guessing vocabulary: lm_head.bin's rows' token ids
-        if "vocab" in section:
-            path = root / section["vocab"]
-            self.vocab = np.fromfile(path, dtype=np.int32) if path.is_file() else np.zeros(0)
-            if self.vocab.size == 0 or not ((self.vocab >= 0) & (self.vocab < vocab)).all():
-                raise InputError(f"{path}: not the Medusa heads' guessing vocabulary")
-        rows = vocab if self.vocab is None else self.vocab.size
-        path = root / section["lm_head"]
-        check_file_bytes(path, rows * hidden * 2, "Medusa", "lm_head", f"{rows} x {hidden} fp16")
-        self.lm_head = np.fromfile(path, dtype=np.float16).reshape(rows, hidden).astype(np.float32)
-
-    def propose(self, state: np.ndarray, heads: int, ranks: int, produced: int = 0) -> np.ndarray:
-        """[heads, ranks] token ids, best first (`produced`, the tokens output before the
-        tree's root, is for proposers that guess from elsewhere, a test's oracle)."""
-        rows = []
-        for k in range(heads):
-            z = self.weights[k] @ state + self.biases[k]
-            rows.append(state + z / (1.0 + np.exp(-z)))
-        logits = np.stack(rows) @ self.lm_head.T
-        best = np.argsort(-logits, axis=-1, kind="stable")[:, :ranks]
-        return best if self.vocab is None else self.vocab[best]
-
 
 TREE_PROPOSE = 2  # llm_engine's `tree`: 0 plain, 1 verify the tree, 2 plain and then guess
 
 
 class ChipProposals:
-    """The kernel's own guesses: head k's argmax after the last call's kept row, in the
-    `result` slots after the tree's."""
+    """The kernel's own guesses: head k's `ranks` best tokens after the last call's kept
+    row, best first, in the `result` slots after the tree's."""
 
-    def __init__(self, backend, tree_size: int, heads: int) -> None:
-        self.backend, self.first, self.heads = backend, 2 + tree_size, heads
+    def __init__(self, backend, tree_size: int, heads: int, ranks: int) -> None:
+        self.backend, self.first = backend, 2 + tree_size
+        self.heads, self.ranks = heads, ranks
 
     def propose(self, state: np.ndarray, heads: int, ranks: int, produced: int = 0) -> np.ndarray:
-        guesses = self.backend.result()[self.first : self.first + self.heads]
-        return np.asarray(guesses, dtype=np.int64).reshape(self.heads, 1)[:heads, :ranks]
+        """[heads, ranks] token ids (`produced`, the tokens output before the tree's root,
+        is for proposers that guess from elsewhere, a test's oracle)."""
+        count = self.heads * self.ranks
+        guesses = self.backend.result()[self.first : self.first + count]
+        table = np.asarray(guesses, dtype=np.int64).reshape(self.heads, self.ranks)
+        return table[:heads, :ranks]
 
 
 def tree_result(result: np.ndarray) -> tuple[list[int], int]:
@@ -103,11 +60,23 @@ def medusa_section(manifest: LlmManifest) -> dict[str, Any]:
         raise OptionError(
             f"project '{manifest.root}' was compiled without --medusa: it has no tree to verify"
         )
-    keys = ["heads", "tree_paths"]
-    keys += ["proposal_heads"] if section.get("proposals") == "chip" else ["lm_head"]
-    for key in keys:
-        if key not in section:
+    for key in ("tree_paths", "proposal_heads", "proposal_ranks"):
+        if not isinstance(section.get(key), (list, int)):
             raise InputError(f"{manifest.root / MANIFEST_FILE}: llm.medusa has no '{key}'")
+    paths = section["tree_paths"]
+    if (
+        len(paths) < 2
+        or paths[0] != []
+        or not all(isinstance(p, list) and p for p in paths[1:])
+        or not all(isinstance(r, int) and r >= 0 for p in paths for r in p)
+    ):
+        raise InputError(f"{manifest.root / MANIFEST_FILE}: llm.medusa.tree_paths is not a tree")
+    depth, ranks = max(len(p) for p in paths), 1 + max(p[-1] for p in paths[1:])
+    if (section["proposal_heads"], section["proposal_ranks"]) != (depth, ranks):
+        raise InputError(
+            f"{manifest.root / MANIFEST_FILE}: llm.medusa.proposal_heads/proposal_ranks must "
+            f"be {depth}/{ranks} for its tree"
+        )
     return section
 
 
@@ -142,13 +111,10 @@ def medusa_generate(
     section = medusa_section(manifest)
     paths = [tuple(p) for p in section["tree_paths"]]  # breadth-first; paths[0] the root
     size, depth = len(paths), max(len(p) for p in paths)
-    hidden = backend.state().size
-    on_chip = proposals is None and section.get("proposals") == "chip"
+    on_chip = proposals is None
+    ranks = int(section["proposal_ranks"])
     if on_chip:
-        proposals = ChipProposals(backend, size, int(section["proposal_heads"]))
-    elif proposals is None:
-        proposals = HostProposals(manifest.root, section, hidden, llm.vocab_size)
-    ranks = 1 + max(p[-1] for p in paths[1:])
+        proposals = ChipProposals(backend, size, depth, ranks)
     head_of = [len(p) - 1 for p in paths]
     rank_of = [p[-1] if p else 0 for p in paths]
     eos = llm.eos_token_id if stop_at_eos else None

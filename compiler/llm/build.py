@@ -31,7 +31,6 @@ from llmhls.compiler.driver import KernelBuild, build_kernel
 from llmhls.compiler.frontend import export_module
 from llmhls.compiler.importer import ROLE_INPUT, ROLE_OUTPUT, ROLE_WEIGHT
 from llmhls.compiler.llm import engine
-from llmhls.compiler.llm.engine.build import lookup_table
 from llmhls.compiler.llm.engine.medusa import (
     medusa_files,
     medusa_manifest,
@@ -549,7 +548,7 @@ def _compile_engine(
     if plan.tree is not None:
         manifest["llm"]["medusa"] = medusa_manifest(plan, heads)
         report["medusa"] = medusa_report(plan, clock)
-        files.update(medusa_files(plan, options.medusa, lookup_table(stages, None)))
+        files.update(medusa_files(options.medusa))
     files.update(_xrt_files(loaded, manifest, target))
     golden = golden_data(reference, options.max_context, plan.rows)
     files.update({f"data/{name}.bin": value for name, value in golden.items()})

@@ -82,43 +82,56 @@ def _environment() -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class ChipTree:
-    """The Medusa tree the C++ host decodes with (`--medusa`): a chain of `size` tokens whose
-    guesses llm_engine makes itself (manifest llm.medusa.proposals "chip"), so the host only
-    feeds each call's guesses back as the next tree."""
+    """The Medusa tree the C++ host decodes with (`--medusa`): llm_engine makes its guesses
+    itself (each head's best ranks after the kept row), so the host only places each
+    call's guesses in the next tree's nodes."""
 
     size: int
+    depth: int  # heads the tree uses
+    ranks: int  # guesses a head leaves in `result`, best first
+    parents: tuple[int, ...]  # every node's parent, -1 for the root
+    guess_of: tuple[int, ...]  # node i's slot among the guesses (head * ranks + rank); root -1
     result_elements: int  # [m, next token, the m accepted nodes, up to size, the guesses]
 
 
 NO_MEDUSA = "the project was compiled without --medusa"
 
 
-def chip_tree(manifest: Mapping[str, object], spec: HostSpec) -> ChipTree | str | None:
-    """The project's chip-guessed chain tree; or, for a tree whose guesses the host makes,
-    why the C++ host cannot decode with it (what its `--medusa` says); None without Medusa.
-    A malformed llm.medusa section is an InputError."""
+def _int_list(value: object) -> bool:
+    return isinstance(value, list) and all(type(v) is int and v >= 0 for v in value)
+
+
+def chip_tree(manifest: Mapping[str, object], spec: HostSpec) -> ChipTree | None:
+    """The project's Medusa tree, None without one; a malformed llm.medusa section is an
+    InputError."""
     section = manifest["llm"].get("medusa")  # type: ignore[union-attr]
     if section is None:
         return None
     if not isinstance(section, dict):
         raise InputError("manifest llm.medusa must be an object")
     if section.get("proposals") != "chip":
-        return (
-            "this project's tree goes through ranks > 0, whose guesses come from the Medusa "
-            "heads on the host: decode it with 'llmhls run PROJECT --backend xrt --medusa'"
-        )
-    paths, heads = section.get("tree_paths"), section.get("proposal_heads")
-    if not isinstance(paths, list) or len(paths) < 2:
-        raise InputError("manifest llm.medusa.tree_paths must list the tree's nodes' paths")
-    if any(path != [0] * depth for depth, path in enumerate(paths)):
-        raise InputError("manifest llm.medusa.tree_paths: a chip-guessed tree must be a chain")
-    if heads != len(paths) - 1:
+        raise InputError("manifest llm.medusa.proposals must be 'chip' (the kernel's guesses)")
+    paths = section.get("tree_paths")
+    if (
+        not isinstance(paths, list)
+        or len(paths) < 2
+        or paths[0] != []
+        or not all(_int_list(p) and p for p in paths[1:])
+        or any(p[:-1] not in paths[:i] for i, p in enumerate(paths[1:], start=1))
+    ):
         raise InputError(
-            f"manifest llm.medusa.proposal_heads must be {len(paths) - 1} for a chain of "
-            f"{len(paths)} tokens, got {heads!r}"
+            "manifest llm.medusa.tree_paths must list the tree's nodes' paths, the root's "
+            "([]) first and every parent before its children"
+        )
+    depth, ranks = max(len(p) for p in paths), 1 + max(p[-1] for p in paths[1:])
+    heads, kept = section.get("proposal_heads"), section.get("proposal_ranks")
+    if (heads, kept) != (depth, ranks):
+        raise InputError(
+            f"manifest llm.medusa.proposal_heads/proposal_ranks must be {depth}/{ranks} for "
+            f"its tree of {len(paths)} tokens, got {heads!r}/{kept!r}"
         )
     args = {a.name: a for a in spec.prefill.args}
-    result, elements = args.get("result"), 2 + len(paths) + heads
+    result, elements = args.get("result"), 2 + len(paths) + depth * ranks
     if "tree" not in args or result is None or result.kind != "buffer" or result.ctype != "int32_t":
         raise InputError(
             f"manifest llm.kernels.prefill: {spec.prefill.function} has no 'tree' scalar and "
@@ -126,26 +139,26 @@ def chip_tree(manifest: Mapping[str, object], spec: HostSpec) -> ChipTree | str 
         )
     if result.elements != elements:
         raise InputError(
-            f"manifest llm.kernels.prefill: 'result' has {result.elements} elements, a chain "
-            f"of {len(paths)} tokens needs {elements}"
+            f"manifest llm.kernels.prefill: 'result' has {result.elements} elements, a tree "
+            f"of {len(paths)} tokens with {depth} x {ranks} guesses needs {elements}"
         )
     if len(paths) > spec.tokens_capacity:
         raise InputError(
             f"manifest llm.medusa: a tree of {len(paths)} tokens does not fit the "
             f"{spec.tokens_capacity}-token tokens buffer"
         )
-    return ChipTree(len(paths), elements)
+    parents = [-1] + [paths.index(p[:-1]) for p in paths[1:]]
+    guess_of = [-1] + [(len(p) - 1) * ranks + p[-1] for p in paths[1:]]
+    return ChipTree(len(paths), depth, ranks, tuple(parents), tuple(guess_of), elements)
 
 
 def render_xrt_host(manifest: Mapping[str, object]) -> dict[str, str]:
     """The host program, its CMake build and README, keyed by path relative to the project."""
     spec = parse_llm_section(manifest)
-    tree = chip_tree(manifest, spec)
     context = {
         "spec": spec,
-        "tree": tree if isinstance(tree, ChipTree) else None,
-        "no_tree": tree if isinstance(tree, str) else "",  # the reason, with a tree
-        "refusal": "--medusa: " + (tree if isinstance(tree, str) else NO_MEDUSA),
+        "tree": chip_tree(manifest, spec),
+        "refusal": f"--medusa: {NO_MEDUSA}",
         "ctype_sizes": CTYPE_SIZES,
         "eos": -1 if spec.eos_token_id is None else spec.eos_token_id,
         "roles": _ROLE_ENUMS,

@@ -141,7 +141,7 @@ class MedusaDecoder:
         self.heads = heads.to(lm.device).eval()
         self.vocab = None if every_token else heads.vocab
         self.tree = tree
-        self.ranks = 1 + max(p[-1] for p in tree.paths[1:])
+        self.ranks = tree.ranks
         self.mask = tree.attention_mask()
         self.depth_of = torch.tensor(tree.depths)
         self.head_of = torch.tensor([max(len(p) - 1, 0) for p in tree.paths])

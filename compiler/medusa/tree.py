@@ -34,6 +34,11 @@ class MedusaTree:
         return max(len(p) for p in self.paths)
 
     @property
+    def ranks(self) -> int:
+        """Guesses the tree takes from each head: its nodes' highest rank + 1 (1 for a chain)."""
+        return 1 + max((p[-1] for p in self.paths[1:]), default=0)
+
+    @property
     def parents(self) -> list[int]:
         """Parent index of every node; -1 for the root."""
         index = {p: i for i, p in enumerate(self.paths)}

@@ -423,48 +423,67 @@ struct UnitBanks {
   float y[NR][P][M][DEPTH];
 };
 
-// Each row's best result (largest, the first of equals: PyTorch's argmax) as the units
-// produce them, kept per unit and accumulator cell (the cell a row's results are summed in,
-// so no compare waits on the one before) and reduced by `best_of`. This is the on-chip
-// argmax of a Medusa tree's rows: their logits never leave the chip.
-template <int NR, int P, int CELLS>
+// Each row's R best results (largest first, the first of equals first: PyTorch's argmax
+// for rank 0) as the units produce them, kept per unit and accumulator cell (the cell a
+// row's results are summed in, so no compare waits on the one before) and reduced by
+// `best_of` (rank 0) or `best_ranks` (all R). This is the on-chip argmax of a Medusa
+// tree's rows and the top-R of the heads' guesses: their logits never leave the chip.
+template <int NR, int P, int CELLS, int R = 1>
 struct BestCells {
-  float v[NR][P][CELLS];
-  int32_t j[NR][P][CELLS];
+  float v[NR][P][CELLS][R];
+  int32_t j[NR][P][CELLS][R];
 };
 
-template <int NR, int P, int CELLS>
-void reset_best(BestCells<NR, P, CELLS>& best) {
+template <int NR, int P, int CELLS, int R>
+void reset_best(BestCells<NR, P, CELLS, R>& best) {
 #pragma HLS inline
 BEST_RESET:
   for (int cell = 0; cell < CELLS; ++cell) {
 #pragma HLS pipeline II = 1
     for (int b = 0; b < NR; ++b) {
       for (int p = 0; p < P; ++p) {
-        best.v[b][p][cell] = -3.0e38f;
-        best.j[b][p][cell] = 0x7fffffff;
+        for (int r = 0; r < R; ++r) {
+          best.v[b][p][cell][r] = -3.0e38f;
+          best.j[b][p][cell][r] = 0x7fffffff;
+        }
       }
     }
   }
 }
 
-// Result row j = slot * NR + b (below `limit`, the matrix's real rows) of activation row
-// t = slice * P + p, into its cell: kept when larger than what the cell holds (a cell sees
-// its rows in increasing order, so equals keep the first).
-template <int NR, int P, int CELLS>
-inline void keep_best(BestCells<NR, P, CELLS>& best, float v, int slot, int b, int p, int cell,
-                      int limit) {
+// (v, j) into a list of R kept largest first: it goes before the first entry it beats
+// (`ahead`: larger, or equal with a smaller j), the entries after it move down one and
+// the last drops out. Every compare runs at once: one compare and a select deep.
+template <int R>
+inline void insert_ranked(float* kv, int32_t* kj, float v, int32_t j, bool keep_first) {
 #pragma HLS inline
-  const int32_t j = slot * NR + b;
-  if (j < limit && v > best.v[b][p][cell]) {
-    best.v[b][p][cell] = v;
-    best.j[b][p][cell] = j;
+  bool ahead[R];
+  for (int r = 0; r < R; ++r) {
+    ahead[r] = v > kv[r] || (!keep_first && v == kv[r] && j < kj[r]);
+  }
+  for (int r = R - 1; r >= 0; --r) {  // from the last, so each entry moves before it is read
+    if (ahead[r]) {
+      const bool moved = r > 0 && ahead[r - 1];
+      kv[r] = moved ? kv[r - 1] : v;
+      kj[r] = moved ? kj[r - 1] : j;
+    }
   }
 }
 
+// Result row j = slot * NR + b (below `limit`, the matrix's real rows) of activation row
+// t = slice * P + p, into its cell's R best: a cell sees its rows in increasing order, so
+// equals keep the first.
+template <int NR, int P, int CELLS, int R>
+inline void keep_best(BestCells<NR, P, CELLS, R>& best, float v, int slot, int b, int p,
+                      int cell, int limit) {
+#pragma HLS inline
+  const int32_t j = slot * NR + b;
+  if (j < limit) insert_ranked<R>(best.v[b][p][cell], best.j[b][p][cell], v, j, true);
+}
+
 // Row t's argmax over every unit and cell (row slice t / P of IL rounds a block).
-template <int SLICES, int NR, int P, int CELLS>
-int32_t best_of(const BestCells<NR, P, CELLS>& best, int t) {
+template <int SLICES, int NR, int P, int CELLS, int R>
+int32_t best_of(const BestCells<NR, P, CELLS, R>& best, int t) {
 #pragma HLS inline off
   float v = -3.0e38f;
   int32_t j = 0x7fffffff;
@@ -473,8 +492,8 @@ BEST_ROW:
 #pragma HLS pipeline II = 1
     const int b = i % NR;
     const int cell = (i / NR) * SLICES + t / P;
-    const float cv = best.v[b][t % P][cell];
-    const int32_t cj = best.j[b][t % P][cell];
+    const float cv = best.v[b][t % P][cell][0];
+    const int32_t cj = best.j[b][t % P][cell][0];
     if (cv > v || (cv == v && cj < j)) {
       v = cv;
       j = cj;
@@ -483,13 +502,37 @@ BEST_ROW:
   return j;
 }
 
+// Row t's R best rows over every unit and cell, largest first (equals: the smaller row
+// first), into `out`: every cell's R kept entries, one an iteration, into a running list.
+template <int SLICES, int NR, int P, int CELLS, int R>
+void best_ranks(const BestCells<NR, P, CELLS, R>& best, int t, int32_t* out) {
+#pragma HLS inline off
+  float v[R];
+  int32_t j[R];
+#pragma HLS array_partition variable = v complete
+#pragma HLS array_partition variable = j complete
+  for (int r = 0; r < R; ++r) {
+    v[r] = -3.0e38f;
+    j[r] = 0x7fffffff;
+  }
+BEST_RANKS:
+  for (int i = 0; i < NR * (CELLS / SLICES) * R; ++i) {
+#pragma HLS pipeline II = 1
+    const int r = i % R;
+    const int b = (i / R) % NR;
+    const int cell = (i / (R * NR)) * SLICES + t / P;
+    insert_ranked<R>(v, j, best.v[b][t % P][cell][r], best.j[b][t % P][cell][r], false);
+  }
+  for (int r = 0; r < R; ++r) out[r] = j[r];
+}
+
 // The layer units' results into their banks, or (`track`, the LM head of a Medusa tree)
 // only each row's best into `best`.
-template <int NR, int P, int M, int DEPTH, int CELLS = 1>
+template <int NR, int P, int M, int DEPTH, int CELLS = 1, int R = 1>
 struct BankSink {
   UnitBanks<NR, P, M, DEPTH>& banks;
   int slices;
-  BestCells<NR, P, CELLS>* best = nullptr;
+  BestCells<NR, P, CELLS, R>* best = nullptr;
   bool track = false;
   int limit = 0;
   void put(float v, int slot, int b, int slice, int p, int cell) {
@@ -503,10 +546,10 @@ struct BankSink {
 
 // A separate LM head's units: unit b's rows, in order, into stream b (one activation row);
 // or (`track`) each row's best into `best`, P rows a cycle.
-template <int NR, int P = 1, int CELLS = 1>
+template <int NR, int P = 1, int CELLS = 1, int R = 1>
 struct StreamsSink {
   hls::stream<float>* rows;
-  BestCells<NR, P, CELLS>* best = nullptr;
+  BestCells<NR, P, CELLS, R>* best = nullptr;
   bool track = false;
   int limit = 0;
   void put(float v, int slot, int b, int, int p, int cell) {

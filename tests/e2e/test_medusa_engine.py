@@ -27,7 +27,7 @@ from llmhls.compiler.medusa.heads import MedusaHeads, load_heads, save_heads
 from llmhls.project import load_llm_manifest
 from llmhls.runtime.csim_backend import CsimBackend
 from llmhls.runtime.generate import generate
-from llmhls.runtime.medusa import HostProposals, medusa_generate
+from llmhls.runtime.medusa import medusa_generate
 from llmhls.runtime.sampling import SamplingOptions
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -96,31 +96,18 @@ class Oracle:
 
 
 @pytest.mark.parametrize(
-    ("weights", "vocab", "target"),
-    [
-        ("fp32", None, "u280"),
-        ("int4", None, "u280"),
-        ("fp32", VOCAB, "u280"),
-        ("int4", None, "u250"),
-    ],
-)  # the head on the layers' units / its own (on u250's 4 channels, several rows a cycle);
-# the host guessing among a vocabulary
-def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights, vocab, target) -> None:
-    heads = _heads(tmp_path / "h.safetensors", vocab=vocab)
+    ("weights", "target"), [("fp32", "u280"), ("int4", "u280"), ("int4", "u250")]
+)  # the head on the layers' units / its own (on u250's 4 channels, several rows a cycle)
+def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights, target) -> None:
+    heads = _heads(tmp_path / "h.safetensors")
     project = _compile(llama, tmp_path / "p", heads, weights, target=target)
     report = json.loads((project / "report.json").read_text())["medusa"]
     assert _head_lanes(project) == report["head_lanes"]
     assert (report["head_lanes"] > 1) == (target == "u250")  # within the part's budget there
     section = json.loads((project / "manifest.json").read_text())["llm"]["medusa"]
-    assert section["proposals"] == "host"  # the 6-node tree takes ranks > 0
-    lm_head = (project / "data" / "medusa" / "lm_head.bin").stat().st_size
-    assert lm_head == (96 if vocab is None else len(vocab)) * 64 * 2
-    if vocab is not None:
-        stored = np.fromfile(project / "data" / "medusa" / "vocab.bin", dtype=np.int32)
-        assert stored.tolist() == vocab
-        host = HostProposals(project, section, 64, 96)
-        state = np.random.default_rng(0).standard_normal(64).astype(np.float32)
-        assert set(host.propose(state, 3, 3).reshape(-1).tolist()) <= set(vocab)
+    # the 6-node tree from RATES takes heads 0 and 1, ranks 0..2: the kernel keeps them all
+    assert section["proposals"] == "chip" and section["proposal_ranks"] == 3
+    assert section["proposal_heads"] == 2
     manifest = load_llm_manifest(project)
     backend = CsimBackend(manifest)
     plain = generate(
@@ -139,7 +126,7 @@ def test_tree_mode_decodes_like_greedy(llama, tmp_path, weights, vocab, target) 
         proposals=Oracle(truth, manifest.llm.vocab_size),
     )
     assert oracle.tokens == plain.tokens
-    # a 6-node tree from RATES holds (0), (1), (0, 0), (1, 0), ...: two or more tokens a step
+    # the 6-node tree holds (0), (1), (2), (0, 0), (0, 1): two or more tokens a step
     assert oracle.accepted_per_step >= 2.0, oracle.accepted
     assert max(oracle.accepted) >= 3
 
@@ -168,31 +155,36 @@ class Recording:
         return out
 
 
+CHAIN = [[], [0], [0, 0]]  # --tree 3 from RATES
+TREE = [[], [0], [1], [2], [0, 0], [0, 1]]  # --tree 6 from RATES: heads' 3 best
+
+
 @pytest.mark.parametrize(
-    ("weights", "vocab", "target"),
+    ("weights", "vocab", "target", "paths"),
     [
-        ("fp32", None, "u280"),
-        ("int4", None, "u280"),
-        ("fp32", VOCAB, "u280"),
-        ("int4", VOCAB, "u280"),
-        ("int4", VOCAB, "u250"),
+        ("fp32", None, "u280", TREE),
+        ("int4", None, "u280", CHAIN),
+        ("fp32", VOCAB, "u280", TREE),
+        ("int4", VOCAB, "u280", CHAIN),
+        ("int4", VOCAB, "u250", TREE),
     ],  # the head on the layers' units / its own (u250: several rows a cycle); guessing
-)  # among every token / a vocabulary
-def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights, vocab, target) -> None:
-    """A chain tree (every node its head's top guess) has its guesses made on chip: each
-    head's block on the kept row's state and its argmax through the LM head (the rows of
-    the heads' guessing vocabulary when they have one). The project holds no LM-head copy
-    for the host, the text is plain greedy decoding's, and (fp32) the kernel's guesses are
-    PyTorch's."""
+)  # among every token / a vocabulary; each head's argmax / its 3 best
+def test_tree_guesses_come_from_the_kernel(llama, tmp_path, weights, vocab, target, paths) -> None:
+    """A tree's guesses are made on chip: each head's block on the kept row's state, then
+    its best tokens through the LM head (the rows of the heads' guessing vocabulary when
+    they have one), as many ranks as the tree takes. The text is plain greedy decoding's,
+    and (fp32) the kernel's guesses, rank by rank, are PyTorch's."""
     heads_file = _heads(tmp_path / "h.safetensors", trained=True, vocab=vocab)
-    project = _compile(llama, tmp_path / "p", heads_file, weights, tree="3", target=target)
-    assert (_head_lanes(project) == 3) == (target == "u250")
+    project = _compile(llama, tmp_path / "p", heads_file, weights, str(len(paths)), target)
+    assert (_head_lanes(project) > 1) == (target == "u250")
     section = json.loads((project / "manifest.json").read_text())["llm"]["medusa"]
-    assert section["tree_paths"] == [[], [0], [0, 0]]
-    assert section["proposals"] == "chip" and section["proposal_heads"] == 2
-    assert not (project / "data" / "medusa" / "lm_head.bin").exists()
+    assert section["tree_paths"] == paths
+    depth, ranks = max(map(len, paths)), 1 + max(p[-1] for p in paths[1:])
+    assert section["proposals"] == "chip"
+    assert (section["proposal_heads"], section["proposal_ranks"]) == (depth, ranks)
     kernel = (project / "kernel" / "llm_engine.cpp").read_text()
-    assert "constexpr int kProposalHeads = 2;" in kernel
+    assert f"constexpr int kProposalHeads = {depth};" in kernel
+    assert f"constexpr int kProposalRanks = {ranks};" in kernel
     assert ("kProposalVocab[kProposalsRows]" in kernel) == (vocab is not None)
     manifest = load_llm_manifest(project)
     backend = Recording(CsimBackend(manifest))
@@ -204,16 +196,17 @@ def test_chain_tree_guesses_come_from_the_kernel(llama, tmp_path, weights, vocab
     assert len(backend.calls) == 1 + len(medusa.accepted)  # the prompt's call, then the trees'
     heads = load_heads(heads_file)
     lm_head = AutoModelForCausalLM.from_pretrained(llama).lm_head.weight.detach()
+    first = 2 + len(paths)
     for state, result in backend.calls:
-        guesses = result[2 + 3 : 2 + 3 + 2]
+        guesses = result[first : first + depth * ranks].reshape(depth, ranks)
         assert ((guesses >= 0) & (guesses < manifest.llm.vocab_size)).all()
         if vocab is not None:
-            assert set(guesses.tolist()) <= set(vocab)
+            assert set(guesses.reshape(-1).tolist()) <= set(vocab)
         if weights == "fp32":
             hidden = torch.from_numpy(state)
-            rows = torch.stack([heads.head(k, hidden) for k in range(2)])
+            rows = torch.stack([heads.head(k, hidden) for k in range(depth)])
             kept = torch.arange(lm_head.shape[0]) if vocab is None else torch.tensor(vocab)
-            best = kept[(rows @ lm_head[kept].T).argmax(dim=-1)]
+            best = kept[(rows @ lm_head[kept].T).topk(ranks, dim=-1).indices]
             assert guesses.tolist() == best.tolist()
 
 
@@ -282,20 +275,18 @@ def test_medusa_errors_are_one_line(llama, tmp_path, capsys) -> None:
     assert "compiled without --medusa" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("tree", "prompt_flag"), [("6", 0), ("3", 2)])  # host / chip guesses
+@pytest.mark.parametrize("tree", ["6", "3"])  # head 0's 3 best / a chain
 def test_xrt_backend_and_host_run_the_tree_kernel(
     llama,
     tmp_path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture,
     tree: str,
-    prompt_flag: int,
 ) -> None:
     """On the stand-in XRT (tests/xrt_doubles.py) `llmhls run --backend xrt --medusa` makes
     tree calls and generates the csim tokens; the emitted host/ decodes plainly (tree = 0).
-    With the guesses on chip the prompt's call asks for them (tree = 2), and the emitted
-    host's `--medusa` decodes with the tree too: the same tokens in the Python runtime's
-    calls; with host guesses its `--medusa` says to use the Python runtime."""
+    The prompt's call asks for the heads' guesses (tree = 2), and the emitted host's
+    `--medusa` decodes with the tree too: the same tokens in the Python runtime's calls."""
     heads = _heads(tmp_path / "h.safetensors", trained=True)
     project = _compile(llama, tmp_path / "p", heads, "int4", tree=tree)
     run_args = ("--prompt-ids", ",".join(map(str, PROMPT)), "--max-new-tokens", "12")
@@ -311,21 +302,17 @@ def test_xrt_backend_and_host_run_the_tree_kernel(
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["tokens"] == tokens and line["verify_steps"] >= 1
     tree_flags = [call[-3] for call in log if call[0] == "llm_engine"]
-    assert tree_flags[0] == prompt_flag and set(tree_flags[1:]) == {1}  # the prompt, the trees
+    assert tree_flags[0] == 2 and set(tree_flags[1:]) == {1}  # the prompt, the trees
     host = [str(tmp_path / "work" / "build" / "llm_host"), "--project", str(project)]
     host += ["--xclbin", xclbin, *run_args, "--medusa"]
     ran = subprocess.run(host, capture_output=True, text=True, timeout=600)
-    if prompt_flag == 0:  # host guesses: the C++ host has no heads
-        assert ran.returncode == 2 and ran.stdout == ""
-        assert ran.stderr.startswith("error: --medusa: ") and "--backend xrt --medusa" in ran.stderr
-        assert len(ran.stderr.splitlines()) == 1
-        return
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
     assert lines[0] == "new token ids: " + ",".join(map(str, tokens))
     calls = len(tree_flags) - 1
     per_call = line["accepted_per_step"]
-    assert lines[-1] == f"medusa: {calls} calls, {per_call:.4f} tokens a call (a chain of 3 tokens)"
+    expected = f"medusa: {calls} calls, {per_call:.4f} tokens a call (a tree of {tree} tokens)"
+    assert lines[-1] == expected
 
 
 def test_medusa_project_is_byte_identical_across_hash_seeds(llama, tmp_path) -> None:
@@ -346,16 +333,22 @@ def test_medusa_project_is_byte_identical_across_hash_seeds(llama, tmp_path) -> 
     assert [name for name in first if first[name] != second[name]] == []
 
 
-def test_run_medusa_refuses_a_damaged_project(llama, tmp_path, capsys) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("proposal_ranks", 2, "proposal_heads/proposal_ranks must be 2/3"),
+        ("proposal_ranks", None, "llm.medusa has no 'proposal_ranks'"),
+        ("tree_paths", [[], ["0"]], "tree_paths is not a tree"),
+    ],
+)
+def test_run_medusa_refuses_a_damaged_manifest(llama, tmp_path, capsys, key, value, message):
     project = _compile(llama, tmp_path / "p", _heads(tmp_path / "h.safetensors"), "fp32")
+    path = project / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["llm"]["medusa"][key] = value
+    path.write_text(json.dumps(manifest))
     capsys.readouterr()
     run = ["run", str(project), "--prompt-ids", "1,2", "--max-new-tokens", "4", "--medusa"]
-    lm_head = project / "data" / "medusa" / "lm_head.bin"
-    lm_head.write_bytes(lm_head.read_bytes()[:-2])
     assert main(run) == 2
     err = capsys.readouterr().err
-    assert "lm_head.bin" in err and len(err.strip().splitlines()) == 1
-    (project / "data" / "medusa" / "heads.safetensors").write_bytes(b"not safetensors")
-    assert main(run) == 2
-    err = capsys.readouterr().err
-    assert "heads.safetensors" in err and len(err.strip().splitlines()) == 1
+    assert message in err and len(err.strip().splitlines()) == 1

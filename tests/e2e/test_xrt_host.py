@@ -256,19 +256,24 @@ def test_cmake_links_xrt_coreutil() -> None:
     assert "FATAL_ERROR" in cmake and "CMAKE_CXX_STANDARD 17" in cmake
 
 
-def medusa_manifest(size: int = 3) -> dict[str, Any]:
-    """one_kernel_manifest's project as if compiled with a chain tree of `size` tokens whose
+TREE = [[], [0], [1], [0, 0]]  # 4 tokens, 2 heads deep, head 0's 2 best
+
+
+def medusa_manifest(paths: list[list[int]] = TREE) -> dict[str, Any]:
+    """one_kernel_manifest's project as if compiled with the Medusa tree `paths`, whose
     guesses the kernel makes (llm_engine's `tree` scalar and `result` buffer)."""
     manifest = one_kernel_manifest()
     args = manifest["llm"]["kernels"]["prefill"]["args"]
     args.append({"name": "tree", "kind": "scalar", "ctype": "int32_t"})
+    depth, ranks = max(map(len, paths)), 1 + max(p[-1] for p in paths[1:])
     result = {"name": "result", "kind": "buffer", "ctype": "int32_t", "direction": "out"}
-    args.append(result | {"elements": 2 + size + size - 1, "bundle": "gmem_io"})
+    args.append(result | {"elements": 2 + len(paths) + depth * ranks, "bundle": "gmem_io"})
     manifest["llm"]["medusa"] = {
         "heads": "data/medusa/heads.safetensors",
-        "tree_paths": [[0] * depth for depth in range(size)],
+        "tree_paths": paths,
         "proposals": "chip",
-        "proposal_heads": size - 1,
+        "proposal_heads": depth,
+        "proposal_ranks": ranks,
     }
     return manifest
 
@@ -308,13 +313,14 @@ def _medusa(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
         (medusa_manifest, _medusa("tree_paths", [[]]), "must list the tree's nodes' paths"),
         (
             medusa_manifest,
-            _medusa("tree_paths", [[], [0], [1]]),
-            "a chip-guessed tree must be a chain",
+            _medusa("tree_paths", [[], [0], [1, 0], [0, 0]]),  # [1, 0] before its parent
+            "every parent before its children",
         ),
+        (medusa_manifest, _medusa("proposals", "host"), "proposals must be 'chip'"),
         (
             medusa_manifest,
-            _medusa("proposal_heads", 4),
-            "proposal_heads must be 2 for a chain of 3 tokens",
+            _medusa("proposal_ranks", 1),
+            "proposal_heads/proposal_ranks must be 2/2 for its tree of 4 tokens, got 2/1",
         ),
         (
             medusa_manifest,
@@ -324,7 +330,7 @@ def _medusa(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
         (
             medusa_manifest,
             lambda m: m["llm"]["kernels"]["prefill"]["args"][-1].update(elements=6),
-            "'result' has 6 elements, a chain of 3 tokens needs 7",
+            "'result' has 6 elements, a tree of 4 tokens with 2 x 2 guesses needs 10",
         ),
     ],
 )
@@ -336,10 +342,13 @@ def test_bad_manifest_is_one_line_input_error(manifest: Any, edit: Any, message:
     assert "\n" not in str(info.value)
 
 
-def test_medusa_host_renders_the_chain_loop() -> None:
+def test_medusa_host_renders_the_tree_loop() -> None:
     cpp = render_xrt_host(medusa_manifest())["host/llm_host.cpp"]
-    assert "constexpr int32_t kTreeSize = 3;" in cpp
-    assert "constexpr std::size_t kResultElements = 7;" in cpp
+    assert "constexpr int32_t kTreeSize = 4;" in cpp
+    assert "constexpr std::size_t kResultElements = 10;" in cpp
+    assert "constexpr int32_t kTreeParent[kTreeSize] = { -1, 0, 0, 1 };" in cpp
+    # node i's guess: head len(path) - 1's rank path[-1], at head * 2 + rank
+    assert "constexpr int32_t kNodeGuess[kTreeSize] = { -1, 0, 1, 2 };" in cpp
     assert "options.medusa = true;" in cpp and "decode_with_tree(" in cpp
     assert "kTreeSize" not in render_xrt_host(make_manifest())["host/llm_host.cpp"]
 

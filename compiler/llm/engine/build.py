@@ -41,7 +41,6 @@ from llmhls.compiler.llm.engine.layout import (
     has_bias,
 )
 from llmhls.compiler.llm.engine.medusa import (
-    chip_proposes,
     choose_tree,
     heads_biases,
     heads_matrices,
@@ -118,13 +117,19 @@ class EnginePlan:
 
     @property
     def chip_proposals(self) -> bool:
-        """Whether the kernel runs the Medusa heads and makes the tree's guesses itself."""
-        return self.tree is not None and chip_proposes(self.tree)
+        """Whether the kernel runs the Medusa heads and makes the tree's guesses itself:
+        it does for every tree (each head's top ranks, as many as the tree takes)."""
+        return self.tree is not None
 
     @property
     def proposal_heads(self) -> int:
         """Heads the tree uses (its depth): their guesses fill its nodes."""
         return 0 if self.tree is None else max(self.tree.depths)
+
+    @property
+    def proposal_ranks(self) -> int:
+        """Guesses the kernel keeps from each head: the tree's highest rank + 1."""
+        return 0 if self.tree is None else self.tree.ranks
 
 
 # tb_llm's verdict on the engine's prefill logits (manifest `tolerance`): the float
@@ -473,12 +478,14 @@ def _tree_view(tree: MedusaTree) -> dict[str, Any]:
 
 
 def _proposals_view(plan: EnginePlan) -> dict[str, Any] | None:
-    """The Medusa heads on chip: how many, and where their blocks lie in each channel."""
+    """The Medusa heads on chip: how many, the ranks each guesses, and where their blocks
+    lie in each channel."""
     if not plan.chip_proposals:
         return None
     layout = plan.layout
     return {
         "heads": plan.proposal_heads,
+        "ranks": plan.proposal_ranks,
         "base": layout.medusa_base,
         "words": layout.medusa_words,
         "vocab": plan.proposal_vocab,
@@ -643,9 +650,9 @@ def kernel_args(plan: EnginePlan, cfg, options: LlmCompileOptions) -> list[dict]
 
 
 def result_elements(plan: EnginePlan) -> int:
-    """A tree call's `result`: [accepted m, next token, the tree's nodes' slots], then with
-    the heads on chip each head's guess."""
-    return plan.tree.size + 2 + (plan.proposal_heads if plan.chip_proposals else 0)
+    """A tree call's `result`: [accepted m, next token, the tree's nodes' slots], then each
+    head's guesses, best first."""
+    return plan.tree.size + 2 + plan.proposal_heads * plan.proposal_ranks
 
 
 def weight_files(plan: EnginePlan) -> dict[str, np.ndarray]:

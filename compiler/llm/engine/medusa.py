@@ -27,9 +27,7 @@ from llmhls.compiler.medusa.tree import MedusaTree, build_tree
 from llmhls.errors import InputError
 from llmhls.targets import Target
 
-HEADS_FILE = "data/medusa/heads.safetensors"
-LM_HEAD_FILE = "data/medusa/lm_head.bin"  # the host's proposals: the LM head as the engine reads it
-VOCAB_FILE = "data/medusa/vocab.bin"  # int32: the heads' guessing vocabulary (lm_head.bin's rows)
+HEADS_FILE = "data/medusa/heads.safetensors"  # the heads the project was built with, as given
 
 
 def tree_heads(path: str, hidden_size: int, vocab_size: int) -> MedusaHeads:
@@ -46,13 +44,6 @@ def tree_heads(path: str, hidden_size: int, vocab_size: int) -> MedusaHeads:
             f"{int(heads.vocab.max())}, the model has {vocab_size} tokens"
         )
     return heads
-
-
-def chip_proposes(tree: MedusaTree) -> bool:
-    """Whether the kernel makes the tree's guesses itself: a chain (every node its head's
-    top guess), whose proposals are each head's argmax, as the LM head's units keep it.
-    A tree through other ranks needs each head's top-k: those guesses come from the host."""
-    return all(path[-1] == 0 for path in tree.paths[1:])
 
 
 def heads_phase(fmt: str, hidden: int, channels: int) -> Phase:
@@ -258,34 +249,25 @@ def plan_rows(plan, rows: int, tree: MedusaTree) -> Iterator[None]:
 
 
 CHIP = "chip"  # manifest llm.medusa.proposals: the kernel runs the heads
-HOST = "host"  # the runtime runs them (a tree through ranks > 0 needs each head's top-k)
 
 
 def medusa_manifest(plan, heads: MedusaHeads) -> dict[str, Any]:
-    """manifest.json's `llm.medusa`: the tree the kernel has built in, who makes its
-    guesses, and the files the host needs to make them."""
+    """manifest.json's `llm.medusa`: the tree the kernel has built in and where a call
+    leaves the heads' guesses for the next tree."""
     tree = plan.tree
-    section = {
+    heads_used, ranks = plan.proposal_heads, plan.proposal_ranks
+    return {
         "heads": HEADS_FILE,
         "head_count": heads.count,
         "tree_paths": [list(p) for p in tree.paths],
         "tree_parents": tree.parents,
         "tree_depths": tree.depths,
-    }
-    if plan.chip_proposals:
-        return section | {
-            "proposals": CHIP,
-            "proposal_heads": plan.proposal_heads,
-            "result_layout": "[accepted m, next token, the m accepted nodes, unused up to "
-            f"{tree.size} slots, then head 0..{plan.proposal_heads - 1}'s guess]",
-        }
-    vocab = {} if plan.proposal_vocab is None else {"vocab": VOCAB_FILE}
-    return section | {
-        "proposals": HOST,
-        "lm_head": LM_HEAD_FILE,
-        "lm_head_dtype": "float16",
-        **vocab,
-        "result_layout": "[accepted m, next token, the m accepted nodes, unused]",
+        "proposals": CHIP,
+        "proposal_heads": heads_used,
+        "proposal_ranks": ranks,
+        "result_layout": "[accepted m, next token, the m accepted nodes, unused up to "
+        f"{tree.size} slots, then head 0..{heads_used - 1}'s {ranks} best guesses, "
+        "best first]",
     }
 
 
@@ -307,10 +289,12 @@ def medusa_report(plan, clock: float) -> dict[str, Any]:
         if others
         else f"--tree {chosen.tree.size}",
         "proposals": (
-            "on chip: each head's block and the LM head over the heads' rows, after the tree"
-            if plan.chip_proposals
-            else "on the host (the tree takes ranks > 0: the kernel keeps each row's argmax "
-            "only); the estimate charges the heads as the chip would run them"
+            "on chip: each head's block and the LM head over the heads' rows, after the tree, "
+            + (
+                "each head's argmax"
+                if plan.proposal_ranks == 1
+                else f"each head's {plan.proposal_ranks} best"
+            )
         )
         + (
             ""
@@ -323,18 +307,8 @@ def medusa_report(plan, clock: float) -> dict[str, Any]:
     }
 
 
-def medusa_files(plan, heads_path: str, lm_head) -> dict[str, Any]:
-    """The heads file as given, and, when the host makes the guesses, the LM head as the
-    engine reads it (fp16; the guessing vocabulary's rows, and their token ids, when the
-    heads have one)."""
+def medusa_files(heads_path: str) -> dict[str, Any]:
+    """The heads file as given: the record of what the kernel's heads were built from."""
     import numpy as np
 
-    files = {HEADS_FILE: np.frombuffer(Path(heads_path).read_bytes(), dtype=np.uint8)}
-    if plan.chip_proposals:
-        return files
-    table = lm_head.to("cpu").float().numpy().astype(np.float16)
-    if plan.proposal_vocab is not None:
-        files[VOCAB_FILE] = np.asarray(plan.proposal_vocab, dtype=np.int32)
-        table = table[files[VOCAB_FILE]]
-    files[LM_HEAD_FILE] = table
-    return files
+    return {HEADS_FILE: np.frombuffer(Path(heads_path).read_bytes(), dtype=np.uint8)}

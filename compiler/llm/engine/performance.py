@@ -86,6 +86,7 @@ TEMPLATE_LOOPS = (
     # (a row's K|V copied to the stage, a RESIDUAL loop, takes KV_STORE's place and trips)
     "BEST_RESET",
     "BEST_ROW",
+    "BEST_RANKS",
     "ACCEPT",
     "KV_KEEP",
     "STATE",
@@ -382,10 +383,11 @@ def tree_head_lanes(plan) -> int:
     return plan.row_lanes if head_shares_units(plan.layout) else plan.head_lanes
 
 
-def best_cycles(plan, op: EngineOps, banks: UnitBanks, rows: int) -> int:
-    """BEST_RESET, then BEST_ROW for each of `rows` rows: their argmax over the head's
-    units and cells (a cell per accumulator of the units' largest interleave and row
-    slice: the layers' units' slices of a step, or the tree's rows on the head's own)."""
+def best_cycles(plan, op: EngineOps, banks: UnitBanks, rows: int, ranks: int = 0) -> int:
+    """BEST_RESET, then for each of `rows` rows BEST_ROW, its argmax over the head's units
+    and cells (a cell per accumulator of the units' largest interleave and row slice: the
+    layers' units' slices of a step, or the tree's rows on the head's own), or with `ranks`
+    BEST_RANKS, its `ranks` best over every cell's kept ranks, one entry an iteration."""
     t = op.t
     layout = plan.layout
     shared = head_shares_units(layout)
@@ -397,7 +399,9 @@ def best_cycles(plan, op: EngineOps, banks: UnitBanks, rows: int) -> int:
     per_row = units * (cells // row_slices)
     # the running best is a recurrence: a compare and a select an iteration
     recurrence = t.fcmp + 1
-    cycles += rows * _pipelined("BEST_ROW", 1, per_row, recurrence, t.ram_read + recurrence).cycles
+    label = "BEST_RANKS" if ranks else "BEST_ROW"
+    per_row *= max(ranks, 1)
+    cycles += rows * _pipelined(label, 1, per_row, recurrence, t.ram_read + recurrence).cycles
     return cycles
 
 
@@ -547,8 +551,9 @@ def step_cycles(
         end = logits_cycles(layout, plan.channels, banks, op)
     elif heads_charged:  # the tree's tail comes before the heads' blocks
         passes += heads_passes(plan, cfg, op, banks, tree_tail_cycles(plan, cfg, op, banks, rows))
-        depth = plan.proposal_heads
-        end = best_cycles(plan, op, banks, depth) + depth * (t.ram_read + t.store)  # PROPOSE
+        depth, ranks = plan.proposal_heads, plan.proposal_ranks
+        end = best_cycles(plan, op, banks, depth, ranks)
+        end += depth * ranks * (t.ram_read + t.store)  # PROPOSE
     else:
         end = tree_tail_cycles(plan, cfg, op, banks, rows)
     for phase, gap, phase_rows, lanes in passes:
@@ -749,8 +754,13 @@ def engine_resources(plan, cfg, clock: float, fifo_words: int) -> dict[str, int]
         resources["uram"] += math.ceil(cfg.num_layers * plan.rows * kv * 32 / uram_bits)
         head = plan.layout.head
         units = plan.channels * head.rows_per_group
-        cells = units * head.interleave * plan.rows  # P x rows / P cells a unit
+        ranks = plan.proposal_ranks  # a cell keeps its rows' R best (value, row)
+        cells = units * head.interleave * plan.rows * ranks  # P x rows / P cells a unit
         resources["bram_18k"] += math.ceil(cells * 64 / 18432)
+        # keep_best: each unit and row lane compares a result with its cell's R entries and
+        # selects value and row for each at once
+        compare = op_table.default_row("arith.cmpf").lut + op_table.find("arith.select", "i32").lut
+        resources["lut"] += units * tree_head_lanes(plan) * ranks * compare
     if plan.chip_proposals:  # the kept state; the guessing vocabulary's token ids (a ROM)
         vocab = len(plan.proposal_vocab) if plan.proposal_vocab else 0
         resources["bram_18k"] += math.ceil((cfg.hidden_size + vocab) * 32 / 18432)
@@ -891,8 +901,7 @@ def engine_performance(plan, cfg, options, target: Target, clock: float) -> dict
         "fits": all(v <= RESOURCE_BUDGET for v in used.values()),
         "not_modelled": "Medusa verify steps: built with --medusa (report medusa)"
         if plan.tree is None
-        else "nothing of the Medusa step: its heads are charged as the chip runs them"
-        + ("" if plan.chip_proposals else ", though this tree's guesses come from the host"),
+        else "nothing of the Medusa step: its heads are charged as the chip runs them",
     }
 
 
