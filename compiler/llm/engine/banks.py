@@ -99,7 +99,7 @@ def head_shares_units(layout) -> bool:
 
 def proposal_phases(layout, chip_proposals: bool) -> tuple[list, list]:
     """The phases the kernel runs to make a Medusa tree's guesses itself: the heads' blocks
-    and the guessing vocabulary's LM-head rows (none when the host makes them)."""
+    and the guessing vocabulary's LM-head rows (none without a tree)."""
     medusa = [layout.medusa] if chip_proposals else []
     vocab_rows = [layout.proposals] if chip_proposals and layout.proposals else []
     return medusa, vocab_rows
