@@ -556,6 +556,38 @@ def parse_llm_section(manifest: Mapping[str, object]) -> HostSpec:
     )
 
 
+def medusa_tree(section: Mapping[str, object], where: str) -> tuple[list[list[int]], int, int]:
+    """llm.medusa's tree as every host reads it: its nodes' paths (the root's [] first, every
+    parent before its children), the heads it uses and the guesses each leaves in `result`
+    (its highest rank + 1), checked against proposal_heads / proposal_ranks. `where` starts
+    each error (the manifest's path, or "manifest ")."""
+    if section.get("proposals") != "chip":
+        raise InputError(f"{where}llm.medusa.proposals must be 'chip' (the kernel's guesses)")
+    for key in ("tree_paths", "proposal_heads", "proposal_ranks"):
+        if section.get(key) is None:
+            raise InputError(f"{where}llm.medusa has no '{key}'")
+    paths = section["tree_paths"]
+    if (
+        not isinstance(paths, list)
+        or len(paths) < 2
+        or paths[0] != []
+        or not all(_int_list(p) and p and min(p) >= 0 for p in paths[1:])
+        or any(p[:-1] not in paths[:i] for i, p in enumerate(paths[1:], start=1))
+    ):
+        raise InputError(
+            f"{where}llm.medusa.tree_paths is not a tree: it must list the tree's nodes' "
+            "paths, the root's ([]) first and every parent before its children"
+        )
+    depth, ranks = max(len(p) for p in paths), 1 + max(p[-1] for p in paths[1:])
+    heads, kept = section["proposal_heads"], section["proposal_ranks"]
+    if (heads, kept) != (depth, ranks):
+        raise InputError(
+            f"{where}llm.medusa.proposal_heads/proposal_ranks must be {depth}/{ranks} for its "
+            f"tree of {len(paths)} tokens, got {heads!r}/{kept!r}"
+        )
+    return paths, depth, ranks
+
+
 # -- the whole manifest ----------------------------------------------------------------------
 
 

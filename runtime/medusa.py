@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from llmhls.errors import InputError, OptionError
-from llmhls.project import MANIFEST_FILE, LlmManifest
+from llmhls.errors import OptionError
+from llmhls.project import MANIFEST_FILE, LlmManifest, medusa_tree
 from llmhls.runtime.generate import GenerationResult, check_prompt
 
 TREE_PROPOSE = 2  # llm_engine's `tree`: 0 plain, 1 verify the tree, 2 plain and then guess
@@ -52,32 +52,16 @@ def tree_result(result: np.ndarray) -> tuple[list[int], int]:
     return [int(n) for n in result[2 : 2 + accepted]], int(result[1])
 
 
-def medusa_section(manifest: LlmManifest) -> dict[str, Any]:
-    """manifest.json's llm.medusa; a clear error when the project has no Medusa tree."""
+def medusa_section(manifest: LlmManifest) -> tuple[list[list[int]], int, int]:
+    """manifest.json's llm.medusa tree: its nodes' paths, the heads it uses and the guesses
+    each leaves (`medusa_tree`); a clear error when the project has no Medusa tree."""
     data = json.loads((manifest.root / MANIFEST_FILE).read_text())
     section = data.get("llm", {}).get("medusa")
     if not isinstance(section, dict):
         raise OptionError(
             f"project '{manifest.root}' was compiled without --medusa: it has no tree to verify"
         )
-    for key in ("tree_paths", "proposal_heads", "proposal_ranks"):
-        if not isinstance(section.get(key), (list, int)):
-            raise InputError(f"{manifest.root / MANIFEST_FILE}: llm.medusa has no '{key}'")
-    paths = section["tree_paths"]
-    if (
-        len(paths) < 2
-        or paths[0] != []
-        or not all(isinstance(p, list) and p for p in paths[1:])
-        or not all(isinstance(r, int) and r >= 0 for p in paths for r in p)
-    ):
-        raise InputError(f"{manifest.root / MANIFEST_FILE}: llm.medusa.tree_paths is not a tree")
-    depth, ranks = max(len(p) for p in paths), 1 + max(p[-1] for p in paths[1:])
-    if (section["proposal_heads"], section["proposal_ranks"]) != (depth, ranks):
-        raise InputError(
-            f"{manifest.root / MANIFEST_FILE}: llm.medusa.proposal_heads/proposal_ranks must "
-            f"be {depth}/{ranks} for its tree"
-        )
-    return section
+    return medusa_tree(section, f"{manifest.root / MANIFEST_FILE}: ")
 
 
 @dataclass
@@ -108,11 +92,9 @@ def medusa_generate(
     """Greedy decoding with the kernel's tree mode: the same tokens, fewer engine calls."""
     llm = manifest.llm
     check_prompt(prompt_ids, max_new_tokens, llm)
-    section = medusa_section(manifest)
-    paths = [tuple(p) for p in section["tree_paths"]]  # breadth-first; paths[0] the root
-    size, depth = len(paths), max(len(p) for p in paths)
+    paths, depth, ranks = medusa_section(manifest)  # breadth-first; paths[0] the root
+    size = len(paths)
     on_chip = proposals is None
-    ranks = int(section["proposal_ranks"])
     if on_chip:
         proposals = ChipProposals(backend, size, depth, ranks)
     head_of = [len(p) - 1 for p in paths]

@@ -20,7 +20,7 @@ import jinja2
 
 from llmhls.errors import InputError
 from llmhls.hls_templates import TEMPLATES_DIR
-from llmhls.project import CTYPE_SIZES, HostSpec, parse_llm_section
+from llmhls.project import CTYPE_SIZES, HostSpec, medusa_tree, parse_llm_section
 
 _ROLE_ENUMS = {
     "weight": "Weight",
@@ -97,10 +97,6 @@ class ChipTree:
 NO_MEDUSA = "the project was compiled without --medusa"
 
 
-def _int_list(value: object) -> bool:
-    return isinstance(value, list) and all(type(v) is int and v >= 0 for v in value)
-
-
 def chip_tree(manifest: Mapping[str, object], spec: HostSpec) -> ChipTree | None:
     """The project's Medusa tree, None without one; a malformed llm.medusa section is an
     InputError."""
@@ -109,27 +105,7 @@ def chip_tree(manifest: Mapping[str, object], spec: HostSpec) -> ChipTree | None
         return None
     if not isinstance(section, dict):
         raise InputError("manifest llm.medusa must be an object")
-    if section.get("proposals") != "chip":
-        raise InputError("manifest llm.medusa.proposals must be 'chip' (the kernel's guesses)")
-    paths = section.get("tree_paths")
-    if (
-        not isinstance(paths, list)
-        or len(paths) < 2
-        or paths[0] != []
-        or not all(_int_list(p) and p for p in paths[1:])
-        or any(p[:-1] not in paths[:i] for i, p in enumerate(paths[1:], start=1))
-    ):
-        raise InputError(
-            "manifest llm.medusa.tree_paths must list the tree's nodes' paths, the root's "
-            "([]) first and every parent before its children"
-        )
-    depth, ranks = max(len(p) for p in paths), 1 + max(p[-1] for p in paths[1:])
-    heads, kept = section.get("proposal_heads"), section.get("proposal_ranks")
-    if (heads, kept) != (depth, ranks):
-        raise InputError(
-            f"manifest llm.medusa.proposal_heads/proposal_ranks must be {depth}/{ranks} for "
-            f"its tree of {len(paths)} tokens, got {heads!r}/{kept!r}"
-        )
+    paths, depth, ranks = medusa_tree(section, "manifest ")
     args = {a.name: a for a in spec.prefill.args}
     result, elements = args.get("result"), 2 + len(paths) + depth * ranks
     if "tree" not in args or result is None or result.kind != "buffer" or result.ctype != "int32_t":
